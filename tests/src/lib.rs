@@ -1,1 +1,382 @@
+//! Support for the end-to-end tests: find (and once build) the real binaries,
+//! start `banterd` on 127.0.0.1 with port 0 and learn its port from its log,
+//! and speak raw frames to it with every read bounded in time.
+//!
+//! Nothing here fakes the server: tests talk to the built binary over TCP.
 
+use banter_proto::{check, decode, DecodeError, Frame};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for anything the server owes it.
+pub const WAIT: Duration = Duration::from_secs(5);
+
+/// The directory holding the built binaries: `BANTER_BIN_DIR` when set,
+/// else the target directory this test binary lives in.
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BANTER_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    // target/<profile>/deps/e2e-xxxx -> target/<profile>
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// Path of one of the project's binaries (`banterd`, `banter`,
+/// `banter-bench`). Unless `BANTER_BIN_DIR` is set, the binary's package is
+/// built once per test run (`cargo test` alone builds no plain binaries of
+/// other packages), into the same target directory and profile.
+pub fn bin(name: &str) -> PathBuf {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let dir = bin_dir();
+    if std::env::var_os("BANTER_BIN_DIR").is_some() {
+        return dir.join(name);
+    }
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let pkg = if name == "banterd" { "banterd" } else { name };
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", pkg, "--bin", name]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let target = dir.parent().expect("target root");
+        let status = cmd
+            .env("CARGO_TARGET_DIR", target)
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of {name} failed");
+        built.push(name.to_string());
+    }
+    dir.join(name)
+}
+
+/// A running `banterd`, killed when dropped.
+pub struct Server {
+    /// The child process; `None` once it has been waited for.
+    child: Option<Child>,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Every line it logged so far (stderr), collected by a reader thread so
+    /// the pipe never fills and blocks the server.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `banterd --bind 127.0.0.1 --port 0` plus `args` and waits for
+    /// its `listening on` line.
+    pub fn start(args: &[&str]) -> Server {
+        Self::start_with_env(args, &[])
+    }
+
+    /// As [`Server::start`], with extra environment variables.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(bin("banterd"));
+        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "debug"])
+            .args(args);
+        cmd.env_remove("PORT").env_remove("MAX_CLIENTS");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn banterd");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(a) => a.parse().expect("listening address"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("banterd did not start: {:?}", log.lock().unwrap());
+            }
+        };
+        Server {
+            child: Some(child),
+            addr,
+            log,
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// A copy of the log lines so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Waits until a log line contains `needle`; panics after [`WAIT`].
+    pub fn wait_log(&self, needle: &str) -> String {
+        let end = Instant::now() + WAIT;
+        loop {
+            if let Some(l) = self.log().into_iter().find(|l| l.contains(needle)) {
+                return l;
+            }
+            assert!(
+                Instant::now() < end,
+                "no log line with {needle:?}: {:#?}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Sends a signal (e.g. `libc::SIGTERM`).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) with a pid we own; no memory is shared.
+        unsafe { libc::kill(self.pid() as i32, sig) };
+    }
+
+    /// Waits for the process to exit, at most `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let child = self.child.as_mut().expect("running");
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < end,
+                "banterd did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills the process at once (SIGKILL) and reaps it.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Opens a raw connection.
+    pub fn connect(&self) -> Conn {
+        Conn::connect(self.addr)
+    }
+
+    /// Opens a connection and completes the handshake as `name`.
+    pub fn login(&self, name: &str) -> Conn {
+        let mut c = self.connect();
+        c.hello(name, "", 0);
+        c.expect_welcome();
+        c
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A raw protocol connection with bounded reads.
+pub struct Conn {
+    /// The socket, blocking with a read timeout.
+    pub stream: TcpStream,
+    /// Bytes read but not yet decoded.
+    buf: Vec<u8>,
+    /// The WELCOME's token, once seen.
+    pub token: u64,
+}
+
+impl Conn {
+    /// Connects to `addr`.
+    pub fn connect(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
+        stream.set_nodelay(true).ok();
+        Conn {
+            stream,
+            buf: Vec::new(),
+            token: 0,
+        }
+    }
+
+    /// Sends one frame.
+    pub fn send(&mut self, f: &Frame) {
+        self.send_raw(&f.to_bytes());
+    }
+
+    /// Sends raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Sends HELLO.
+    pub fn hello(&mut self, name: &str, password: &str, resume: u64) {
+        let (name, password) = (name.into(), password.into());
+        self.send(&Frame::Hello {
+            version: 1,
+            name,
+            password,
+            resume,
+        });
+    }
+
+    /// Reads frames until WELCOME (skipping NOTICE), records the token, returns it.
+    pub fn expect_welcome(&mut self) -> Frame {
+        loop {
+            match self.recv() {
+                f @ Frame::Welcome { token, .. } => {
+                    self.token = token;
+                    return f;
+                }
+                Frame::Notice { .. } => {}
+                other => panic!("expected WELCOME, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next frame; panics if none arrives within [`WAIT`] or the
+    /// connection closes.
+    pub fn recv(&mut self) -> Frame {
+        match self.recv_within(WAIT) {
+            Some(f) => f,
+            None => panic!("no frame within {WAIT:?} (or connection closed)"),
+        }
+    }
+
+    /// The next frame that is not a NOTICE or a PING (PINGs are answered).
+    pub fn recv_app(&mut self) -> Frame {
+        loop {
+            match self.recv() {
+                Frame::Notice { .. } => {}
+                Frame::Ping { nonce } => self.send(&Frame::Pong { nonce }),
+                f => return f,
+            }
+        }
+    }
+
+    /// The next frame within `limit`, `None` on timeout or close.
+    pub fn recv_within(&mut self, limit: Duration) -> Option<Frame> {
+        let end = Instant::now() + limit;
+        loop {
+            match check(&self.buf, u32::MAX) {
+                Ok(n) => {
+                    let f = decode(&self.buf[..n]).expect("server sent a malformed frame");
+                    self.buf.drain(..n);
+                    return Some(f);
+                }
+                Err(DecodeError::Incomplete) => {}
+                Err(e) => panic!("framing error from server: {e}"),
+            }
+            let left = end.checked_duration_since(Instant::now())?;
+            self.stream
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+                .ok();
+            let mut chunk = [0u8; 65536];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if is_timeout(&e) => return None,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Asserts that nothing but NOTICE/PING arrives for `d`.
+    pub fn expect_silence(&mut self, d: Duration) {
+        let end = Instant::now() + d;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            match self.recv_within(left) {
+                None => return,
+                Some(Frame::Notice { .. }) => {}
+                Some(Frame::Ping { nonce }) => self.send(&Frame::Pong { nonce }),
+                Some(f) => panic!("expected silence, got {f:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes the connection (within [`WAIT`]), returning
+    /// every frame that came before the close.
+    pub fn expect_closed(&mut self) -> Vec<Frame> {
+        let end = Instant::now() + WAIT;
+        let mut frames = Vec::new();
+        loop {
+            let left = end
+                .checked_duration_since(Instant::now())
+                .expect("connection not closed");
+            match self.recv_within(left) {
+                Some(f) => frames.push(f),
+                None => {
+                    assert!(self.is_closed(), "connection not closed within {WAIT:?}");
+                    return frames;
+                }
+            }
+        }
+    }
+
+    /// Whether the server has closed the connection (EOF or reset now).
+    pub fn is_closed(&mut self) -> bool {
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .ok();
+        let mut b = [0u8; 1024];
+        match self.stream.read(&mut b) {
+            Ok(0) => true,
+            Ok(n) => {
+                self.buf.extend_from_slice(&b[..n]);
+                false
+            }
+            Err(e) => !is_timeout(&e),
+        }
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// A fresh temporary directory, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// Creates `$TMPDIR/banter-<tag>-<pid>-<n>`.
+    pub fn new(tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("banter-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
