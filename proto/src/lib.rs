@@ -21,7 +21,8 @@ mod tests;
 
 pub use codes::ErrorCode;
 pub use decode::{check, decode, DecodeError};
-pub use frame::{types, Frame, PresenceEvent};
+pub use encode::{encode_msg, truncate_str};
+pub use frame::{types, Frame, PresenceEvent, FLAG_REPLAY};
 
 /// The protocol version this crate speaks (`HELLO.version`, `WELCOME.version`).
 pub const VERSION: u16 = 1;

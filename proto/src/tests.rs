@@ -352,3 +352,18 @@ fn encode_appends() {
     assert_eq!(&out[..2], &[9, 9]);
     assert_eq!(decode(&out[2..]), Ok(Frame::Ping { nonce: 1 }));
 }
+
+#[test]
+fn encode_msg_matches_frame_encode() {
+    let f = Frame::Msg {
+        room: "lobby".into(),
+        id: 3,
+        ts: 1_764_300_000_000,
+        from: "ada".into(),
+        flags: 1,
+        text: "hi é".into(),
+    };
+    let mut out = vec![1];
+    encode_msg(&mut out, "lobby", 3, 1_764_300_000_000, "ada", 1, "hi é");
+    assert_eq!(&out[1..], &f.to_bytes()[..]);
+}
