@@ -1,1 +1,109 @@
-fn main() {}
+//! `banterd`: the Banter chat daemon. Parses the command line, sets up
+//! logging and the open-file limit, opens storage, and runs the event loop
+//! until SIGTERM or SIGINT.
+
+#[path = "auth_interim.rs"]
+mod auth;
+mod chat;
+mod config;
+mod conn;
+mod dispatch;
+mod handshake;
+mod outbuf;
+mod ratelimit;
+mod room;
+mod rooms;
+mod server;
+mod session;
+mod store;
+mod wheel;
+
+use config::{Command, Config};
+use simplelog::{ConfigBuilder, WriteLogger};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cfg = match config::parse(&args, |k| std::env::var(k).ok()) {
+        Ok(Command::Run(cfg)) => cfg,
+        Ok(Command::Help(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("banterd {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("banterd: {e}\nTry 'banterd --help'.");
+            return ExitCode::from(2);
+        }
+    };
+    let log_cfg = ConfigBuilder::new()
+        .set_target_level(log::LevelFilter::Off)
+        .set_thread_level(log::LevelFilter::Off)
+        .build();
+    let _ = WriteLogger::init(cfg.log_level, log_cfg, std::io::stderr());
+    match run(cfg) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("banterd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cfg: Config) -> Result<(), String> {
+    let fds = raise_fd_limit();
+    let room = fds.saturating_sub(32);
+    log::info!(
+        "open-file limit {fds}: room for about {room} clients (--max-clients {})",
+        cfg.max_clients
+    );
+    if cfg.max_clients as u64 > room {
+        log::warn!(
+            "--max-clients {} is above what the open-file limit allows",
+            cfg.max_clients
+        );
+    }
+    let store = open_store(&cfg)?;
+    let addr = format!("{}:{}", cfg.bind, cfg.port);
+    let mut server =
+        server::Server::new(cfg, store).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    server.run().map_err(|e| format!("event loop failed: {e}"))
+}
+
+fn open_store(cfg: &Config) -> Result<Box<dyn store::Store>, String> {
+    match &cfg.db {
+        None => Ok(Box::new(store::memory::MemoryStore::default())),
+        Some(path) => Err(format!(
+            "{}: --db is not available in this build yet",
+            path.display()
+        )),
+    }
+}
+
+/// Raises the soft open-file limit to the hard one; returns the new soft limit.
+fn raise_fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return 1024;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let want = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    lim.rlim_cur
+}

@@ -1,0 +1,287 @@
+//! The command line of `banterd` (spec §6): parsed, checked and turned into
+//! a [`Config`], or into a one-line reason the process exits with.
+//!
+//! This module only reads arguments and the environment; it opens nothing.
+
+use banter_proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_TEXT, MAX_STR, PRE_WELCOME_MAX_FRAME};
+use getopts::Options;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Largest `--max-frame` accepted: a frame of 16 MiB is already absurd for chat.
+const MAX_MAX_FRAME: u32 = 16 << 20;
+
+/// Everything the server needs to know from its command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    pub port: u16,
+    /// Open connections allowed at once (closing ones do not count).
+    pub max_clients: usize,
+    /// Silence after which the server PINGs; twice this drops the client.
+    pub heartbeat_ms: u64,
+    /// How long a session outlives its connection.
+    pub linger_ms: u64,
+    /// SQLite database; `None` keeps history in memory.
+    pub db: Option<PathBuf>,
+    /// `normal` or `full`: how hard each commit syncs (with `--db`).
+    pub sync: String,
+    /// Only registered names may log in (needs `--db`).
+    pub accounts_only: bool,
+    /// SAY and TYPING frames per second per connection; 0 disables.
+    pub rate: u32,
+    /// Unsent output a client may owe before it is dropped.
+    pub out_limit: usize,
+    /// Largest frame `len` accepted after WELCOME.
+    pub max_frame: u32,
+    /// Largest SAY text in bytes.
+    pub max_text: u32,
+    /// Log level filter.
+    pub log_level: log::LevelFilter,
+}
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    Run(Config),
+    Help(String),
+    Version,
+}
+
+fn options() -> Options {
+    let mut o = Options::new();
+    o.optopt("", "bind", "address to listen on (default 0.0.0.0)", "IP");
+    o.optopt(
+        "",
+        "port",
+        "port to listen on; 0 picks a free port (env PORT, default 3000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "max-clients",
+        "open connections allowed (env MAX_CLIENTS, default 100)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "heartbeat-ms",
+        "PING after this much silence, drop after twice (default 5000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "linger-ms",
+        "how long a session outlives its connection (default 10000)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "db",
+        "SQLite file for durable history and accounts (default: memory)",
+        "PATH",
+    );
+    o.optopt(
+        "",
+        "sync",
+        "with --db: normal (survives a crash) or full (also power loss)",
+        "MODE",
+    );
+    o.optflag(
+        "",
+        "accounts-only",
+        "only registered names may log in (needs --db)",
+    );
+    o.optopt(
+        "",
+        "rate",
+        "SAY+TYPING frames per second per connection, 0: off (default 10)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "out-limit",
+        "unsent bytes before a client is dropped (default 4194304)",
+        "BYTES",
+    );
+    o.optopt(
+        "",
+        "max-frame",
+        "largest frame accepted after WELCOME (default 65536)",
+        "BYTES",
+    );
+    o.optopt(
+        "",
+        "max-text",
+        "largest message text (default 4096)",
+        "BYTES",
+    );
+    o.optopt(
+        "",
+        "log-level",
+        "error, warn, info, debug or trace (default info)",
+        "LEVEL",
+    );
+    o.optflag("h", "help", "print this help and exit");
+    o.optflag("V", "version", "print the version and exit");
+    o
+}
+
+/// Parses `args` (without the program name); `env` looks up variables.
+pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Command, String> {
+    let o = options();
+    let m = o.parse(args).map_err(|e| e.to_string())?;
+    if m.opt_present("help") {
+        let brief = "Usage: banterd [OPTIONS]\n\nThe Banter chat daemon.";
+        return Ok(Command::Help(o.usage(brief)));
+    }
+    if m.opt_present("version") {
+        return Ok(Command::Version);
+    }
+    if let Some(extra) = m.free.first() {
+        return Err(format!("unexpected argument '{extra}'"));
+    }
+    let opt = |name: &str, var: Option<&str>| m.opt_str(name).or_else(|| var.and_then(&env));
+    let max_frame = num(opt("max-frame", None), "--max-frame", DEFAULT_MAX_FRAME)?;
+    let default_text = DEFAULT_MAX_TEXT.min(max_frame.saturating_sub(128));
+    let c = Config {
+        bind: parsed(
+            opt("bind", None),
+            "--bind",
+            "0.0.0.0".parse().expect("literal"),
+        )?,
+        port: num(opt("port", Some("PORT")), "--port (or PORT)", 3000)?,
+        max_clients: num(
+            opt("max-clients", Some("MAX_CLIENTS")),
+            "--max-clients (or MAX_CLIENTS)",
+            100,
+        )?,
+        heartbeat_ms: num(opt("heartbeat-ms", None), "--heartbeat-ms", 5000)?,
+        linger_ms: num(opt("linger-ms", None), "--linger-ms", 10_000)?,
+        db: m.opt_str("db").map(PathBuf::from),
+        sync: m.opt_str("sync").unwrap_or_else(|| "normal".into()),
+        accounts_only: m.opt_present("accounts-only"),
+        rate: num(opt("rate", None), "--rate", 10)?,
+        out_limit: num(opt("out-limit", None), "--out-limit", 4 << 20)?,
+        max_frame,
+        max_text: num(opt("max-text", None), "--max-text", default_text)?,
+        log_level: parsed(
+            opt("log-level", None),
+            "--log-level",
+            log::LevelFilter::Info,
+        )?,
+    };
+    c.check()?;
+    Ok(Command::Run(c))
+}
+
+impl Config {
+    fn check(&self) -> Result<(), String> {
+        if !(PRE_WELCOME_MAX_FRAME..=MAX_MAX_FRAME).contains(&self.max_frame) {
+            return Err(format!(
+                "--max-frame must be from {PRE_WELCOME_MAX_FRAME} to {MAX_MAX_FRAME}, not {}",
+                self.max_frame
+            ));
+        }
+        let top = (self.max_frame - 128).min(MAX_STR as u32);
+        if self.max_text == 0 || self.max_text > top {
+            return Err(format!(
+                "--max-text must be from 1 to {top} (max-frame - 128), not {}",
+                self.max_text
+            ));
+        }
+        if self.max_clients == 0 {
+            return Err("--max-clients must be at least 1".into());
+        }
+        if self.heartbeat_ms == 0 {
+            return Err("--heartbeat-ms must be at least 1".into());
+        }
+        if self.out_limit < self.max_frame as usize {
+            return Err(format!(
+                "--out-limit must be at least --max-frame ({})",
+                self.max_frame
+            ));
+        }
+        if self.sync != "normal" && self.sync != "full" {
+            return Err(format!(
+                "--sync must be normal or full, not '{}'",
+                self.sync
+            ));
+        }
+        if self.accounts_only && self.db.is_none() {
+            return Err("--accounts-only needs --db (accounts must outlive the process)".into());
+        }
+        Ok(())
+    }
+}
+
+fn parsed<T: std::str::FromStr>(v: Option<String>, what: &str, default: T) -> Result<T, String> {
+    match v {
+        None => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{what}: invalid value '{s}'")),
+    }
+}
+
+fn num<T: std::str::FromStr>(v: Option<String>, what: &str, default: T) -> Result<T, String> {
+    parsed(v, what, default).map_err(|e| format!("{e} (expected a whole number)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        match parse(&args, lookup)? {
+            Command::Run(c) => Ok(c),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = run(&[], &[]).unwrap();
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.max_clients, 100);
+        assert_eq!((c.heartbeat_ms, c.linger_ms, c.rate), (5000, 10_000, 10));
+        assert_eq!(
+            (c.out_limit, c.max_frame, c.max_text),
+            (4 << 20, 65_536, 4096)
+        );
+        assert_eq!(c.bind.to_string(), "0.0.0.0");
+    }
+
+    #[test]
+    fn env_and_flags() {
+        let c = run(&["--port", "0"], &[("PORT", "9"), ("MAX_CLIENTS", "7")]).unwrap();
+        assert_eq!((c.port, c.max_clients), (0, 7));
+        let c = run(&[], &[("PORT", "9")]).unwrap();
+        assert_eq!(c.port, 9);
+    }
+
+    #[test]
+    fn bad_values_say_why() {
+        assert!(run(&["--port", "x"], &[]).unwrap_err().contains("--port"));
+        assert!(run(&["--port", "70000"], &[]).is_err());
+        assert!(run(&["--bogus"], &[]).unwrap_err().contains("bogus"));
+        assert!(run(&["--max-frame", "100"], &[])
+            .unwrap_err()
+            .contains("--max-frame"));
+        assert!(run(&["--max-frame", "2048", "--max-text", "4096"], &[]).is_err());
+        assert_eq!(run(&["--max-frame", "2048"], &[]).unwrap().max_text, 1920);
+        assert!(run(&["--accounts-only"], &[]).unwrap_err().contains("--db"));
+        assert!(run(&["--sync", "maybe"], &[]).is_err());
+        assert!(run(&["stray"], &[]).is_err());
+        assert!(run(&["--log-level", "loud"], &[]).is_err());
+    }
+}

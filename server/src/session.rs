@@ -1,0 +1,174 @@
+//! Sessions: a name, its secret token, its rooms and its recent ACKs. A
+//! session outlives its connection (it lingers) so a client can resume it.
+//!
+//! This module holds the data and the pure rules (ACK memory, membership
+//! lists); announcing anything to other users is the handlers' job.
+
+use smallvec::SmallVec;
+use std::collections::VecDeque;
+
+/// ACKs a session remembers for de-duplication (spec: the last 1 024).
+pub const ACK_MEMORY: usize = 1024;
+/// Rooms a session may be in at once.
+pub const MAX_ROOMS: usize = 100;
+/// Marks "no connection" in [`Session::conn`].
+pub const NO_CONN: u32 = u32::MAX;
+
+/// One remembered ACK: enough to send it again byte for byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    /// The SAY's seq.
+    pub seq: u32,
+    /// Index of the room in the server's room table.
+    pub room: u32,
+    /// The message's id.
+    pub id: u64,
+    /// The message's timestamp.
+    pub ts: u64,
+}
+
+/// The last [`ACK_MEMORY`] ACKs of a session. Allocates only once the
+/// session has said something; looks up by binary search while seqs only
+/// grow (the normal case), by a scan otherwise.
+#[derive(Debug, Default)]
+pub struct AckMemory {
+    /// Oldest first.
+    acks: VecDeque<Ack>,
+    /// Whether `acks` is in increasing seq order.
+    unsorted: bool,
+}
+
+impl AckMemory {
+    /// Remembers an ACK, forgetting the oldest beyond the limit.
+    pub fn push(&mut self, ack: Ack) {
+        if self.acks.back().is_some_and(|last| last.seq >= ack.seq) {
+            self.unsorted = true;
+        }
+        if self.acks.len() == ACK_MEMORY {
+            self.acks.pop_front();
+        }
+        self.acks.push_back(ack);
+    }
+
+    /// The remembered ACK of `seq`, if any.
+    pub fn find(&self, seq: u32) -> Option<Ack> {
+        if self.unsorted {
+            return self.acks.iter().rev().find(|a| a.seq == seq).copied();
+        }
+        let i = self.acks.binary_search_by_key(&seq, |a| a.seq).ok()?;
+        Some(self.acks[i])
+    }
+}
+
+/// One session.
+#[derive(Debug)]
+pub struct Session {
+    /// The name as its owner first spelled it.
+    pub name: Box<str>,
+    /// The secret that resumes this session.
+    pub token: u64,
+    /// Slab key of the live connection, or [`NO_CONN`] while lingering.
+    pub conn: u32,
+    /// Bumped on every attach and detach, so a stale linger timer is ignored.
+    pub gen: u32,
+    /// Rooms this session is a member of (room table indices).
+    pub rooms: SmallVec<[u32; 4]>,
+    /// Rooms where this session is currently typing.
+    pub typing: SmallVec<[u32; 1]>,
+    /// Recent ACKs, for answering a repeated SAY.
+    pub acks: AckMemory,
+}
+
+impl Session {
+    /// A new session attached to connection `conn`.
+    pub fn new(name: &str, token: u64, conn: u32) -> Session {
+        Session {
+            name: name.into(),
+            token,
+            conn,
+            gen: 0,
+            rooms: SmallVec::new(),
+            typing: SmallVec::new(),
+            acks: AckMemory::default(),
+        }
+    }
+
+    /// Whether the session is in room `room`.
+    pub fn in_room(&self, room: u32) -> bool {
+        self.rooms.contains(&room)
+    }
+
+    /// Stops typing in `room`; true if it was typing there.
+    pub fn stop_typing(&mut self, room: u32) -> bool {
+        match self.typing.iter().position(|&r| r == room) {
+            Some(i) => {
+                self.typing.swap_remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Leaves `room`; true if it was a member.
+    pub fn leave(&mut self, room: u32) -> bool {
+        match self.rooms.iter().position(|&r| r == room) {
+            Some(i) => {
+                self.rooms.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(seq: u32) -> Ack {
+        Ack {
+            seq,
+            room: 0,
+            id: u64::from(seq) * 10,
+            ts: 1,
+        }
+    }
+
+    #[test]
+    fn remembers_the_last_1024() {
+        let mut m = AckMemory::default();
+        for seq in 1..=2000 {
+            m.push(ack(seq));
+        }
+        assert_eq!(m.find(2000), Some(ack(2000)));
+        assert_eq!(m.find(977), Some(ack(977)));
+        assert_eq!(m.find(976), None, "forgotten");
+        assert_eq!(m.find(3000), None);
+    }
+
+    #[test]
+    fn out_of_order_seqs_still_found() {
+        let mut m = AckMemory::default();
+        for seq in [5, 3, 9, 1] {
+            m.push(ack(seq));
+        }
+        for seq in [5, 3, 9, 1] {
+            assert_eq!(m.find(seq), Some(ack(seq)));
+        }
+        assert_eq!(m.find(2), None);
+    }
+
+    #[test]
+    fn rooms_and_typing() {
+        let mut s = Session::new("Ada", 7, 0);
+        s.rooms.push(3);
+        s.rooms.push(5);
+        s.typing.push(5);
+        assert!(s.in_room(5));
+        assert!(s.stop_typing(5));
+        assert!(!s.stop_typing(5));
+        assert!(s.leave(3));
+        assert!(!s.leave(3));
+        assert_eq!(&s.rooms[..], &[5]);
+    }
+}

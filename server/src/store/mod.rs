@@ -1,0 +1,94 @@
+//! The storage seam: where accepted messages and accounts go to last.
+//!
+//! The loop never waits on anything but this trait, and only at one point
+//! per iteration: all SAYs accepted in an iteration are handed to
+//! [`Store::append`] together (group commit) before any ACK or MSG about
+//! them is released. Without `--db` the [`memory::MemoryStore`] keeps
+//! nothing itself (each room's in-memory window is the history); with it,
+//! `sqlite::SqliteStore` makes messages and accounts durable.
+//!
+//! This module does not decide what a message may say or who may read it:
+//! callers have validated everything before it gets here.
+
+pub mod memory;
+
+use std::fmt;
+
+/// One accepted chat message as stored and replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMsg {
+    /// Room name, lower case.
+    pub room: String,
+    /// Per-room id: 1, 2, 3, …
+    pub id: u64,
+    /// Milliseconds since the Unix epoch, server time.
+    pub ts: u64,
+    /// The sender's name as its owner spells it.
+    pub from: String,
+    /// The text, already validated.
+    pub text: String,
+}
+
+/// A storage failure, with a one-line reason for the log or the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// What a history query found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    /// The messages, oldest first.
+    pub msgs: Vec<StoredMsg>,
+    /// Whether older messages in the asked range were left out.
+    pub more: bool,
+}
+
+/// Durable storage of messages and accounts. All calls come from the loop's
+/// thread; an implementation may not block for long (no network, no
+/// unbounded scans).
+pub trait Store {
+    /// Every room known to storage with its newest message id, read once at
+    /// start-up so ids continue after a restart.
+    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
+
+    /// The newest `limit` messages of `room`, oldest first: used to fill a
+    /// room's in-memory window at start-up.
+    fn recent(&mut self, room: &str, limit: usize) -> Result<Vec<StoredMsg>, StoreError>;
+
+    /// Makes a batch durable in one transaction, or none of it. Only after
+    /// `Ok` may anyone hear of these messages.
+    fn append(&mut self, batch: &[StoredMsg]) -> Result<(), StoreError>;
+
+    /// Messages of `room` with `after < id < before` (`before = 0`: no upper
+    /// bound), the newest `limit` of them, oldest first, and whether older
+    /// ones in that range were left out. Only asked for what the in-memory
+    /// window does not hold.
+    fn history(
+        &mut self,
+        room: &str,
+        after: u64,
+        before: u64,
+        limit: usize,
+    ) -> Result<Page, StoreError>;
+
+    /// The stored password hash (PHC string) of an account, by name key.
+    fn account(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Creates an account; `Ok(false)` if the name is registered already.
+    fn create_account(&mut self, key: &str, name: &str, phc: &str) -> Result<bool, StoreError>;
+
+    /// Whether history outlives the process (and so older pages come from
+    /// here, not from the in-memory window).
+    fn is_durable(&self) -> bool;
+
+    /// Makes everything durable before exit (a checkpoint); called once on
+    /// shutdown.
+    fn close(&mut self) -> Result<(), StoreError>;
+}
