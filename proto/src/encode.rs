@@ -65,11 +65,25 @@ pub fn truncate_str(s: &str, max: usize) -> &str {
 /// Appends a MSG frame built from borrowed fields: the same bytes as
 /// `Frame::Msg { .. }.encode(out)`, without building the frame first. The
 /// server's fan-out and history replay use it to avoid a copy per message.
-pub fn encode_msg(out: &mut Vec<u8>, room: &str, id: u64, ts: u64, from: &str, flags: u8, text: &str) {
+pub fn encode_msg(
+    out: &mut Vec<u8>,
+    room: &str,
+    id: u64,
+    ts: u64,
+    from: &str,
+    flags: u8,
+    text: &str,
+) {
     let start = out.len();
     out.extend_from_slice(&[0; HEADER_LEN]);
     let mut w = Writer { out };
-    w.u8(crate::types::MSG).str(room).u64(id).u64(ts).str(from).u8(flags).str(text);
+    w.u8(crate::types::MSG)
+        .str(room)
+        .u64(id)
+        .u64(ts)
+        .str(from)
+        .u8(flags)
+        .str(text);
     let len = (w.out.len() - start - HEADER_LEN) as u32;
     w.out[start..start + HEADER_LEN].copy_from_slice(&len.to_be_bytes());
 }
