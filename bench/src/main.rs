@@ -1,1 +1,74 @@
-fn main() {}
+//! `banter-bench`: the load harness of Banter, with Redis pub/sub as the
+//! baseline. `banter-bench SCENARIO [options]` runs one scenario and prints
+//! its figures; `banter-bench compare` runs the standard matrix on both
+//! servers and writes the comparison (see `compare.rs`).
+
+mod cli;
+mod compare;
+mod conn;
+mod net;
+mod plan;
+mod procstat;
+mod proto;
+mod report;
+mod roles;
+mod run;
+mod servers;
+mod shared;
+mod stamp;
+mod stats;
+mod worker;
+
+use plan::Scenario;
+use std::process::ExitCode;
+
+fn usage(o: &getopts::Options) -> String {
+    let brief = "usage: banter-bench fanout|connections|churn|replay [options]\n       \
+                 banter-bench compare [compare options] (see banter-bench compare --help)";
+    o.usage(brief)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match real_main(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("banter-bench: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(args: &[String]) -> Result<ExitCode, String> {
+    net::raise_fd_limit();
+    let first = args.first().map(String::as_str).unwrap_or("--help");
+    if first == "compare" {
+        return compare::main(&args[1..]);
+    }
+    let o = cli::options();
+    let m = o.parse(args).map_err(|e| e.to_string())?;
+    if m.opt_present("version") {
+        println!("banter-bench {}", env!("CARGO_PKG_VERSION"));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if m.opt_present("help") || m.free.is_empty() {
+        print!("{}", usage(&o));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let name = &m.free[0];
+    let scenario = Scenario::from_name(name).ok_or_else(|| format!("unknown scenario {name:?}"))?;
+    let a = cli::plan(scenario, &m)?;
+    let outcome = run::run(a.plan)?;
+    let f = report::figures(&outcome);
+    if a.json {
+        println!("{}", report::json(&f));
+    } else {
+        print!("{}", report::table(&f));
+    }
+    let clean = outcome.lost == 0 && outcome.late == 0;
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,246 @@
+//! What a run does, independent of how it was asked for: the scenario, the
+//! target, the sizes, and the list of connections each worker thread opens
+//! (their role, unique name and room).
+//!
+//! It does no I/O; `run` executes a plan and `cli`/`compare` build them.
+
+use crate::proto::Proto;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// The four workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// R receivers, S senders in one room; throughput, latency, order.
+    Fanout,
+    /// Ramp to N idle, joined connections; connect rate, memory, idle CPU.
+    Connections,
+    /// Connect, log in, join, say, quit, in a loop.
+    Churn,
+    /// JOIN with a large replay limit on a long room, again and again.
+    Replay,
+}
+
+impl Scenario {
+    /// The scenario's name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Fanout => "fanout",
+            Scenario::Connections => "connections",
+            Scenario::Churn => "churn",
+            Scenario::Replay => "replay",
+        }
+    }
+
+    /// The scenario called `s`.
+    pub fn from_name(s: &str) -> Option<Scenario> {
+        [Self::Fanout, Self::Connections, Self::Churn, Self::Replay]
+            .into_iter()
+            .find(|x| x.name() == s)
+    }
+}
+
+/// What one connection does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Fanout: receives and checks every sender's messages.
+    Receiver,
+    /// Fanout: publishes; `idx` is its sender number (0-based).
+    Sender { idx: u32 },
+    /// Connections: joins and stays.
+    Idle,
+    /// Churn: one connect-…-quit cycle, then replaced.
+    Churner,
+    /// Replay: fills the room with the plan's `history` messages first.
+    Filler,
+    /// Replay: JOINs with a large limit over and over.
+    Reader,
+}
+
+impl Role {
+    /// Whether the connection receives the room's messages (and so must
+    /// subscribe even on Redis).
+    pub fn receives(self) -> bool {
+        matches!(self, Role::Receiver | Role::Idle)
+    }
+}
+
+/// One connection to open.
+#[derive(Debug, Clone)]
+pub struct ConnSpec {
+    /// What it does.
+    pub role: Role,
+    /// Its unique user name (Banter) or client label.
+    pub name: String,
+    /// The room / channel it joins.
+    pub room: String,
+    /// The local address to connect from.
+    pub source: Option<Ipv4Addr>,
+}
+
+/// A whole run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The workload.
+    pub scenario: Scenario,
+    /// The server's protocol.
+    pub proto: Proto,
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// Fanout: receivers.
+    pub receivers: usize,
+    /// Fanout: senders.
+    pub senders: usize,
+    /// Payload bytes per message (at least the stamp).
+    pub size: usize,
+    /// Closed loop: messages in flight per sender.
+    pub window: u32,
+    /// Open loop: messages per second over all senders (0: closed loop).
+    pub rate: f64,
+    /// Connections: how many; churn: concurrent cycles; replay: readers.
+    pub conns: usize,
+    /// Connections: new connections per second during the ramp.
+    pub connect_rate: f64,
+    /// Connections: members per room.
+    pub room_size: usize,
+    /// Replay: messages put in the room before measuring.
+    pub history: u64,
+    /// Replay: the JOIN's `limit`.
+    pub limit: u16,
+    /// Worker threads, each with its own poll loop.
+    pub threads: usize,
+    /// Load before measuring.
+    pub warmup: Duration,
+    /// The measured window (connections: the hold).
+    pub duration: Duration,
+    /// How many 127.0.0.x source addresses to spread connections over.
+    pub sources: u8,
+    /// The server's pid, for its CPU and memory.
+    pub server_pid: Option<u32>,
+    /// Prefix of names and rooms, unique per run so runs never collide.
+    pub prefix: String,
+    /// Print a progress line every second (stderr).
+    pub progress: bool,
+}
+
+impl Plan {
+    /// The connections of worker `w`: the plan's list dealt round-robin.
+    pub fn specs_for(&self, w: usize) -> Vec<ConnSpec> {
+        let all = self.all_specs();
+        let threads = self.threads.max(1);
+        all.into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % threads == w)
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    fn all_specs(&self) -> Vec<ConnSpec> {
+        let room = format!("{}-{}", self.prefix, self.scenario.name());
+        let mut roles = Vec::new();
+        match self.scenario {
+            Scenario::Fanout => {
+                roles.extend((0..self.receivers).map(|_| Role::Receiver));
+                roles.extend((0..self.senders as u32).map(|idx| Role::Sender { idx }));
+            }
+            Scenario::Connections => roles.extend((0..self.conns).map(|_| Role::Idle)),
+            Scenario::Churn => roles.extend((0..self.conns).map(|_| Role::Churner)),
+            Scenario::Replay => {
+                roles.push(Role::Filler);
+                roles.extend((0..self.conns).map(|_| Role::Reader));
+            }
+        }
+        let room_of = |i: usize| match self.scenario {
+            Scenario::Connections => format!("{room}{}", i / self.room_size.max(1)),
+            Scenario::Churn => format!("{room}{i}"),
+            _ => room.clone(),
+        };
+        let spec = |(i, role)| ConnSpec {
+            role,
+            name: format!("{}{i:x}", self.prefix),
+            room: room_of(i),
+            source: self.source(i),
+        };
+        roles.into_iter().enumerate().map(spec).collect()
+    }
+
+    /// The source address of connection `i`: 127.0.0.1 … 127.0.0.`sources`
+    /// in turn, for a loopback target; the kernel's choice otherwise.
+    pub fn source(&self, i: usize) -> Option<Ipv4Addr> {
+        match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_loopback() && self.sources > 0 => {
+                let n = (i % usize::from(self.sources)) as u8;
+                Some(Ipv4Addr::new(127, 0, 0, 1 + n))
+            }
+            _ => None,
+        }
+    }
+
+    /// Connections that must be ready before the load starts.
+    pub fn setup_count(&self) -> usize {
+        match self.scenario {
+            Scenario::Fanout => self.receivers + self.senders,
+            Scenario::Connections => self.conns,
+            Scenario::Churn => 0,
+            Scenario::Replay => self.conns + 1,
+        }
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// A small plan for tests.
+    pub fn plan(scenario: Scenario) -> Plan {
+        Plan {
+            scenario,
+            proto: Proto::Banter,
+            addr: "127.0.0.1:3000".parse().unwrap(),
+            receivers: 5,
+            senders: 2,
+            size: 64,
+            window: 1,
+            rate: 0.0,
+            conns: 25,
+            connect_rate: 1000.0,
+            room_size: 10,
+            history: 100,
+            limit: 1000,
+            threads: 2,
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(1),
+            sources: 4,
+            server_pid: None,
+            prefix: "t1".into(),
+            progress: false,
+        }
+    }
+
+    #[test]
+    fn specs_are_dealt_and_unique() {
+        let p = plan(Scenario::Fanout);
+        let (a, b) = (p.specs_for(0), p.specs_for(1));
+        assert_eq!(a.len() + b.len(), 7);
+        let mut names: Vec<_> = a.iter().chain(&b).map(|s| s.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 7);
+        let senders = a.iter().chain(&b).filter(|s| !s.role.receives()).count();
+        assert_eq!(senders, 2);
+        assert!(names
+            .iter()
+            .all(|n| banter_proto::validate::is_valid_name(n)));
+    }
+
+    #[test]
+    fn connection_rooms_and_sources() {
+        let p = plan(Scenario::Connections);
+        let all = p.all_specs();
+        assert_eq!(all[0].room, all[9].room);
+        assert_ne!(all[0].room, all[10].room);
+        assert_eq!(all[0].source, Some(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(all[5].source, Some(Ipv4Addr::new(127, 0, 0, 2)));
+        assert_eq!(p.setup_count(), 25);
+    }
+}

@@ -1,0 +1,223 @@
+//! The Banter side of the adapter: encodes HELLO, JOIN, SAY, PONG and QUIT
+//! (SAY by hand, straight into the output buffer, since it is the hot path)
+//! and reads server frames, decoding MSG and ACK only as far as needed.
+//!
+//! Rare frames (WELCOME, JOINED, ERROR, …) go through `banter_proto::decode`
+//! so their checks stay in one place. It does not validate names or text:
+//! the harness generates both.
+
+use super::{Event, Parsed};
+use banter_proto::{check, decode, types, DecodeError, ErrorCode, Frame, FLAG_REPLAY};
+
+/// Largest frame accepted from a server (its own `--max-frame` may be raised
+/// for a benchmark; the harness does not need to police it).
+const MAX_FRAME: u32 = 1 << 24;
+
+/// Appends HELLO without password or resume.
+pub fn hello(out: &mut Vec<u8>, name: &str) {
+    Frame::Hello {
+        version: banter_proto::VERSION,
+        name: name.into(),
+        password: String::new(),
+        resume: 0,
+    }
+    .encode(out);
+}
+
+/// Appends JOIN of `room` from the start, replaying up to `limit` messages.
+pub fn join(out: &mut Vec<u8>, room: &str, limit: u16) {
+    let room = room.into();
+    Frame::Join {
+        room,
+        since: 0,
+        limit,
+    }
+    .encode(out);
+}
+
+/// Appends SAY without building a `Frame` (no allocation per message).
+pub fn say(out: &mut Vec<u8>, room: &str, seq: u32, text: &[u8]) {
+    let len = 1 + 2 + room.len() + 4 + 2 + text.len();
+    out.extend_from_slice(&(len as u32).to_be_bytes());
+    out.push(types::SAY);
+    out.extend_from_slice(&(room.len() as u16).to_be_bytes());
+    out.extend_from_slice(room.as_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+    out.extend_from_slice(text);
+}
+
+/// Appends PONG echoing `nonce`.
+pub fn pong(out: &mut Vec<u8>, nonce: u64) {
+    Frame::Pong { nonce }.encode(out);
+}
+
+/// Appends QUIT.
+pub fn quit(out: &mut Vec<u8>) {
+    let reason = "bench done".into();
+    Frame::Quit { reason }.encode(out);
+}
+
+/// Reads the frame at the front of `buf`.
+pub fn parse(buf: &[u8]) -> Parsed<'_> {
+    let n = match check(buf, MAX_FRAME) {
+        Ok(n) => n,
+        Err(DecodeError::Incomplete) => return Ok(None),
+        Err(e) => return Err(format!("framing error from server: {e}")),
+    };
+    let frame = &buf[..n];
+    let body = &frame[5..];
+    let ev = match frame[4] {
+        types::MSG => msg(body).ok_or("malformed MSG")?,
+        types::ACK => Event::Ack,
+        types::PING => Event::Ping {
+            nonce: u64_at(body, 0).ok_or("malformed PING")?,
+        },
+        types::NOTICE | types::ROSTER | types::PRESENCE | types::USER_TYPING => Event::Other,
+        _ => rare(frame)?,
+    };
+    Ok(Some((ev, n)))
+}
+
+/// The payload of a MSG body: skips room, id, ts, from; reads flags, text.
+fn msg(body: &[u8]) -> Option<Event<'_>> {
+    let mut at = skip_str(body, 0)? + 16;
+    at = skip_str(body, at)?;
+    let flags = *body.get(at)?;
+    let len = usize::from(u16::from_be_bytes([*body.get(at + 1)?, *body.get(at + 2)?]));
+    let payload = body.get(at + 3..at + 3 + len)?;
+    Some(Event::Msg {
+        payload,
+        replay: flags & FLAG_REPLAY != 0,
+    })
+}
+
+/// The offset just past the `str` field at `at`.
+fn skip_str(body: &[u8], at: usize) -> Option<usize> {
+    let len = u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]);
+    let end = at + 2 + usize::from(len);
+    (end <= body.len()).then_some(end)
+}
+
+fn u64_at(body: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(body.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Frames seen a few times per connection: decoded in full.
+fn rare(frame: &[u8]) -> Result<Event<'static>, String> {
+    let f = match decode(frame) {
+        Ok(f) => f,
+        Err(DecodeError::UnknownType { .. }) => return Ok(Event::Other),
+        Err(e) => return Err(format!("malformed frame from server: {e}")),
+    };
+    Ok(match f {
+        Frame::Welcome { .. } => Event::Welcome,
+        Frame::Joined { last_id, .. } => Event::Joined { last_id },
+        Frame::HistoryEnd { more, .. } => Event::HistoryEnd { more: more != 0 },
+        Frame::Error {
+            code,
+            about,
+            detail,
+            ..
+        } => {
+            let known = ErrorCode::from_code(code);
+            let name = known.map_or("UNKNOWN", |c| c.name());
+            Event::Error {
+                fatal: known.is_none_or(|c| c.is_fatal()),
+                answers_publish: about == types::SAY,
+                text: format!("{name} ({code}): {detail}"),
+            }
+        }
+        _ => Event::Other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(bytes: &[u8]) -> Event<'_> {
+        let (ev, n) = parse(bytes).expect("parses").expect("complete");
+        assert_eq!(n, bytes.len());
+        ev
+    }
+
+    #[test]
+    fn say_matches_the_codec() {
+        let mut out = Vec::new();
+        say(&mut out, "lobby", 7, "hi é".as_bytes());
+        // The spec's test vector (§5).
+        let vector = "00000013040005 6c6f626279 00000007 0005 686920c3a9";
+        let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, vector.replace(' ', ""));
+    }
+
+    #[test]
+    fn msg_yields_the_payload_even_split() {
+        let f = Frame::Msg {
+            room: "r".into(),
+            id: 3,
+            ts: 9,
+            from: "ada".into(),
+            flags: FLAG_REPLAY,
+            text: "payload!".into(),
+        }
+        .to_bytes();
+        for cut in 0..f.len() {
+            assert_eq!(parse(&f[..cut]), Ok(None), "cut at {cut}");
+        }
+        let want = Event::Msg {
+            payload: b"payload!",
+            replay: true,
+        };
+        assert_eq!(one(&f), want);
+    }
+
+    #[test]
+    fn control_frames() {
+        let ack = Frame::Ack {
+            seq: 1,
+            room: "r".into(),
+            id: 1,
+            ts: 1,
+        };
+        assert_eq!(one(&ack.to_bytes()), Event::Ack);
+        assert_eq!(
+            one(&Frame::Ping { nonce: 42 }.to_bytes()),
+            Event::Ping { nonce: 42 }
+        );
+        let j = Frame::Joined {
+            room: "r".into(),
+            last_id: 5,
+            members: 2,
+        };
+        assert_eq!(one(&j.to_bytes()), Event::Joined { last_id: 5 });
+        let e = Frame::error(ErrorCode::RateLimited, types::SAY, 4, "slow down");
+        match one(&e.to_bytes()) {
+            Event::Error {
+                fatal,
+                answers_publish,
+                text,
+            } => {
+                assert!(!fatal && answers_publish);
+                assert!(text.contains("RATE_LIMITED"), "{text}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let full = Frame::error(ErrorCode::ServerFull, 0, 0, "full").to_bytes();
+        assert!(matches!(one(&full), Event::Error { fatal: true, .. }));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert!(parse(&[0, 0, 0, 0]).is_err(), "len 0");
+        // A MSG whose text length runs past the frame.
+        let bad = [0, 0, 0, 4, types::MSG, 0, 9, 1];
+        assert!(parse(&bad).is_err());
+        assert_eq!(
+            one(&[0, 0, 0, 1, 0x7f]),
+            Event::Other,
+            "unknown type skipped"
+        );
+    }
+}

@@ -1,0 +1,281 @@
+//! What each role does with what the server says, and the per-turn work
+//! (`pump`): senders keep their window full (closed loop) or their schedule
+//! (open loop, stamped with the intended send time), readers re-JOIN, the
+//! filler fills, churners go round.
+//!
+//! Socket handling is `worker.rs`'s; this file only queues output.
+
+use crate::conn::State;
+use crate::plan::{ConnSpec, Role};
+use crate::proto::Event;
+use crate::shared::Phase;
+use crate::stamp::{self, Stamp};
+use crate::stats::Seen;
+use crate::worker::Worker;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+/// Publishes the filler keeps in flight.
+const FILL_WINDOW: u32 = 64;
+/// A sender stops queueing while this much of its output is unwritten
+/// (open loop keeps its schedule and catches up, stamps stay honest).
+const OUT_CAP: usize = 4 << 20;
+
+impl Worker {
+    /// Acts on one unit the server sent on connection `key`.
+    pub(crate) fn on_event(&mut self, key: usize, ev: Event<'_>) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        let role = c.spec.role;
+        match ev {
+            Event::Welcome if c.state == State::LoggingIn => {
+                if self.proto.must_join(role.receives()) && role != Role::Reader {
+                    c.state = State::Joining;
+                    self.proto.join(&mut c.out, &c.spec.room, 0);
+                    self.mark_dirty(key);
+                } else {
+                    self.ready(key, 0);
+                }
+            }
+            Event::Joined { last_id } if c.state == State::Joining => self.ready(key, last_id),
+            Event::Ack => self.acked(key),
+            Event::Msg { payload, replay } => self.delivered(key, role, payload, replay),
+            Event::HistoryEnd { .. } if role == Role::Reader => self.replay_done(key),
+            Event::Ping { nonce } => {
+                self.proto.pong(&mut c.out, nonce);
+                self.mark_dirty(key);
+            }
+            Event::Error {
+                fatal,
+                answers_publish,
+                text,
+            } => {
+                self.counts.errors += 1;
+                self.shared.note_error(&text);
+                if fatal {
+                    self.closed(key, &text, false);
+                } else if answers_publish {
+                    self.acked(key);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Connection `key` finished its setup (`last_id`: the room's newest id).
+    fn ready(&mut self, key: usize, last_id: u64) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        c.state = State::Ready;
+        self.in_setup -= 1;
+        match c.spec.role {
+            Role::Filler => {
+                c.to_fill = self.plan.history.saturating_sub(last_id);
+                self.active.push(key);
+                return self.fill_check(key);
+            }
+            Role::Sender { .. } | Role::Reader => self.active.push(key),
+            Role::Churner => self.publish(key, self.now),
+            Role::Receiver | Role::Idle => {}
+        }
+        self.counts.ready += 1;
+    }
+
+    fn acked(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        c.in_flight = c.in_flight.saturating_sub(1);
+        self.counts.acked += 1;
+        match c.spec.role {
+            Role::Churner => {
+                c.state = State::Quitting;
+                self.proto.quit(&mut c.out);
+                self.mark_dirty(key);
+            }
+            Role::Filler => self.fill_check(key),
+            _ => {}
+        }
+    }
+
+    /// The filler counts as ready once the room holds the history asked for.
+    fn fill_check(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.to_fill == 0 && c.in_flight == 0 {
+            self.active.retain(|&k| k != key);
+            self.counts.ready += 1;
+        }
+    }
+
+    fn delivered(&mut self, key: usize, role: Role, payload: &[u8], replay: bool) {
+        match role {
+            Role::Receiver if !replay => {}
+            Role::Reader if replay => {
+                self.counts.delivered += 1;
+                return;
+            }
+            _ => return,
+        }
+        let Some(st) = stamp::read(payload) else {
+            self.counts.errors += 1;
+            return self.shared.note_error("a message without this run's stamp");
+        };
+        let Some(order) = self.conns.get_mut(key).and_then(|c| c.order.as_mut()) else {
+            return;
+        };
+        match order.see(st.sender, st.seq) {
+            Seen::InOrder => {}
+            Seen::Gap(n) => self.lost += u64::from(n),
+            Seen::Late => self.late += 1,
+            Seen::Foreign => return self.shared.note_error("a message from an unknown sender"),
+        }
+        self.counts.delivered += 1;
+        if self.phase == Phase::Measure {
+            self.hist
+                .saturating_record(self.now.saturating_sub(st.sent_ns).max(1));
+        }
+    }
+
+    fn replay_done(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        c.in_flight = 0;
+        self.counts.cycles += 1;
+        if self.phase == Phase::Measure {
+            self.hist
+                .saturating_record(self.now.saturating_sub(c.t0).max(1));
+        }
+    }
+
+    /// A connection is gone; a churner's cycle ends (and a new one is queued).
+    pub(crate) fn after_close(&mut self, c: crate::conn::Conn, quit_done: bool) {
+        if c.spec.role != Role::Churner || self.phase >= Phase::Drain {
+            return;
+        }
+        if quit_done {
+            self.counts.cycles += 1;
+            if self.phase == Phase::Measure {
+                self.hist
+                    .saturating_record(self.now.saturating_sub(c.t0).max(1));
+            }
+        }
+        self.cycle += 1;
+        let base = &c.spec.name[..c.spec.name.find('z').unwrap_or(c.spec.name.len())];
+        let name = format!("{base}z{:x}", self.cycle);
+        let spec = ConnSpec { name, ..c.spec };
+        self.to_open.push_back(spec);
+    }
+
+    /// The per-turn work of the active connections.
+    pub(crate) fn pump(&mut self) {
+        let load = matches!(self.phase, Phase::Warmup | Phase::Measure);
+        let mut next_due = u64::MAX;
+        for i in 0..self.active.len() {
+            let Some(&key) = self.active.get(i) else {
+                break;
+            };
+            let Some(c) = self.conns.get(key) else {
+                continue;
+            };
+            match (c.spec.role, c.in_flight) {
+                (Role::Filler, _) => self.fill(key),
+                (Role::Sender { idx }, _) if load => {
+                    next_due = next_due.min(self.top_up(key, idx));
+                }
+                (Role::Reader, 0) if load => self.rejoin(key),
+                _ => {}
+            }
+        }
+        if next_due != u64::MAX {
+            let wait = next_due.saturating_sub(self.now);
+            self.timer.arm(Duration::from_nanos(wait));
+        }
+    }
+
+    /// The filler publishes while it has room in its window.
+    fn fill(&mut self, key: usize) {
+        while let Some(c) = self.conns.get_mut(key) {
+            if c.in_flight >= FILL_WINDOW || c.to_fill == 0 {
+                return;
+            }
+            c.to_fill -= 1;
+            self.publish(key, self.now);
+        }
+    }
+
+    /// A reader asks for the replay again.
+    fn rejoin(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        c.in_flight = 1;
+        c.t0 = self.now;
+        self.proto.join(&mut c.out, &c.spec.room, self.plan.limit);
+        self.mark_dirty(key);
+    }
+
+    /// Sender `idx` publishes what its loop allows now; returns when it is
+    /// next due (open loop), `u64::MAX` if never by time (closed loop).
+    fn top_up(&mut self, key: usize, idx: u32) -> u64 {
+        let plan = &self.plan;
+        if plan.rate <= 0.0 {
+            let window = plan.window.max(1);
+            while let Some(c) = self.conns.get(key) {
+                if c.in_flight >= window || c.pending() > OUT_CAP {
+                    break;
+                }
+                self.publish(key, self.now);
+            }
+            return u64::MAX;
+        }
+        let interval = plan.senders as f64 * 1e9 / plan.rate;
+        let start = self.shared.load_start_ns.load(Relaxed);
+        let origin = start as f64 + interval * f64::from(idx) / plan.senders as f64;
+        loop {
+            let Some(c) = self.conns.get(key) else {
+                return u64::MAX;
+            };
+            let due = (origin + interval * f64::from(c.seq)) as u64;
+            if c.pending() > OUT_CAP {
+                return self.now + 1_000_000;
+            }
+            if due > self.now {
+                return due;
+            }
+            self.publish(key, due);
+        }
+    }
+
+    /// Queues one publish on `key`, stamped with `sent_ns`.
+    fn publish(&mut self, key: usize, sent_ns: u64) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        let sender = match c.spec.role {
+            Role::Sender { idx } => idx,
+            _ => 0,
+        };
+        c.seq += 1;
+        c.in_flight += 1;
+        let st = Stamp {
+            sender,
+            seq: c.seq,
+            sent_ns,
+        };
+        stamp::write(&mut self.payload, st, self.plan.size);
+        self.proto
+            .publish(&mut c.out, &c.spec.room, c.seq, &self.payload);
+        if let (Role::Sender { .. }, Some(last)) =
+            (c.spec.role, self.shared.last_seq.get(sender as usize))
+        {
+            last.store(c.seq, Relaxed);
+        }
+        self.counts.sent += 1;
+        self.mark_dirty(key);
+    }
+}

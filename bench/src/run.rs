@@ -1,0 +1,252 @@
+//! The coordinator: starts the workers, moves the run through its phases
+//! (setup, warm-up, measured window, drain, goodbye), prints a progress
+//! line every second, samples the server's and its own CPU and the
+//! server's memory, and gathers everything into an [`Outcome`].
+//!
+//! It does not format the final report (`report.rs` does).
+
+use crate::plan::{Plan, Scenario};
+use crate::procstat::{self, CpuSample};
+use crate::shared::{Counts, Phase, Shared};
+use crate::stats::{self, Latency};
+use crate::worker::{Worker, WorkerResult};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long setup may go without a new ready connection.
+const STALL: Duration = Duration::from_secs(10);
+/// How long the drain may wait for messages still on their way.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Everything a run measured.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The plan that ran.
+    pub plan: Plan,
+    /// Seconds of the measured window.
+    pub window_s: f64,
+    /// Counters over the measured window.
+    pub counts: Counts,
+    /// Counters at the end of the run.
+    pub totals: Counts,
+    /// Latency over the window: delivery (fanout), cycle (churn), JOIN (replay).
+    pub latency: Latency,
+    /// Messages some receiver never got.
+    pub lost: u64,
+    /// Messages that arrived after a later one of their sender.
+    pub late: u64,
+    /// Server CPU seconds in the window (`None` without its pid).
+    pub server_cpu_s: Option<f64>,
+    /// Harness CPU seconds in the window.
+    pub harness_cpu_s: f64,
+    /// Seconds the setup took (connections: the ramp).
+    pub setup_s: f64,
+    /// Connections ready at the end of setup.
+    pub reached: u64,
+    /// Server RSS before the first connection, bytes.
+    pub rss_before: Option<u64>,
+    /// Server RSS at the end of the window, bytes.
+    pub rss_after: Option<u64>,
+    /// The first distinct error texts.
+    pub errors: Vec<String>,
+}
+
+/// Runs `plan` to the end.
+pub fn run(plan: Plan) -> Result<Outcome, String> {
+    let shared = Arc::new(Shared::new(plan.threads.max(1), plan.senders));
+    let rss_before = plan.server_pid.and_then(procstat::rss_bytes);
+    let plan_arc = Arc::new(plan.clone());
+    let mut handles = Vec::new();
+    for id in 0..plan.threads.max(1) {
+        let w = Worker::new(id, plan_arc.clone(), shared.clone()).map_err(|e| e.to_string())?;
+        handles.push(std::thread::spawn(move || w.run()));
+    }
+    let mut co = Coordinator {
+        plan,
+        shared,
+        started: Instant::now(),
+        last_line: Instant::now(),
+        last_counts: Counts::default(),
+    };
+    let res = co.phases();
+    co.shared.set_phase(Phase::Done);
+    let results: Vec<WorkerResult> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+    let (setup_s, reached, m) = res?;
+    let mut hist = stats::histogram();
+    for r in &results {
+        let _ = hist.add(&r.hist);
+    }
+    Ok(Outcome {
+        window_s: m.window_s,
+        counts: m.counts,
+        totals: co.shared.totals(),
+        latency: stats::latency(&hist),
+        lost: results.iter().map(|r| r.lost).sum(),
+        late: results.iter().map(|r| r.late).sum(),
+        server_cpu_s: m.server_cpu_s,
+        harness_cpu_s: m.harness_cpu_s,
+        setup_s,
+        reached,
+        rss_before,
+        rss_after: m.rss_after,
+        errors: co.shared.errors(),
+        plan: co.plan,
+    })
+}
+
+/// What the measured window gave.
+struct Window {
+    /// Its length.
+    window_s: f64,
+    /// Counter deltas.
+    counts: Counts,
+    /// Server CPU seconds in it.
+    server_cpu_s: Option<f64>,
+    /// Harness CPU seconds in it.
+    harness_cpu_s: f64,
+    /// Server RSS at its end.
+    rss_after: Option<u64>,
+}
+
+/// The coordinating thread's state.
+struct Coordinator {
+    /// The run.
+    plan: Plan,
+    /// Shared with the workers.
+    shared: Arc<Shared>,
+    /// When the run started, for progress lines.
+    started: Instant,
+    /// When the last progress line was printed.
+    last_line: Instant,
+    /// The counters at the last progress line.
+    last_counts: Counts,
+}
+
+impl Coordinator {
+    fn phases(&mut self) -> Result<(f64, u64, Window), String> {
+        let (setup_s, reached) = self.setup()?;
+        if self.plan.scenario != Scenario::Connections {
+            let now = crate::net::now_ns();
+            self.shared
+                .load_start_ns
+                .store(now, std::sync::atomic::Ordering::Relaxed);
+            self.shared.set_phase(Phase::Warmup);
+            self.wait(self.plan.warmup, "warmup");
+        }
+        let m = self.measure();
+        if self.plan.scenario == Scenario::Fanout {
+            self.drain();
+        }
+        Ok((setup_s, reached, m))
+    }
+
+    /// Waits until every connection is set up; `(seconds, ready)`.
+    fn setup(&mut self) -> Result<(f64, u64), String> {
+        let want = self.plan.setup_count() as u64;
+        let start = Instant::now();
+        let mut last_change = (Instant::now(), 0);
+        loop {
+            let t = self.shared.totals();
+            let tolerant = self.plan.scenario == Scenario::Connections;
+            if t.ready >= want || (tolerant && t.ready + t.failed >= want) {
+                return Ok((start.elapsed().as_secs_f64(), t.ready));
+            }
+            if t.failed > 0 && !tolerant {
+                let why = self.shared.errors().join("; ");
+                return Err(format!(
+                    "{} connection(s) failed during setup: {why}",
+                    t.failed
+                ));
+            }
+            if t.ready != last_change.1 {
+                last_change = (Instant::now(), t.ready);
+            } else if last_change.0.elapsed() > STALL {
+                if tolerant {
+                    return Ok((start.elapsed().as_secs_f64(), t.ready));
+                }
+                let why = self.shared.errors().join("; ");
+                return Err(format!("setup stalled at {}/{want} ready {why}", t.ready));
+            }
+            self.tick("setup", Duration::from_millis(10));
+        }
+    }
+
+    fn measure(&mut self) -> Window {
+        let pid = self.plan.server_pid;
+        let (c0, cpu0, t0) = (self.shared.totals(), CpuSample::take(pid), Instant::now());
+        self.shared.set_phase(Phase::Measure);
+        self.wait(self.plan.duration, "measure");
+        let (c1, cpu1) = (self.shared.totals(), CpuSample::take(pid));
+        let window_s = t0.elapsed().as_secs_f64();
+        self.shared.set_phase(Phase::Drain);
+        Window {
+            window_s,
+            counts: delta(&c1, &c0),
+            server_cpu_s: cpu0.server.zip(cpu1.server).map(|(a, b)| b - a),
+            harness_cpu_s: cpu1.harness - cpu0.harness,
+            rss_after: pid.and_then(procstat::rss_bytes),
+        }
+    }
+
+    /// Lets receivers take in every message published before the stop.
+    fn drain(&mut self) {
+        let end = Instant::now() + DRAIN;
+        let r = self.plan.receivers as u64;
+        while Instant::now() < end {
+            let expected = self.shared.published() * r;
+            if self.shared.totals().delivered >= expected {
+                return;
+            }
+            self.tick("drain", Duration::from_millis(5));
+        }
+    }
+
+    fn wait(&mut self, d: Duration, label: &str) {
+        let end = Instant::now() + d;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            self.tick(label, left.min(Duration::from_millis(50)));
+        }
+    }
+
+    /// Sleeps `d`, printing a progress line when a second has passed.
+    fn tick(&mut self, label: &str, d: Duration) {
+        std::thread::sleep(d);
+        let dt = self.last_line.elapsed().as_secs_f64();
+        if dt < 1.0 {
+            return;
+        }
+        let t = self.shared.totals();
+        let d = delta(&t, &self.last_counts);
+        if self.plan.progress {
+            eprintln!(
+                "[{:5.1}s] {label:<7} sent {:>9.0}/s  delivered {:>10.0}/s  {:>7.1} MB/s  \
+                 ready {}  open {}  cycles {:.0}/s  errors {}",
+                self.started.elapsed().as_secs_f64(),
+                d.sent as f64 / dt,
+                d.delivered as f64 / dt,
+                d.bytes_in as f64 / dt / 1e6,
+                t.ready,
+                t.open,
+                d.cycles as f64 / dt,
+                t.errors,
+            );
+        }
+        self.last_line = Instant::now();
+        self.last_counts = t;
+    }
+}
+
+/// `b - a` field-wise (counts only grow, except `open`, kept from `b`).
+fn delta(b: &Counts, a: &Counts) -> Counts {
+    Counts {
+        ready: b.ready.saturating_sub(a.ready),
+        failed: b.failed.saturating_sub(a.failed),
+        sent: b.sent.saturating_sub(a.sent),
+        acked: b.acked.saturating_sub(a.acked),
+        delivered: b.delivered.saturating_sub(a.delivered),
+        bytes_in: b.bytes_in.saturating_sub(a.bytes_in),
+        errors: b.errors.saturating_sub(a.errors),
+        cycles: b.cycles.saturating_sub(a.cycles),
+        open: b.open,
+    }
+}

@@ -1,0 +1,211 @@
+//! What the coordinating thread and the worker threads share: the run's
+//! phase (set by the coordinator only), each worker's counters (written by
+//! that worker only, once per loop turn, so the hot path touches no shared
+//! cache line per message), each sender's last sequence number, and the
+//! first few error texts.
+//!
+//! It holds no sockets and no histograms (those stay in the workers).
+
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
+use std::sync::Mutex;
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Phase {
+    /// Opening, logging in and joining; no load yet.
+    Setup = 0,
+    /// Load runs, nothing recorded in the latency histogram.
+    Warmup = 1,
+    /// Load runs and latencies are recorded.
+    Measure = 2,
+    /// Senders stop; receivers take in what is still on its way.
+    Drain = 3,
+    /// Workers check order, say goodbye and return.
+    Done = 4,
+}
+
+/// One worker's counters, a plain snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Connections that completed their setup.
+    pub ready: u64,
+    /// Connections that failed to connect, log in or join.
+    pub failed: u64,
+    /// Messages published.
+    pub sent: u64,
+    /// Publishes the server acknowledged (or refused).
+    pub acked: u64,
+    /// Messages received by receivers (fanout) or readers (replay).
+    pub delivered: u64,
+    /// Bytes read from the server.
+    pub bytes_in: u64,
+    /// Error replies and unexpected closes.
+    pub errors: u64,
+    /// Completed churn cycles or replay JOINs.
+    pub cycles: u64,
+    /// Connections currently open.
+    pub open: u64,
+}
+
+impl Counts {
+    /// Field-wise sum.
+    pub fn add(&mut self, o: &Counts) {
+        self.ready += o.ready;
+        self.failed += o.failed;
+        self.sent += o.sent;
+        self.acked += o.acked;
+        self.delivered += o.delivered;
+        self.bytes_in += o.bytes_in;
+        self.errors += o.errors;
+        self.cycles += o.cycles;
+        self.open += o.open;
+    }
+}
+
+/// The published copy of one worker's [`Counts`].
+#[derive(Default)]
+struct Published([AtomicU64; 9]);
+
+/// The state shared by a run's threads.
+pub struct Shared {
+    /// The current [`Phase`].
+    phase: AtomicU8,
+    /// When the load started (ns on the harness clock): the open-loop origin.
+    pub load_start_ns: AtomicU64,
+    /// Each worker's published counters.
+    workers: Vec<Published>,
+    /// `last_seq[s]`: the last sequence number sender `s` published.
+    pub last_seq: Vec<AtomicU32>,
+    /// The first few distinct error texts, for the report.
+    errors: Mutex<Vec<String>>,
+}
+
+/// How many distinct error texts a run keeps.
+const MAX_ERRORS: usize = 8;
+
+impl Shared {
+    /// State for `workers` threads and `senders` senders, in Setup.
+    pub fn new(workers: usize, senders: usize) -> Shared {
+        Shared {
+            phase: AtomicU8::new(Phase::Setup as u8),
+            load_start_ns: AtomicU64::new(0),
+            workers: (0..workers).map(|_| Published::default()).collect(),
+            last_seq: (0..senders).map(|_| AtomicU32::new(0)).collect(),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Relaxed) {
+            0 => Phase::Setup,
+            1 => Phase::Warmup,
+            2 => Phase::Measure,
+            3 => Phase::Drain,
+            _ => Phase::Done,
+        }
+    }
+
+    /// Moves the run to `p` (coordinator only).
+    pub fn set_phase(&self, p: Phase) {
+        self.phase.store(p as u8, Relaxed);
+    }
+
+    /// Publishes worker `w`'s counters.
+    pub fn publish(&self, w: usize, c: &Counts) {
+        let Some(slot) = self.workers.get(w) else {
+            return;
+        };
+        let v = [
+            c.ready,
+            c.failed,
+            c.sent,
+            c.acked,
+            c.delivered,
+            c.bytes_in,
+            c.errors,
+            c.cycles,
+            c.open,
+        ];
+        for (a, x) in slot.0.iter().zip(v) {
+            a.store(x, Relaxed);
+        }
+    }
+
+    /// The sum of every worker's last published counters.
+    pub fn totals(&self) -> Counts {
+        let mut t = Counts::default();
+        for w in &self.workers {
+            let v: Vec<u64> = w.0.iter().map(|a| a.load(Relaxed)).collect();
+            t.add(&Counts {
+                ready: v[0],
+                failed: v[1],
+                sent: v[2],
+                acked: v[3],
+                delivered: v[4],
+                bytes_in: v[5],
+                errors: v[6],
+                cycles: v[7],
+                open: v[8],
+            });
+        }
+        t
+    }
+
+    /// The sum of every sender's last sequence number: messages published.
+    pub fn published(&self) -> u64 {
+        self.last_seq
+            .iter()
+            .map(|s| u64::from(s.load(Relaxed)))
+            .sum()
+    }
+
+    /// Every sender's last sequence number.
+    pub fn last_seqs(&self) -> Vec<u32> {
+        self.last_seq.iter().map(|s| s.load(Relaxed)).collect()
+    }
+
+    /// Keeps an error text if it is new and there is room.
+    pub fn note_error(&self, text: &str) {
+        let mut e = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if e.len() < MAX_ERRORS && !e.iter().any(|x| x == text) {
+            e.push(text.to_string());
+        }
+    }
+
+    /// The error texts kept.
+    pub fn errors(&self) -> Vec<String> {
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_sum_workers_and_errors_dedupe() {
+        let s = Shared::new(2, 3);
+        let c = Counts {
+            sent: 2,
+            delivered: 10,
+            ..Counts::default()
+        };
+        s.publish(0, &c);
+        s.publish(1, &c);
+        s.publish(9, &c);
+        let t = s.totals();
+        assert_eq!((t.sent, t.delivered), (4, 20));
+        s.last_seq[2].store(5, Relaxed);
+        assert_eq!(s.published(), 5);
+        s.note_error("a");
+        s.note_error("a");
+        assert_eq!(s.errors(), vec!["a".to_string()]);
+        s.set_phase(Phase::Measure);
+        assert_eq!(s.phase(), Phase::Measure);
+    }
+}

@@ -1,0 +1,361 @@
+//! One worker thread: a mio poll loop over its share of the connections.
+//! It opens them (paced during a connection ramp), reads through one
+//! scratch buffer, hands each parsed unit to the role logic (`roles.rs`),
+//! writes queued output, and publishes its counters once per loop turn.
+//!
+//! It does not decide the phase (the coordinator does) and never blocks
+//! on anything but the poll.
+
+use crate::conn::{Conn, ReadResult, State};
+use crate::net::{self, Timer};
+use crate::plan::{ConnSpec, Plan, Role, Scenario};
+use crate::proto::Proto;
+use crate::shared::{Counts, Phase, Shared};
+use hdrhistogram::Histogram;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The timer's poll token (connections use their slab key).
+const TIMER: Token = Token(usize::MAX);
+/// Read buffer shared by all of a worker's connections.
+const SCRATCH: usize = 1 << 20;
+/// Connections a worker has in setup at once, so the listen backlog of
+/// the server never overflows (a dropped SYN costs a 1 s retry).
+const SETUP_AT_ONCE: usize = 128;
+/// How long the goodbye may take before connections are just dropped.
+const GOODBYE_NS: u64 = 3_000_000_000;
+
+/// What a worker hands back at the end.
+pub struct WorkerResult {
+    /// Latencies recorded during the measured window (ns).
+    pub hist: Histogram<u64>,
+    /// Messages a receiver never got (gaps, and tails missing after the drain).
+    pub lost: u64,
+    /// Messages that came after a later one of the same sender.
+    pub late: u64,
+}
+
+/// A worker's state; fields are crate-visible for `roles.rs`.
+pub struct Worker {
+    /// This worker's index (its counter slot).
+    pub(crate) id: usize,
+    /// The run.
+    pub(crate) plan: Arc<Plan>,
+    /// Phase, counters and sender sequence numbers shared with the others.
+    pub(crate) shared: Arc<Shared>,
+    /// The target's protocol.
+    pub(crate) proto: Proto,
+    /// The poll.
+    poll: Poll,
+    /// The connections, keyed by poll token.
+    pub(crate) conns: Slab<Conn>,
+    /// Connections still to open.
+    pub(crate) to_open: VecDeque<ConnSpec>,
+    /// Connections opened so far (for the ramp's pace).
+    opened: u64,
+    /// When the first connection was opened (ns), for the ramp's pace.
+    ramp_start: Option<u64>,
+    /// Connections opened but not set up yet.
+    pub(crate) in_setup: usize,
+    /// Keys with output to write.
+    pub(crate) dirty: Vec<usize>,
+    /// Keys of connections that act on every turn (senders, readers, filler).
+    pub(crate) active: Vec<usize>,
+    /// The read buffer.
+    scratch: Box<[u8]>,
+    /// A reusable payload buffer.
+    pub(crate) payload: Vec<u8>,
+    /// Open-loop pacing timer.
+    pub(crate) timer: Timer,
+    /// This worker's counters.
+    pub(crate) counts: Counts,
+    /// Latencies (ns) recorded while measuring.
+    pub(crate) hist: Histogram<u64>,
+    /// Lost messages seen so far.
+    pub(crate) lost: u64,
+    /// Late messages seen so far.
+    pub(crate) late: u64,
+    /// Churn: cycles started, for fresh names.
+    pub(crate) cycle: u64,
+    /// The phase as of this turn.
+    pub(crate) phase: Phase,
+    /// The clock as of the last event (ns).
+    pub(crate) now: u64,
+}
+
+impl Worker {
+    /// A worker for slot `id` of `plan`.
+    pub fn new(id: usize, plan: Arc<Plan>, shared: Arc<Shared>) -> std::io::Result<Worker> {
+        let poll = Poll::new()?;
+        let timer = Timer::new()?;
+        let fd = timer.raw_fd();
+        poll.registry()
+            .register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
+        let to_open = plan.specs_for(id).into();
+        Ok(Worker {
+            id,
+            proto: plan.proto,
+            plan,
+            shared,
+            poll,
+            conns: Slab::new(),
+            to_open,
+            opened: 0,
+            ramp_start: None,
+            in_setup: 0,
+            dirty: Vec::new(),
+            active: Vec::new(),
+            scratch: vec![0; SCRATCH].into_boxed_slice(),
+            payload: Vec::new(),
+            timer,
+            counts: Counts::default(),
+            hist: crate::stats::histogram(),
+            lost: 0,
+            late: 0,
+            cycle: 0,
+            phase: Phase::Setup,
+            now: net::now_ns(),
+        })
+    }
+
+    /// Runs until the coordinator says Done and the goodbyes are over.
+    pub fn run(mut self) -> WorkerResult {
+        let mut events = Events::with_capacity(1024);
+        let mut goodbye_since = None;
+        loop {
+            self.phase = self.shared.phase();
+            self.now = net::now_ns();
+            if self.phase == Phase::Done {
+                let since = *goodbye_since.get_or_insert_with(|| self.goodbye());
+                if self.conns.is_empty() || self.now > since + GOODBYE_NS {
+                    break;
+                }
+            }
+            self.open_due();
+            self.pump();
+            self.flush_dirty();
+            self.shared.publish(self.id, &self.counts);
+            let wait = if self.to_open.is_empty() { 10 } else { 1 };
+            if self
+                .poll
+                .poll(&mut events, Some(Duration::from_millis(wait)))
+                .is_err()
+            {
+                continue;
+            }
+            for ev in events.iter() {
+                self.on_ready_event(ev.token(), ev.is_readable(), ev.is_writable());
+            }
+        }
+        self.counts.open = self.conns.len() as u64;
+        self.shared.publish(self.id, &self.counts);
+        WorkerResult {
+            hist: self.hist,
+            lost: self.lost,
+            late: self.late,
+        }
+    }
+
+    /// Opens what the scenario and phase call for now.
+    fn open_due(&mut self) {
+        let churning = self.plan.scenario == Scenario::Churn;
+        let load = matches!(self.phase, Phase::Warmup | Phase::Measure);
+        if (churning && !load) || (!churning && self.phase != Phase::Setup) {
+            return;
+        }
+        let limit = self.ramp_allowance();
+        while self.in_setup < SETUP_AT_ONCE && self.opened < limit {
+            let Some(spec) = self.to_open.pop_front() else {
+                break;
+            };
+            self.open(spec);
+        }
+    }
+
+    /// How many connections the ramp allows to have been opened by now.
+    fn ramp_allowance(&mut self) -> u64 {
+        if self.plan.scenario != Scenario::Connections || self.plan.connect_rate <= 0.0 {
+            return u64::MAX;
+        }
+        let start = *self.ramp_start.get_or_insert(self.now);
+        let per_worker = self.plan.connect_rate / self.plan.threads.max(1) as f64;
+        1 + (per_worker * (self.now - start) as f64 / 1e9) as u64
+    }
+
+    fn open(&mut self, spec: ConnSpec) {
+        let mut stream = match net::connect_from(spec.source, self.plan.addr) {
+            Ok(s) => s,
+            Err(e) => return self.open_failed(spec, &format!("connect: {e}")),
+        };
+        let entry = self.conns.vacant_entry();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let token = Token(entry.key());
+        if let Err(e) = self.poll.registry().register(&mut stream, token, interest) {
+            return self.open_failed(spec, &format!("register: {e}"));
+        }
+        let mut conn = Conn::new(stream, spec, self.plan.senders);
+        conn.t0 = self.now;
+        entry.insert(conn);
+        self.opened += 1;
+        self.in_setup += 1;
+        self.counts.open += 1;
+    }
+
+    fn open_failed(&mut self, spec: ConnSpec, why: &str) {
+        self.counts.failed += 1;
+        self.counts.errors += 1;
+        self.shared.note_error(why);
+        if spec.role == Role::Churner {
+            self.to_open.push_back(spec);
+        }
+    }
+
+    fn on_ready_event(&mut self, token: Token, readable: bool, writable: bool) {
+        if token == TIMER {
+            return self.timer.clear();
+        }
+        let key = token.0;
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.state == State::Connecting {
+            match c.connect_done() {
+                Ok(true) => self.connected(key),
+                Ok(false) => return,
+                Err(e) => return self.closed(key, &e, true),
+            }
+        }
+        if writable {
+            self.flush(key);
+        }
+        if readable {
+            self.on_readable(key);
+        }
+    }
+
+    fn connected(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        c.state = State::LoggingIn;
+        self.proto.login(&mut c.out, &c.spec.name);
+        self.mark_dirty(key);
+    }
+
+    fn on_readable(&mut self, key: usize) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        while let Some(c) = self.conns.get_mut(key) {
+            match c.read_into(&mut scratch) {
+                ReadResult::Data { total, new } => {
+                    self.counts.bytes_in += new as u64;
+                    self.now = net::now_ns();
+                    if let Err(e) = self.parse(key, &scratch[..total]) {
+                        self.closed(key, &e, true);
+                    }
+                }
+                ReadResult::Drained => break,
+                ReadResult::Closed(why) => self.closed(key, &why, true),
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    /// Hands every whole unit in `buf` to the role logic; keeps the tail.
+    fn parse(&mut self, key: usize, buf: &[u8]) -> Result<(), String> {
+        let mut at = 0;
+        while let Some((ev, used)) = self.proto.parse(&buf[at..])? {
+            at += used;
+            self.on_event(key, ev);
+            if !self.conns.contains(key) {
+                return Ok(());
+            }
+        }
+        if let Some(c) = self.conns.get_mut(key) {
+            c.carry.extend_from_slice(&buf[at..]);
+        }
+        Ok(())
+    }
+
+    /// Queues `key` for the next flush.
+    pub(crate) fn mark_dirty(&mut self, key: usize) {
+        if let Some(c) = self.conns.get_mut(key) {
+            if !c.queued {
+                c.queued = true;
+                self.dirty.push(key);
+            }
+        }
+    }
+
+    fn flush_dirty(&mut self) {
+        for key in std::mem::take(&mut self.dirty) {
+            if let Some(c) = self.conns.get_mut(key) {
+                c.queued = false;
+            }
+            self.flush(key);
+        }
+    }
+
+    fn flush(&mut self, key: usize) {
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if c.state == State::Connecting || c.pending() == 0 {
+            return;
+        }
+        if let Err(e) = c.flush() {
+            self.closed(key, &e, true);
+        }
+    }
+
+    /// Removes a connection the server closed (or that failed), accounting
+    /// for it: expected after QUIT, an error otherwise.
+    pub(crate) fn closed(&mut self, key: usize, why: &str, unexpected: bool) {
+        let Some(mut c) = self.conns.try_remove(key) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        self.counts.open -= 1;
+        self.active.retain(|&k| k != key);
+        let quitting = c.state == State::Quitting;
+        if !quitting && c.state != State::Ready {
+            self.in_setup -= 1;
+            self.counts.failed += 1;
+        }
+        if unexpected && !quitting {
+            self.counts.errors += 1;
+            self.shared.note_error(why);
+        }
+        self.after_close(c, quitting);
+    }
+
+    /// Says goodbye to every connection (QUIT) and settles the order check;
+    /// returns when it started.
+    fn goodbye(&mut self) -> u64 {
+        let last = self.shared.last_seqs();
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let Some(c) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if let Some(order) = &c.order {
+                self.lost += order.missing(&last);
+            }
+            if c.state == State::Connecting {
+                self.closed(key, "", false);
+                continue;
+            }
+            if c.state != State::Ready {
+                self.in_setup -= 1;
+            }
+            c.state = State::Quitting;
+            self.proto.quit(&mut c.out);
+            self.mark_dirty(key);
+        }
+        self.to_open.clear();
+        self.now
+    }
+}
