@@ -48,7 +48,7 @@ impl Server {
             self.keep_rest(key, buf);
         }
         if self.conns.get(key).is_some_and(|c| !c.is_closing()) {
-            self.on_readable(key);
+            self.on_readable(key, true); // reads were held back: read to WouldBlock
         }
     }
 

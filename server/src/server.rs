@@ -30,6 +30,9 @@ use std::time::{Duration, Instant};
 const LISTENER: Token = Token(usize::MAX - 1);
 const SIGNALS: Token = Token(usize::MAX - 2);
 const WAKER: Token = Token(usize::MAX - 3);
+/// Timer resolution: deadlines (heartbeat, handshake, linger, close) fire
+/// up to this late, and timers due together share one wake-up.
+const TICK_MS: u64 = 50;
 /// How long a closing connection may take to drain its output.
 pub const CLOSE_GRACE_MS: u64 = 1000;
 
@@ -95,6 +98,10 @@ pub struct Server {
     shutdown_at: Option<u64>,
     /// Nonce of the next server PING.
     ping_nonce: u64,
+    /// Output buffers emptied (and freed) since the heap was last trimmed.
+    drained: usize,
+    /// When the heap was last trimmed.
+    trimmed_at: u64,
 }
 
 impl Server {
@@ -110,7 +117,7 @@ impl Server {
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let hasher = Hasher::start(waker)?;
         let mut s = Server {
-            wheel: Wheel::new(10, 1024, 0),
+            wheel: Wheel::new(TICK_MS, 512, 0),
             poll,
             listener: None,
             signals,
@@ -134,6 +141,8 @@ impl Server {
             open: 0,
             shutdown_at: None,
             ping_nonce: 0,
+            drained: 0,
+            trimmed_at: 0,
             cfg,
         };
         s.load_rooms()?;
@@ -161,11 +170,7 @@ impl Server {
                     LISTENER => self.accept_all(),
                     SIGNALS => self.on_signals(),
                     WAKER => self.on_auth_results(),
-                    Token(k) => self.on_conn_event(
-                        k,
-                        ev.is_readable() || ev.is_read_closed(),
-                        ev.is_writable(),
-                    ),
+                    Token(k) => self.on_conn_event(k, ev),
                 }
                 self.settle();
             }
@@ -173,6 +178,7 @@ impl Server {
             self.commit_batch();
             self.settle();
             self.flush_dirty();
+            self.trim_heap();
             if self.reap() > 0 && self.shutdown_at.is_none() {
                 self.accept_all(); // a freed descriptor may let a waiting client in
             }
@@ -230,20 +236,25 @@ impl Server {
         );
     }
 
-    fn on_conn_event(&mut self, key: usize, readable: bool, writable: bool) {
+    fn on_conn_event(&mut self, key: usize, ev: &mio::event::Event) {
         if !self.conns.contains(key) {
             return;
         }
-        if writable {
+        if ev.is_writable() {
             self.mark_dirty(key);
         }
-        if readable {
-            self.on_readable(key);
+        let closed = ev.is_read_closed() || ev.is_error();
+        if ev.is_readable() || closed {
+            self.on_readable(key, closed);
         }
     }
 
-    /// Reads until `WouldBlock`, feeding complete frames to the handlers.
-    pub(crate) fn on_readable(&mut self, key: usize) {
+    /// Reads what the socket holds, feeding complete frames to the
+    /// handlers. A read shorter than the buffer means the socket is empty
+    /// (epoll is edge-triggered: new bytes raise a new event), which saves
+    /// the extra `read` that would only say `WouldBlock`; when the event
+    /// also reported the peer's close, it reads on to the EOF.
+    pub(crate) fn on_readable(&mut self, key: usize, closed: bool) {
         let mut buf = std::mem::take(&mut self.read_buf);
         loop {
             let conn = &mut self.conns[key];
@@ -265,10 +276,12 @@ impl Server {
                 }
             };
             conn.last_heard = self.now;
-            if conn.is_closing() {
-                continue; // draining the peer's input so our close is not a reset
+            if !conn.is_closing() {
+                self.ingest(key, &buf[..n]);
+            } // else: draining the peer's input so our close is not a reset
+            if n < buf.len() && !closed {
+                break;
             }
-            self.ingest(key, &buf[..n]);
         }
         self.read_buf = buf;
     }

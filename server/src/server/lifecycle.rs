@@ -173,7 +173,7 @@ impl Server {
             }
             if !conn.out.is_empty() {
                 match conn.out.write_to(&mut conn.sock) {
-                    Ok(_) => {}
+                    Ok(_) => self.drained += usize::from(conn.out.is_empty()),
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
@@ -201,6 +201,23 @@ impl Server {
                 conn.shut = true;
                 let _ = conn.sock.shutdown(std::net::Shutdown::Write);
             }
+        }
+    }
+
+    /// Gives freed heap back to the OS once a burst is over: after a
+    /// storm (say, 10 000 PRESENCE frames to 10 000 members) glibc keeps the
+    /// freed buffers, and idle connections would look ten times their size.
+    /// At most once a second, and only after buffers were released.
+    pub(super) fn trim_heap(&mut self) {
+        if self.drained == 0 || self.now < self.trimmed_at + 1000 {
+            return;
+        }
+        self.drained = 0;
+        self.trimmed_at = self.now;
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory of the allocator.
+        unsafe {
+            libc::malloc_trim(64 * 1024);
         }
     }
 
