@@ -1,1 +1,36 @@
-fn main() {}
+//! `banter`: the terminal client of the Banter chat system. Parses the
+//! command line and runs the full-screen UI on a terminal, line mode otherwise.
+
+mod actions;
+mod args;
+mod commands;
+mod conn;
+mod editor;
+mod inbound;
+mod keys;
+mod linefmt;
+mod linemode;
+mod net;
+mod reconnect;
+mod sanitize;
+mod session;
+mod stdin;
+mod width;
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let env_port = std::env::var("PORT").ok();
+    let args = match args::parse(&argv, env_port.as_deref()) {
+        Ok(args::Parsed::Run(a)) => a,
+        Ok(args::Parsed::Print(text)) => {
+            println!("{text}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("banter: {e} (try --help)");
+            std::process::exit(2);
+        }
+    };
+    let code = linemode::run(args);
+    std::process::exit(code);
+}

@@ -1,0 +1,94 @@
+//! Carries out a parsed input line against the connection: chat text
+//! becomes a numbered SAY, commands become frames. Shared by the terminal UI
+//! and line mode, which only differ in how they show the outcome.
+//!
+//! It does not print; errors come back as one-line explanations.
+
+use crate::commands::{Command, Input};
+use crate::net::Net;
+use banter_proto::Frame;
+
+/// What running an input line did, for the caller to show.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// A SAY numbered `seq` is pending in `room`.
+    Said { seq: u32, room: String },
+    /// A request went out; its answer will arrive as events.
+    Sent,
+    /// The current room changed.
+    Switched(String),
+    /// These failed SAYs are pending again.
+    Resent(Vec<u32>),
+    /// The user wants to leave, with this reason.
+    Quit(String),
+    /// Show the command list.
+    Help,
+}
+
+/// Runs `input`; `room` is the current room and may change.
+pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Outcome, String> {
+    let cmd = match input {
+        Input::Say(text) => return say(text, net, room),
+        Input::Cmd(c) => c,
+    };
+    match cmd {
+        Command::Quit(r) => return Ok(Outcome::Quit(r)),
+        Command::Help => return Ok(Outcome::Help),
+        Command::Go(r) => return go(r, net, room),
+        Command::Resend => {
+            let (seqs, frames) = net.session.resend_failed();
+            frames.iter().for_each(|f| net.send(f));
+            return Ok(Outcome::Resent(seqs));
+        }
+        _ => {}
+    }
+    if !net.online() {
+        return Err("not connected; wait for the connection (Ctrl-R retries now)".into());
+    }
+    let frame = match cmd {
+        Command::Join(r) => {
+            *room = Some(r.clone());
+            net.session.join(&r)
+        }
+        Command::Leave(r) => Frame::Leave {
+            room: target(r, room)?,
+        },
+        Command::Who => Frame::Who {
+            room: target(None, room)?,
+        },
+        Command::History(n) => net.session.history(&target(None, room)?, n),
+        Command::Register(pw) => {
+            net.session.registering = Some(pw.clone());
+            Frame::Register { password: pw }
+        }
+        _ => return Err("internal: command not handled".into()),
+    };
+    net.send(&frame);
+    Ok(Outcome::Sent)
+}
+
+fn target(explicit: Option<String>, room: &Option<String>) -> Result<String, String> {
+    explicit
+        .or_else(|| room.clone())
+        .ok_or_else(|| "not in any room; /join ROOM first".to_string())
+}
+
+fn say(text: String, net: &mut Net, room: &Option<String>) -> Result<Outcome, String> {
+    if text.trim().is_empty() {
+        return Err("nothing to send".into());
+    }
+    let r = target(None, room)?;
+    let (seq, frame) = net.session.say(&r, &text)?;
+    if let Some(f) = frame {
+        net.send(&f);
+    }
+    Ok(Outcome::Said { seq, room: r })
+}
+
+fn go(r: String, net: &Net, room: &mut Option<String>) -> Result<Outcome, String> {
+    if !net.session.rooms.contains_key(&r) {
+        return Err(format!("not in {r}; /join {r} first"));
+    }
+    *room = Some(r.clone());
+    Ok(Outcome::Switched(r))
+}

@@ -1,0 +1,190 @@
+//! Parses one input line into a message or a slash command, with a
+//! one-line explanation for anything malformed.
+//!
+//! It checks the shape of arguments (valid room names, numbers, password
+//! length) but does not know the session: executing a command is the app's.
+
+use banter_proto::validate::{is_valid_name, is_valid_password_len};
+
+/// What one submitted line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Chat text for the current room.
+    Say(String),
+    /// A slash command.
+    Cmd(Command),
+}
+
+/// The slash commands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Join(String),
+    Leave(Option<String>),
+    Go(String),
+    Who,
+    History(u16),
+    Register(String),
+    Quit(String),
+    Help,
+    /// Resend every message marked failed.
+    Resend,
+}
+
+/// Command names, for Tab completion.
+pub const NAMES: &[&str] = &[
+    "/join",
+    "/leave",
+    "/go",
+    "/who",
+    "/history",
+    "/register",
+    "/quit",
+    "/help",
+    "/resend",
+];
+
+/// One line per command, for `/help`.
+pub const HELP: &[&str] = &[
+    "/join ROOM      join (or create) a room and switch to it",
+    "/leave [ROOM]   leave a room (default: the current one)",
+    "/go ROOM        switch to a joined room (also Alt-1..9)",
+    "/who            list the members of the current room",
+    "/history [N]    show N older messages (default 20, at most 1000)",
+    "/register PASS  protect your name with a password (8-256 bytes)",
+    "/resend         send again the messages marked failed",
+    "/quit [REASON]  leave the chat",
+    "keys: PgUp/PgDn scroll, Tab completes names, Ctrl-R reconnects now, //text sends /text",
+];
+
+/// Parses a submitted line (`//x` is the text `/x`).
+pub fn parse(line: &str) -> Result<Input, String> {
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Input::Say(line.to_string()));
+    };
+    if rest.starts_with('/') {
+        return Ok(Input::Say(rest.to_string()));
+    }
+    let (name, arg) = match rest.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, a.trim()),
+        None => (rest, ""),
+    };
+    command(&name.to_ascii_lowercase(), arg).map(Input::Cmd)
+}
+
+fn command(name: &str, arg: &str) -> Result<Command, String> {
+    Ok(match name {
+        "join" | "j" => Command::Join(room_arg("join", arg)?),
+        "go" | "g" => Command::Go(room_arg("go", arg)?),
+        "leave" | "part" => match arg {
+            "" => Command::Leave(None),
+            a => Command::Leave(Some(room_arg("leave", a)?)),
+        },
+        "who" | "names" => no_arg("who", arg, Command::Who)?,
+        "history" => Command::History(history_arg(arg)?),
+        "register" => match arg {
+            a if is_valid_password_len(a) => Command::Register(a.to_string()),
+            _ => return Err("usage: /register PASSWORD (8 to 256 bytes)".into()),
+        },
+        "quit" | "exit" => Command::Quit(arg.to_string()),
+        "help" | "?" => Command::Help,
+        "resend" => no_arg("resend", arg, Command::Resend)?,
+        "" => return Err("empty command; type //text to send text starting with /".into()),
+        other => {
+            return Err(format!(
+                "unknown command /{other}; /help lists the commands"
+            ))
+        }
+    })
+}
+
+fn room_arg(cmd: &str, arg: &str) -> Result<String, String> {
+    let room = arg.strip_prefix('#').unwrap_or(arg);
+    if room.is_empty() || room.contains(char::is_whitespace) {
+        return Err(format!("usage: /{cmd} ROOM"));
+    }
+    if !is_valid_name(room) {
+        return Err(format!(
+            "/{cmd}: {room:?} is not a valid room name (1-32 of A-Z a-z 0-9 _ . -)"
+        ));
+    }
+    Ok(room.to_ascii_lowercase())
+}
+
+fn no_arg(cmd: &str, arg: &str, c: Command) -> Result<Command, String> {
+    if arg.is_empty() {
+        Ok(c)
+    } else {
+        Err(format!("usage: /{cmd} (no argument)"))
+    }
+}
+
+fn history_arg(arg: &str) -> Result<u16, String> {
+    if arg.is_empty() {
+        return Ok(20);
+    }
+    match arg.parse::<u16>() {
+        Ok(n @ 1..=1000) => Ok(n),
+        _ => Err(format!(
+            "usage: /history [N] with N from 1 to 1000, not {arg:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(s: &str) -> Command {
+        match parse(s) {
+            Ok(Input::Cmd(c)) => c,
+            other => panic!("{s}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn text_and_escaped_slash() {
+        assert_eq!(parse("hi"), Ok(Input::Say("hi".into())));
+        assert_eq!(parse("//etc"), Ok(Input::Say("/etc".into())));
+    }
+
+    #[test]
+    fn commands() {
+        assert_eq!(cmd("/join Dev"), Command::Join("dev".into()));
+        assert_eq!(cmd("/join #ops"), Command::Join("ops".into()));
+        assert_eq!(cmd("/leave"), Command::Leave(None));
+        assert_eq!(cmd("/leave x"), Command::Leave(Some("x".into())));
+        assert_eq!(cmd("/GO dev"), Command::Go("dev".into()));
+        assert_eq!(cmd("/who"), Command::Who);
+        assert_eq!(cmd("/history"), Command::History(20));
+        assert_eq!(cmd("/history 5"), Command::History(5));
+        assert_eq!(
+            cmd("/register longenough"),
+            Command::Register("longenough".into())
+        );
+        assert_eq!(cmd("/quit"), Command::Quit(String::new()));
+        assert_eq!(cmd("/quit see you"), Command::Quit("see you".into()));
+        assert_eq!(cmd("/help"), Command::Help);
+        assert_eq!(cmd("/resend"), Command::Resend);
+    }
+
+    #[test]
+    fn bad_input_is_a_one_line_explanation() {
+        for bad in [
+            "/",
+            "/nope",
+            "/join",
+            "/join a b",
+            "/join @x",
+            "/go",
+            "/who x",
+            "/history 0",
+            "/history 1001",
+            "/history x",
+            "/register short",
+            "/resend now",
+        ] {
+            let e = parse(bad).expect_err(bad);
+            assert!(!e.is_empty() && !e.contains('\n'), "{bad}: {e}");
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! How the session reacts to frames from the server (everything but the
+//! handshake, heartbeats and fatal errors, which `net` handles): dedupe of
+//! messages by room and id, ACKs, catch-up after a reconnect and the resend
+//! of unacknowledged SAYs with their original seq.
+
+use crate::session::{Event, Session};
+use banter_proto::validate::same_name;
+use banter_proto::{types, ErrorCode, Frame, PresenceEvent, FLAG_REPLAY};
+
+/// The spec name of an error code (or its number).
+pub fn code_name(code: u16) -> String {
+    ErrorCode::from_code(code).map_or_else(|| format!("ERROR_{code}"), |c| c.name().to_string())
+}
+
+impl Session {
+    /// Handles one frame; frames to send in answer go to `out`.
+    pub fn handle(&mut self, f: Frame, out: &mut Vec<Frame>) -> Vec<Event> {
+        match f {
+            Frame::Msg {
+                room,
+                id,
+                ts,
+                from,
+                flags,
+                text,
+            } => self.on_msg(room, id, ts, from, flags & FLAG_REPLAY != 0, text),
+            Frame::Ack { seq, room, id, ts } => {
+                self.mark_seen(&room, id);
+                match self.pending.remove(&seq) {
+                    Some(p) => vec![Event::Acked {
+                        seq,
+                        room,
+                        id,
+                        ts,
+                        text: p.text,
+                    }],
+                    None => vec![],
+                }
+            }
+            Frame::Error {
+                code,
+                about,
+                seq,
+                detail,
+            } => self.on_error(code, about, seq, detail),
+            Frame::Joined { room, members, .. } => {
+                if let Some(i) = self.joins.iter().position(|r| *r == room) {
+                    self.joins.remove(i);
+                }
+                self.rooms.entry(room.clone()).or_default();
+                vec![Event::Joined { room, members }]
+            }
+            Frame::Left { room } => {
+                self.rooms.remove(&room);
+                vec![Event::Left { room }]
+            }
+            Frame::Roster { room, more, names } => self.on_roster(room, more != 0, names),
+            Frame::HistoryEnd { room, count, more } => {
+                self.end_catch_up(&room, out);
+                vec![Event::HistoryEnd {
+                    room,
+                    count,
+                    more: more != 0,
+                }]
+            }
+            Frame::Presence {
+                room,
+                name,
+                event,
+                reason,
+            } => presence(room, name, event, reason),
+            Frame::UserTyping { room, name, active } => {
+                vec![Event::Typing {
+                    room,
+                    name,
+                    active: active != 0,
+                }]
+            }
+            Frame::Notice { text } => vec![Event::Notice(text)],
+            Frame::Registered { name } => {
+                if let Some(p) = self.registering.take() {
+                    self.password = p;
+                }
+                vec![Event::Registered(name)]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn on_msg(
+        &mut self,
+        room: String,
+        id: u64,
+        ts: u64,
+        from: String,
+        replay: bool,
+        text: String,
+    ) -> Vec<Event> {
+        let catch_up_from = self.rooms.get(&room).and_then(|r| r.catch_up_from);
+        if !self.mark_seen(&room, id) {
+            return vec![];
+        }
+        // A replayed message of ours stored before its ACK was lost: it
+        // acknowledges the pending SAY instead of showing twice.
+        let ours = replay && same_name(&from, &self.name) && catch_up_from.is_some_and(|f| id > f);
+        if ours {
+            let seq = self
+                .pending
+                .iter()
+                .find(|(_, p)| !p.failed && p.room == room && p.text == text)
+                .map(|(s, _)| *s);
+            if let Some(seq) = seq {
+                self.pending.remove(&seq);
+                return vec![Event::Acked {
+                    seq,
+                    room,
+                    id,
+                    ts,
+                    text,
+                }];
+            }
+        }
+        let catch_up = catch_up_from.is_some();
+        vec![Event::Msg {
+            room,
+            id,
+            ts,
+            from,
+            text,
+            replay,
+            catch_up,
+        }]
+    }
+
+    /// The catch-up replay of `room` is complete: resend its pending SAYs.
+    fn end_catch_up(&mut self, room: &str, out: &mut Vec<Frame>) {
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        if r.catch_up_from.take().is_none() {
+            return;
+        }
+        let seqs: Vec<u32> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| !p.failed && p.room == room)
+            .map(|(s, _)| *s)
+            .collect();
+        for seq in seqs {
+            out.extend(self.say_frame(seq));
+        }
+    }
+
+    fn on_error(&mut self, code: u16, about: u8, seq: u32, detail: String) -> Vec<Event> {
+        let name = code_name(code);
+        if about == types::SAY && seq != 0 {
+            if let Some(p) = self.pending.get_mut(&seq) {
+                if code == ErrorCode::RateLimited.code() {
+                    p.held = true;
+                    return vec![Event::Throttled { seq }];
+                }
+                p.failed = true;
+                let room = p.room.clone();
+                return vec![Event::SayFailed {
+                    seq,
+                    room,
+                    code: name,
+                    detail,
+                }];
+            }
+        }
+        if about == types::JOIN {
+            // JOINs are answered in order and an ERROR names no room.
+            if let Some(room) = self.joins.pop_front() {
+                let known = self.rooms.get(&room).is_some_and(|r| r.last_id > 0);
+                if !known {
+                    self.rooms.remove(&room);
+                }
+            }
+        }
+        if about == types::REGISTER {
+            self.registering = None;
+        }
+        vec![Event::Error { code: name, detail }]
+    }
+
+    fn on_roster(&mut self, room: String, more: bool, names: Vec<String>) -> Vec<Event> {
+        let acc = self.roster.entry(room.clone()).or_default();
+        acc.extend(names);
+        if more {
+            return vec![];
+        }
+        let names = self.roster.remove(&room).unwrap_or_default();
+        vec![Event::Roster { room, names }]
+    }
+}
+
+fn presence(room: String, name: String, event: u8, reason: String) -> Vec<Event> {
+    let what = match PresenceEvent::from_u8(event) {
+        Some(PresenceEvent::Joined) => "joined",
+        Some(PresenceEvent::Left) => "left",
+        Some(PresenceEvent::Quit) => "quit",
+        Some(PresenceEvent::Lost) => "lost",
+        None => return vec![],
+    };
+    vec![Event::Presence {
+        room,
+        name,
+        what,
+        reason,
+    }]
+}

@@ -1,0 +1,97 @@
+//! The one-line text of each event in line mode (documented in `--help`).
+//!
+//! Every piece coming from the network is sanitised here; nothing else is
+//! printed by line mode without going through `sanitize_line`.
+
+use crate::net::Net;
+use crate::reconnect::Phase;
+use crate::sanitize::sanitize_line as s;
+use crate::session::Event;
+
+/// The line for `e`, or `None` for events line mode does not show (typing).
+pub fn format_event(e: &Event, net: &Net) -> Option<String> {
+    Some(match e {
+        Event::Welcome {
+            name,
+            resumed: true,
+        } => format!("= resumed as {}", s(name)),
+        Event::Welcome { name, .. } => {
+            format!("= connected to {} as {}", s(&net.server()), s(name))
+        }
+        Event::Msg {
+            room, from, text, ..
+        } => format!("[{}] <{}> {}", s(room), s(from), s(text)),
+        Event::Acked { room, text, .. } => {
+            format!("[{}] <{}> {}", s(room), s(&net.session.name), s(text))
+        }
+        Event::SayFailed {
+            seq,
+            room,
+            code,
+            detail,
+        } => {
+            format!(
+                "! not sent [{}] #{seq}: {code}: {} (/resend retries)",
+                s(room),
+                s(detail)
+            )
+        }
+        Event::Joined { room, members } => format!("= joined {} ({members} members)", s(room)),
+        Event::Left { room } => format!("= left {}", s(room)),
+        Event::Roster { room, names } => {
+            let names: Vec<String> = names.iter().map(|n| s(n)).collect();
+            format!("= members of {}: {}", s(room), names.join(", "))
+        }
+        Event::Presence {
+            room,
+            name,
+            what,
+            reason,
+        } => presence(room, name, what, reason),
+        Event::Typing { .. } | Event::Throttled { .. } => return None,
+        Event::HistoryEnd { room, count, more } => {
+            let more = if *more { ", older ones exist" } else { "" };
+            format!("= history of {}: {count} messages{more}", s(room))
+        }
+        Event::Notice(t) => format!("- {}", s(t)),
+        Event::Registered(n) => format!("= registered {}", s(n)),
+        Event::Error { code, detail } => format!("! {code}: {}", s(detail)),
+        Event::Connecting { attempt: 0 } => return None,
+        Event::Connecting { attempt } => {
+            format!("= reconnecting (attempt {attempt}{})", of_max(net))
+        }
+        Event::Lost { reason } => lost(reason, net),
+        Event::NameRefused { code, detail } => format!("! {code}: {}", s(detail)),
+        Event::Offline { reason } => format!("! offline: {}", s(reason)),
+    })
+}
+
+fn presence(room: &str, name: &str, what: &str, reason: &str) -> String {
+    match (what, reason.is_empty()) {
+        ("quit", false) => format!("* {} quit {}: {}", s(name), s(room), s(reason)),
+        _ => format!("* {} {what} {}", s(name), s(room)),
+    }
+}
+
+fn of_max(net: &Net) -> String {
+    match net.rc.max() {
+        0 => String::new(),
+        m => format!(" of {m}"),
+    }
+}
+
+fn lost(reason: &str, net: &Net) -> String {
+    match net.rc.phase() {
+        Phase::Waiting { until, attempt } => {
+            let ms = until
+                .saturating_duration_since(std::time::Instant::now())
+                .as_millis();
+            format!(
+                "= connection lost: {}; retrying in {ms} ms (attempt {attempt}{})",
+                s(reason),
+                of_max(net)
+            )
+        }
+        _ => format!("= connection lost: {}", s(reason)),
+    }
+}

@@ -1,0 +1,333 @@
+//! Line mode, for scripts and pipes (stdin or stdout not a terminal): each
+//! input line is a message or a command, each event one sanitised line on
+//! stdout (format in `--help`). At end of input it waits until every SAY is
+//! acknowledged, sends QUIT and exits 0, or 1 if any SAY was not.
+//!
+//! It reconnects and resends like the terminal UI (same `net`). Lines are
+//! only acted on while connected, so their effects keep their order.
+
+use crate::actions::{self, Outcome};
+use crate::args::Args;
+use crate::commands::{self, Command, Input};
+use crate::linefmt::format_event;
+use crate::net::{Net, SOCKET};
+use crate::reconnect::Phase;
+use crate::session::Event;
+use crate::stdin;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Registry, Token};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+use std::collections::VecDeque;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+const STDIN: Token = Token(0);
+const SIGNALS: Token = Token(2);
+/// How long to wait for the server to close after QUIT.
+const QUIT_WAIT: Duration = Duration::from_secs(2);
+
+/// Line-mode state.
+struct LineApp {
+    /// The connection.
+    net: Net,
+    /// The room messages go to.
+    room: Option<String>,
+    /// Input lines not yet acted on.
+    lines: VecDeque<String>,
+    /// A partial last line.
+    partial: Vec<u8>,
+    /// Standard input reached its end.
+    eof: bool,
+    /// The name comes from stdin (no --name): a refused one is asked again.
+    name_from_stdin: bool,
+    /// Waiting for a name line.
+    need_name: bool,
+    /// The room to join first.
+    first_room: String,
+    /// QUIT was sent at this time.
+    quit_at: Option<Instant>,
+    /// Set when the run is over: the exit code.
+    exit: Option<i32>,
+    /// The answer the last line waits for before the next line runs, so
+    /// output keeps the order of the input.
+    awaiting: Option<Await>,
+}
+
+/// The answer a line waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Await {
+    /// The ACK (or refusal) of this SAY.
+    Ack(u32),
+    /// The end of the JOIN answer of this room.
+    Join(String),
+    /// LEFT of this room.
+    Left(String),
+    /// The whole ROSTER of this room.
+    Roster(String),
+    /// HISTORY_END of this room.
+    History(String),
+    /// REGISTERED.
+    Register,
+}
+
+impl Await {
+    /// Whether `e` ends the wait.
+    fn done_by(&self, e: &Event) -> bool {
+        match (self, e) {
+            (Await::Ack(s), Event::Acked { seq, .. } | Event::SayFailed { seq, .. }) => s == seq,
+            (Await::Join(r) | Await::History(r), Event::HistoryEnd { room, .. }) => r == room,
+            (Await::Left(r), Event::Left { room })
+            | (Await::Roster(r), Event::Roster { room, .. }) => r == room,
+            (Await::Register, Event::Registered(_)) => true,
+            (Await::Ack(_) | Await::Join(_), _) => matches!(e, Event::Offline { .. }),
+            (_, Event::Error { .. } | Event::Lost { .. } | Event::Offline { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Runs line mode; returns the exit code.
+pub fn run(args: Args) -> i32 {
+    match try_run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("banter: {e}");
+            1
+        }
+    }
+}
+
+fn try_run(args: Args) -> std::io::Result<i32> {
+    let mut poll = Poll::new()?;
+    let now = Instant::now();
+    let mut app = LineApp {
+        net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+        room: None,
+        lines: VecDeque::new(),
+        partial: Vec::new(),
+        eof: false,
+        name_from_stdin: args.name.is_none(),
+        need_name: args.name.is_none(),
+        first_room: args.room.clone(),
+        quit_at: None,
+        exit: None,
+        awaiting: None,
+    };
+    let stdin_polled = poll
+        .registry()
+        .register(&mut SourceFd(&0), STDIN, Interest::READABLE)
+        .is_ok();
+    if !stdin_polled {
+        // A regular file cannot be polled; it never blocks, so read it all.
+        while !app.eof {
+            app.read_stdin()?;
+        }
+    }
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    poll.registry()
+        .register(&mut signals, SIGNALS, Interest::READABLE)?;
+    let mut ev = Vec::new();
+    if let Some(name) = &args.name {
+        app.net.start(name, poll.registry(), now, &mut ev);
+    }
+    let mut events = Events::with_capacity(64);
+    loop {
+        let now = Instant::now();
+        loop {
+            app.show(&mut ev);
+            app.step(poll.registry(), now, &mut ev);
+            if ev.is_empty() {
+                break;
+            }
+        }
+        if let Some(code) = app.exit {
+            return Ok(code);
+        }
+        let timeout = app.deadline().map(|d| d.saturating_duration_since(now));
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        let now = Instant::now();
+        for e in events.iter() {
+            match e.token() {
+                STDIN => app.read_stdin()?,
+                SOCKET => app.net.on_socket(poll.registry(), now, &mut ev),
+                SIGNALS => {
+                    if signals.pending().next().is_some() {
+                        app.interrupted(poll.registry(), now, &mut ev);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if app.net.deadline().is_some_and(|d| d <= now) {
+            app.net.on_timer(poll.registry(), now, &mut ev);
+        }
+    }
+}
+
+impl LineApp {
+    fn deadline(&self) -> Option<Instant> {
+        let q = self.quit_at.map(|t| t + QUIT_WAIT);
+        match (self.net.deadline(), q) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn read_stdin(&mut self) -> std::io::Result<()> {
+        let (bytes, eof) = stdin::read_available()?;
+        self.partial.extend_from_slice(&bytes);
+        while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=i).collect();
+            let text = String::from_utf8_lossy(&line[..i]);
+            self.lines
+                .push_back(text.trim_end_matches('\r').to_string());
+        }
+        if eof {
+            self.eof = true;
+            if !self.partial.is_empty() {
+                let rest = std::mem::take(&mut self.partial);
+                self.lines
+                    .push_back(String::from_utf8_lossy(&rest).to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Acts on whatever can be acted on now.
+    fn step(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        self.step_inner(reg, now, ev);
+        let offline = self.net.rc.phase() == Phase::Offline;
+        if offline && self.exit.is_none() && self.quit_at.is_none() {
+            self.exit = Some(1);
+        }
+    }
+
+    fn step_inner(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        if self.need_name {
+            return self.take_name(reg, now, ev);
+        }
+        if let Some(at) = self.quit_at {
+            if self.net.closed() || now >= at + QUIT_WAIT {
+                self.exit = Some(self.exit_code());
+            }
+            return;
+        }
+        if self.net.online() {
+            while self.awaiting.is_none() {
+                let Some(line) = self.lines.pop_front() else {
+                    break;
+                };
+                self.execute(&line, reg, now, ev);
+                if self.quit_at.is_some() {
+                    return;
+                }
+            }
+            let idle = self.awaiting.is_none() && self.lines.is_empty();
+            if idle && self.eof && self.net.session.unacked() == 0 {
+                self.quit(String::new(), reg, now, ev);
+            }
+        }
+        self.net.flush(reg, now, ev);
+    }
+
+    fn take_name(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        match self.lines.pop_front() {
+            Some(name) => {
+                let name = name.trim().to_string();
+                if banter_proto::validate::is_valid_name(&name) {
+                    self.need_name = false;
+                    self.net.start(&name, reg, now, ev);
+                } else {
+                    println!(
+                        "! {:?} is not a valid name; give another",
+                        crate::sanitize::sanitize_line(&name)
+                    );
+                }
+            }
+            None if self.eof => {
+                println!("! no name given (use --name or give it as the first line)");
+                self.exit = Some(1);
+            }
+            None => {}
+        }
+    }
+
+    fn execute(&mut self, line: &str, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        if line.trim().is_empty() {
+            return;
+        }
+        let input = commands::parse(line);
+        let here = self.room.clone().unwrap_or_default();
+        let wait = match &input {
+            Ok(Input::Cmd(Command::Join(r))) => Some(Await::Join(r.clone())),
+            Ok(Input::Cmd(Command::Leave(r))) => Some(Await::Left(r.clone().unwrap_or(here))),
+            Ok(Input::Cmd(Command::Who)) => Some(Await::Roster(here)),
+            Ok(Input::Cmd(Command::History(_))) => Some(Await::History(here)),
+            Ok(Input::Cmd(Command::Register(_))) => Some(Await::Register),
+            _ => None,
+        };
+        match input.and_then(|i| actions::run(i, &mut self.net, &mut self.room)) {
+            Ok(Outcome::Said { seq, .. }) => self.awaiting = Some(Await::Ack(seq)),
+            Ok(Outcome::Sent) => self.awaiting = wait,
+            Ok(Outcome::Quit(reason)) => self.quit(reason, reg, now, ev),
+            Ok(Outcome::Help) => commands::HELP.iter().for_each(|h| println!("= {h}")),
+            Ok(Outcome::Switched(r)) => println!("= now in {r}"),
+            Ok(Outcome::Resent(s)) => println!("= resending {} message(s)", s.len()),
+            Err(e) => println!("! {}", crate::sanitize::sanitize_line(&e)),
+        }
+    }
+
+    fn quit(&mut self, reason: String, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        self.net.quit(&reason, reg, now, ev);
+        self.quit_at = Some(now);
+    }
+
+    fn interrupted(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        println!("= interrupted");
+        if self.quit_at.is_none() {
+            self.quit("interrupted".into(), reg, now, ev);
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        let s = &self.net.session;
+        if s.unacked() == 0 && s.failed() == 0 {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// Prints events and reacts to the few that need it.
+    fn show(&mut self, ev: &mut Vec<Event>) {
+        let mut out = std::io::stdout().lock();
+        for e in ev.drain(..) {
+            if self.awaiting.as_ref().is_some_and(|a| a.done_by(&e)) {
+                self.awaiting = None;
+            }
+            match &e {
+                Event::Welcome { .. } if self.room.is_none() => {
+                    self.room = Some(self.first_room.clone());
+                    self.awaiting = Some(Await::Join(self.first_room.clone()));
+                    let f = self.net.session.join(&self.first_room);
+                    self.net.send(&f);
+                }
+                Event::NameRefused { .. } if self.name_from_stdin => self.need_name = true,
+                Event::NameRefused { .. } => self.exit = Some(1),
+                Event::Left { room } if self.room.as_ref() == Some(room) => {
+                    self.room = self.net.session.rooms.keys().next().cloned();
+                }
+                _ => {}
+            }
+            if let Some(line) = format_event(&e, &self.net) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        let _ = out.flush();
+    }
+}

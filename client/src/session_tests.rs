@@ -1,0 +1,231 @@
+//! Unit tests of the session: numbering, dedupe, catch-up and resend.
+
+use super::*;
+
+fn msg(room: &str, id: u64, from: &str, text: &str, replay: bool) -> Frame {
+    Frame::Msg {
+        room: room.into(),
+        id,
+        ts: 1,
+        from: from.into(),
+        flags: replay as u8,
+        text: text.into(),
+    }
+}
+
+fn welcomed() -> (Session, Vec<Frame>) {
+    let mut s = Session::new("ada");
+    let mut out = vec![s.join("lobby")];
+    s.on_welcome(&mut out);
+    out.clear();
+    s.handle(
+        Frame::Joined {
+            room: "lobby".into(),
+            last_id: 0,
+            members: 1,
+        },
+        &mut out,
+    );
+    (s, out)
+}
+
+#[test]
+fn seqs_count_up_and_acks_clear_pending() {
+    let (mut s, mut out) = welcomed();
+    let (a, fa) = s.say("lobby", "one").unwrap();
+    let (b, _) = s.say("lobby", "two").unwrap();
+    assert_eq!((a, b), (1, 2));
+    assert_eq!(
+        fa,
+        Some(Frame::Say {
+            room: "lobby".into(),
+            seq: 1,
+            text: "one".into()
+        })
+    );
+    assert_eq!(s.unacked(), 2);
+    let ack = Frame::Ack {
+        seq: 1,
+        room: "lobby".into(),
+        id: 7,
+        ts: 9,
+    };
+    let ev = s.handle(ack.clone(), &mut out);
+    assert_eq!(
+        ev,
+        vec![Event::Acked {
+            seq: 1,
+            room: "lobby".into(),
+            id: 7,
+            ts: 9,
+            text: "one".into()
+        }]
+    );
+    assert_eq!(
+        s.handle(ack, &mut out),
+        vec![],
+        "a repeated ACK changes nothing"
+    );
+    assert_eq!(s.unacked(), 1);
+    assert_eq!(s.rooms["lobby"].last_id, 7);
+    assert!(s.say("lobby", "").is_err());
+    assert!(s.say("lobby", "bad\u{1b}").is_err());
+}
+
+#[test]
+fn a_message_id_is_shown_once() {
+    let (mut s, mut out) = welcomed();
+    assert_eq!(
+        s.handle(msg("lobby", 1, "bob", "hi", false), &mut out)
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.handle(msg("lobby", 1, "bob", "hi", true), &mut out),
+        vec![]
+    );
+    assert_eq!(
+        s.handle(msg("other", 1, "bob", "hi", false), &mut out)
+            .len(),
+        1,
+        "ids are per room"
+    );
+}
+
+#[test]
+fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
+    let (mut s, mut out) = welcomed();
+    s.handle(msg("lobby", 4, "bob", "before", false), &mut out);
+    s.token = 99;
+    s.on_disconnect();
+    let (seq, now) = s.say("lobby", "while away").unwrap();
+    assert!(now.is_none(), "offline: queued, not sent");
+    let (seq2, _) = s.say("lobby", "stored but unacked").unwrap();
+    assert!(matches!(s.hello(), Frame::Hello { resume: 99, .. }));
+    out.clear();
+    s.on_welcome(&mut out);
+    assert_eq!(
+        out,
+        vec![Frame::Join {
+            room: "lobby".into(),
+            since: 4,
+            limit: CATCH_UP_LIMIT
+        }]
+    );
+    out.clear();
+    s.handle(
+        Frame::Joined {
+            room: "lobby".into(),
+            last_id: 6,
+            members: 2,
+        },
+        &mut out,
+    );
+    let ev = s.handle(msg("lobby", 5, "bob", "missed", true), &mut out);
+    assert!(matches!(
+        &ev[..],
+        [Event::Msg {
+            catch_up: true,
+            replay: true,
+            ..
+        }]
+    ));
+    let ev = s.handle(msg("lobby", 6, "ADA", "stored but unacked", true), &mut out);
+    assert_eq!(
+        ev,
+        vec![Event::Acked {
+            seq: seq2,
+            room: "lobby".into(),
+            id: 6,
+            ts: 1,
+            text: "stored but unacked".into()
+        }]
+    );
+    assert!(out.is_empty(), "nothing resent before the replay ends");
+    s.handle(
+        Frame::HistoryEnd {
+            room: "lobby".into(),
+            count: 2,
+            more: 0,
+        },
+        &mut out,
+    );
+    assert_eq!(
+        out,
+        vec![Frame::Say {
+            room: "lobby".into(),
+            seq,
+            text: "while away".into()
+        }]
+    );
+    let ev = s.handle(msg("lobby", 8, "bob", "live", false), &mut out);
+    assert!(matches!(
+        &ev[..],
+        [Event::Msg {
+            catch_up: false,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn refused_says_are_failed_until_resent() {
+    let (mut s, mut out) = welcomed();
+    let (seq, _) = s.say("lobby", "x").unwrap();
+    let err = Frame::Error {
+        code: 15,
+        about: banter_proto::types::SAY,
+        seq,
+        detail: "slow down".into(),
+    };
+    let ev = s.handle(err, &mut out);
+    assert_eq!(
+        ev,
+        vec![Event::SayFailed {
+            seq,
+            room: "lobby".into(),
+            code: "RATE_LIMITED".into(),
+            detail: "slow down".into()
+        }]
+    );
+    assert_eq!((s.unacked(), s.failed()), (0, 1));
+    let (seqs, frames) = s.resend_failed();
+    assert_eq!(seqs, vec![seq]);
+    assert_eq!(
+        frames,
+        vec![Frame::Say {
+            room: "lobby".into(),
+            seq,
+            text: "x".into()
+        }]
+    );
+    assert_eq!((s.unacked(), s.failed()), (1, 0));
+}
+
+#[test]
+fn join_error_forgets_the_room_and_roster_is_collected() {
+    let (mut s, mut out) = welcomed();
+    s.join("r1");
+    let err = Frame::Error {
+        code: 17,
+        about: banter_proto::types::JOIN,
+        seq: 0,
+        detail: "too many".into(),
+    };
+    s.handle(err, &mut out);
+    assert!(!s.rooms.contains_key("r1"));
+    let r = |more, names: &[&str]| Frame::Roster {
+        room: "lobby".into(),
+        more,
+        names: names.iter().map(|n| n.to_string()).collect(),
+    };
+    assert_eq!(s.handle(r(1, &["a"]), &mut out), vec![]);
+    let ev = s.handle(r(0, &["b"]), &mut out);
+    assert_eq!(
+        ev,
+        vec![Event::Roster {
+            room: "lobby".into(),
+            names: vec!["a".into(), "b".into()]
+        }]
+    );
+}
