@@ -6,10 +6,12 @@
 mod cli;
 mod compare;
 mod conn;
+mod markdown;
 mod net;
 mod plan;
 mod procstat;
 mod proto;
+mod render;
 mod report;
 mod roles;
 mod run;

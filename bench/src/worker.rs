@@ -256,6 +256,12 @@ impl Worker {
                     if let Err(e) = self.parse(key, &scratch[..total]) {
                         self.closed(key, &e, true);
                     }
+                    // A short read emptied the socket: with edge-triggered
+                    // polling, more data will raise a new event, so the
+                    // extra read that would only say EAGAIN is skipped.
+                    if total < scratch.len() && new > 0 {
+                        break;
+                    }
                 }
                 ReadResult::Drained => break,
                 ReadResult::Closed(why) => self.closed(key, &why, true),

@@ -1,4 +1,5 @@
 //! End-to-end tests, one binary (after ripgrep): each module drives the real
 //! `banterd`, `banter` or `banter-bench` over sockets on 127.0.0.1.
 
+mod bench;
 mod server;
