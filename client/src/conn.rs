@@ -58,11 +58,6 @@ impl Conn {
         f.encode(&mut self.wbuf);
     }
 
-    /// Whether output is still buffered.
-    pub fn has_output(&self) -> bool {
-        !self.wbuf.is_empty()
-    }
-
     /// Checks a pending connect; `Ok(false)` while still in progress.
     fn check_established(&mut self) -> io::Result<bool> {
         if self.established {

@@ -155,10 +155,8 @@ fn try_run(args: Args) -> std::io::Result<i32> {
             match e.token() {
                 STDIN => app.read_stdin()?,
                 SOCKET => app.net.on_socket(poll.registry(), now, &mut ev),
-                SIGNALS => {
-                    if signals.pending().next().is_some() {
-                        app.interrupted(poll.registry(), now, &mut ev);
-                    }
+                SIGNALS if signals.pending().next().is_some() => {
+                    app.interrupted(poll.registry(), now, &mut ev);
                 }
                 _ => {}
             }

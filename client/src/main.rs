@@ -2,7 +2,9 @@
 //! command line and runs the full-screen UI on a terminal, line mode otherwise.
 
 mod actions;
+mod apply;
 mod args;
+mod clock;
 mod commands;
 mod conn;
 mod editor;
@@ -12,9 +14,15 @@ mod linefmt;
 mod linemode;
 mod net;
 mod reconnect;
+mod render;
 mod sanitize;
 mod session;
+mod status;
 mod stdin;
+mod term;
+mod tui;
+mod tui_keys;
+mod view;
 mod width;
 
 fn main() {
@@ -31,6 +39,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let code = linemode::run(args);
+    let code = if stdin::is_tty(0) && stdin::is_tty(1) {
+        tui::run(args)
+    } else {
+        linemode::run(args)
+    };
     std::process::exit(code);
 }

@@ -295,11 +295,6 @@ impl Net {
         }
     }
 
-    /// Whether output waits to be written.
-    pub fn has_output(&self) -> bool {
-        self.conn.as_ref().is_some_and(Conn::has_output)
-    }
-
     /// When [`Net::on_timer`] must run next.
     pub fn deadline(&self) -> Option<Instant> {
         let mut d = earliest(self.rc.deadline(), self.throttle_until);

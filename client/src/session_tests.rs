@@ -169,36 +169,43 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
 }
 
 #[test]
-fn refused_says_are_failed_until_resent() {
+fn rate_limited_is_held_and_refused_is_failed_until_resent() {
     let (mut s, mut out) = welcomed();
     let (seq, _) = s.say("lobby", "x").unwrap();
-    let err = Frame::Error {
-        code: 15,
+    let say = Frame::Say {
+        room: "lobby".into(),
+        seq,
+        text: "x".into(),
+    };
+    let err = |code, detail: &str| Frame::Error {
+        code,
         about: banter_proto::types::SAY,
         seq,
-        detail: "slow down".into(),
+        detail: detail.into(),
     };
-    let ev = s.handle(err, &mut out);
     assert_eq!(
-        ev,
-        vec![Event::SayFailed {
-            seq,
-            room: "lobby".into(),
-            code: "RATE_LIMITED".into(),
-            detail: "slow down".into()
-        }]
+        s.handle(err(15, "slow"), &mut out),
+        vec![Event::Throttled { seq }]
     );
+    assert_eq!(
+        (s.unacked(), s.failed()),
+        (1, 0),
+        "rate-limited is still pending"
+    );
+    assert_eq!(s.release_held(), vec![say.clone()]);
+    assert_eq!(s.release_held(), vec![], "released once");
+    let ev = s.handle(err(14, "bad"), &mut out);
+    let failed = Event::SayFailed {
+        seq,
+        room: "lobby".into(),
+        code: "TEXT_INVALID".into(),
+        detail: "bad".into(),
+    };
+    assert_eq!(ev, vec![failed]);
     assert_eq!((s.unacked(), s.failed()), (0, 1));
     let (seqs, frames) = s.resend_failed();
     assert_eq!(seqs, vec![seq]);
-    assert_eq!(
-        frames,
-        vec![Frame::Say {
-            room: "lobby".into(),
-            seq,
-            text: "x".into()
-        }]
-    );
+    assert_eq!(frames, vec![say]);
     assert_eq!((s.unacked(), s.failed()), (1, 0));
 }
 

@@ -42,7 +42,7 @@ pub fn truncate(s: &str, max: usize) -> &str {
 pub fn fit(s: &str, width: usize) -> String {
     let cut = truncate(s, width);
     let mut out = String::from(cut);
-    out.extend(std::iter::repeat(' ').take(width - str_width(cut)));
+    out.extend(std::iter::repeat_n(' ', width - str_width(cut)));
     out
 }
 

@@ -1,0 +1,272 @@
+//! The full-screen UI: one thread, one `mio::Poll` over stdin, the server
+//! socket and signals (SIGWINCH, SIGINT, SIGTERM, SIGHUP), with every timer
+//! (reconnect, heartbeat, typing, ESC) folded into the poll timeout, so the
+//! process sleeps until something happens. Keys are handled in `tui_keys.rs`.
+//!
+//! Each event is handled, then the screen is redrawn at once (only changed
+//! rows are written), so a keystroke is echoed without waiting.
+
+use crate::args::Args;
+use crate::editor::Editor;
+use crate::keys::KeyDecoder;
+use crate::net::{Net, SOCKET};
+use crate::render::{draw, paint, Frame, Screen};
+use crate::session::Event;
+use crate::status::{next_tick, status_text, StatusInfo};
+use crate::stdin;
+use crate::term::Terminal;
+use crate::view::View;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGWINCH};
+use signal_hook_mio::v1_0::Signals;
+use std::io;
+use std::time::{Duration, Instant};
+
+const STDIN: Token = Token(0);
+const SIGNALS: Token = Token(2);
+/// How long a lone ESC waits for the rest of a key sequence.
+pub const ESC_WAIT: Duration = Duration::from_millis(30);
+
+/// Our own typing notifications.
+#[derive(Debug, Default)]
+pub struct TypingOut {
+    /// The room told we are typing.
+    pub room: Option<String>,
+    /// When `active = 1` was last sent (repeated at most every 3 s).
+    pub sent_at: Option<Instant>,
+    /// When to send `active = 0` if no key comes.
+    pub idle_at: Option<Instant>,
+}
+
+/// The UI state.
+pub struct Tui {
+    /// The connection.
+    pub net: Net,
+    /// What the screen shows.
+    pub view: View,
+    /// The input line.
+    pub editor: Editor,
+    /// Key decoding of stdin bytes.
+    pub keys: KeyDecoder,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// The screen as last painted (`None`: repaint everything).
+    pub prev: Option<Screen>,
+    /// The input line asks for a name.
+    pub asking_name: bool,
+    /// The room joined after the first WELCOME.
+    pub first_room: String,
+    /// Typing notifications sent.
+    pub typing: TypingOut,
+    /// When an incomplete key sequence is flushed.
+    pub esc_at: Option<Instant>,
+    /// Set to leave, with the QUIT reason.
+    pub quit: Option<String>,
+}
+
+/// Runs the UI; returns the exit code.
+pub fn run(args: Args) -> i32 {
+    let result = Terminal::enter().and_then(|mut term| event_loop(args, &mut term));
+    crate::term::restore();
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("banter: {e}");
+            1
+        }
+    }
+}
+
+fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
+    let mut poll = Poll::new()?;
+    poll.registry()
+        .register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
+    let mut signals = Signals::new([SIGWINCH, SIGINT, SIGTERM, SIGHUP])?;
+    poll.registry()
+        .register(&mut signals, SIGNALS, Interest::READABLE)?;
+    let now = Instant::now();
+    let mut ui = Tui::new(&args, now);
+    let mut ev = Vec::new();
+    match &args.name {
+        Some(n) => ui.net.start(n, poll.registry(), now, &mut ev),
+        None => ui
+            .view
+            .info("Welcome to Banter. Type your name and press Enter."),
+    }
+    let mut events = Events::with_capacity(64);
+    loop {
+        let now = Instant::now();
+        ui.absorb(&mut ev, poll.registry(), now);
+        if let Some(reason) = ui.quit.take() {
+            ui.net.quit(&reason, poll.registry(), now, &mut ev);
+            return Ok(());
+        }
+        ui.repaint(term, now)?;
+        let timeout = ui.deadline(now).map(|d| d.saturating_duration_since(now));
+        if let Err(e) = poll.poll(&mut events, timeout) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        let now = Instant::now();
+        for e in events.iter() {
+            match e.token() {
+                STDIN => ui.on_stdin(poll.registry(), now, &mut ev)?,
+                SOCKET => ui.net.on_socket(poll.registry(), now, &mut ev),
+                SIGNALS => ui.on_signals(&mut signals),
+                _ => {}
+            }
+        }
+        ui.on_timers(poll.registry(), now, &mut ev);
+    }
+}
+
+impl Tui {
+    fn new(args: &Args, now: Instant) -> Tui {
+        Tui {
+            net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+            view: View::default(),
+            editor: Editor::default(),
+            keys: KeyDecoder::default(),
+            size: Terminal::size(),
+            prev: None,
+            asking_name: args.name.is_none(),
+            first_room: args.room.clone(),
+            typing: TypingOut::default(),
+            esc_at: None,
+            quit: None,
+        }
+    }
+
+    /// Applies session events to the view (and reacts to the few that need it).
+    fn absorb(&mut self, ev: &mut Vec<Event>, reg: &mio::Registry, now: Instant) {
+        self.net.flush(reg, now, ev);
+        while !ev.is_empty() {
+            for e in std::mem::take(ev) {
+                self.react(&e);
+                self.view.apply(e, now);
+            }
+            self.net.flush(reg, now, ev);
+        }
+    }
+
+    fn react(&mut self, e: &Event) {
+        match e {
+            Event::Welcome { .. } if self.net.session.rooms.is_empty() => {
+                let room = self.first_room.clone();
+                let f = self.net.session.join(&room);
+                self.net.send(&f);
+                self.view.switch(&room);
+            }
+            Event::NameRefused { .. } => {
+                self.asking_name = true;
+                self.view.info("Choose another name and press Enter.");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_stdin(
+        &mut self,
+        reg: &mio::Registry,
+        now: Instant,
+        ev: &mut Vec<Event>,
+    ) -> io::Result<()> {
+        let (bytes, eof) = stdin::read_available()?;
+        if eof {
+            self.quit = Some(String::new());
+        }
+        for key in self.keys.feed(&bytes) {
+            self.on_key(key, reg, now, ev);
+        }
+        self.esc_at = self.keys.has_pending().then_some(now + ESC_WAIT);
+        Ok(())
+    }
+
+    fn on_signals(&mut self, signals: &mut Signals) {
+        for sig in signals.pending() {
+            if sig == SIGWINCH {
+                self.size = Terminal::size();
+                self.prev = None;
+            } else {
+                self.quit = Some(String::new());
+            }
+        }
+    }
+
+    fn deadline(&self, now: Instant) -> Option<Instant> {
+        let typing_in = self
+            .view
+            .rooms
+            .iter()
+            .flat_map(|(_, r)| r.typing.values().copied())
+            .min();
+        [
+            self.net.deadline(),
+            self.typing.idle_at,
+            self.esc_at,
+            typing_in,
+            next_tick(self.net.rc.phase(), now),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn on_timers(&mut self, reg: &mio::Registry, now: Instant, ev: &mut Vec<Event>) {
+        if self.net.deadline().is_some_and(|d| d <= now) {
+            self.net.on_timer(reg, now, ev);
+        }
+        if self.typing.idle_at.is_some_and(|t| t <= now) {
+            self.stop_typing();
+        }
+        if self.esc_at.is_some_and(|t| t <= now) {
+            self.esc_at = None;
+            for key in self.keys.flush() {
+                self.on_key(key, reg, now, ev);
+            }
+        }
+        self.view.expire_typing(now);
+    }
+
+    fn repaint(&mut self, term: &mut Terminal, now: Instant) -> io::Result<()> {
+        let status = self.status(now);
+        let room = self.view.current.clone();
+        let prompt = match (&room, self.asking_name) {
+            (_, true) => "name: ".to_string(),
+            (Some(r), _) => format!("[{r}] "),
+            (None, _) => "> ".to_string(),
+        };
+        let frame = Frame {
+            me: &self.net.session.name,
+            status: &status,
+            prompt: &prompt,
+            editor: &self.editor,
+            size: self.size,
+        };
+        let screen = draw(&self.view, &frame);
+        self.view.page = screen.page;
+        let bytes = paint(self.prev.as_ref(), &screen);
+        self.prev = Some(screen);
+        term.write(&bytes)
+    }
+
+    fn status(&self, now: Instant) -> String {
+        let room = self.view.current.as_deref();
+        let rv = room.and_then(|r| self.view.room(r));
+        let info = StatusInfo {
+            phase: self.net.rc.phase(),
+            max: self.net.rc.max(),
+            lag: self.net.lag,
+            room,
+            members: rv.map_or(0, |r| r.members),
+            typing: rv.map_or(Vec::new(), |r| {
+                r.typing.keys().map(String::as_str).collect()
+            }),
+            unsent: self.net.session.unacked(),
+            unread: self.view.unread(),
+        };
+        status_text(&info, now)
+    }
+}
