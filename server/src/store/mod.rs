@@ -11,6 +11,7 @@
 //! callers have validated everything before it gets here.
 
 pub mod memory;
+pub mod sqlite;
 
 use std::fmt;
 

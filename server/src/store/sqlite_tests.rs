@@ -1,0 +1,374 @@
+//! Unit tests of [`super::SqliteStore`], each in its own temporary
+//! directory: round trips, atomic batches, persistence across reopen, every
+//! start-up fault, WAL and checkpoint, and a printed append throughput.
+
+use super::*;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(tag: &str) -> Tmp {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("banterd-sqlite-{tag}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Tmp(dir)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.0.join("banter.db")
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn msg(room: &str, id: u64, text: &str) -> StoredMsg {
+    StoredMsg {
+        room: room.into(),
+        id,
+        ts: 1_764_300_000_000 + id,
+        from: "Ada".into(),
+        text: text.into(),
+    }
+}
+
+fn open(t: &Tmp) -> SqliteStore {
+    SqliteStore::open(&t.db(), SyncMode::Normal).unwrap()
+}
+
+fn open_err(path: &Path) -> String {
+    match SqliteStore::open(path, SyncMode::Normal) {
+        Ok(_) => panic!("{} opened", path.display()),
+        Err(e) => {
+            assert!(!e.0.contains('\n'), "one line: {e}");
+            e.0
+        }
+    }
+}
+
+fn ids(msgs: &[StoredMsg]) -> Vec<u64> {
+    msgs.iter().map(|m| m.id).collect()
+}
+
+#[test]
+fn sync_mode_parses() {
+    assert_eq!("normal".parse(), Ok(SyncMode::Normal));
+    assert_eq!("FULL".parse(), Ok(SyncMode::Full));
+    assert!("fsync".parse::<SyncMode>().is_err());
+}
+
+#[test]
+fn append_then_read_back() {
+    let t = Tmp::new("rt");
+    let mut s = open(&t);
+    assert_eq!(s.rooms().unwrap(), vec![]);
+    let batch: Vec<_> = (1..=5).map(|i| msg("lobby", i, &format!("m{i}"))).collect();
+    s.append(&batch).unwrap();
+    s.append(&[msg("dev", 1, "d1"), msg("lobby", 6, "m6 é\n")])
+        .unwrap();
+    let rooms = s.rooms().unwrap();
+    assert_eq!(rooms, vec![("dev".into(), 1), ("lobby".into(), 6)]);
+    assert_eq!(s.recent("lobby", 3).unwrap(), {
+        let mut v: Vec<_> = (4..=5).map(|i| msg("lobby", i, &format!("m{i}"))).collect();
+        v.push(msg("lobby", 6, "m6 é\n"));
+        v
+    });
+    assert_eq!(s.recent("nowhere", 3).unwrap(), vec![]);
+    assert!(s.is_durable());
+}
+
+#[test]
+fn history_pages_and_more() {
+    let t = Tmp::new("hist");
+    let mut s = open(&t);
+    let batch: Vec<_> = (1..=10).map(|i| msg("r", i, "x")).collect();
+    s.append(&batch).unwrap();
+    let p = s.history("r", 0, 0, 4).unwrap();
+    assert_eq!((ids(&p.msgs), p.more), (vec![7, 8, 9, 10], true));
+    let p = s.history("r", 0, 7, 4).unwrap();
+    assert_eq!((ids(&p.msgs), p.more), (vec![3, 4, 5, 6], true));
+    let p = s.history("r", 0, 3, 4).unwrap();
+    assert_eq!((ids(&p.msgs), p.more), (vec![1, 2], false));
+    let p = s.history("r", 5, 9, 10).unwrap();
+    assert_eq!((ids(&p.msgs), p.more), (vec![6, 7, 8], false));
+    let p = s.history("r", 5, 0, 0).unwrap();
+    assert_eq!((ids(&p.msgs), p.more), (vec![], true));
+    // Values a peer may send beyond i64 are clamped, not errors.
+    let p = s.history("r", u64::MAX, u64::MAX, 5).unwrap();
+    assert_eq!((ids(&p.msgs), p.more), (vec![], false));
+    let p = s.history("r", 8, u64::MAX, 5).unwrap();
+    assert_eq!(ids(&p.msgs), vec![9, 10]);
+}
+
+#[test]
+fn a_failed_batch_stores_nothing_and_the_store_goes_on() {
+    let t = Tmp::new("atomic");
+    let mut s = open(&t);
+    s.append(&[msg("a", 1, "one")]).unwrap();
+    // A new room plus a duplicate (room, id): the whole batch must go.
+    let bad = [
+        msg("b", 1, "new room"),
+        msg("a", 2, "two"),
+        msg("a", 1, "dup"),
+    ];
+    let e = s.append(&bad).unwrap_err();
+    assert!(e.0.starts_with("write failed"), "{e}");
+    assert_eq!(s.rooms().unwrap(), vec![("a".into(), 1)]);
+    assert_eq!(s.history("b", 0, 0, 10).unwrap(), Page::default());
+    // The room that was rolled back is created again for real.
+    s.append(&[msg("b", 1, "again"), msg("a", 2, "two")])
+        .unwrap();
+    assert_eq!(s.rooms().unwrap(), vec![("a".into(), 2), ("b".into(), 1)]);
+    assert_eq!(s.recent("b", 5).unwrap(), vec![msg("b", 1, "again")]);
+}
+
+#[test]
+fn everything_survives_reopen() {
+    let t = Tmp::new("reopen");
+    {
+        let mut s = open(&t);
+        s.append(&[msg("lobby", 1, "a"), msg("lobby", 2, "b")])
+            .unwrap();
+        assert!(s.create_account("ada", "Ada", "$argon2id$v=19$x").unwrap());
+        s.close().unwrap();
+    }
+    let mut s = open(&t);
+    assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), 2)]);
+    s.append(&[msg("lobby", 3, "c")]).unwrap();
+    assert_eq!(ids(&s.recent("lobby", 10).unwrap()), vec![1, 2, 3]);
+    assert_eq!(
+        s.account("ada").unwrap().as_deref(),
+        Some("$argon2id$v=19$x")
+    );
+}
+
+#[test]
+fn accounts_are_unique_by_key() {
+    let t = Tmp::new("acct");
+    let mut s = open(&t);
+    assert_eq!(s.account("ada").unwrap(), None);
+    assert!(s.create_account("ada", "Ada", "h1").unwrap());
+    assert!(!s.create_account("ada", "ADA", "h2").unwrap());
+    assert_eq!(s.account("ada").unwrap().as_deref(), Some("h1"));
+}
+
+#[test]
+fn wal_mode_and_sync_level_are_set_and_close_checkpoints() {
+    let t = Tmp::new("wal");
+    let mut s = SqliteStore::open(&t.db(), SyncMode::Full).unwrap();
+    let mode: String = s
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    let sync: i64 = s
+        .conn
+        .pragma_query_value(None, "synchronous", |r| r.get(0))
+        .unwrap();
+    assert_eq!((mode.as_str(), sync), ("wal", 2));
+    s.append(&[msg("r", 1, "x")]).unwrap();
+    let wal = t.0.join("banter.db-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    s.close().unwrap();
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+}
+
+#[test]
+fn cannot_open_a_missing_directory_or_a_directory() {
+    let t = Tmp::new("missing");
+    let e = open_err(&t.0.join("no/such/dir/banter.db"));
+    assert!(e.contains("cannot open"), "{e}");
+    let e = open_err(&t.0);
+    assert!(e.contains("cannot open"), "{e}");
+}
+
+#[test]
+fn refuses_what_is_not_a_banter_database() {
+    let t = Tmp::new("foreign");
+    std::fs::write(
+        t.db(),
+        b"hello, I am a text file and not a database at all\n",
+    )
+    .unwrap();
+    let e = open_err(&t.db());
+    assert!(e.contains("not a Banter database"), "{e}");
+    let other = t.0.join("other.db");
+    let c = Connection::open(&other).unwrap();
+    c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    drop(c);
+    let e = open_err(&other);
+    assert!(
+        e.contains("not a Banter database (it holds other tables)"),
+        "{e}"
+    );
+    let c = Connection::open(&other).unwrap();
+    c.pragma_update(None, "application_id", 7).unwrap();
+    drop(c);
+    let e = open_err(&other);
+    assert!(
+        e.contains("not a Banter database (application_id 0x7)"),
+        "{e}"
+    );
+    // The foreign file was not turned to WAL mode by the failed open.
+    let c = Connection::open(&other).unwrap();
+    let mode: String = c
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete");
+}
+
+#[test]
+fn refuses_a_newer_schema() {
+    let t = Tmp::new("newer");
+    open(&t).close().unwrap();
+    let c = Connection::open(t.db()).unwrap();
+    c.pragma_update(None, "user_version", 99).unwrap();
+    drop(c);
+    let e = open_err(&t.db());
+    assert!(e.contains("schema version 99 is newer"), "{e}");
+}
+
+#[test]
+fn refuses_a_corrupt_database() {
+    let t = Tmp::new("corrupt");
+    {
+        let mut s = open(&t);
+        s.append(&[msg("r", 1, "x")]).unwrap();
+        s.close().unwrap();
+    }
+    let mut bytes = std::fs::read(t.db()).unwrap();
+    for b in bytes.iter_mut().skip(100).take(3000) {
+        *b = 0xA5;
+    }
+    std::fs::write(t.db(), &bytes).unwrap();
+    let e = open_err(&t.db());
+    assert!(e.contains("corrupt") || e.contains("malformed"), "{e}");
+}
+
+#[test]
+fn a_second_opener_fails_fast_while_the_first_holds_it() {
+    let t = Tmp::new("lock");
+    let first = open(&t);
+    let start = Instant::now();
+    let e = open_err(&t.db());
+    assert!(e.ends_with("locked by another banterd"), "{e}");
+    assert!(start.elapsed() < Duration::from_secs(1));
+    drop(first);
+    open(&t);
+}
+
+#[test]
+fn append_throughput_into_one_room() {
+    let t = Tmp::new("speed");
+    let mut s = open(&t);
+    let text = "x".repeat(100);
+    let (total, per_batch) = (100_000u64, 500u64);
+    let start = Instant::now();
+    let mut id = 0;
+    while id < total {
+        let batch: Vec<_> = (id + 1..=id + per_batch)
+            .map(|i| msg("lobby", i, &text))
+            .collect();
+        s.append(&batch).unwrap();
+        id += per_batch;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "append: {total} messages of 100 bytes in batches of {per_batch}: {:.0} msgs/s",
+        total as f64 / secs
+    );
+    assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), total)]);
+}
+
+#[test]
+fn full_sync_throughput_in_small_batches() {
+    let t = Tmp::new("speedfull");
+    let mut s = SqliteStore::open(&t.db(), SyncMode::Full).unwrap();
+    let (total, per_batch) = (20_000u64, 200u64);
+    let start = Instant::now();
+    let mut id = 0;
+    while id < total {
+        let batch: Vec<_> = (id + 1..=id + per_batch)
+            .map(|i| msg("lobby", i, "hello there"))
+            .collect();
+        s.append(&batch).unwrap();
+        id += per_batch;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "append (sync full): {total} messages in batches of {per_batch}: {:.0} msgs/s, {:.0} commits/s",
+        total as f64 / secs,
+        (total / per_batch) as f64 / secs
+    );
+}
+
+/// A tmpfs of `kib` KiB mounted on a fresh directory, unmounted on drop;
+/// `None` where mounting is not permitted.
+struct SmallFs(Tmp);
+
+impl SmallFs {
+    fn mount(kib: u32) -> Option<SmallFs> {
+        let t = Tmp::new("smallfs");
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&t.0)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallFs(t))
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.0 .0)
+            .status();
+    }
+}
+
+/// Fills the filesystem holding `dir` with one file until it refuses.
+fn fill(dir: &Path) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("filler");
+    let mut f = File::create(&path).unwrap();
+    let chunk = vec![0u8; 4096];
+    while f.write_all(&chunk).and_then(|()| f.sync_all()).is_ok() {}
+    path
+}
+
+#[test]
+fn a_full_disk_fails_the_batch_and_the_store_recovers() {
+    let Some(fs) = SmallFs::mount(1024) else {
+        println!("skipped: cannot mount a tmpfs here");
+        return;
+    };
+    let db = fs.0 .0.join("banter.db");
+    let mut s = SqliteStore::open(&db, SyncMode::Normal).unwrap();
+    s.append(&[msg("r", 1, "before")]).unwrap();
+    let filler = fill(&fs.0 .0);
+    let big = "y".repeat(4000);
+    let batch: Vec<_> = (2..=20).map(|i| msg("r", i, &big)).collect();
+    let e = s.append(&batch).unwrap_err();
+    assert!(e.0.contains("full"), "{e}");
+    assert_eq!(s.rooms().unwrap(), vec![("r".into(), 1)]);
+    std::fs::remove_file(filler).unwrap();
+    s.append(&batch).unwrap();
+    assert_eq!(s.rooms().unwrap(), vec![("r".into(), 20)]);
+    s.close().unwrap();
+    drop(s);
+    let mut s = SqliteStore::open(&db, SyncMode::Normal).unwrap();
+    assert_eq!(
+        ids(&s.recent("r", 100).unwrap()),
+        (1..=20).collect::<Vec<_>>()
+    );
+}
