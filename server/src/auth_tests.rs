@@ -1,0 +1,215 @@
+//! Unit tests of the hasher: the pure [`Throttle`] with made-up instants,
+//! and the threads with cheap Argon2 parameters (plus one hash with the
+//! production ones) and a real `mio::Waker`.
+
+use super::*;
+use mio::{Events, Poll, Token, Waker};
+
+fn rules() -> ThrottleRules {
+    ThrottleRules {
+        free: 3,
+        first: Duration::from_millis(500),
+        cap: Duration::from_secs(4),
+        window: Duration::from_secs(60),
+        max_names: 4,
+    }
+}
+
+/// `n` finished failures for `key` at `now`.
+fn fail(t: &mut Throttle, key: &str, n: u32, now: Instant) {
+    for _ in 0..n {
+        t.begin(key, now);
+        t.finish(key, false, now);
+    }
+}
+
+#[test]
+fn throttle_delays_after_three_failures_doubling_to_the_cap() {
+    let mut t = Throttle::new(rules());
+    let now = Instant::now();
+    let mut got = Vec::new();
+    for _ in 0..8 {
+        got.push(t.begin("eve", now).as_millis());
+        t.finish("eve", false, now);
+    }
+    assert_eq!(got, [0, 0, 0, 500, 1000, 2000, 4000, 4000]);
+    assert_eq!(
+        t.begin("bob", now),
+        Duration::ZERO,
+        "other names unaffected"
+    );
+}
+
+#[test]
+fn throttle_success_and_the_window_reset_the_count() {
+    let mut t = Throttle::new(rules());
+    let now = Instant::now();
+    fail(&mut t, "eve", 4, now);
+    assert_eq!(t.begin("eve", now), Duration::from_secs(1));
+    t.finish("eve", true, now);
+    assert_eq!(t.begin("eve", now), Duration::ZERO);
+    t.finish("eve", true, now);
+    assert!(t.entries.is_empty(), "a clean name is forgotten");
+    fail(&mut t, "eve", 5, now);
+    let later = now + Duration::from_secs(61);
+    assert_eq!(t.begin("eve", later), Duration::ZERO);
+}
+
+#[test]
+fn throttle_counts_guesses_in_flight() {
+    let mut t = Throttle::new(rules());
+    let now = Instant::now();
+    let d: Vec<u128> = (0..5).map(|_| t.begin("eve", now).as_millis()).collect();
+    assert_eq!(d, [0, 0, 0, 500, 1000]);
+}
+
+#[test]
+fn throttle_memory_is_bounded() {
+    let mut t = Throttle::new(rules());
+    let now = Instant::now();
+    for name in ["a", "b", "c", "d", "e", "f"] {
+        fail(&mut t, name, 1, now);
+    }
+    assert!(t.entries.len() <= 4);
+    // Once the window has passed, old names make room for new ones.
+    let later = now + Duration::from_secs(120);
+    fail(&mut t, "g", 4, later);
+    assert_eq!(t.begin("g", later), Duration::from_secs(1));
+}
+
+/// A poll with a waker, as the loop has.
+struct Loop {
+    poll: Poll,
+    waker: Arc<Waker>,
+}
+
+impl Loop {
+    fn new() -> Loop {
+        let poll = Poll::new().unwrap();
+        let waker = Arc::new(Waker::new(poll.registry(), Token(7)).unwrap());
+        Loop { poll, waker }
+    }
+
+    /// Waits for wake-ups until `n` results came, at most `limit`.
+    fn collect(&mut self, h: &Hasher, n: usize, limit: Duration) -> Vec<(Instant, AuthResult)> {
+        let end = Instant::now() + limit;
+        let mut events = Events::with_capacity(8);
+        let mut got = Vec::new();
+        while got.len() < n {
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "only {} of {n} results", got.len());
+            self.poll.poll(&mut events, Some(left)).unwrap();
+            let mut out = Vec::new();
+            h.drain(&mut out);
+            got.extend(out.into_iter().map(|r| (Instant::now(), r)));
+        }
+        got
+    }
+}
+
+fn cheap(throttle: ThrottleRules) -> HasherConfig {
+    HasherConfig {
+        params: Params::new(256, 2, 1, None).unwrap(),
+        workers: 2,
+        throttle,
+    }
+}
+
+fn verify_job(phc: Option<&str>, password: &str) -> AuthJob {
+    AuthJob::Verify {
+        phc: phc.map(str::to_string),
+        password: password.into(),
+    }
+}
+
+fn hash_now(l: &mut Loop, h: &Hasher, password: &str) -> String {
+    let password = password.into();
+    h.submit(1, "ada", AuthJob::Hash { password });
+    let got = l.collect(h, 1, Duration::from_secs(20));
+    match &got[0].1.outcome {
+        AuthOutcome::Hashed(Ok(phc)) => phc.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn hash_then_verify() {
+    let mut l = Loop::new();
+    let h = Hasher::with_config(l.waker.clone(), cheap(rules())).unwrap();
+    let phc = hash_now(&mut l, &h, "correct horse");
+    assert!(phc.starts_with("$argon2id$v=19$m=256,t=2,p=1$"), "{phc}");
+    assert_ne!(phc, hash_now(&mut l, &h, "correct horse"), "salted");
+    h.submit(2, "ada", verify_job(Some(&phc), "correct horse"));
+    h.submit(3, "ada", verify_job(Some(&phc), "wrong horse"));
+    h.submit(4, "nobody", verify_job(None, "correct horse"));
+    h.submit(5, "ada", verify_job(Some("not a phc"), "correct horse"));
+    let mut got: Vec<_> = l.collect(&h, 4, Duration::from_secs(20));
+    got.sort_by_key(|g| g.1.ticket);
+    let outcomes: Vec<_> = got.into_iter().map(|g| g.1.outcome).collect();
+    let want = [true, false, false, false].map(AuthOutcome::Verified);
+    assert_eq!(outcomes, want);
+}
+
+#[test]
+fn production_parameters_are_owasp() {
+    let mut l = Loop::new();
+    let mut cfg = HasherConfig::owasp().unwrap();
+    cfg.workers = 1;
+    let h = Hasher::with_config(l.waker.clone(), cfg).unwrap();
+    let phc = hash_now(&mut l, &h, "a fine password");
+    assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+}
+
+#[test]
+fn unknown_names_take_as_long_as_wrong_passwords() {
+    let mut l = Loop::new();
+    let mut cfg = cheap(rules());
+    cfg.params = Params::new(4096, 2, 1, None).unwrap();
+    cfg.workers = 1;
+    let h = Hasher::with_config(l.waker.clone(), cfg).unwrap();
+    let phc = hash_now(&mut l, &h, "the real one");
+    let time = |l: &mut Loop, phc: Option<&str>| {
+        let start = Instant::now();
+        for i in 0..4 {
+            h.submit(i, &format!("n{i}"), verify_job(phc, "a guess"));
+        }
+        l.collect(&h, 4, Duration::from_secs(30));
+        start.elapsed()
+    };
+    let wrong = time(&mut l, Some(&phc));
+    let unknown = time(&mut l, None);
+    assert!(
+        unknown * 2 > wrong && wrong * 2 > unknown,
+        "{unknown:?} vs {wrong:?}"
+    );
+}
+
+#[test]
+fn a_throttled_name_does_not_delay_others() {
+    let mut l = Loop::new();
+    let mut r = rules();
+    r.first = Duration::from_millis(400);
+    let h = Hasher::with_config(l.waker.clone(), cheap(r)).unwrap();
+    let phc = hash_now(&mut l, &h, "the real one");
+    for i in 0..3 {
+        h.submit(10 + i, "eve", verify_job(Some(&phc), "guess"));
+    }
+    l.collect(&h, 3, Duration::from_secs(20));
+    let start = Instant::now();
+    h.submit(20, "eve", verify_job(Some(&phc), "the real one"));
+    h.submit(21, "bob", verify_job(Some(&phc), "the real one"));
+    let got = l.collect(&h, 2, Duration::from_secs(20));
+    assert_eq!(got[0].1.ticket, 21, "bob first");
+    assert!(got[0].0 - start < Duration::from_millis(300));
+    assert_eq!(
+        got[1].1,
+        AuthResult {
+            ticket: 20,
+            outcome: AuthOutcome::Verified(true)
+        }
+    );
+    assert!(
+        got[1].0 - start >= Duration::from_millis(400),
+        "eve held back"
+    );
+}
