@@ -1,0 +1,148 @@
+//! A stream of SAYs cut by `kill -9` or SIGTERM: after a restart on the same
+//! database, every acknowledged message and every message anyone was sent
+//! is there with its text, ids have no gaps, and the next SAY gets the next id.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// The text of the SAY with this seq.
+fn text_of(seq: u32) -> String {
+    format!("m{seq} {}", "x".repeat(40))
+}
+
+/// A thread writing SAYs 1, 2, 3, … to lobby in bursts until the socket
+/// fails (the server died) or `max` were written.
+fn stream_says(c: &Conn, max: u32) -> JoinHandle<()> {
+    let mut w = c.stream.try_clone().expect("clone socket");
+    std::thread::spawn(move || {
+        let mut seq = 1;
+        while seq <= max {
+            let mut buf = Vec::new();
+            for s in seq..(seq + 64).min(max + 1) {
+                say_f("lobby", s, &text_of(s)).encode(&mut buf);
+            }
+            if w.write_all(&buf).is_err() {
+                return;
+            }
+            seq += 64;
+        }
+    })
+}
+
+/// What the sender and an observer were told.
+#[derive(Default)]
+struct Seen {
+    /// seq -> id of every ACK the sender got.
+    acks: BTreeMap<u32, u64>,
+    /// id -> text of every MSG the observer got.
+    msgs: BTreeMap<u64, String>,
+}
+
+impl Seen {
+    /// Reads whatever both connections have, for at most `limit`, until
+    /// `acks` ACKs (or both go quiet for 500 ms).
+    fn read(&mut self, ada: &mut Conn, bob: &mut Conn, acks: usize, limit: Duration) {
+        let end = Instant::now() + limit;
+        while self.acks.len() < acks && Instant::now() < end {
+            let a = ada.recv_within(Duration::from_millis(250));
+            if let Some(f) = &a {
+                self.take(f);
+            }
+            let wait = if a.is_some() { 1 } else { 250 };
+            let b = bob.recv_within(Duration::from_millis(wait));
+            if let Some(f) = &b {
+                self.take(f);
+            }
+            if a.is_none() && b.is_none() {
+                return;
+            }
+        }
+    }
+
+    fn take(&mut self, f: &Frame) {
+        match f {
+            Frame::Ack { seq, id, .. } => {
+                assert!(self.acks.insert(*seq, *id).is_none(), "two ACKs of {seq}");
+            }
+            Frame::Msg { id, text, .. } => {
+                self.msgs.insert(*id, text.clone());
+            }
+            _ => {}
+        }
+    }
+
+    /// After a restart: everything seen is stored, ids 1..=max without gaps,
+    /// and the next SAY gets max + 1.
+    fn check_against(&self, s: &Server) {
+        let mut carol = s.login("carol");
+        let (last, _) = join(&mut carol, "lobby", 0, 0);
+        let stored = all_history(&mut carol, "lobby");
+        assert_eq!(stored.len() as u64, last, "ids 1..={last} without gaps");
+        for (i, (id, from, _)) in stored.iter().enumerate() {
+            assert_eq!((*id, from.as_str()), (i as u64 + 1, "ada"));
+        }
+        for (seq, id) in &self.acks {
+            let Some((_, _, text)) = stored.get((*id as usize).wrapping_sub(1)) else {
+                panic!("ACKed SAY {seq} (id {id}) lost; {} stored", stored.len());
+            };
+            assert_eq!(text, &text_of(*seq), "text of ACKed id {id}");
+        }
+        for (id, text) in &self.msgs {
+            let got = stored.get((*id as usize).wrapping_sub(1)).map(|m| &m.2);
+            assert_eq!(got, Some(text), "MSG id {id} that bob saw");
+        }
+        assert_eq!(say(&mut carol, "lobby", 1, "after").0, last + 1);
+    }
+}
+
+/// ada streams SAYs into lobby, bob watches; returns both connections.
+fn setup(s: &Server) -> (Conn, Conn) {
+    let mut ada = s.login("ada");
+    let mut bob = s.login("bob");
+    join(&mut bob, "lobby", 0, 0);
+    join(&mut ada, "lobby", 0, 0);
+    match bob.recv_app() {
+        Frame::Presence { .. } => {}
+        f => panic!("expected PRESENCE, got {f:?}"),
+    }
+    (ada, bob)
+}
+
+#[test]
+fn kill_9_loses_no_acknowledged_message() {
+    let dir = TempDir::new("store-kill9");
+    let mut s = start_db(&dir, &[]);
+    let (mut ada, mut bob) = setup(&s);
+    let writer = stream_says(&ada, 1_000_000);
+    let mut seen = Seen::default();
+    seen.read(&mut ada, &mut bob, 3_000, Duration::from_secs(20));
+    assert!(seen.acks.len() >= 3_000, "only {} ACKs", seen.acks.len());
+    s.kill9();
+    // What was already sent before the kill counts too.
+    seen.read(&mut ada, &mut bob, usize::MAX, Duration::from_secs(10));
+    let _ = writer.join();
+    let s = start_db(&dir, &[]);
+    seen.check_against(&s);
+}
+
+#[test]
+fn sigterm_loses_nothing_and_leaves_a_checkpointed_database() {
+    let dir = TempDir::new("store-term");
+    let mut s = start_db(&dir, &[]);
+    let (mut ada, mut bob) = setup(&s);
+    let writer = stream_says(&ada, 20_000);
+    let mut seen = Seen::default();
+    seen.read(&mut ada, &mut bob, 2_000, Duration::from_secs(20));
+    stop(&mut s);
+    seen.read(&mut ada, &mut bob, usize::MAX, Duration::from_secs(10));
+    let _ = writer.join();
+    assert!(seen.acks.len() >= 2_000, "only {} ACKs", seen.acks.len());
+    let wal = dir.0.join("banter.db-wal");
+    let wal_len = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(wal_len, 0, "the WAL is checkpointed on shutdown");
+    let s = start_db(&dir, &[]);
+    seen.check_against(&s);
+}
