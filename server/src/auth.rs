@@ -14,10 +14,9 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// OWASP's Argon2id parameters: 19 MiB of memory, 2 passes, 1 lane.
 pub const OWASP_M_KIB: u32 = 19_456;
@@ -25,6 +24,12 @@ pub const OWASP_M_KIB: u32 = 19_456;
 pub const OWASP_T: u32 = 2;
 /// OWASP's parallelism.
 pub const OWASP_P: u32 = 1;
+
+#[path = "auth_throttle.rs"]
+mod throttle;
+
+use throttle::Throttle;
+pub use throttle::ThrottleRules;
 
 /// Work for the hasher.
 pub enum AuthJob {
@@ -52,112 +57,6 @@ pub enum AuthOutcome {
 pub struct AuthResult {
     pub ticket: u64,
     pub outcome: AuthOutcome,
-}
-
-/// When repeated failures for one name start to slow it down.
-#[derive(Debug, Clone, Copy)]
-pub struct ThrottleRules {
-    /// Failures (plus verifications in flight) a name gets without delay.
-    pub free: u32,
-    /// Delay of the first held-back result; each next one doubles it.
-    pub first: Duration,
-    /// The longest delay. Kept under the default handshake timeout (5 s) so
-    /// the owner with the right password still gets in.
-    pub cap: Duration,
-    /// A name's failures are forgotten this long after its last one.
-    pub window: Duration,
-    /// Most names remembered at once (memory bound under a name spray).
-    pub max_names: usize,
-}
-
-impl Default for ThrottleRules {
-    fn default() -> ThrottleRules {
-        ThrottleRules {
-            free: 3,
-            first: Duration::from_millis(500),
-            cap: Duration::from_secs(4),
-            window: Duration::from_secs(15 * 60),
-            max_names: 100_000,
-        }
-    }
-}
-
-/// One name's recent failures.
-struct Entry {
-    /// Failed verifications since the last success, within the window.
-    failures: u32,
-    /// Verifications submitted and not yet finished: a burst of parallel
-    /// guesses counts as failures in advance.
-    in_flight: u32,
-    /// When the last failure happened, to forget old ones.
-    last_failure: Instant,
-}
-
-/// Per-name failure memory deciding how long a verification's result is
-/// held back. Pure: the caller passes `now`.
-pub struct Throttle {
-    /// The thresholds and delays.
-    rules: ThrottleRules,
-    /// Name key -> its record; only names with failures or jobs in flight.
-    entries: HashMap<String, Entry>,
-}
-
-impl Throttle {
-    pub fn new(rules: ThrottleRules) -> Throttle {
-        Throttle {
-            rules,
-            entries: HashMap::new(),
-        }
-    }
-
-    /// A verification for `key` starts: how long to hold its result back.
-    pub fn begin(&mut self, key: &str, now: Instant) -> Duration {
-        let window = self.rules.window;
-        if !self.entries.contains_key(key) && self.entries.len() >= self.rules.max_names {
-            self.entries
-                .retain(|_, e| e.in_flight > 0 || now.duration_since(e.last_failure) < window);
-            if self.entries.len() >= self.rules.max_names {
-                return Duration::ZERO;
-            }
-        }
-        let e = self.entries.entry(key.to_string()).or_insert(Entry {
-            failures: 0,
-            in_flight: 0,
-            last_failure: now,
-        });
-        if e.in_flight == 0 && now.duration_since(e.last_failure) >= window {
-            e.failures = 0;
-        }
-        let n = e.failures.saturating_add(e.in_flight);
-        e.in_flight += 1;
-        self.delay(n)
-    }
-
-    /// A verification for `key` finished with `ok`.
-    pub fn finish(&mut self, key: &str, ok: bool, now: Instant) {
-        let Some(e) = self.entries.get_mut(key) else {
-            return;
-        };
-        e.in_flight = e.in_flight.saturating_sub(1);
-        if ok {
-            e.failures = 0;
-        } else {
-            e.failures = e.failures.saturating_add(1);
-            e.last_failure = now;
-        }
-        if e.failures == 0 && e.in_flight == 0 {
-            self.entries.remove(key);
-        }
-    }
-
-    /// The delay after `n` failures: none up to `free`, then doubling.
-    fn delay(&self, n: u32) -> Duration {
-        let Some(over) = n.checked_sub(self.rules.free) else {
-            return Duration::ZERO;
-        };
-        let factor = 1u32 << over.min(16);
-        self.rules.first.saturating_mul(factor).min(self.rules.cap)
-    }
 }
 
 /// How a [`Hasher`] is set up; production uses [`HasherConfig::owasp`].
