@@ -11,6 +11,7 @@ use crate::plan::{Plan, Scenario};
 use crate::proto::Proto;
 use crate::report::{self, Figures};
 use crate::servers::{self, ServerProc};
+use crate::stats;
 use getopts::Options;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -66,7 +67,7 @@ fn settings(args: &[String]) -> Result<Option<Settings>, String> {
     o.optopt("", "runs", "runs per figure, median reported (3)", "N");
     o.optopt("", "duration", "measured seconds per run (1.5)", "SECS");
     o.optopt("", "warmup", "warm-up seconds per run (0.5)", "SECS");
-    o.optopt("", "window", "closed loop: in flight per sender (32)", "W");
+    o.optopt("", "window", "closed loop: in flight per sender (16)", "W");
     o.optopt("", "receivers", "receiver counts (100,1000,5000)", "LIST");
     o.optopt("", "sizes", "payload sizes (64,1024)", "LIST");
     o.optopt("", "senders", "sender counts (1,10)", "LIST");
@@ -105,7 +106,7 @@ fn settings(args: &[String]) -> Result<Option<Settings>, String> {
         runs: f("runs", "3")?.max(1.0) as usize,
         duration: f("duration", "1.5")?,
         warmup: f("warmup", "0.5")?,
-        window: f("window", "32")?.max(1.0) as u32,
+        window: f("window", "16")?.max(1.0) as u32,
         receivers: list(&s("receivers", "100,1000,5000"), max)?,
         sizes: list(&s("sizes", "64,1024"), max)?,
         senders: list(&s("senders", "1,10"), max)?,
@@ -208,25 +209,51 @@ impl Comparison {
         })
     }
 
-    /// Runs `plan` `runs` times (fresh names each time).
-    fn runs(&mut self, plan: &Plan) -> Vec<Result<Figures, String>> {
-        (0..self.s.runs)
-            .map(|_| {
-                let mut p = plan.clone();
-                p.prefix = crate::cli::unique_prefix();
-                let r = crate::run::run(p).map(|o| report::figures(&o));
-                self.done += 1;
-                let what = markdown::command(plan, "URL");
-                match &r {
-                    Ok(f) => eprintln!("[{:3}] {what}: {}", self.done, markdown::headline(f)),
-                    Err(e) => eprintln!("[{:3}] {what}: FAILED {e}", self.done),
-                }
-                r
-            })
-            .collect()
+    /// One session of `plan`: setup once, then windows while `next` says.
+    fn session(
+        &mut self,
+        plan: &Plan,
+        next: &mut dyn FnMut(&[f64]) -> Option<f64>,
+    ) -> Vec<Result<Figures, String>> {
+        let mut p = plan.clone();
+        p.prefix = crate::cli::unique_prefix();
+        let server = p.proto.name();
+        let t = Instant::now();
+        match crate::run::session(p, next) {
+            Ok(outcomes) => outcomes
+                .iter()
+                .map(|o| {
+                    let f = report::figures(o);
+                    self.done += 1;
+                    let what = markdown::command(&o.plan, server);
+                    let secs = t.elapsed().as_secs_f64();
+                    eprintln!(
+                        "[{:3} {secs:5.1}s] {what}: {}",
+                        self.done,
+                        markdown::headline(&f)
+                    );
+                    Ok(f)
+                })
+                .collect(),
+            Err(e) => {
+                eprintln!(
+                    "[{:3}] {}: FAILED {e}",
+                    self.done,
+                    markdown::command(plan, server)
+                );
+                vec![Err(e)]
+            }
+        }
     }
 
-    /// The throughput matrix, then latency at half of Redis's peak.
+    /// `runs` windows of `plan` in one session.
+    fn runs(&mut self, plan: &Plan) -> Vec<Result<Figures, String>> {
+        let (runs, rate) = (self.s.runs, plan.rate);
+        self.session(plan, &mut |done| (done.len() < runs).then_some(rate))
+    }
+
+    /// The throughput matrix; each configuration also gives the latency
+    /// at half of Redis's closed-loop peak, on the same connections.
     fn fanout(&mut self) -> Result<(), String> {
         let redis = self.start(Proto::Resp, 0)?;
         let banter = self.start(Proto::Banter, 0)?;
@@ -235,36 +262,39 @@ impl Comparison {
                 for &sn in &self.s.senders.clone() {
                     let mut p = self.plan(Scenario::Fanout, &redis)?;
                     (p.receivers, p.size, p.senders) = (r, b, sn);
-                    let mut row = Row::new(markdown::command(&p, "URL"));
-                    row.redis = self.runs(&p);
-                    let q = Plan {
-                        proto: Proto::Banter,
-                        ..self.retarget(&p, &banter)?
-                    };
-                    row.banter = self.runs(&q);
-                    let peak = markdown::median(&row.redis, "sent_per_s").unwrap_or(0.0);
-                    self.results.throughput.push(row);
-                    if peak > 0.0 {
-                        self.latency(&p, &q, peak / 2.0);
-                    }
+                    let q = self.retarget(&p, &banter)?;
+                    self.config(&p, &q);
                 }
             }
         }
         Ok(())
     }
 
-    fn latency(&mut self, redis: &Plan, banter: &Plan, rate: f64) {
-        let p = Plan {
-            rate,
-            ..redis.clone()
-        };
-        let q = Plan {
-            rate,
-            ..banter.clone()
-        };
-        let mut row = Row::new(markdown::command(&p, "URL"));
-        row.redis = self.runs(&p);
-        row.banter = self.runs(&q);
+    /// Redis: `runs` closed-loop windows, then `runs` open-loop windows at
+    /// half their median; Banter: the same windows at the same rate.
+    fn config(&mut self, p: &Plan, q: &Plan) {
+        let runs = self.s.runs;
+        let half =
+            |done: &[f64]| stats::median(done.get(..runs).unwrap_or(done)).unwrap_or(0.0) / 2.0;
+        let mut red = self.session(p, &mut |done| match done.len() {
+            n if n < runs => Some(0.0),
+            n if n < 2 * runs && half(done) > 0.0 => Some(half(done)),
+            _ => None,
+        });
+        let closed = red.get(..runs).unwrap_or(&red);
+        let rate = markdown::median(closed, "sent_per_s").unwrap_or(0.0) / 2.0;
+        let mut ban = self.session(q, &mut |done| match done.len() {
+            n if n < runs => Some(0.0),
+            n if n < 2 * runs && rate > 0.0 => Some(rate),
+            _ => None,
+        });
+        let mut row = Row::new(markdown::command(p, "URL"));
+        let split = |v: &mut Vec<Result<Figures, String>>| v.split_off(runs.min(v.len()));
+        let (red_open, ban_open) = (split(&mut red), split(&mut ban));
+        (row.redis, row.banter) = (red, ban);
+        self.results.throughput.push(row);
+        let mut row = Row::new(markdown::command(&Plan { rate, ..p.clone() }, "URL"));
+        (row.redis, row.banter) = (red_open, ban_open);
         self.results.latency.push(row);
     }
 
@@ -290,10 +320,7 @@ impl Comparison {
                     p.conns = n;
                     p.duration = Duration::from_secs_f64(self.s.duration.max(2.0));
                     row.command = markdown::command(&p, "URL");
-                    let saved = self.s.runs;
-                    self.s.runs = 1;
-                    all.extend(self.runs(&p));
-                    self.s.runs = saved;
+                    all.extend(self.session(&p, &mut |done| done.is_empty().then_some(0.0)));
                 }
                 match proto {
                     Proto::Resp => row.redis = all,

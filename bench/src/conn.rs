@@ -43,6 +43,8 @@ pub struct Conn {
     pub queued: bool,
     /// Senders: the last sequence number published.
     pub seq: u32,
+    /// Senders: `seq` when the current window started (open-loop schedule).
+    pub base: u32,
     /// Senders: publishes not yet acknowledged.
     pub in_flight: u32,
     /// Filler: messages still to put in the room.
@@ -76,6 +78,7 @@ impl Conn {
             out_at: 0,
             queued: false,
             seq: 0,
+            base: 0,
             in_flight: 0,
             to_fill: 0,
             t0: 0,

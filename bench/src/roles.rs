@@ -154,7 +154,7 @@ impl Worker {
 
     /// A connection is gone; a churner's cycle ends (and a new one is queued).
     pub(crate) fn after_close(&mut self, c: crate::conn::Conn, quit_done: bool) {
-        if c.spec.role != Role::Churner || self.phase >= Phase::Drain {
+        if c.spec.role != Role::Churner || self.phase == Phase::Done {
             return;
         }
         if quit_done {
@@ -222,8 +222,8 @@ impl Worker {
     /// Sender `idx` publishes what its loop allows now; returns when it is
     /// next due (open loop), `u64::MAX` if never by time (closed loop).
     fn top_up(&mut self, key: usize, idx: u32) -> u64 {
-        let plan = &self.plan;
-        if plan.rate <= 0.0 {
+        let (plan, rate) = (&self.plan, self.window.1);
+        if rate <= 0.0 {
             let window = plan.window.max(1);
             while let Some(c) = self.conns.get(key) {
                 if c.in_flight >= window || c.pending() > OUT_CAP {
@@ -233,14 +233,14 @@ impl Worker {
             }
             return u64::MAX;
         }
-        let interval = plan.senders as f64 * 1e9 / plan.rate;
+        let interval = plan.senders as f64 * 1e9 / rate;
         let start = self.shared.load_start_ns.load(Relaxed);
         let origin = start as f64 + interval * f64::from(idx) / plan.senders as f64;
         loop {
             let Some(c) = self.conns.get(key) else {
                 return u64::MAX;
             };
-            let due = (origin + interval * f64::from(c.seq)) as u64;
+            let due = (origin + interval * f64::from(c.seq - c.base)) as u64;
             if c.pending() > OUT_CAP {
                 return self.now + 1_000_000;
             }

@@ -51,8 +51,22 @@ pub struct Outcome {
     pub errors: Vec<String>,
 }
 
-/// Runs `plan` to the end.
+/// Runs `plan` to the end: one measured window at the plan's rate.
 pub fn run(plan: Plan) -> Result<Outcome, String> {
+    let rate = plan.rate;
+    let mut once = Some(rate);
+    let mut all = session(plan, &mut |_| once.take())?;
+    all.pop().ok_or_else(|| "no window was measured".into())
+}
+
+/// Sets the connections up once, then measures windows for as long as
+/// `next` gives a rate for the next one (0: closed loop); `next` sees the
+/// publishes per second of the windows so far. One outcome per window;
+/// losses are counted over the whole session.
+pub fn session(
+    plan: Plan,
+    next: &mut dyn FnMut(&[f64]) -> Option<f64>,
+) -> Result<Vec<Outcome>, String> {
     let shared = Arc::new(Shared::new(plan.threads.max(1), plan.senders));
     let rss_before = plan.server_pid.and_then(procstat::rss_bytes);
     let plan_arc = Arc::new(plan.clone());
@@ -68,34 +82,46 @@ pub fn run(plan: Plan) -> Result<Outcome, String> {
         last_line: Instant::now(),
         last_counts: Counts::default(),
     };
-    let res = co.phases();
+    let res = co.phases(next);
     co.shared.set_phase(Phase::Done);
     let results: Vec<WorkerResult> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-    let (setup_s, reached, m) = res?;
-    let mut hist = stats::histogram();
-    for r in &results {
-        let _ = hist.add(&r.hist);
-    }
-    Ok(Outcome {
-        window_s: m.window_s,
-        counts: m.counts,
-        totals: co.shared.totals(),
-        latency: stats::latency(&hist),
-        lost: results.iter().map(|r| r.lost).sum(),
-        late: results.iter().map(|r| r.late).sum(),
-        server_cpu_s: m.server_cpu_s,
-        harness_cpu_s: m.harness_cpu_s,
-        setup_s,
-        reached,
-        rss_before,
-        rss_after: m.rss_after,
-        errors: co.shared.errors(),
-        plan: co.plan,
-    })
+    let (setup_s, reached, windows) = res?;
+    let lost = results.iter().map(|r| r.lost).sum();
+    let late = results.iter().map(|r| r.late).sum();
+    let totals = co.shared.totals();
+    let errors = co.shared.errors();
+    let outcome = |(i, m): (usize, Window)| {
+        let mut hist = stats::histogram();
+        for h in results.iter().filter_map(|r| r.hists.get(i + 1)) {
+            let _ = hist.add(h);
+        }
+        Outcome {
+            plan: Plan {
+                rate: m.rate,
+                ..co.plan.clone()
+            },
+            window_s: m.window_s,
+            counts: m.counts,
+            totals,
+            latency: stats::latency(&hist),
+            lost,
+            late,
+            server_cpu_s: m.server_cpu_s,
+            harness_cpu_s: m.harness_cpu_s,
+            setup_s,
+            reached,
+            rss_before,
+            rss_after: m.rss_after,
+            errors: errors.clone(),
+        }
+    };
+    Ok(windows.into_iter().enumerate().map(outcome).collect())
 }
 
 /// What the measured window gave.
 struct Window {
+    /// Its open-loop rate (0: closed loop).
+    rate: f64,
     /// Its length.
     window_s: f64,
     /// Counter deltas.
@@ -123,21 +149,32 @@ struct Coordinator {
 }
 
 impl Coordinator {
-    fn phases(&mut self) -> Result<(f64, u64, Window), String> {
+    fn phases(
+        &mut self,
+        next: &mut dyn FnMut(&[f64]) -> Option<f64>,
+    ) -> Result<(f64, u64, Vec<Window>), String> {
         let (setup_s, reached) = self.setup()?;
-        if self.plan.scenario != Scenario::Connections {
-            let now = crate::net::now_ns();
-            self.shared
-                .load_start_ns
-                .store(now, std::sync::atomic::Ordering::Relaxed);
-            self.shared.set_phase(Phase::Warmup);
-            self.wait(self.plan.warmup, "warmup");
+        let mut windows: Vec<Window> = Vec::new();
+        loop {
+            let rates: Vec<f64> = windows
+                .iter()
+                .map(|w| w.counts.sent as f64 / w.window_s)
+                .collect();
+            let Some(rate) = next(&rates) else {
+                break;
+            };
+            let n = windows.len() as u32 + 1;
+            self.shared.start_window(n, rate, crate::net::now_ns());
+            if self.plan.scenario != Scenario::Connections {
+                self.shared.set_phase(Phase::Warmup);
+                self.wait(self.plan.warmup, "warmup");
+            }
+            windows.push(self.measure(rate));
+            if self.plan.scenario == Scenario::Fanout {
+                self.drain();
+            }
         }
-        let m = self.measure();
-        if self.plan.scenario == Scenario::Fanout {
-            self.drain();
-        }
-        Ok((setup_s, reached, m))
+        Ok((setup_s, reached, windows))
     }
 
     /// Waits until every connection is set up; `(seconds, ready)`.
@@ -171,7 +208,7 @@ impl Coordinator {
         }
     }
 
-    fn measure(&mut self) -> Window {
+    fn measure(&mut self, rate: f64) -> Window {
         let pid = self.plan.server_pid;
         let (c0, cpu0, t0) = (self.shared.totals(), CpuSample::take(pid), Instant::now());
         self.shared.set_phase(Phase::Measure);
@@ -180,6 +217,7 @@ impl Coordinator {
         let window_s = t0.elapsed().as_secs_f64();
         self.shared.set_phase(Phase::Drain);
         Window {
+            rate,
             window_s,
             counts: delta(&c1, &c0),
             server_cpu_s: cpu0.server.zip(cpu1.server).map(|(a, b)| b - a),

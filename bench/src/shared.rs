@@ -71,8 +71,13 @@ struct Published([AtomicU64; 9]);
 pub struct Shared {
     /// The current [`Phase`].
     phase: AtomicU8,
-    /// When the load started (ns on the harness clock): the open-loop origin.
+    /// When the current window's load started (ns on the harness clock):
+    /// the open-loop origin.
     pub load_start_ns: AtomicU64,
+    /// The current window's open-loop rate (f64 bits; 0: closed loop).
+    rate_bits: AtomicU64,
+    /// The current window's number (1, 2, …; 0 before the first).
+    window: AtomicU32,
     /// Each worker's published counters.
     workers: Vec<Published>,
     /// `last_seq[s]`: the last sequence number sender `s` published.
@@ -90,6 +95,8 @@ impl Shared {
         Shared {
             phase: AtomicU8::new(Phase::Setup as u8),
             load_start_ns: AtomicU64::new(0),
+            rate_bits: AtomicU64::new(0),
+            window: AtomicU32::new(0),
             workers: (0..workers).map(|_| Published::default()).collect(),
             last_seq: (0..senders).map(|_| AtomicU32::new(0)).collect(),
             errors: Mutex::new(Vec::new()),
@@ -110,6 +117,19 @@ impl Shared {
     /// Moves the run to `p` (coordinator only).
     pub fn set_phase(&self, p: Phase) {
         self.phase.store(p as u8, Relaxed);
+    }
+
+    /// Starts window `n` at `rate` (0: closed loop), its load origin `now`.
+    pub fn start_window(&self, n: u32, rate: f64, now: u64) {
+        self.rate_bits.store(rate.to_bits(), Relaxed);
+        self.load_start_ns.store(now, Relaxed);
+        self.window.store(n, Relaxed);
+    }
+
+    /// The current window's number and open-loop rate.
+    pub fn window(&self) -> (u32, f64) {
+        let n = self.window.load(Relaxed);
+        (n, f64::from_bits(self.rate_bits.load(Relaxed)))
     }
 
     /// Publishes worker `w`'s counters.
@@ -207,5 +227,7 @@ mod tests {
         assert_eq!(s.errors(), vec!["a".to_string()]);
         s.set_phase(Phase::Measure);
         assert_eq!(s.phase(), Phase::Measure);
+        s.start_window(2, 150.5, 7);
+        assert_eq!(s.window(), (2, 150.5));
     }
 }

@@ -31,8 +31,8 @@ const GOODBYE_NS: u64 = 3_000_000_000;
 
 /// What a worker hands back at the end.
 pub struct WorkerResult {
-    /// Latencies recorded during the measured window (ns).
-    pub hist: Histogram<u64>,
+    /// Latencies (ns) recorded while measuring, by window number.
+    pub hists: Vec<Histogram<u64>>,
     /// Messages a receiver never got (gaps, and tails missing after the drain).
     pub lost: u64,
     /// Messages that came after a later one of the same sender.
@@ -73,7 +73,11 @@ pub struct Worker {
     pub(crate) timer: Timer,
     /// This worker's counters.
     pub(crate) counts: Counts,
-    /// Latencies (ns) recorded while measuring.
+    /// Latencies (ns) recorded while measuring, by window number.
+    pub(crate) hists: Vec<Histogram<u64>>,
+    /// The window whose histogram is `hist`, and its open-loop rate.
+    pub(crate) window: (u32, f64),
+    /// The current window's latencies (ns).
     pub(crate) hist: Histogram<u64>,
     /// Lost messages seen so far.
     pub(crate) lost: u64,
@@ -113,6 +117,8 @@ impl Worker {
             payload: Vec::new(),
             timer,
             counts: Counts::default(),
+            hists: Vec::new(),
+            window: (0, 0.0),
             hist: crate::stats::histogram(),
             lost: 0,
             late: 0,
@@ -129,6 +135,7 @@ impl Worker {
         loop {
             self.phase = self.shared.phase();
             self.now = net::now_ns();
+            self.follow_window();
             if self.phase == Phase::Done {
                 let since = *goodbye_since.get_or_insert_with(|| self.goodbye());
                 if self.conns.is_empty() || self.now > since + GOODBYE_NS {
@@ -148,15 +155,39 @@ impl Worker {
                 continue;
             }
             for ev in events.iter() {
-                self.on_ready_event(ev.token(), ev.is_readable(), ev.is_writable());
+                let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+                let closing = ev.is_read_closed() || ev.is_error();
+                self.on_ready_event(ev.token(), (readable, closing), ev.is_writable());
             }
         }
         self.counts.open = self.conns.len() as u64;
         self.shared.publish(self.id, &self.counts);
+        self.hists
+            .resize_with(self.window.0 as usize, crate::stats::histogram);
+        self.hists.push(self.hist);
         WorkerResult {
-            hist: self.hist,
+            hists: self.hists,
             lost: self.lost,
             late: self.late,
+        }
+    }
+
+    /// On a new window: files the last window's histogram and restarts
+    /// every sender's open-loop schedule from its current sequence number.
+    fn follow_window(&mut self) {
+        let w = self.shared.window();
+        if w.0 == self.window.0 {
+            return;
+        }
+        let done = std::mem::replace(&mut self.hist, crate::stats::histogram());
+        self.hists
+            .resize_with(self.window.0 as usize, crate::stats::histogram);
+        self.hists.push(done);
+        self.window = w;
+        for &key in &self.active {
+            if let Some(c) = self.conns.get_mut(key) {
+                c.base = c.seq;
+            }
         }
     }
 
@@ -214,7 +245,8 @@ impl Worker {
         }
     }
 
-    fn on_ready_event(&mut self, token: Token, readable: bool, writable: bool) {
+    /// `readable`: (data may be there, the peer has closed its side).
+    fn on_ready_event(&mut self, token: Token, readable: (bool, bool), writable: bool) {
         if token == TIMER {
             return self.timer.clear();
         }
@@ -232,8 +264,8 @@ impl Worker {
         if writable {
             self.flush(key);
         }
-        if readable {
-            self.on_readable(key);
+        if readable.0 {
+            self.on_readable(key, readable.1);
         }
     }
 
@@ -246,7 +278,9 @@ impl Worker {
         self.mark_dirty(key);
     }
 
-    fn on_readable(&mut self, key: usize) {
+    /// Reads what `key` has; until EOF when the peer has closed (`closing`),
+    /// as no further event would come for the close.
+    fn on_readable(&mut self, key: usize, closing: bool) {
         let mut scratch = std::mem::take(&mut self.scratch);
         while let Some(c) = self.conns.get_mut(key) {
             match c.read_into(&mut scratch) {
@@ -259,7 +293,7 @@ impl Worker {
                     // A short read emptied the socket: with edge-triggered
                     // polling, more data will raise a new event, so the
                     // extra read that would only say EAGAIN is skipped.
-                    if total < scratch.len() && new > 0 {
+                    if total < scratch.len() && new > 0 && !closing {
                         break;
                     }
                 }
