@@ -52,6 +52,8 @@ struct LineApp {
     /// The answer the last line waits for before the next line runs, so
     /// output keeps the order of the input.
     awaiting: Option<Await>,
+    /// A message line was refused before it could be sent (exit 1).
+    refused_locally: bool,
 }
 
 /// The answer a line waits for.
@@ -113,6 +115,7 @@ fn try_run(args: Args) -> std::io::Result<i32> {
         quit_at: None,
         exit: None,
         awaiting: None,
+        refused_locally: false,
     };
     let stdin_polled = poll
         .registry()
@@ -261,6 +264,7 @@ impl LineApp {
         }
         let input = commands::parse(line);
         let here = self.room.clone().unwrap_or_default();
+        let is_say = matches!(input, Ok(Input::Say(_)));
         let wait = match &input {
             Ok(Input::Cmd(Command::Join(r))) => Some(Await::Join(r.clone())),
             Ok(Input::Cmd(Command::Leave(r))) => Some(Await::Left(r.clone().unwrap_or(here))),
@@ -276,7 +280,10 @@ impl LineApp {
             Ok(Outcome::Help) => commands::HELP.iter().for_each(|h| println!("= {h}")),
             Ok(Outcome::Switched(r)) => println!("= now in {r}"),
             Ok(Outcome::Resent(s)) => println!("= resending {} message(s)", s.len()),
-            Err(e) => println!("! {}", crate::sanitize::sanitize_line(&e)),
+            Err(e) => {
+                self.refused_locally |= is_say;
+                println!("! {}", crate::sanitize::sanitize_line(&e));
+            }
         }
     }
 
@@ -294,7 +301,7 @@ impl LineApp {
 
     fn exit_code(&self) -> i32 {
         let s = &self.net.session;
-        if s.unacked() == 0 && s.failed() == 0 {
+        if s.unacked() == 0 && s.failed() == 0 && !self.refused_locally {
             0
         } else {
             1

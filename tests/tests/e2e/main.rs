@@ -2,5 +2,6 @@
 //! `banterd`, `banter` or `banter-bench` over sockets on 127.0.0.1.
 
 mod bench;
+mod client;
 mod server;
 mod store;

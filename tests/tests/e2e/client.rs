@@ -1,0 +1,471 @@
+//! The `banter` client end to end: the real client in a pseudo-terminal
+//! (tmux) or in line mode, against a real `banterd` (or, for hostile bytes
+//! the real server would refuse, a scripted fake server on 127.0.0.1:0).
+
+mod tmux;
+
+use banter_proto::{check, decode, Frame};
+use banter_tests::*;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tmux::{input_line, status_bar, Tmux};
+
+/// The shell command running the client in tmux, then showing its exit code.
+fn client_cmd(port: u16, extra: &str) -> String {
+    let bin = bin("banter");
+    format!(
+        "{} --port {port} {extra}; echo EXIT=$?; sleep 60",
+        bin.display()
+    )
+}
+
+/// A raw connection that joined `room` and read the whole JOIN answer.
+fn member(server_addr: std::net::SocketAddr, name: &str, room: &str) -> Conn {
+    let mut c = Conn::connect(server_addr);
+    c.hello(name, "", 0);
+    c.expect_welcome();
+    c.send(&Frame::Join {
+        room: room.into(),
+        since: 0,
+        limit: 0,
+    });
+    // limit 0: no history, so the answer ends with the last ROSTER.
+    loop {
+        if let Frame::Roster { more: 0, .. } = c.recv_app() {
+            return c;
+        }
+    }
+}
+
+/// Sends a SAY and waits for its ACK.
+fn say(c: &mut Conn, room: &str, seq: u32, text: &str) {
+    c.send(&Frame::Say {
+        room: room.into(),
+        seq,
+        text: text.into(),
+    });
+    loop {
+        match c.recv_app() {
+            Frame::Ack { seq: s, .. } if s == seq => return,
+            Frame::Error { .. } => panic!("SAY {text:?} refused"),
+            _ => {}
+        }
+    }
+}
+
+/// The next MSG a raw connection receives.
+fn next_msg(c: &mut Conn) -> (String, String) {
+    loop {
+        if let Frame::Msg { from, text, .. } = c.recv_app() {
+            return (from, text);
+        }
+    }
+}
+
+fn count(screen: &str, needle: &str) -> usize {
+    screen.matches(needle).count()
+}
+
+#[test]
+fn type_send_and_receive_while_typing() {
+    let s = Server::start(&[]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let t = Tmux::start(&client_cmd(s.port(), "--name ada"), 100, 30);
+    t.wait("connected", |sc| {
+        status_bar(sc).contains("connected") && sc.contains("#lobby")
+    });
+    t.type_text("hello bob");
+    t.keys(&["Enter"]);
+    assert_eq!(next_msg(&mut bob), ("ada".into(), "hello bob".into()));
+    t.wait("the ACKed line", |sc| {
+        sc.contains("<ada> hello bob") && !sc.contains("sending")
+    });
+
+    t.type_text("half wri");
+    let typed = t.wait_for("[lobby] half wri");
+    let cursor_line = input_line(&typed);
+    say(&mut bob, "lobby", 1, "interrupt one");
+    say(&mut bob, "lobby", 2, "interrupt two \u{202e}evil");
+    let sc = t.wait_for("interrupt two");
+    assert_eq!(
+        input_line(&sc),
+        cursor_line,
+        "the input line did not change"
+    );
+    assert!(
+        sc.contains("<U+202E>evil"),
+        "bidi override shown as a placeholder:\n{sc}"
+    );
+    t.type_text("tten");
+    t.keys(&["Enter"]);
+    assert_eq!(next_msg(&mut bob).1, "half written");
+    t.type_text("/nonsense");
+    t.keys(&["Enter"]);
+    t.wait_for("unknown command /nonsense");
+    t.type_text("/quit bye");
+    t.keys(&["Enter"]);
+    t.wait_for("EXIT=0");
+}
+
+#[test]
+fn outage_shows_reconnecting_then_replays_missed_messages_once() {
+    let s = Server::start(&[]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let proxy = Proxy::start(s.addr);
+    let cmd = client_cmd(proxy.port, "--name ada --reconnect-attempts 0");
+    let t = Tmux::start(&cmd, 100, 30);
+    t.wait("connected", |sc| {
+        status_bar(sc).contains("connected") && sc.contains("#lobby")
+    });
+    say(&mut bob, "lobby", 1, "before outage");
+    t.wait_for("before outage");
+
+    proxy.cut();
+    t.wait("reconnecting", |sc| status_bar(sc).contains("reconnecting"));
+    say(&mut bob, "lobby", 2, "missed one");
+    say(&mut bob, "lobby", 3, "missed two");
+    t.type_text("sent while away");
+    t.keys(&["Enter"]);
+    t.wait("a pending line", |sc| {
+        sc.contains("sending") && status_bar(sc).contains("1 unsent")
+    });
+    proxy.restore();
+    let sc = t.wait("caught up", |sc| {
+        status_bar(sc).contains("connected") && sc.contains("missed two") && !sc.contains("sending")
+    });
+    for line in [
+        "before outage",
+        "missed one",
+        "missed two",
+        "sent while away",
+    ] {
+        assert_eq!(count(&sc, line), 1, "{line:?} shown once:\n{sc}");
+    }
+    let one = sc.find("missed one").expect("shown");
+    assert!(
+        one < sc.find("missed two").expect("shown"),
+        "in order:\n{sc}"
+    );
+    assert_eq!(next_msg(&mut bob), ("ada".into(), "sent while away".into()));
+    bob.expect_silence(Duration::from_millis(300));
+}
+
+#[test]
+fn server_restart_reconnects_and_delivers_the_pending_message_once() {
+    let mut s = Server::start(&[]);
+    let port = s.port();
+    let bob = member(s.addr, "bob", "lobby");
+    let t = Tmux::start(
+        &client_cmd(port, "--name ada --reconnect-attempts 0"),
+        100,
+        30,
+    );
+    t.wait("connected", |sc| {
+        status_bar(sc).contains("connected") && sc.contains("#lobby")
+    });
+    drop(bob);
+    s.signal(libc::SIGTERM);
+    s.wait_exit(Duration::from_secs(10));
+    t.wait("reconnecting", |sc| {
+        status_bar(sc).contains("reconnecting in")
+    });
+    t.type_text("queued while down");
+    t.keys(&["Enter"]);
+    t.wait("a pending line", |sc| status_bar(sc).contains("1 unsent"));
+    let _s2 = Banterd::start_on(port);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let sc = t.wait("reconnected", |sc| {
+        status_bar(sc).contains("connected") && !sc.contains("sending")
+    });
+    assert_eq!(count(&sc, "queued while down"), 1, "{sc}");
+    assert_eq!(
+        next_msg(&mut bob),
+        ("ada".into(), "queued while down".into())
+    );
+    bob.expect_silence(Duration::from_millis(300));
+}
+
+/// A TCP relay in front of the server that can simulate an outage: `cut`
+/// drops every relayed connection and refuses new ones until `restore`.
+struct Proxy {
+    /// The port clients connect to.
+    port: u16,
+    /// Whether the outage is on.
+    down: Arc<AtomicBool>,
+    /// Both ends of every relayed connection, to cut them.
+    conns: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: std::net::SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let down = Arc::new(AtomicBool::new(false));
+        let conns = Arc::new(Mutex::new(Vec::new()));
+        let (d, c) = (down.clone(), conns.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                if d.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                relay(client, server, &c);
+            }
+        });
+        Proxy { port, down, conns }
+    }
+
+    fn cut(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for c in self.conns.lock().expect("lock").drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Copies bytes both ways on two threads.
+fn relay(a: TcpStream, b: TcpStream, conns: &Mutex<Vec<TcpStream>>) {
+    let clones = [a.try_clone(), b.try_clone(), a.try_clone(), b.try_clone()];
+    let [Ok(a2), Ok(b2), Ok(a3), Ok(b3)] = clones else {
+        return;
+    };
+    conns.lock().expect("lock").extend([a3, b3]);
+    for (mut from, mut to) in [(a, b2), (b, a2)] {
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Both);
+        });
+    }
+}
+
+#[test]
+fn hostile_message_arrives_inert() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hostile = "A\u{1b}[2J\u{1b}[31mRED\u{1b}]0;pwned\u{7}\u{9b}H\u{8}\u{202e}Z";
+    let fake = std::thread::spawn(move || fake_server(listener, hostile));
+    let t = Tmux::start(&client_cmd(port, "--name ada"), 100, 30);
+    let sc = t.wait_for("sentinel");
+    assert!(
+        sc.contains(
+            "A\u{241b}[2J\u{241b}[31mRED\u{241b}]0;pwned\u{2407}<U+009B>H\u{2408}<U+202E>Z"
+        ),
+        "{sc}"
+    );
+    assert!(
+        sc.contains("connected as ada"),
+        "the screen was not cleared:\n{sc}"
+    );
+    assert!(!t.title().contains("pwned"), "the title was not changed");
+    drop(t);
+    let _ = fake.join();
+}
+
+/// A scripted server: WELCOME, the JOIN answer, a hostile MSG, a sentinel.
+fn fake_server(listener: TcpListener, hostile: &str) {
+    let (mut sock, _) = listener.accept().expect("accept");
+    sock.set_read_timeout(Some(WAIT)).ok();
+    let mut buf = Vec::new();
+    let mut next = |sock: &mut TcpStream| loop {
+        if let Ok(n) = check(&buf, 1 << 20) {
+            let f = decode(&buf[..n]).expect("client frame");
+            buf.drain(..n);
+            return f;
+        }
+        let mut chunk = [0u8; 4096];
+        let n = sock.read(&mut chunk).expect("read");
+        assert!(n > 0, "client closed");
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    assert!(matches!(next(&mut sock), Frame::Hello { .. }));
+    let welcome = Frame::Welcome {
+        version: 1,
+        name: "ada".into(),
+        token: 7,
+        resumed: 0,
+        heartbeat_ms: 60_000,
+        max_frame: 65_536,
+        max_text: 4096,
+        server: "fake".into(),
+    };
+    sock.write_all(&welcome.to_bytes()).expect("write");
+    assert!(matches!(next(&mut sock), Frame::Join { .. }));
+    let room = || "lobby".to_string();
+    let msg = |id, text: &str| Frame::Msg {
+        room: room(),
+        id,
+        ts: 1_764_300_000_000,
+        from: "mallory".into(),
+        flags: 0,
+        text: text.into(),
+    };
+    for f in [
+        Frame::Joined {
+            room: room(),
+            last_id: 0,
+            members: 2,
+        },
+        Frame::Roster {
+            room: room(),
+            more: 0,
+            names: vec!["ada".into(), "mallory".into()],
+        },
+        Frame::HistoryEnd {
+            room: room(),
+            count: 0,
+            more: 0,
+        },
+        msg(1, hostile),
+        msg(2, "sentinel"),
+    ] {
+        sock.write_all(&f.to_bytes()).expect("write");
+    }
+    // Keep the connection open until the client goes away.
+    let mut rest = [0u8; 1024];
+    while matches!(sock.read(&mut rest), Ok(n) if n > 0) {}
+}
+
+/// Runs line mode with `input` on stdin; returns (exit code, stdout).
+fn line_mode(port: u16, args: &[&str], input: &str) -> (i32, String) {
+    let mut child = Command::new(bin("banter"))
+        .args(["--port", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn banter");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    let code = wait_child(&mut child, Duration::from_secs(15));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut out)
+        .expect("read stdout");
+    (code, out)
+}
+
+fn wait_child(child: &mut Child, limit: Duration) -> i32 {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            return st.code().unwrap_or(-1);
+        }
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            panic!("banter did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn line_mode_sends_in_order_and_exits_zero() {
+    let s = Server::start(&[]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let input = "one\ntwo\n/join dev\nin dev\n/who\n/go lobby\n/bogus\nthree\n";
+    let (code, out) = line_mode(s.port(), &["--name", "carl"], input);
+    assert_eq!(code, 0, "{out}");
+    for m in ["one", "two", "three"] {
+        assert_eq!(next_msg(&mut bob), ("carl".into(), m.into()));
+    }
+    let want = [
+        "= joined lobby (2 members)",
+        "[lobby] <carl> one",
+        "[lobby] <carl> two",
+        "= joined dev (1 members)",
+        "= members of dev: carl",
+        "[dev] <carl> in dev",
+        "= members of dev: carl",
+        "= now in lobby",
+        "! unknown command /bogus; /help lists the commands",
+        "[lobby] <carl> three",
+    ];
+    let lines: Vec<&str> = out.lines().filter(|l| want.contains(l)).collect();
+    assert_eq!(lines, want, "in input order:\n{out}");
+}
+
+#[test]
+fn line_mode_exits_nonzero_when_a_message_is_not_acknowledged() {
+    let s = Server::start(&[]);
+    let (code, out) = line_mode(s.port(), &["--name", "dora"], "/leave\nlost words\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("! not in any room"), "{out}");
+    let dead = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    let (code, out) = line_mode(
+        port,
+        &["--name", "dora", "--reconnect-attempts", "1"],
+        "hello\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("! offline"), "{out}");
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let out = Command::new(bin("banter"))
+        .arg("--port=nope")
+        .output()
+        .expect("run banter");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--port"), "{err}");
+}
+
+/// A `banterd` on a chosen port (the harness always asks for port 0), for
+/// restarting a server where its clients expect it.
+struct Banterd(Child);
+
+impl Banterd {
+    fn start_on(port: u16) -> Banterd {
+        let mut child = Command::new(bin("banterd"))
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .env_remove("PORT")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn banterd");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        if rx.recv_timeout(Duration::from_secs(10)).is_err() {
+            let _ = child.kill();
+            panic!("banterd did not restart on port {port}");
+        }
+        Banterd(child)
+    }
+}
+
+impl Drop for Banterd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
