@@ -253,7 +253,7 @@ fn hostile_message_arrives_inert() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let hostile = "A\u{1b}[2J\u{1b}[31mRED\u{1b}]0;pwned\u{7}\u{9b}H\u{8}\u{202e}Z";
-    let fake = std::thread::spawn(move || fake_server(listener, hostile));
+    let fake = std::thread::spawn(move || fake_server(listener, hostile, 60_000));
     let t = Tmux::start(&client_cmd(port, "--name ada"), 100, 30);
     let sc = t.wait_for("sentinel");
     assert!(
@@ -271,8 +271,80 @@ fn hostile_message_arrives_inert() {
     let _ = fake.join();
 }
 
-/// A scripted server: WELCOME, the JOIN answer, a hostile MSG, a sentinel.
-fn fake_server(listener: TcpListener, hostile: &str) {
+#[test]
+fn a_silent_server_is_noticed_after_two_heartbeats() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let fake = std::thread::spawn(move || fake_server(listener, "hi", 300));
+    let t = Tmux::start(&client_cmd(port, "--name ada"), 100, 30);
+    t.wait_for("sentinel");
+    let started = std::time::Instant::now();
+    let sc = t.wait("reconnecting", |sc| status_bar(sc).contains("reconnecting"));
+    assert!(started.elapsed() < Duration::from_secs(3), "noticed late");
+    assert!(sc.contains("no answer from the server"), "{sc}");
+    drop(t);
+    let _ = fake.join();
+}
+
+#[test]
+fn typing_resize_and_terminal_restored_on_sigterm() {
+    let s = Server::start(&[]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let dir = TempDir::new("client-sigterm");
+    let pidfile = dir.0.join("pid");
+    let cmd = format!(
+        "sh -c 'echo $$ > {}; exec {} --port {} --name ada'; echo EXIT=$?; \
+         stty -a | grep -q -- ' icanon' && echo COOKED || echo RAW; sleep 60",
+        pidfile.display(),
+        bin("banter").display(),
+        s.port()
+    );
+    let t = Tmux::start(&cmd, 100, 30);
+    t.wait("connected", |sc| {
+        status_bar(sc).contains("connected") && sc.contains("#lobby")
+    });
+    bob.send(&Frame::Typing {
+        room: "lobby".into(),
+        active: 1,
+    });
+    t.wait("typing", |sc| status_bar(sc).contains("bob is typing"));
+    t.type_text("x");
+    loop {
+        if let Frame::UserTyping {
+            name, active: 1, ..
+        } = bob.recv_app()
+        {
+            assert_eq!(name, "ada");
+            break;
+        }
+    }
+    t.run_tmux(&["resize-window", "-t", "t", "-x", "50", "-y", "12"]);
+    let sc = t.wait("the resized screen", |sc| {
+        sc.lines().count() == 12 && status_bar(sc).contains("connected")
+    });
+    assert!(sc.lines().all(|l| l.chars().count() <= 50), "{sc}");
+    assert_eq!(input_line(&sc), "[lobby] x");
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("pid");
+    // SAFETY: kill(2) of the client process this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let sc = t.wait("the shell after exit", |sc| {
+        sc.contains("COOKED") || sc.contains("RAW")
+    });
+    assert!(sc.contains("EXIT=0"), "{sc}");
+    assert!(
+        !sc.contains("[lobby] x"),
+        "the alternate screen is gone:\n{sc}"
+    );
+    assert!(sc.contains("COOKED"), "the terminal left raw mode:\n{sc}");
+}
+
+/// A scripted server: WELCOME, the JOIN answer, a hostile MSG, a sentinel;
+/// then it reads and never answers (not even PING).
+fn fake_server(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
     let (mut sock, _) = listener.accept().expect("accept");
     sock.set_read_timeout(Some(WAIT)).ok();
     let mut buf = Vec::new();
@@ -293,7 +365,7 @@ fn fake_server(listener: TcpListener, hostile: &str) {
         name: "ada".into(),
         token: 7,
         resumed: 0,
-        heartbeat_ms: 60_000,
+        heartbeat_ms,
         max_frame: 65_536,
         max_text: 4096,
         server: "fake".into(),

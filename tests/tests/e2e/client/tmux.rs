@@ -51,6 +51,11 @@ impl Tmux {
         t
     }
 
+    /// Runs a tmux command against this server (e.g. `resize-window`).
+    pub fn run_tmux(&self, args: &[&str]) -> String {
+        self.run(args)
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
