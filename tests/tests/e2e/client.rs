@@ -249,6 +249,58 @@ fn relay(a: TcpStream, b: TcpStream, conns: &Mutex<Vec<TcpStream>>) {
 }
 
 #[test]
+fn name_prompt_paste_rooms_unread_and_scrolling() {
+    let s = Server::start(&["--rate", "0"]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let t = Tmux::start(&client_cmd(s.port(), ""), 100, 20);
+    t.wait_for("Type your name");
+    for (name, answer) in [("bad name", "is 1-32 of"), ("BOB", "NAME_TAKEN")] {
+        t.type_text(name);
+        t.keys(&["Enter"]);
+        t.wait_for(answer);
+    }
+    t.type_text("ada");
+    t.keys(&["Enter"]);
+    t.wait("connected", |sc| {
+        status_bar(sc).contains("connected") && sc.contains("#lobby")
+    });
+
+    t.run_tmux(&["set-buffer", "-b", "p", "first line\nsecond line"]);
+    t.run_tmux(&["paste-buffer", "-p", "-b", "p", "-t", "t"]);
+    t.keys(&["Enter"]);
+    assert_eq!(
+        next_msg(&mut bob).1,
+        "first line\nsecond line",
+        "one message"
+    );
+
+    let mut dev = member(s.addr, "dave", "dev");
+    t.type_text("/join dev");
+    t.keys(&["Enter"]);
+    t.wait("dev shown", |sc| status_bar(sc).contains("#dev"));
+    t.keys(&["M-1"]);
+    t.wait("lobby shown", |sc| status_bar(sc).contains("#lobby"));
+    say(&mut dev, "dev", 1, "psst in dev");
+    t.wait("unread", |sc| status_bar(sc).contains("unread: dev (1)"));
+    t.keys(&["M-2"]);
+    let sc = t.wait("the unread marker", |sc| {
+        sc.contains("psst in dev") && sc.contains(" new ")
+    });
+    assert!(!status_bar(&sc).contains("unread"), "{sc}");
+    t.keys(&["M-1"]);
+
+    for i in 1..=40 {
+        say(&mut bob, "lobby", 10 + i, &format!("filler {i}"));
+    }
+    t.wait_for("filler 40");
+    t.keys(&["PPage"]);
+    let up = t.wait("scrolled up", |sc| !sc.contains("filler 40"));
+    assert!(up.contains("filler 2"), "an older page:\n{up}");
+    t.keys(&["NPage", "NPage", "NPage"]);
+    t.wait_for("filler 40");
+}
+
+#[test]
 fn hostile_message_arrives_inert() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
