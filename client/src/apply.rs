@@ -71,33 +71,31 @@ impl View {
                     false => r.typing.remove(&name),
                 };
             }
+            other => self.apply_status(other),
+        }
+    }
+
+    /// Events about the connection and the server, shown as lines.
+    fn apply_status(&mut self, e: Event) {
+        match e {
             Event::HistoryEnd {
                 room, more: true, ..
             } => {
-                let r = room.clone();
-                self.push(
-                    &room,
-                    Kind::Info,
-                    now_hhmm(),
-                    &format!("older messages exist: /history in {r}"),
-                    None,
-                );
+                let text = format!("older messages exist: /history in {room}");
+                self.push(&room, Kind::Info, now_hhmm(), &text, None);
             }
             Event::Notice(t) => self.info(&t),
             Event::Registered(n) => self.info(&format!("{n} is now registered")),
             Event::Error { code, detail } => self.error(&format!("{code}: {detail}")),
-            Event::Welcome { name, resumed } => {
-                let how = if resumed {
-                    "session resumed"
-                } else {
-                    "connected"
-                };
-                self.info(&format!("{how} as {name}"));
-            }
+            Event::Welcome {
+                name,
+                resumed: true,
+            } => self.info(&format!("session resumed as {name}")),
+            Event::Welcome { name, .. } => self.info(&format!("connected as {name}")),
             Event::Lost { reason } => self.error(&format!("connection lost: {reason}")),
             Event::Offline { reason } => self.error(&format!("offline: {reason} (Ctrl-R retries)")),
             Event::NameRefused { code, detail } => self.error(&format!("{code}: {detail}")),
-            Event::HistoryEnd { .. } | Event::Connecting { .. } | Event::Throttled { .. } => {}
+            _ => {}
         }
     }
 

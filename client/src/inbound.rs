@@ -3,7 +3,7 @@
 //! messages by room and id, ACKs, catch-up after a reconnect and the resend
 //! of unacknowledged SAYs with their original seq.
 
-use crate::session::{Event, Session};
+use crate::session::{Event, RoomSync, Session};
 use banter_proto::validate::same_name;
 use banter_proto::{types, ErrorCode, Frame, PresenceEvent, FLAG_REPLAY};
 
@@ -43,19 +43,19 @@ impl Session {
                 seq,
                 detail,
             } => self.on_error(code, about, seq, detail),
-            Frame::Joined { room, members, .. } => {
-                if let Some(i) = self.joins.iter().position(|r| *r == room) {
-                    self.joins.remove(i);
-                }
-                self.rooms.entry(room.clone()).or_default();
-                vec![Event::Joined { room, members }]
-            }
-            Frame::Left { room } => {
-                self.rooms.remove(&room);
-                vec![Event::Left { room }]
-            }
-            Frame::Roster { room, more, names } => self.on_roster(room, more != 0, names),
+            Frame::Joined {
+                room,
+                last_id,
+                members,
+            } => self.on_joined(room, last_id, members, out),
             Frame::HistoryEnd { room, count, more } => {
+                if self
+                    .rooms
+                    .get_mut(&room)
+                    .is_some_and(|r| std::mem::take(&mut r.reset))
+                {
+                    return vec![];
+                }
                 self.end_catch_up(&room, out);
                 vec![Event::HistoryEnd {
                     room,
@@ -63,6 +63,18 @@ impl Session {
                     more: more != 0,
                 }]
             }
+            other => self.handle_simple(other),
+        }
+    }
+
+    /// Frames that need no answer and touch little state.
+    fn handle_simple(&mut self, f: Frame) -> Vec<Event> {
+        match f {
+            Frame::Left { room } => {
+                self.rooms.remove(&room);
+                vec![Event::Left { room }]
+            }
+            Frame::Roster { room, more, names } => self.on_roster(room, more != 0, names),
             Frame::Presence {
                 room,
                 name,
@@ -87,6 +99,35 @@ impl Session {
         }
     }
 
+    /// JOINED. A room whose newest id is below the last one we saw was
+    /// restarted without its history: forget its ids, ignore the replay
+    /// this JOIN brings (it is after the wrong id) and JOIN again from 0.
+    fn on_joined(
+        &mut self,
+        room: String,
+        last_id: u64,
+        members: u32,
+        out: &mut Vec<Frame>,
+    ) -> Vec<Event> {
+        if let Some(i) = self.joins.iter().position(|r| *r == room) {
+            self.joins.remove(i);
+        }
+        let r = self.rooms.entry(room.clone()).or_default();
+        let mut events = Vec::new();
+        if last_id < r.last_id {
+            *r = RoomSync {
+                reset: true,
+                catch_up_from: Some(0),
+                ..RoomSync::default()
+            };
+            out.push(self.join_frame(&room));
+            let text = format!("the server lost the history of {room}; showing what it has");
+            events.push(Event::Notice(text));
+        }
+        events.push(Event::Joined { room, members });
+        events
+    }
+
     fn on_msg(
         &mut self,
         room: String,
@@ -97,7 +138,7 @@ impl Session {
         text: String,
     ) -> Vec<Event> {
         let catch_up_from = self.rooms.get(&room).and_then(|r| r.catch_up_from);
-        if !self.mark_seen(&room, id) {
+        if self.rooms.get(&room).is_some_and(|r| r.reset) || !self.mark_seen(&room, id) {
             return vec![];
         }
         // A replayed message of ours stored before its ACK was lost: it

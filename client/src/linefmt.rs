@@ -11,13 +11,6 @@ use crate::session::Event;
 /// The line for `e`, or `None` for events line mode does not show (typing).
 pub fn format_event(e: &Event, net: &Net) -> Option<String> {
     Some(match e {
-        Event::Welcome {
-            name,
-            resumed: true,
-        } => format!("= resumed as {}", s(name)),
-        Event::Welcome { name, .. } => {
-            format!("= connected to {} as {}", s(&net.server()), s(name))
-        }
         Event::Msg {
             room, from, text, ..
         } => format!("[{}] <{}> {}", s(room), s(from), s(text)),
@@ -30,11 +23,8 @@ pub fn format_event(e: &Event, net: &Net) -> Option<String> {
             code,
             detail,
         } => {
-            format!(
-                "! not sent [{}] #{seq}: {code}: {} (/resend retries)",
-                s(room),
-                s(detail)
-            )
+            let (room, detail) = (s(room), s(detail));
+            format!("! not sent [{room}] #{seq}: {code}: {detail} (/resend retries)")
         }
         Event::Joined { room, members } => format!("= joined {} ({members} members)", s(room)),
         Event::Left { room } => format!("= left {}", s(room)),
@@ -48,21 +38,34 @@ pub fn format_event(e: &Event, net: &Net) -> Option<String> {
             what,
             reason,
         } => presence(room, name, what, reason),
-        Event::Typing { .. } | Event::Throttled { .. } => return None,
         Event::HistoryEnd { room, count, more } => {
             let more = if *more { ", older ones exist" } else { "" };
             format!("= history of {}: {count} messages{more}", s(room))
         }
+        other => return format_status(other, net),
+    })
+}
+
+/// Lines about the connection and the server.
+fn format_status(e: &Event, net: &Net) -> Option<String> {
+    Some(match e {
+        Event::Welcome {
+            name,
+            resumed: true,
+        } => format!("= resumed as {}", s(name)),
+        Event::Welcome { name, .. } => {
+            format!("= connected to {} as {}", s(&net.server()), s(name))
+        }
         Event::Notice(t) => format!("- {}", s(t)),
         Event::Registered(n) => format!("= registered {}", s(n)),
         Event::Error { code, detail } => format!("! {code}: {}", s(detail)),
-        Event::Connecting { attempt: 0 } => return None,
-        Event::Connecting { attempt } => {
+        Event::Connecting { attempt } if *attempt > 0 => {
             format!("= reconnecting (attempt {attempt}{})", of_max(net))
         }
         Event::Lost { reason } => lost(reason, net),
         Event::NameRefused { code, detail } => format!("! {code}: {}", s(detail)),
         Event::Offline { reason } => format!("! offline: {}", s(reason)),
+        _ => return None,
     })
 }
 

@@ -103,20 +103,7 @@ pub fn run(args: Args) -> i32 {
 fn try_run(args: Args) -> std::io::Result<i32> {
     let mut poll = Poll::new()?;
     let now = Instant::now();
-    let mut app = LineApp {
-        net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
-        room: None,
-        lines: VecDeque::new(),
-        partial: Vec::new(),
-        eof: false,
-        name_from_stdin: args.name.is_none(),
-        need_name: args.name.is_none(),
-        first_room: args.room.clone(),
-        quit_at: None,
-        exit: None,
-        awaiting: None,
-        refused_locally: false,
-    };
+    let mut app = LineApp::new(&args, now);
     let stdin_polled = poll
         .registry()
         .register(&mut SourceFd(&0), STDIN, Interest::READABLE)
@@ -137,14 +124,7 @@ fn try_run(args: Args) -> std::io::Result<i32> {
     let mut events = Events::with_capacity(64);
     loop {
         let now = Instant::now();
-        loop {
-            app.show(&mut ev);
-            app.step(poll.registry(), now, &mut ev);
-            if ev.is_empty() {
-                break;
-            }
-        }
-        if let Some(code) = app.exit {
+        if let Some(code) = app.settle(poll.registry(), now, &mut ev) {
             return Ok(code);
         }
         let timeout = app.deadline().map(|d| d.saturating_duration_since(now));
@@ -171,6 +151,35 @@ fn try_run(args: Args) -> std::io::Result<i32> {
 }
 
 impl LineApp {
+    fn new(args: &Args, now: Instant) -> LineApp {
+        LineApp {
+            net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+            room: None,
+            lines: VecDeque::new(),
+            partial: Vec::new(),
+            eof: false,
+            name_from_stdin: args.name.is_none(),
+            need_name: args.name.is_none(),
+            first_room: args.room.clone(),
+            quit_at: None,
+            exit: None,
+            awaiting: None,
+            refused_locally: false,
+        }
+    }
+
+    /// Shows events and acts on input until nothing changes; the exit code
+    /// once the run is over.
+    fn settle(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) -> Option<i32> {
+        loop {
+            self.show(ev);
+            self.step(reg, now, ev);
+            if ev.is_empty() {
+                return self.exit;
+            }
+        }
+    }
+
     fn deadline(&self) -> Option<Instant> {
         let q = self.quit_at.map(|t| t + QUIT_WAIT);
         match (self.net.deadline(), q) {

@@ -100,6 +100,9 @@ pub struct RoomSync {
     pub seen: HashSet<u64>,
     /// Catching up after a reconnect: the last id seen before it.
     pub catch_up_from: Option<u64>,
+    /// The server restarted this room's ids: drop the stale replay until
+    /// its HISTORY_END (a JOIN from 0 follows).
+    pub reset: bool,
 }
 
 /// A SAY not yet acknowledged.
@@ -193,7 +196,7 @@ impl Session {
         self.joins.clear();
     }
 
-    fn join_frame(&mut self, room: &str) -> Frame {
+    pub(crate) fn join_frame(&mut self, room: &str) -> Frame {
         self.joins.push_back(room.to_string());
         let r = self.rooms.entry(room.to_string()).or_default();
         let limit = if r.last_id == 0 && r.catch_up_from.is_none() {

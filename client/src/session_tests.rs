@@ -236,3 +236,63 @@ fn join_error_forgets_the_room_and_roster_is_collected() {
         }]
     );
 }
+
+#[test]
+fn a_room_whose_ids_restarted_is_replayed_from_zero() {
+    let (mut s, mut out) = welcomed();
+    s.handle(msg("lobby", 5, "bob", "old five", false), &mut out);
+    s.on_disconnect();
+    out.clear();
+    s.on_welcome(&mut out);
+    out.clear();
+    let ev = s.handle(
+        Frame::Joined {
+            room: "lobby".into(),
+            last_id: 2,
+            members: 1,
+        },
+        &mut out,
+    );
+    assert!(
+        matches!(&ev[..], [Event::Notice(_), Event::Joined { .. }]),
+        "{ev:?}"
+    );
+    assert_eq!(
+        out,
+        vec![Frame::Join {
+            room: "lobby".into(),
+            since: 0,
+            limit: CATCH_UP_LIMIT
+        }]
+    );
+    assert_eq!(
+        s.handle(msg("lobby", 2, "bob", "stale replay", true), &mut out),
+        vec![]
+    );
+    assert_eq!(
+        s.handle(
+            Frame::HistoryEnd {
+                room: "lobby".into(),
+                count: 1,
+                more: 0
+            },
+            &mut out
+        ),
+        vec![]
+    );
+    s.handle(
+        Frame::Joined {
+            room: "lobby".into(),
+            last_id: 2,
+            members: 1,
+        },
+        &mut out,
+    );
+    for (id, text) in [(1, "new one"), (2, "new two")] {
+        let ev = s.handle(msg("lobby", id, "bob", text, true), &mut out);
+        assert!(
+            matches!(&ev[..], [Event::Msg { .. }]),
+            "id {id} shown: {ev:?}"
+        );
+    }
+}
