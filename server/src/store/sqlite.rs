@@ -6,7 +6,9 @@
 //! `banterd`); holds an exclusive `flock` on it for the life of the process
 //! (the kernel drops it even on `kill -9`); applies the ordered schema
 //! migrations (`PRAGMA user_version`); runs in WAL mode with `synchronous`
-//! NORMAL or FULL; writes each batch of messages in one transaction; reads
+//! NORMAL or FULL and exclusive locking (no shared-memory index, no lock
+//! system calls per transaction: no other process reads the file while
+//! `banterd` runs); writes each batch of messages in one transaction; reads
 //! history pages and accounts through cached prepared statements.
 //!
 //! It does not cache messages (the loop's per-room window is the cache), give
@@ -51,8 +53,8 @@ const MIGRATIONS: &[&str] = &["
     ) WITHOUT ROWID;
 "];
 
-/// How long a statement waits for a lock held by another reader of the file
-/// (e.g. an operator's `sqlite3` shell) before failing. Short: the loop waits.
+/// How long opening waits for a lock held by another program (e.g. an
+/// operator's `sqlite3` shell) before failing. Short: the loop waits.
 const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 const INSERT_MSG: &str =
@@ -111,6 +113,10 @@ impl SqliteStore {
             .map_err(|e| fail(format!("cannot open: {}", describe(&e))))?;
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| fail(describe(&e)))?;
+        // Before anything reads the file: no shared-memory WAL index and no
+        // lock system calls per transaction (we are its only user anyway).
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(|e| fail(describe(&e)))?;
         let version = schema_version(&conn).map_err(fail)?;
         configure(&conn, sync).map_err(fail)?;
         migrate(&mut conn, version).map_err(fail)?;
@@ -122,33 +128,48 @@ impl SqliteStore {
         })
     }
 
-    /// One transaction for the whole batch; rooms it creates are put in
-    /// `fresh`, to be remembered only once the commit succeeded.
+    /// One transaction for the whole batch (BEGIN and COMMIT are cached
+    /// statements too: small batches are the common case); rolled back on
+    /// any error. Rooms it creates are put in `fresh`, to be remembered only
+    /// once the commit succeeded.
     fn write_batch(
         &mut self,
         batch: &[StoredMsg],
         fresh: &mut Vec<(String, i64)>,
     ) -> rusqlite::Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut insert = tx.prepare_cached(INSERT_MSG)?;
-            for m in batch {
-                let known = self.room_ids.get(&m.room).copied();
-                let known = known.or_else(|| fresh.iter().find(|f| f.0 == m.room).map(|f| f.1));
-                let room = match known {
-                    Some(id) => id,
-                    None => {
-                        tx.prepare_cached(INSERT_ROOM)?.execute([&m.room])?;
-                        fresh.push((m.room.clone(), tx.last_insert_rowid()));
-                        tx.last_insert_rowid()
-                    }
-                };
-                insert.execute(params![room, m.id, m.ts, m.from, m.text])?;
+        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        let done = self
+            .insert_all(batch, fresh)
+            .and_then(|()| self.conn.prepare_cached("COMMIT")?.execute([]));
+        if done.is_err() && !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                log::error!("database rollback failed: {}", describe(&e));
             }
         }
-        tx.commit()
+        done.map(drop)
+    }
+
+    /// The inserts of [`SqliteStore::write_batch`], inside its transaction.
+    fn insert_all(
+        &self,
+        batch: &[StoredMsg],
+        fresh: &mut Vec<(String, i64)>,
+    ) -> rusqlite::Result<()> {
+        let mut insert = self.conn.prepare_cached(INSERT_MSG)?;
+        for m in batch {
+            let known = self.room_ids.get(&m.room).copied();
+            let room = match known.or_else(|| fresh.iter().find(|f| f.0 == m.room).map(|f| f.1)) {
+                Some(id) => id,
+                None => {
+                    self.conn.prepare_cached(INSERT_ROOM)?.execute([&m.room])?;
+                    let id = self.conn.last_insert_rowid();
+                    fresh.push((m.room.clone(), id));
+                    id
+                }
+            };
+            insert.execute(params![room, m.id, m.ts, m.from, m.text])?;
+        }
+        Ok(())
     }
 }
 

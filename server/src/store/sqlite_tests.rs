@@ -266,27 +266,38 @@ fn a_second_opener_fails_fast_while_the_first_holds_it() {
     open(&t);
 }
 
-#[test]
-fn append_throughput_into_one_room() {
-    let t = Tmp::new("speed");
-    let mut s = open(&t);
+/// Appends `total` messages of 100 bytes into one room in batches of
+/// `per_batch`; prints and returns messages per second.
+fn measure(s: &mut SqliteStore, total: u64, per_batch: u64) -> f64 {
     let text = "x".repeat(100);
-    let (total, per_batch) = (100_000u64, 500u64);
     let start = Instant::now();
-    let mut id = 0;
+    let (mut id, mut slowest) = (0, Duration::ZERO);
     while id < total {
         let batch: Vec<_> = (id + 1..=id + per_batch)
             .map(|i| msg("lobby", i, &text))
             .collect();
+        let t = Instant::now();
         s.append(&batch).unwrap();
+        slowest = slowest.max(t.elapsed());
         id += per_batch;
     }
-    let secs = start.elapsed().as_secs_f64();
+    let rate = total as f64 / start.elapsed().as_secs_f64();
     println!(
-        "append: {total} messages of 100 bytes in batches of {per_batch}: {:.0} msgs/s",
-        total as f64 / secs
+        "append: {total} messages of 100 bytes in batches of {per_batch}: {rate:.0} msgs/s, \
+         slowest batch {slowest:?}"
     );
-    assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), total)]);
+    rate
+}
+
+#[test]
+fn append_throughput_into_one_room() {
+    let t = Tmp::new("speed");
+    let mut s = open(&t);
+    measure(&mut s, 100_000, 500);
+    let t = Tmp::new("speed-small");
+    let mut s = open(&t);
+    measure(&mut s, 50_000, 8);
+    assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), 50_000)]);
 }
 
 #[test]

@@ -5,6 +5,8 @@
 use super::*;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -13,13 +15,28 @@ fn text_of(seq: u32) -> String {
     format!("m{seq} {}", "x".repeat(40))
 }
 
-/// A thread writing SAYs 1, 2, 3, … to lobby in bursts until the socket
-/// fails (the server died) or `max` were written.
-fn stream_says(c: &Conn, max: u32) -> JoinHandle<()> {
+/// SAYs a client may have sent and not yet seen acknowledged: a client
+/// with a window, not a flood (the loop's fairness is tested elsewhere).
+const WINDOW: u32 = 512;
+
+/// A thread writing SAYs 1, 2, 3, … to lobby in bursts, keeping at most
+/// [`WINDOW`] unacknowledged, until the socket fails (the server died) or
+/// `max` were written, or the reader set `acked` to `u32::MAX` (done).
+/// `acked` counts the ACKs the reader saw.
+fn stream_says(c: &Conn, max: u32, acked: Arc<AtomicU32>) -> JoinHandle<()> {
     let mut w = c.stream.try_clone().expect("clone socket");
     std::thread::spawn(move || {
         let mut seq = 1;
-        while seq <= max {
+        let end = Instant::now() + Duration::from_secs(30);
+        while seq <= max && Instant::now() < end {
+            let n = acked.load(Ordering::Relaxed);
+            if n == u32::MAX {
+                return;
+            }
+            if seq > n + WINDOW {
+                std::thread::sleep(Duration::from_millis(1));
+                continue;
+            }
             let mut buf = Vec::new();
             for s in seq..(seq + 64).min(max + 1) {
                 say_f("lobby", s, &text_of(s)).encode(&mut buf);
@@ -39,6 +56,8 @@ struct Seen {
     acks: BTreeMap<u32, u64>,
     /// id -> text of every MSG the observer got.
     msgs: BTreeMap<u64, String>,
+    /// How many ACKs, shared with the writer for its window.
+    acked: Arc<AtomicU32>,
 }
 
 impl Seen {
@@ -66,6 +85,7 @@ impl Seen {
         match f {
             Frame::Ack { seq, id, .. } => {
                 assert!(self.acks.insert(*seq, *id).is_none(), "two ACKs of {seq}");
+                self.acked.fetch_add(1, Ordering::Relaxed);
             }
             Frame::Msg { id, text, .. } => {
                 self.msgs.insert(*id, text.clone());
@@ -116,13 +136,14 @@ fn kill_9_loses_no_acknowledged_message() {
     let dir = TempDir::new("store-kill9");
     let mut s = start_db(&dir, &[]);
     let (mut ada, mut bob) = setup(&s);
-    let writer = stream_says(&ada, 1_000_000);
     let mut seen = Seen::default();
+    let writer = stream_says(&ada, 1_000_000, seen.acked.clone());
     seen.read(&mut ada, &mut bob, 3_000, Duration::from_secs(20));
     assert!(seen.acks.len() >= 3_000, "only {} ACKs", seen.acks.len());
     s.kill9();
     // What was already sent before the kill counts too.
     seen.read(&mut ada, &mut bob, usize::MAX, Duration::from_secs(10));
+    seen.acked.store(u32::MAX, Ordering::Relaxed);
     let _ = writer.join();
     let s = start_db(&dir, &[]);
     seen.check_against(&s);
@@ -133,11 +154,12 @@ fn sigterm_loses_nothing_and_leaves_a_checkpointed_database() {
     let dir = TempDir::new("store-term");
     let mut s = start_db(&dir, &[]);
     let (mut ada, mut bob) = setup(&s);
-    let writer = stream_says(&ada, 20_000);
     let mut seen = Seen::default();
+    let writer = stream_says(&ada, 20_000, seen.acked.clone());
     seen.read(&mut ada, &mut bob, 2_000, Duration::from_secs(20));
     stop(&mut s);
     seen.read(&mut ada, &mut bob, usize::MAX, Duration::from_secs(10));
+    seen.acked.store(u32::MAX, Ordering::Relaxed);
     let _ = writer.join();
     assert!(seen.acks.len() >= 2_000, "only {} ACKs", seen.acks.len());
     let wal = dir.0.join("banter.db-wal");
