@@ -66,6 +66,18 @@ fn next_msg(c: &mut Conn) -> (String, String) {
     }
 }
 
+/// Asserts that no MSG arrives for `d` (presence and typing may).
+fn no_msg_within(c: &mut Conn, d: Duration) {
+    let end = std::time::Instant::now() + d;
+    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        match c.recv_within(left) {
+            Some(f @ Frame::Msg { .. }) => panic!("unexpected {f:?}"),
+            Some(_) => {}
+            None => return,
+        }
+    }
+}
+
 fn count(screen: &str, needle: &str) -> usize {
     screen.matches(needle).count()
 }
@@ -542,6 +554,59 @@ fn line_mode_exits_nonzero_when_a_message_is_not_acknowledged() {
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("! offline"), "{out}");
+}
+
+#[test]
+fn line_mode_reconnects_and_resumes() {
+    let s = Server::start(&[]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    let proxy = Proxy::start(s.addr);
+    let mut child = Command::new(bin("banter"))
+        .args(["--port", &proxy.port.to_string(), "--name", "carl"])
+        .args(["--reconnect-attempts", "0"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn banter");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_line = |prefix: &str| loop {
+        match rx.recv_timeout(WAIT) {
+            Ok(l) if l.starts_with(prefix) => {
+                seen.push(l);
+                return seen.clone();
+            }
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("no line starting {prefix:?}; got {seen:#?}"),
+        }
+    };
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"one\n").expect("write");
+    assert_eq!(next_msg(&mut bob), ("carl".into(), "one".into()));
+    proxy.cut();
+    wait_line("= connection lost");
+    stdin.write_all(b"two\n").expect("write");
+    proxy.restore();
+    wait_line("= resumed as carl");
+    assert_eq!(next_msg(&mut bob), ("carl".into(), "two".into()));
+    drop(stdin);
+    assert_eq!(wait_child(&mut child, Duration::from_secs(10)), 0);
+    let all = wait_line("[lobby] <carl> two");
+    assert_eq!(
+        all.iter()
+            .filter(|l| l.as_str() == "[lobby] <carl> one")
+            .count(),
+        1,
+        "{all:#?}"
+    );
+    no_msg_within(&mut bob, Duration::from_millis(300));
 }
 
 #[test]
