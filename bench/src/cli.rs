@@ -20,60 +20,67 @@ pub struct Args {
     pub json: bool,
 }
 
-/// The options every scenario accepts.
-pub fn options() -> Options {
-    let mut o = Options::new();
-    o.optopt("", "target", "server URL (banter://127.0.0.1:3000)", "URL");
-    o.optopt("r", "receivers", "fanout: receivers in the room (100)", "R");
-    o.optopt("s", "senders", "fanout: senders (1)", "S");
-    o.optopt("b", "size", "payload bytes, at least 30 (64)", "B");
-    o.optopt(
+/// Options that take a value: short name, long name, help, value hint.
+const VALUED: &[(&str, &str, &str, &str)] = &[
+    ("", "target", "server URL (banter://127.0.0.1:3000)", "URL"),
+    ("r", "receivers", "fanout: receivers in the room (100)", "R"),
+    ("s", "senders", "fanout: senders (1)", "S"),
+    ("b", "size", "payload bytes, at least 30 (64)", "B"),
+    (
         "w",
         "window",
         "closed loop: messages in flight per sender (1)",
         "W",
-    );
-    o.optopt(
+    ),
+    (
         "",
         "rate",
         "open loop: messages/s over all senders (0: closed loop)",
         "N",
-    );
-    o.optopt(
+    ),
+    (
         "n",
         "conns",
-        "connections (1000) / churn concurrency (50) / replay readers (4)",
+        "connections (1000) / churn loops (50) / replay readers (4)",
         "N",
-    );
-    o.optopt(
+    ),
+    (
         "",
         "connect-rate",
         "connections: new connections per second (2000)",
         "C",
-    );
-    o.optopt("", "room-size", "connections: members per room (10)", "K");
-    o.optopt(
+    ),
+    ("", "room-size", "connections: members per room (10)", "K"),
+    (
         "",
         "history",
         "replay: messages put in the room first (10000)",
         "M",
-    );
-    o.optopt("", "limit", "replay: the JOIN's limit (1000)", "L");
-    o.optopt("t", "threads", "worker threads (1)", "N");
-    o.optopt("", "warmup", "seconds of load before measuring (1)", "SECS");
-    o.optopt("d", "duration", "seconds measured / held (5)", "SECS");
-    o.optopt(
+    ),
+    ("", "limit", "replay: the JOIN's limit (1000)", "L"),
+    ("t", "threads", "worker threads (1)", "N"),
+    ("", "warmup", "seconds of load before measuring (1)", "SECS"),
+    ("d", "duration", "seconds measured / held (5)", "SECS"),
+    (
         "",
         "sources",
         "127.0.0.x source addresses to spread over (8)",
         "N",
-    );
-    o.optopt(
+    ),
+    (
         "",
         "server-pid",
         "the server's pid, for its CPU and memory",
         "PID",
-    );
+    ),
+];
+
+/// The options every scenario accepts.
+pub fn options() -> Options {
+    let mut o = Options::new();
+    for (short, long, help, hint) in VALUED {
+        o.optopt(short, long, help, hint);
+    }
     o.optflag("", "json", "print one JSON object instead of the table");
     o.optflag("q", "quiet", "no progress lines");
     o.optflag("h", "help", "this help");
@@ -93,6 +100,15 @@ fn num<T: std::str::FromStr>(m: &Matches, name: &str, default: T) -> Result<T, S
 fn secs(m: &Matches, name: &str, default: f64) -> Result<Duration, String> {
     let v: f64 = num(m, name, default)?;
     Duration::try_from_secs_f64(v).map_err(|_| format!("--{name}: {v} is not a duration"))
+}
+
+fn pid(m: &Matches) -> Result<Option<u32>, String> {
+    let Some(s) = m.opt_str("server-pid") else {
+        return Ok(None);
+    };
+    s.parse()
+        .map(Some)
+        .map_err(|_| format!("--server-pid: {s:?} is not a pid"))
 }
 
 /// Splits `banter://host:port` or `redis://host:port`.
@@ -149,11 +165,7 @@ pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
         warmup: secs(m, "warmup", 1.0)?,
         duration: secs(m, "duration", 5.0)?,
         sources: num(m, "sources", 8)?,
-        server_pid: m
-            .opt_str("server-pid")
-            .map(|s| s.parse())
-            .transpose()
-            .map_err(|_| "--server-pid: not a pid")?,
+        server_pid: pid(m)?,
         prefix: unique_prefix(),
         progress: !m.opt_present("quiet"),
     };

@@ -54,35 +54,44 @@ fn list(s: &str, max: usize) -> Result<Vec<usize>, String> {
         .collect()
 }
 
-fn settings(args: &[String]) -> Result<Option<Settings>, String> {
-    let mut o = Options::new();
-    o.optopt("", "banterd", "banterd binary (next to this one)", "PATH");
-    o.optopt(
-        "",
-        "redis-server",
-        "redis-server binary (redis-server)",
-        "PATH",
-    );
-    o.optopt("", "out", "Markdown output (bench/RESULTS.md)", "FILE");
-    o.optopt("", "runs", "runs per figure, median reported (3)", "N");
-    o.optopt("", "duration", "measured seconds per run (1.5)", "SECS");
-    o.optopt("", "warmup", "warm-up seconds per run (0.5)", "SECS");
-    o.optopt("", "window", "closed loop: in flight per sender (16)", "W");
-    o.optopt("", "receivers", "receiver counts (100,1000,5000)", "LIST");
-    o.optopt("", "sizes", "payload sizes (64,1024)", "LIST");
-    o.optopt("", "senders", "sender counts (1,10)", "LIST");
-    o.optopt(
-        "",
+/// Options of `compare`: long name, help, value hint (none: a flag).
+const OPTIONS: &[(&str, &str, &str)] = &[
+    ("banterd", "banterd binary (next to this one)", "PATH"),
+    ("redis-server", "redis-server binary (redis-server)", "PATH"),
+    ("out", "Markdown output (bench/RESULTS.md)", "FILE"),
+    (
+        "runs",
+        "measured windows per figure, median reported (3)",
+        "N",
+    ),
+    ("duration", "measured seconds per window (1.5)", "SECS"),
+    ("warmup", "warm-up seconds per window (0.5)", "SECS"),
+    ("window", "closed loop: in flight per sender (16)", "W"),
+    ("receivers", "receiver counts (100,1000,5000)", "LIST"),
+    ("sizes", "payload sizes (64,1024)", "LIST"),
+    ("senders", "sender counts (1,10)", "LIST"),
+    (
         "conns",
         "idle connection counts; max = what the fd limit allows (10000,max)",
         "LIST",
-    );
-    o.optflag(
-        "",
+    ),
+    (
         "no-pin",
         "do not pin servers to CPU 0 and the harness to CPU 1",
-    );
-    o.optflag("h", "help", "this help");
+        "",
+    ),
+    ("help", "this help", ""),
+];
+
+fn settings(args: &[String]) -> Result<Option<Settings>, String> {
+    let mut o = Options::new();
+    for (long, help, hint) in OPTIONS {
+        if hint.is_empty() {
+            o.optflag("", long, help);
+        } else {
+            o.optopt("", long, help, hint);
+        }
+    }
     let m = o.parse(args).map_err(|e| e.to_string())?;
     if m.opt_present("help") {
         print!("{}", o.usage("usage: banter-bench compare [options]"));
@@ -318,7 +327,9 @@ impl Comparison {
                     let srv = self.start(proto, n)?;
                     let mut p = self.plan(Scenario::Connections, &srv)?;
                     p.conns = n;
-                    p.duration = Duration::from_secs_f64(self.s.duration.max(2.0));
+                    // Long enough to include a heartbeat round (banterd
+                    // pings a connection silent for 5 s).
+                    p.duration = Duration::from_secs_f64(self.s.duration.max(6.0));
                     row.command = markdown::command(&p, "URL");
                     all.extend(self.session(&p, &mut |done| done.is_empty().then_some(0.0)));
                 }

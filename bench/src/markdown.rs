@@ -222,3 +222,51 @@ pub(crate) fn config(row: &Row) -> String {
     };
     format!("{} | {} | {}", pick("-r"), pick("-b"), pick("-s"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(sent: f64, lost: u64, busy: bool) -> Result<Figures, String> {
+        Ok(vec![
+            ("scenario", Val::Text("fanout".into())),
+            ("sent_per_s", Val::Num(sent)),
+            ("lost", Val::Int(lost)),
+            ("harness_bottleneck", Val::Bool(busy)),
+        ])
+    }
+
+    #[test]
+    fn medians_ratios_and_flags() {
+        let mut row = Row::new("banter-bench fanout --target URL -r 100 -s 10 -b 64".into());
+        row.redis = vec![
+            run(10.0, 0, false),
+            run(30.0, 0, false),
+            run(20.0, 0, false),
+        ];
+        row.banter = vec![run(40.0, 0, false), Err("boom".into()), run(60.0, 2, true)];
+        assert_eq!(median(&row.redis, "sent_per_s"), Some(20.0));
+        assert_eq!(median(&row.banter, "sent_per_s"), Some(50.0));
+        assert_eq!(triple(&row, "sent_per_s"), "20 | 50 | 2.50");
+        assert_eq!(config(&row), "100 | 64 | 10");
+        let f = flags(&row);
+        assert!(
+            f.contains("banter: 2 lost") && f.contains("harness busy"),
+            "{f}"
+        );
+        assert!(
+            f.contains("failed run (boom)") && !f.contains("redis"),
+            "{f}"
+        );
+        row.banter.clear();
+        assert_eq!(triple(&row, "sent_per_s"), "20 | failed | -");
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(fmt(Some(1234567.0)), "1\u{202f}234\u{202f}567");
+        assert_eq!(fmt(Some(12.4)), "12");
+        assert_eq!(fmt(Some(0.456)), "0.46");
+        assert_eq!(fmt(None), "failed");
+    }
+}

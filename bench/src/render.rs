@@ -20,31 +20,33 @@ fn sh(cmd: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn machine(out: &mut String, s: &Settings) {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+/// The CPU model, core count, memory and kernel of this machine.
+fn hardware() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo.lines().find(|l| l.starts_with("model name"));
-    let model = model
-        .and_then(|l| l.split(':').nth(1))
-        .unwrap_or("unknown")
-        .trim();
+    let model = model.and_then(|l| l.split(':').nth(1)).unwrap_or("unknown");
     // SAFETY: sysconf has no memory effects. (The harness is pinned by now,
     // so available_parallelism would say 1.)
     let cores = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem = mem
+    let meminfo = read("/proc/meminfo");
+    let mem = meminfo
         .lines()
         .next()
         .unwrap_or("")
-        .replace("MemTotal:", "")
-        .trim()
-        .to_string();
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let _ = writeln!(out, "## Machine\n");
-    let _ = writeln!(
-        out,
-        "- CPU: {model}, {cores} cores visible; memory {mem}; Linux {}",
+        .replace("MemTotal:", "");
+    let kernel = read("/proc/sys/kernel/osrelease");
+    format!(
+        "- CPU: {}, {cores} cores; memory {}; Linux {}",
+        model.trim(),
+        mem.trim(),
         kernel.trim()
-    );
+    )
+}
+
+fn machine(out: &mut String, s: &Settings) {
+    let _ = writeln!(out, "## Machine\n");
+    let _ = writeln!(out, "{}", hardware());
     let _ = writeln!(
         out,
         "- {}; {}",
@@ -63,7 +65,7 @@ fn machine(out: &mut String, s: &Settings) {
     };
     let _ = writeln!(
         out,
-        "- {pin}; every figure is the median of {} runs of {} s measured after {} s of warm-up\n",
+        "- {pin}; every figure is the median of {} measured windows of {} s, each after {} s of warm-up\n",
         s.runs, s.duration, s.warmup
     );
 }
@@ -76,10 +78,16 @@ fn commands(out: &mut String, r: &Results) {
     );
     let mut seen: Vec<String> = Vec::new();
     for c in &r.commands {
-        let generic = c.split(" --port ").next().unwrap_or(c).to_string();
+        let mut words: Vec<&str> = c.split(' ').collect();
+        if let Some(i) = words.iter().position(|w| *w == "--port") {
+            if words.get(i + 1).is_some_and(|p| *p != "0") {
+                words[i + 1] = "PORT";
+            }
+        }
+        let generic = words.join(" ");
         if !seen.contains(&generic) {
+            let _ = writeln!(out, "{generic}");
             seen.push(generic);
-            let _ = writeln!(out, "{c}");
         }
     }
     let _ = writeln!(out, "# each row below is one harness run per server, e.g.:");

@@ -278,4 +278,31 @@ impl Worker {
         self.counts.sent += 1;
         self.mark_dirty(key);
     }
+
+    /// Says goodbye to every connection (QUIT) and settles the order check;
+    /// returns when it started.
+    pub(crate) fn goodbye(&mut self) -> u64 {
+        let last = self.shared.last_seqs();
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            let Some(c) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if let Some(order) = &c.order {
+                self.lost += order.missing(&last);
+            }
+            if c.state == State::Connecting {
+                self.closed(key, "", false);
+                continue;
+            }
+            if c.state != State::Ready {
+                self.in_setup -= 1;
+            }
+            c.state = State::Quitting;
+            self.proto.quit(&mut c.out);
+            self.mark_dirty(key);
+        }
+        self.to_open.clear();
+        self.now
+    }
 }

@@ -86,36 +86,41 @@ pub fn session(
     co.shared.set_phase(Phase::Done);
     let results: Vec<WorkerResult> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
     let (setup_s, reached, windows) = res?;
-    let lost = results.iter().map(|r| r.lost).sum();
-    let late = results.iter().map(|r| r.late).sum();
-    let totals = co.shared.totals();
-    let errors = co.shared.errors();
-    let outcome = |(i, m): (usize, Window)| {
-        let mut hist = stats::histogram();
-        for h in results.iter().filter_map(|r| r.hists.get(i + 1)) {
-            let _ = hist.add(h);
-        }
-        Outcome {
-            plan: Plan {
-                rate: m.rate,
-                ..co.plan.clone()
-            },
-            window_s: m.window_s,
-            counts: m.counts,
-            totals,
-            latency: stats::latency(&hist),
-            lost,
-            late,
-            server_cpu_s: m.server_cpu_s,
-            harness_cpu_s: m.harness_cpu_s,
-            setup_s,
-            reached,
-            rss_before,
-            rss_after: m.rss_after,
-            errors: errors.clone(),
-        }
+    let base = Outcome {
+        plan: co.plan.clone(),
+        window_s: 0.0,
+        counts: Counts::default(),
+        totals: co.shared.totals(),
+        latency: Latency::default(),
+        lost: results.iter().map(|r| r.lost).sum(),
+        late: results.iter().map(|r| r.late).sum(),
+        server_cpu_s: None,
+        harness_cpu_s: 0.0,
+        setup_s,
+        reached,
+        rss_before,
+        rss_after: None,
+        errors: co.shared.errors(),
     };
-    Ok(windows.into_iter().enumerate().map(outcome).collect())
+    let each = |(i, w)| outcome(&base, &results, i + 1, w);
+    Ok(windows.into_iter().enumerate().map(each).collect())
+}
+
+/// The outcome of window `n`: `base` (session-wide figures) plus its own.
+fn outcome(base: &Outcome, results: &[WorkerResult], n: usize, w: Window) -> Outcome {
+    let mut hist = stats::histogram();
+    for h in results.iter().filter_map(|r| r.hists.get(n)) {
+        let _ = hist.add(h);
+    }
+    let mut o = base.clone();
+    o.plan.rate = w.rate;
+    o.window_s = w.window_s;
+    o.counts = w.counts;
+    o.latency = stats::latency(&hist);
+    o.server_cpu_s = w.server_cpu_s;
+    o.harness_cpu_s = w.harness_cpu_s;
+    o.rss_after = w.rss_after;
+    o
 }
 
 /// What the measured window gave.

@@ -44,24 +44,21 @@ fn pinned(cpu: Option<usize>, program: &str, args: &[String]) -> (Command, Strin
     (cmd, shown)
 }
 
+fn words(s: &str) -> Vec<String> {
+    s.split(' ').map(str::to_string).collect()
+}
+
+fn give_up(child: &mut Child, why: String) -> Result<ServerProc, String> {
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(why)
+}
+
 /// Starts `banterd` on 127.0.0.1, port 0, and learns its port from its log.
 pub fn banterd(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<ServerProc, String> {
-    let args: Vec<String> = [
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--rate",
-        "0",
-        "--out-limit",
-        "67108864",
-        "--log-level",
-        "info",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain(["--max-clients".into(), max_clients.to_string()])
-    .collect();
+    let mut args =
+        words("--bind 127.0.0.1 --port 0 --rate 0 --out-limit 67108864 --log-level info");
+    args.extend(["--max-clients".into(), max_clients.to_string()]);
     let (mut cmd, command) = pinned(cpu, bin, &args);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = cmd
@@ -76,20 +73,16 @@ pub fn banterd(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Serv
             }
         }
     });
-    let addr = match rx.recv_timeout(START) {
-        Ok(a) => a,
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{bin} did not say `listening on` within {START:?}"));
-        }
+    let Ok(addr) = rx.recv_timeout(START) else {
+        return give_up(
+            &mut child,
+            format!("{bin} did not say `listening on` in {START:?}"),
+        );
     };
-    let pid = child.id();
-    let url = format!("banter://{addr}");
     Ok(ServerProc {
+        pid: child.id(),
         child,
-        pid,
-        url,
+        url: format!("banter://{addr}"),
         command,
     })
 }
@@ -100,23 +93,12 @@ pub fn redis(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Server
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("no free port: {e}"))?
         .port();
-    let args: Vec<String> = [
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--bind",
-        "127.0.0.1",
-        "--protected-mode",
-        "no",
-        "--daemonize",
-        "no",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain(["--port".into(), port.to_string()])
-    .chain(["--maxclients".into(), max_clients.to_string()])
-    .collect();
+    let mut args = vec!["--save".to_string(), String::new()];
+    args.extend(words(
+        "--appendonly no --bind 127.0.0.1 --protected-mode no --daemonize no",
+    ));
+    args.extend(["--port".into(), port.to_string()]);
+    args.extend(["--maxclients".into(), max_clients.to_string()]);
     let (mut cmd, command) = pinned(cpu, bin, &args);
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = cmd
@@ -129,18 +111,17 @@ pub fn redis(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Server
     let end = Instant::now() + START;
     while TcpStream::connect(addr).is_err() {
         if Instant::now() > end || matches!(child.try_wait(), Ok(Some(_))) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{bin} did not accept connections on {addr}"));
+            return give_up(
+                &mut child,
+                format!("{bin} did not accept connections on {addr}"),
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let pid = child.id();
-    let url = format!("redis://{addr}");
     Ok(ServerProc {
+        pid: child.id(),
         child,
-        pid,
-        url,
+        url: format!("redis://{addr}"),
         command,
     })
 }

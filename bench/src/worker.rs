@@ -146,19 +146,7 @@ impl Worker {
             self.pump();
             self.flush_dirty();
             self.shared.publish(self.id, &self.counts);
-            let wait = if self.to_open.is_empty() { 10 } else { 1 };
-            if self
-                .poll
-                .poll(&mut events, Some(Duration::from_millis(wait)))
-                .is_err()
-            {
-                continue;
-            }
-            for ev in events.iter() {
-                let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
-                let closing = ev.is_read_closed() || ev.is_error();
-                self.on_ready_event(ev.token(), (readable, closing), ev.is_writable());
-            }
+            self.poll_once(&mut events);
         }
         self.counts.open = self.conns.len() as u64;
         self.shared.publish(self.id, &self.counts);
@@ -169,6 +157,20 @@ impl Worker {
             hists: self.hists,
             lost: self.lost,
             late: self.late,
+        }
+    }
+
+    /// Waits for events (1 ms while connections are still to be opened,
+    /// so a ramp keeps its pace) and handles them.
+    fn poll_once(&mut self, events: &mut Events) {
+        let wait = Duration::from_millis(if self.to_open.is_empty() { 10 } else { 1 });
+        if self.poll.poll(events, Some(wait)).is_err() {
+            return;
+        }
+        for ev in events.iter() {
+            let closing = ev.is_read_closed() || ev.is_error();
+            let readable = ev.is_readable() || closing;
+            self.on_ready_event(ev.token(), (readable, closing), ev.is_writable());
         }
     }
 
@@ -370,32 +372,5 @@ impl Worker {
             self.shared.note_error(why);
         }
         self.after_close(c, quitting);
-    }
-
-    /// Says goodbye to every connection (QUIT) and settles the order check;
-    /// returns when it started.
-    fn goodbye(&mut self) -> u64 {
-        let last = self.shared.last_seqs();
-        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
-        for key in keys {
-            let Some(c) = self.conns.get_mut(key) else {
-                continue;
-            };
-            if let Some(order) = &c.order {
-                self.lost += order.missing(&last);
-            }
-            if c.state == State::Connecting {
-                self.closed(key, "", false);
-                continue;
-            }
-            if c.state != State::Ready {
-                self.in_setup -= 1;
-            }
-            c.state = State::Quitting;
-            self.proto.quit(&mut c.out);
-            self.mark_dirty(key);
-        }
-        self.to_open.clear();
-        self.now
     }
 }
