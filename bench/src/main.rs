@@ -24,10 +24,24 @@ mod worker;
 use plan::Scenario;
 use std::process::ExitCode;
 
+const USAGE: &str = "usage: banter-bench SCENARIO [options]
+
+Load harness for Banter (--target banter://HOST:PORT) with Redis pub/sub
+(--target redis://HOST:PORT) as the baseline, through one code path.
+
+Scenarios:
+  fanout       R receivers in one room, S senders, B-byte payloads; closed loop
+               (W in flight per sender) or open loop (--rate); checks order
+  connections  ramp to N logged-in, joined connections at C/s and hold them:
+               connect rate, server RSS per connection, idle server CPU
+  churn        N concurrent loops of connect, log in, join, say, quit
+  replay       Banter only: JOIN with a large limit on a long room, repeatedly
+  compare      the standard Banter vs Redis matrix (banter-bench compare --help)
+
+Exit status: 0; 1 when a message was lost or reordered; 2 on an error.";
+
 fn usage(o: &getopts::Options) -> String {
-    let brief = "usage: banter-bench fanout|connections|churn|replay [options]\n       \
-                 banter-bench compare [compare options] (see banter-bench compare --help)";
-    o.usage(brief)
+    o.usage(USAGE)
 }
 
 fn main() -> ExitCode {

@@ -112,16 +112,21 @@ fn throughput(out: &mut String, r: &Results, s: &Settings) {
         s.window
     );
     let _ = writeln!(out, "Messages published per second, deliveries per second (= messages x R), and server CPU seconds per million deliveries. Ratio = Banter / Redis (above 1: Banter delivers more, or burns more CPU).\n");
-    let _ = writeln!(out, "| R | B | S | Redis msg/s | Banter msg/s | ratio | Redis deliv/s | Banter deliv/s | ratio | Redis CPU s/M | Banter CPU s/M | ratio | checks |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| R | B | S | Redis msg/s | Banter msg/s | ratio | Redis deliv/s | Banter deliv/s | ratio | Redis CPU s/M | Banter CPU s/M | ratio | harness CPU % (Redis / Banter runs) | checks |");
+    let _ = writeln!(
+        out,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for row in &r.throughput {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} / {} | {} |",
             config(row),
             triple(row, "sent_per_s"),
             triple(row, "delivered_per_s"),
             triple(row, "server_cpu_s_per_m"),
+            fmt(median(&row.redis, "harness_cpu_pct")),
+            fmt(median(&row.banter, "harness_cpu_pct")),
             flags(row)
         );
     }
@@ -218,6 +223,9 @@ const NOTES: &str = "## Reading these figures\n\n\
 - Both servers get exactly the same connections, payloads and pacing from the same engine; only the wire adapter differs.\n\
 - In Banter a sender must be a room member, so with S senders each message also goes to the S-1 other senders. Those extra deliveries are real work for banterd but are not counted in deliveries/s (Redis publishers are not subscribed and get none).\n\
 - Every receiver checks every sender's sequence numbers; `lost/reordered` in the checks column would mean a message was missed or out of order after the drain. `harness busy` means the harness used over 90% of its CPU in a run, so that run may understate the server.\n\
+- msg/s counts the publishes the server acknowledged (Banter ACK, the reply to PUBLISH). Redis replies once a message is queued for its subscribers, not written to them, so where deliveries/s is below msg/s x R, messages were piling up in the server during the window; deliveries/s is what receivers really got.\n\
+- Closed-loop latency with many messages in flight is mostly queueing (Little's law); the open-loop table is the one to read for latency.\n\
+- Idle CPU includes banterd's heartbeat (it PINGs a connection silent for 5 s and the harness answers PONG); Redis sends nothing to idle clients.\n\
 - The harness and the servers share one 2-core machine with nothing else pinned; the figures are comparable with each other, not with other machines.\n";
 
 /// The whole Markdown document.

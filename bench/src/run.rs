@@ -217,7 +217,11 @@ impl Coordinator {
         let pid = self.plan.server_pid;
         let (c0, cpu0, t0) = (self.shared.totals(), CpuSample::take(pid), Instant::now());
         self.shared.set_phase(Phase::Measure);
-        self.wait(self.plan.duration, "measure");
+        let label = match self.plan.scenario {
+            Scenario::Connections => "hold",
+            _ => "measure",
+        };
+        self.wait(self.plan.duration, label);
         let (c1, cpu1) = (self.shared.totals(), CpuSample::take(pid));
         let window_s = t0.elapsed().as_secs_f64();
         self.shared.set_phase(Phase::Drain);
