@@ -222,3 +222,26 @@ fn history_older_than_the_memory_window_comes_from_disk() {
         .all(|(m, i)| m.0 == i && m.2 == format!("m{i}")));
     assert_eq!(say(&mut bob, "deep", 1, "next").0, u64::from(total) + 1);
 }
+
+#[test]
+fn sync_full_keeps_what_it_acknowledged_across_kill_9() {
+    let dir = TempDir::new("store-syncfull");
+    let mut s = start_db(&dir, &["--sync", "full"]);
+    let mut ada = s.login("ada");
+    join(&mut ada, "lobby", 0, 0);
+    for seq in 1..=20 {
+        assert_eq!(
+            say(&mut ada, "lobby", seq, &format!("f{seq}")).0,
+            u64::from(seq)
+        );
+    }
+    s.kill9();
+    let s = start_db(&dir, &["--sync", "full"]);
+    let mut bob = s.login("bob");
+    join(&mut bob, "lobby", 0, 0);
+    let all = all_history(&mut bob, "lobby");
+    let want: Vec<_> = (1..=20u64)
+        .map(|i| (i, "ada".to_string(), format!("f{i}")))
+        .collect();
+    assert_eq!(all, want);
+}
