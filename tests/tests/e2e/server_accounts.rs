@@ -1,0 +1,101 @@
+//! Accounts without a database (spec §4 "Accounts" and "Handshake"):
+//! REGISTER / REGISTERED / ALREADY_REGISTERED / PASSWORD_WEAK, then
+//! AUTH_FAILED on a HELLO (and a resume) for the registered name.
+//!
+//! Persistence across restarts and accounts-only mode need `--db`: they are
+//! the SQLite tests' (AUTH_REQUIRED and STORAGE are not covered here).
+
+use crate::server_util::*;
+use banter_proto::{types, ErrorCode, Frame};
+use banter_tests::*;
+
+const PASSWORD: &str = "correct horse";
+
+fn register(c: &mut Conn, password: &str) -> Frame {
+    c.send(&Frame::Register {
+        password: password.into(),
+    });
+    c.recv_app()
+}
+
+#[test]
+fn register_binds_the_name_once() {
+    let s = Server::start(&[]);
+    let mut c = s.login("Ada");
+    for weak in ["", "1234567", &"x".repeat(257)] {
+        let f = register(&mut c, weak);
+        assert_error(&f, ErrorCode::PasswordWeak, types::REGISTER, 0);
+    }
+    assert_eq!(
+        register(&mut c, "12345678"),
+        Frame::Registered { name: "Ada".into() }
+    );
+    for again in ["12345678", PASSWORD] {
+        let f = register(&mut c, again);
+        assert_error(&f, ErrorCode::AlreadyRegistered, types::REGISTER, 0);
+    }
+    assert_alive(&mut c);
+    // The longest password is fine for another name.
+    let mut b = s.login("bob");
+    let f = register(&mut b, &"p".repeat(256));
+    assert_eq!(f, Frame::Registered { name: "bob".into() });
+}
+
+#[test]
+fn a_registered_name_needs_its_password() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    assert!(matches!(
+        register(&mut c, PASSWORD),
+        Frame::Registered { .. }
+    ));
+    c.send(&Frame::Quit { reason: "".into() });
+    c.expect_closed();
+    for wrong in ["", "correct horsE", "wrong password"] {
+        let mut c = s.connect();
+        c.hello("ADA", wrong, 0);
+        expect_fatal(&mut c, ErrorCode::AuthFailed, types::HELLO);
+    }
+    let mut c = s.connect();
+    c.hello("aDa", PASSWORD, 0);
+    c.expect_welcome();
+    assert_alive(&mut c);
+}
+
+#[test]
+fn name_taken_is_checked_before_the_password() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    assert!(matches!(
+        register(&mut c, PASSWORD),
+        Frame::Registered { .. }
+    ));
+    let mut other = s.connect();
+    other.hello("ada", "wrong password", 0);
+    expect_fatal(&mut other, ErrorCode::NameTaken, types::HELLO);
+    let mut other = s.connect();
+    other.hello("ada", PASSWORD, 0);
+    expect_fatal(&mut other, ErrorCode::NameTaken, types::HELLO);
+    assert_alive(&mut c);
+}
+
+#[test]
+fn a_resume_of_a_registered_name_checks_the_password_too() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    assert!(matches!(
+        register(&mut c, PASSWORD),
+        Frame::Registered { .. }
+    ));
+    let token = c.token;
+    drop(c); // lingers
+    let mut r = s.connect();
+    r.hello("ada", "wrong password", token);
+    expect_fatal(&mut r, ErrorCode::AuthFailed, types::HELLO);
+    let mut r = s.connect();
+    r.hello("ada", PASSWORD, token);
+    let Frame::Welcome { resumed, .. } = r.expect_welcome() else {
+        unreachable!()
+    };
+    assert_eq!(resumed, 1);
+}

@@ -1,0 +1,241 @@
+//! Rooms (spec §4 "Rooms" and "WHO"): the exact JOIN answer order, re-JOIN,
+//! JOIN `since` replay, ROSTER splitting under a small `--max-frame`,
+//! TOO_MANY_ROOMS, LEAVE/LEFT/NOT_IN_ROOM, lower-cased room names and
+//! ROOM_INVALID.
+//!
+//! History paging proper (HISTORY frames, caps) is in `server_history`.
+
+use crate::server_util::*;
+use banter_proto::{types, ErrorCode, Frame};
+use banter_tests::*;
+use std::time::Duration;
+
+/// A history MSG as the server must replay it.
+fn replayed(room: &str, id: u64, ts: u64, from: &str, text: &str) -> Frame {
+    Frame::Msg {
+        room: room.into(),
+        id,
+        ts,
+        from: from.into(),
+        flags: 1,
+        text: text.into(),
+    }
+}
+
+#[test]
+fn join_answer_comes_in_the_spec_order_then_live_traffic() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada"], "lobby");
+    let sent: Vec<(u64, u64)> = (1..=3)
+        .map(|i| say(&mut v[0], "lobby", i, &format!("m{i}")))
+        .collect();
+    let mut bob = s.login("bob");
+    let a = join(&mut bob, "lobby", "lobby", 0, 2);
+    let joined = Frame::Joined {
+        room: "lobby".into(),
+        last_id: 3,
+        members: 2,
+    };
+    assert_eq!(a.joined, joined);
+    assert_eq!(
+        a.rosters,
+        [Frame::Roster {
+            room: "lobby".into(),
+            more: 0,
+            names: vec!["ada".into(), "bob".into()],
+        }]
+    );
+    let want: Vec<Frame> = [2usize, 3]
+        .iter()
+        .map(|&i| replayed("lobby", i as u64, sent[i - 1].1, "ada", &format!("m{i}")))
+        .collect();
+    assert_eq!(a.history, want, "newest 2, oldest first, flag 1");
+    let end = Frame::HistoryEnd {
+        room: "lobby".into(),
+        count: 2,
+        more: 1,
+    };
+    assert_eq!(a.end, Some(end));
+    assert_eq!(v[0].recv_app(), presence("lobby", "bob", JOINED_EV));
+    let (id, ts) = say(&mut v[0], "lobby", 4, "live");
+    let live = Frame::Msg {
+        room: "lobby".into(),
+        id,
+        ts,
+        from: "ada".into(),
+        flags: 0,
+        text: "live".into(),
+    };
+    assert_eq!((id, bob.recv_app()), (4, live));
+}
+
+#[test]
+fn join_with_limit_zero_sends_no_history_and_no_history_end() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada"], "lobby");
+    say(&mut v[0], "lobby", 1, "old");
+    let mut bob = s.login("bob");
+    let a = join(&mut bob, "lobby", "lobby", 0, 0);
+    assert!(matches!(a.joined, Frame::Joined { last_id: 1, .. }));
+    bob.expect_silence(Duration::from_millis(200));
+}
+
+#[test]
+fn join_since_replays_only_newer_messages() {
+    let s = Server::start(&["--rate", "0"]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    for i in 1..=5 {
+        say(&mut v[0], "lobby", i, &format!("m{i}"));
+    }
+    for _ in 1..=5 {
+        v[1].recv_app();
+    }
+    // bob is a member: a re-JOIN with since = 3 catches up on 4 and 5.
+    let a = join(&mut v[1], "lobby", "lobby", 3, 10);
+    assert_eq!(ids(&a.history), [4, 5]);
+    assert!(matches!(a.end, Some(Frame::HistoryEnd { more: 0, .. })));
+    let a = join(&mut v[1], "lobby", "lobby", 1, 3);
+    assert_eq!(ids(&a.history), [3, 4, 5]);
+    assert!(matches!(a.end, Some(Frame::HistoryEnd { more: 1, .. })));
+    let a = join(&mut v[1], "lobby", "lobby", 5, 10);
+    assert_eq!(ids(&a.history), Vec::<u64>::new());
+    let a = join(&mut v[1], "lobby", "lobby", 0, 10);
+    assert_eq!(ids(&a.history), [1, 2, 3, 4, 5]);
+    assert!(matches!(a.end, Some(Frame::HistoryEnd { more: 0, .. })));
+}
+
+#[test]
+fn rejoin_repeats_the_answer_and_sends_no_presence() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    say(&mut v[0], "lobby", 1, "hello");
+    v[1].recv_app();
+    let first = join(&mut v[1], "lobby", "lobby", 0, 5);
+    let again = join(&mut v[1], "LOBBY", "lobby", 0, 5);
+    assert_eq!(first.joined, again.joined);
+    assert_eq!(first.rosters, again.rosters);
+    assert_eq!(first.history, again.history);
+    assert_eq!(first.end, again.end);
+    assert_eq!(first.names(), ["ada", "bob"]);
+    v[0].expect_silence(Duration::from_millis(200));
+}
+
+#[test]
+fn room_names_are_case_insensitive_and_sent_lower_case() {
+    let s = Server::start(&[]);
+    let mut ada = s.login("ada");
+    let a = join(&mut ada, "LoBBy.Main", "lobby.main", 0, 0);
+    assert_eq!(a.names(), ["ada"]);
+    let mut bob = s.login("bob");
+    let a = join(&mut bob, "lobby.MAIN", "lobby.main", 0, 0);
+    assert_eq!(a.names(), ["ada", "bob"]);
+    assert_eq!(ada.recv_app(), presence("lobby.main", "bob", JOINED_EV));
+    let (id, _) = say(&mut ada, "LOBBY.main", 1, "x");
+    let Frame::Msg { room, id: got, .. } = bob.recv_app() else {
+        panic!("expected MSG");
+    };
+    assert_eq!((room.as_str(), got), ("lobby.main", id));
+}
+
+#[test]
+fn invalid_room_names() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    let long = "r".repeat(33);
+    for room in ["", "#chan", "@x", "_x", "a b", "é", &long] {
+        c.send(&join_f(room, 0, 0));
+        expect_error(&mut c, ErrorCode::RoomInvalid, types::JOIN, 0);
+        let room = room.to_string();
+        c.send(&Frame::Leave { room: room.clone() });
+        expect_error(&mut c, ErrorCode::NotInRoom, types::LEAVE, 0);
+        c.send(&say_f(&room, 7, "hi"));
+        expect_error(&mut c, ErrorCode::NotInRoom, types::SAY, 7);
+        c.send(&Frame::Who { room: room.clone() });
+        expect_error(&mut c, ErrorCode::NotInRoom, types::WHO, 0);
+        c.send(&Frame::History {
+            room: room.clone(),
+            before: 0,
+            limit: 5,
+        });
+        expect_error(&mut c, ErrorCode::NotInRoom, types::HISTORY, 0);
+        c.send(&Frame::Typing { room, active: 1 });
+        expect_error(&mut c, ErrorCode::NotInRoom, types::TYPING, 0);
+    }
+    join(&mut c, &"R".repeat(32), &"r".repeat(32), 0, 0);
+    assert_alive(&mut c);
+}
+
+#[test]
+fn leave_answers_left_and_tells_the_others() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob", "cy"], "lobby");
+    v[1].send(&Frame::Leave {
+        room: "Lobby".into(),
+    });
+    assert_eq!(
+        v[1].recv_app(),
+        Frame::Left {
+            room: "lobby".into()
+        }
+    );
+    for i in [0, 2] {
+        assert_eq!(v[i].recv_app(), presence("lobby", "bob", LEFT_EV));
+    }
+    v[1].send(&Frame::Leave {
+        room: "lobby".into(),
+    });
+    expect_error(&mut v[1], ErrorCode::NotInRoom, types::LEAVE, 0);
+    v[1].send(&say_f("lobby", 1, "hi"));
+    expect_error(&mut v[1], ErrorCode::NotInRoom, types::SAY, 1);
+    v[1].send(&Frame::Who {
+        room: "lobby".into(),
+    });
+    expect_error(&mut v[1], ErrorCode::NotInRoom, types::WHO, 0);
+    // A room never joined.
+    v[1].send(&Frame::Leave {
+        room: "elsewhere".into(),
+    });
+    expect_error(&mut v[1], ErrorCode::NotInRoom, types::LEAVE, 0);
+    // The leaver gets no more traffic of the room.
+    say(&mut v[0], "lobby", 1, "after");
+    assert!(matches!(v[2].recv_app(), Frame::Msg { id: 1, .. }));
+    v[1].expect_silence(Duration::from_millis(200));
+}
+
+#[test]
+fn who_answers_the_roster_in_join_order() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["Cy", "ada", "Bob"], "lobby");
+    v[2].send(&Frame::Who {
+        room: "LOBBY".into(),
+    });
+    assert_eq!(
+        read_rosters(&mut v[2], "lobby"),
+        [Frame::Roster {
+            room: "lobby".into(),
+            more: 0,
+            names: vec!["Cy".into(), "ada".into(), "Bob".into()],
+        }]
+    );
+}
+
+#[test]
+fn the_101st_room_is_too_many() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    let joins: Vec<Frame> = (0..100).map(|i| join_f(&format!("r{i}"), 0, 0)).collect();
+    c.send_raw(&batch(&joins));
+    for i in 0..100 {
+        read_join(&mut c, &format!("r{i}"), 0);
+    }
+    c.send(&join_f("r100", 0, 0));
+    expect_error(&mut c, ErrorCode::TooManyRooms, types::JOIN, 0);
+    // A re-JOIN of a room already joined is always allowed.
+    join(&mut c, "r7", "r7", 0, 0);
+    c.send(&Frame::Leave { room: "r0".into() });
+    assert_eq!(c.recv_app(), Frame::Left { room: "r0".into() });
+    join(&mut c, "r100", "r100", 0, 0);
+    c.send(&join_f("r101", 0, 0));
+    expect_error(&mut c, ErrorCode::TooManyRooms, types::JOIN, 0);
+    assert_alive(&mut c);
+}

@@ -1,0 +1,239 @@
+//! Sessions (spec §4 "Sessions" and "QUIT"): resume and takeover with
+//! SUPERSEDED, memberships carried over without PRESENCE, the linger and its
+//! PRESENCE lost, QUIT with its cleaned reason, and SAY de-duplication across
+//! a resume.
+//!
+//! Typing state on disconnect is in `server_typing`; passwords on a resume
+//! in `server_accounts`.
+
+use crate::server_util::*;
+use banter_proto::{types, ErrorCode, Frame};
+use banter_tests::*;
+use std::time::{Duration, Instant};
+
+/// Opens a connection resuming `name` with `token`; returns it and WELCOME.
+fn resume(s: &Server, name: &str, token: u64) -> (Conn, Frame) {
+    let mut c = s.connect();
+    c.hello(name, "", token);
+    let w = c.expect_welcome();
+    (c, w)
+}
+
+fn resumed_flag(w: &Frame) -> u8 {
+    match w {
+        Frame::Welcome { resumed, .. } => *resumed,
+        other => panic!("expected WELCOME, got {other:?}"),
+    }
+}
+
+#[test]
+fn takeover_supersedes_the_open_connection_silently_for_others() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    let (mut ada2, w) = resume(&s, "ADA", v[0].token);
+    assert_eq!(resumed_flag(&w), 1);
+    let Frame::Welcome { name, token, .. } = &w else {
+        unreachable!()
+    };
+    assert_eq!(name, "ada", "WELCOME carries the first spelling");
+    assert_ne!(*token, 0);
+    expect_fatal(&mut v[0], ErrorCode::Superseded, 0);
+    // Memberships carried over: SAY without a new JOIN.
+    let (id, ts) = say(&mut ada2, "lobby", 1, "still here");
+    let m = Frame::Msg {
+        room: "lobby".into(),
+        id,
+        ts,
+        from: "ada".into(),
+        flags: 0,
+        text: "still here".into(),
+    };
+    // bob got no PRESENCE of any kind: the MSG is the next thing he sees.
+    assert_eq!(v[1].recv_app(), m);
+    ada2.send(&Frame::Who {
+        room: "lobby".into(),
+    });
+    assert_eq!(
+        roster_names(&read_rosters(&mut ada2, "lobby")),
+        ["ada", "bob"]
+    );
+}
+
+#[test]
+fn resume_within_the_linger_keeps_rooms_and_sends_no_presence() {
+    let s = Server::start(&["--linger-ms", "3000"]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    let mut ada = v.remove(0);
+    let token = ada.token;
+    join(&mut ada, "second", "second", 0, 0);
+    drop(ada); // connection ends without QUIT: the session lingers
+    v[0].expect_silence(Duration::from_millis(300));
+    // Still a member while lingering: counted and listed.
+    let mut carol = s.login("carol");
+    let a = join(&mut carol, "lobby", "lobby", 0, 0);
+    assert_eq!(a.names(), ["ada", "bob", "carol"]);
+    assert!(matches!(a.joined, Frame::Joined { members: 3, .. }));
+    assert_eq!(v[0].recv_app(), presence("lobby", "carol", JOINED_EV));
+    let (mut ada, w) = resume(&s, "ada", token);
+    assert_eq!(resumed_flag(&w), 1);
+    say(&mut ada, "lobby", 1, "back");
+    say(&mut ada, "second", 2, "also back");
+    for c in [&mut v[0], &mut carol] {
+        let f = c.recv_app();
+        assert!(
+            matches!(&f, Frame::Msg { text, .. } if text == "back"),
+            "{f:?}"
+        );
+    }
+}
+
+#[test]
+fn linger_end_sends_presence_lost_and_frees_the_name() {
+    let s = Server::start(&["--linger-ms", "400"]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    let token = v[0].token;
+    let t0 = Instant::now();
+    drop(v.remove(0));
+    assert_eq!(v[0].recv_app(), presence("lobby", "ada", LOST_EV));
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(350) && took < Duration::from_millis(3000),
+        "PRESENCE lost after a 400 ms linger came after {took:?}"
+    );
+    // The session is gone: the old token opens a fresh session, in no room.
+    let (mut ada, w) = resume(&s, "ada", token);
+    assert_eq!(resumed_flag(&w), 0);
+    ada.send(&say_f("lobby", 1, "hi"));
+    expect_error(&mut ada, ErrorCode::NotInRoom, types::SAY, 1);
+    let a = join(&mut v[0], "lobby", "lobby", 0, 0);
+    assert_eq!(a.names(), ["bob"]);
+}
+
+#[test]
+fn quit_sends_presence_quit_flushes_and_ends_the_session() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    join(&mut v[0], "other", "other", 0, 0);
+    let token = v[0].token;
+    v[0].send_raw(&batch(&[
+        say_f("lobby", 1, "bye all"),
+        Frame::Quit {
+            reason: "gone fishing".into(),
+        },
+    ]));
+    // The ACK owed before QUIT is flushed, then the connection closes.
+    let rest: Vec<Frame> = v[0]
+        .expect_closed()
+        .into_iter()
+        .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
+        .collect();
+    assert!(
+        matches!(rest.as_slice(), [Frame::Ack { seq: 1, .. }]),
+        "{rest:?}"
+    );
+    let quit = Frame::Presence {
+        room: "lobby".into(),
+        name: "ada".into(),
+        event: QUIT_EV,
+        reason: "gone fishing".into(),
+    };
+    let mut two = [v[1].recv_app(), v[1].recv_app()];
+    two.sort_by_key(|f| f.frame_type());
+    assert!(matches!(two[0], Frame::Msg { id: 1, .. }), "{two:?}");
+    assert_eq!(two[1], quit);
+    // The session ended at once: the name is free, the token resumes nothing.
+    let (_ada, w) = resume(&s, "ada", token);
+    assert_eq!(resumed_flag(&w), 0);
+    let a = join(&mut v[1], "lobby", "lobby", 0, 0);
+    assert_eq!(a.names(), ["bob"]);
+}
+
+#[test]
+fn quit_reason_is_cleaned_and_cut_to_256_bytes() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob", "cy"], "lobby");
+    let reason = format!("x\n\t\u{1b}[0m\u{7f}\u{85}\r{}", "é".repeat(200));
+    v[0].send(&Frame::Quit { reason });
+    // "x[0m" (4 bytes) + 126 × "é" = 256 bytes; one more "é" would be 258.
+    let want = format!("x[0m{}", "é".repeat(126));
+    assert_eq!(want.len(), 256);
+    for c in &mut v[1..] {
+        let f = c.recv_app();
+        assert_eq!(
+            f,
+            Frame::Presence {
+                room: "lobby".into(),
+                name: "ada".into(),
+                event: QUIT_EV,
+                reason: want.clone(),
+            }
+        );
+    }
+    // Odd cut: "y" + "é"s leaves 255 bytes on a character boundary.
+    v[1].send(&Frame::Quit {
+        reason: format!("y{}", "é".repeat(200)),
+    });
+    let Frame::Presence { reason, .. } = v[2].recv_app() else {
+        panic!("expected PRESENCE quit");
+    };
+    assert_eq!(reason, format!("y{}", "é".repeat(127)));
+}
+
+#[test]
+fn repeated_say_after_a_resume_is_acked_once_and_not_resent() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    let token = v[0].token;
+    let first = say(&mut v[0], "lobby", 1, "only once");
+    let second = say(&mut v[0], "lobby", 2, "twice?");
+    drop(v.remove(0));
+    let (mut ada, _) = resume(&s, "ada", token);
+    // The client resends both: room and text of a repeat are ignored.
+    ada.send_raw(&batch(&[
+        say_f("lobby", 1, "only once"),
+        say_f("nowhere", 2, ""),
+        say_f("lobby", 3, "new"),
+    ]));
+    let acks: Vec<Frame> = (0..3).map(|_| ada.recv_app()).collect();
+    let ack = |seq, (id, ts)| Frame::Ack {
+        seq,
+        room: "lobby".into(),
+        id,
+        ts,
+    };
+    assert_eq!(acks[0], ack(1, first));
+    assert_eq!(acks[1], ack(2, second));
+    assert!(
+        matches!(acks[2], Frame::Ack { seq: 3, id: 3, .. }),
+        "{acks:?}"
+    );
+    let got: Vec<u64> = (0..3).map(|_| ids(&[v[0].recv_app()])[0]).collect();
+    assert_eq!(got, [1, 2, 3], "bob sees each message exactly once");
+    v[0].expect_silence(Duration::from_millis(200));
+}
+
+#[test]
+fn a_timed_out_connection_lingers_and_resumes() {
+    let s = Server::start(&["--heartbeat-ms", "200", "--linger-ms", "5000"]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    // ada never answers PINGs: dropped with TIMEOUT after 2 × 200 ms,
+    // while bob answers his and sees no PRESENCE.
+    let mut frames = Vec::new();
+    let end = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < end, "ada not dropped: {frames:?}");
+        match v[0].recv_within(Duration::from_millis(20)) {
+            Some(f) => frames.push(f),
+            None if v[0].is_closed() => break,
+            None => {}
+        }
+        v[1].expect_silence(Duration::from_millis(20));
+    }
+    let last = frames.last().expect("ERROR TIMEOUT before the close");
+    assert_error(last, ErrorCode::Timeout, 0, 0);
+    v[1].expect_silence(Duration::from_millis(300));
+    let (mut ada, w) = resume(&s, "ada", v[0].token);
+    assert_eq!(resumed_flag(&w), 1);
+    say(&mut ada, "lobby", 1, "back");
+    assert!(matches!(next_app(&mut v[1]), Frame::Msg { id: 1, .. }));
+}
