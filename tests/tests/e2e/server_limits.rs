@@ -72,10 +72,23 @@ fn unknown_types_are_skipped_with_unknown_type() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
     // Unknown types, and server-to-client types (proto/PROTOCOL.md).
-    for ty in [0x00u8, 0x0a, 0x10, 0x20, 0x2d, 0x50, 0xff, 0x21, 0x25, 0x2c] {
+    // Every answer is collected first, so a failure lists all of them.
+    let types = [0x00u8, 0x0a, 0x10, 0x20, 0x2d, 0x50, 0xff, 0x21, 0x25, 0x2c];
+    let mut got = Vec::new();
+    for ty in types {
         c.send_raw(&raw_frame(ty, b"\x00\x05lobby and more"));
-        expect_error(&mut c, ErrorCode::UnknownType, ty, 0);
+        match c.recv_app() {
+            Frame::Error {
+                code, about, seq, ..
+            } => got.push((ty, ErrorCode::from_code(code), about, seq)),
+            f => panic!("type {ty:#x}: expected ERROR, got {f:?}"),
+        }
     }
+    let want: Vec<_> = types
+        .iter()
+        .map(|&ty| (ty, Some(ErrorCode::UnknownType), ty, 0))
+        .collect();
+    assert_eq!(got, want);
     // Skipped by its length: the next frame in the same write is handled.
     let mut bytes = raw_frame(0x77, &[0xff; 300]);
     bytes.extend(Frame::Ping { nonce: 3 }.to_bytes());

@@ -165,6 +165,15 @@ fn text_rules_are_enforced_with_the_seq() {
         v[0].send(&say_f("lobby", seq, text));
         expect_error(&mut v[0], ErrorCode::TextInvalid, types::SAY, seq);
     }
+    // Nothing was stored or sent.
+    assert_eq!(say(&mut v[0], "lobby", 1, "ok").0, 1);
+    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
+}
+
+#[test]
+fn text_at_the_limit_and_allowed_characters_pass_unchanged() {
+    let s = Server::start(&["--rate", "0", "--max-text", "100"]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
     let accepted = [
         "a".repeat(100),
         "line\n\tindented".into(),

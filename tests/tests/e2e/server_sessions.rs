@@ -74,6 +74,12 @@ fn resume_within_the_linger_keeps_rooms_and_sends_no_presence() {
     assert_eq!(a.names(), ["ada", "bob", "carol"]);
     assert!(matches!(a.joined, Frame::Joined { members: 3, .. }));
     assert_eq!(v[0].recv_app(), presence("lobby", "carol", JOINED_EV));
+    // The name stays reserved: only the token takes it.
+    for wrong in [0, token ^ 1] {
+        let mut c = s.connect();
+        c.hello("ADA", "", wrong);
+        expect_fatal(&mut c, ErrorCode::NameTaken, types::HELLO);
+    }
     let (mut ada, w) = resume(&s, "ada", token);
     assert_eq!(resumed_flag(&w), 1);
     say(&mut ada, "lobby", 1, "back");
@@ -91,11 +97,22 @@ fn resume_within_the_linger_keeps_rooms_and_sends_no_presence() {
 fn linger_end_sends_presence_lost_and_frees_the_name() {
     let s = Server::start(&["--linger-ms", "400"]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    for c in v.iter_mut() {
+        join(c, "two", "two", 0, 0);
+    }
+    assert_eq!(v[0].recv_app(), presence("two", "bob", JOINED_EV));
     let token = v[0].token;
     let t0 = Instant::now();
     drop(v.remove(0));
-    assert_eq!(v[0].recv_app(), presence("lobby", "ada", LOST_EV));
+    // Lost in each of its rooms, in no particular order.
+    let mut lost = [v[0].recv_app(), v[0].recv_app()];
     let took = t0.elapsed();
+    lost.sort_by_key(|f| format!("{f:?}"));
+    let want = [
+        presence("lobby", "ada", LOST_EV),
+        presence("two", "ada", LOST_EV),
+    ];
+    assert_eq!(lost, want);
     assert!(
         took >= Duration::from_millis(350) && took < Duration::from_millis(3000),
         "PRESENCE lost after a 400 ms linger came after {took:?}"
@@ -109,43 +126,71 @@ fn linger_end_sends_presence_lost_and_frees_the_name() {
     assert_eq!(a.names(), ["bob"]);
 }
 
+/// PRESENCE quit from ada with `reason`.
+fn quit_of_ada(room: &str, reason: &str) -> Frame {
+    Frame::Presence {
+        room: room.into(),
+        name: "ada".into(),
+        event: QUIT_EV,
+        reason: reason.into(),
+    }
+}
+
 #[test]
-fn quit_sends_presence_quit_flushes_and_ends_the_session() {
+fn quit_sends_presence_quit_to_every_room_and_ends_the_session() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    join(&mut v[0], "other", "other", 0, 0);
+    for c in v.iter_mut() {
+        join(c, "other", "other", 0, 0);
+    }
+    assert_eq!(v[0].recv_app(), presence("other", "bob", JOINED_EV));
     let token = v[0].token;
+    v[0].send(&Frame::Quit {
+        reason: "gone fishing".into(),
+    });
+    let rest = v[0].expect_closed();
+    assert!(
+        rest.iter().all(|f| matches!(f, Frame::Notice { .. })),
+        "{rest:?}"
+    );
+    let mut two = [v[1].recv_app(), v[1].recv_app()];
+    two.sort_by_key(|f| format!("{f:?}"));
+    let want = [
+        quit_of_ada("lobby", "gone fishing"),
+        quit_of_ada("other", "gone fishing"),
+    ];
+    assert_eq!(two, want);
+    // The session ended at once: the name is free, the token resumes nothing.
+    let (_ada, w) = resume(&s, "ada", token);
+    assert_eq!(resumed_flag(&w), 0);
+    let a = join(&mut v[1], "lobby", "lobby", 0, 0);
+    assert_eq!(a.names(), ["bob"]);
+}
+
+#[test]
+fn quit_flushes_what_the_server_owes_the_sender() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
     v[0].send_raw(&batch(&[
         say_f("lobby", 1, "bye all"),
         Frame::Quit {
-            reason: "gone fishing".into(),
+            reason: "gone".into(),
         },
     ]));
-    // The ACK owed before QUIT is flushed, then the connection closes.
+    // The ACK owed before QUIT arrives, then the connection closes.
     let rest: Vec<Frame> = v[0]
         .expect_closed()
         .into_iter()
         .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
         .collect();
     assert!(
-        matches!(rest.as_slice(), [Frame::Ack { seq: 1, .. }]),
+        matches!(rest.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]),
         "{rest:?}"
     );
-    let quit = Frame::Presence {
-        room: "lobby".into(),
-        name: "ada".into(),
-        event: QUIT_EV,
-        reason: "gone fishing".into(),
-    };
     let mut two = [v[1].recv_app(), v[1].recv_app()];
     two.sort_by_key(|f| f.frame_type());
     assert!(matches!(two[0], Frame::Msg { id: 1, .. }), "{two:?}");
-    assert_eq!(two[1], quit);
-    // The session ended at once: the name is free, the token resumes nothing.
-    let (_ada, w) = resume(&s, "ada", token);
-    assert_eq!(resumed_flag(&w), 0);
-    let a = join(&mut v[1], "lobby", "lobby", 0, 0);
-    assert_eq!(a.names(), ["bob"]);
+    assert_eq!(two[1], quit_of_ada("lobby", "gone"));
 }
 
 #[test]
