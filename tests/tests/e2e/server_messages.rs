@@ -229,3 +229,48 @@ fn concurrent_senders_are_delivered_in_order_without_gaps() {
         assert_eq!(all, (1..=total).collect::<Vec<_>>(), "no gap, no echo");
     }
 }
+
+#[test]
+fn the_last_1024_acked_seqs_are_remembered() {
+    let s = Server::start(&["--rate", "0"]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    let says: Vec<Frame> = (1..=1100).map(|i| say_f("lobby", i, "m")).collect();
+    v[0].send_raw(&batch(&says));
+    let mut acks = Vec::new();
+    for seq in 1..=1100u32 {
+        match v[0].recv_app() {
+            f @ Frame::Ack { seq: s, .. } if s == seq => acks.push(f),
+            f => panic!("expected ACK {seq}, got {f:?}"),
+        }
+    }
+    for _ in 0..1100 {
+        v[1].recv_app();
+    }
+    // The oldest of the last 1 024 (seq 77) and the newest are answered
+    // from memory, with no new message.
+    for seq in [77u32, 500, 1100] {
+        v[0].send(&say_f("lobby", seq, "again"));
+        assert_eq!(v[0].recv_app(), acks[seq as usize - 1]);
+    }
+    v[1].expect_silence(Duration::from_millis(200));
+}
+
+#[test]
+fn seq_memory_belongs_to_the_session_not_the_name() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    say(&mut v[0], "lobby", 1, "first session");
+    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
+    v[0].send(&Frame::Quit { reason: "".into() });
+    v[0].expect_closed();
+    assert!(matches!(v[1].recv_app(), Frame::Presence { .. }));
+    let mut ada = s.login("ada");
+    join(&mut ada, "lobby", "lobby", 0, 0);
+    assert_eq!(v[1].recv_app(), presence("lobby", "ada", JOINED_EV));
+    // A new session starts its seqs again: seq 1 is a new message.
+    assert_eq!(say(&mut ada, "lobby", 1, "second session").0, 2);
+    let Frame::Msg { id, text, .. } = v[1].recv_app() else {
+        panic!("expected MSG");
+    };
+    assert_eq!((id, text.as_str()), (2, "second session"));
+}

@@ -245,3 +245,29 @@ fn the_101st_room_is_too_many() {
     expect_error(&mut c, ErrorCode::TooManyRooms, types::JOIN, 0);
     assert_alive(&mut c);
 }
+
+#[test]
+fn a_room_keeps_its_ids_and_history_after_everyone_left() {
+    let s = Server::start(&[]);
+    let mut ada = s.login("ada");
+    join(&mut ada, "lobby", "lobby", 0, 0);
+    for i in 1..=3 {
+        say(&mut ada, "lobby", i, &format!("m{i}"));
+    }
+    ada.send(&Frame::Leave {
+        room: "lobby".into(),
+    });
+    assert!(matches!(ada.recv_app(), Frame::Left { .. }));
+    let mut bob = s.login("bob");
+    let a = join(&mut bob, "lobby", "lobby", 0, 10);
+    assert!(matches!(
+        a.joined,
+        Frame::Joined {
+            last_id: 3,
+            members: 1,
+            ..
+        }
+    ));
+    assert_eq!(ids(&a.history), [1, 2, 3]);
+    assert_eq!(say(&mut bob, "lobby", 1, "next").0, 4, "ids go on forever");
+}

@@ -282,3 +282,21 @@ fn a_timed_out_connection_lingers_and_resumes() {
     say(&mut ada, "lobby", 1, "back");
     assert!(matches!(next_app(&mut v[1]), Frame::Msg { id: 1, .. }));
 }
+
+#[test]
+fn a_lingering_session_is_sent_nothing_and_catches_up_with_join_since() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    say(&mut v[1], "lobby", 1, "before");
+    assert!(matches!(v[0].recv_app(), Frame::Msg { id: 1, .. }));
+    let token = v[0].token;
+    drop(v.remove(0));
+    say(&mut v[0], "lobby", 2, "while away");
+    let (mut ada, _) = resume(&s, "ada", token);
+    // Nothing queued during the linger arrives by itself.
+    ada.expect_silence(Duration::from_millis(300));
+    let a = join(&mut ada, "lobby", "lobby", 1, 50);
+    assert_eq!(ids(&a.history), [2]);
+    assert!(matches!(&a.history[0], Frame::Msg { text, .. } if text == "while away"));
+    v[0].expect_silence(Duration::from_millis(100));
+}
