@@ -6,12 +6,12 @@
 //!
 //! | code | name | fatal | covered by |
 //! |---|---|---|---|
-//! | 1 | BAD_FRAME | no (yes for len 0) | handshake::malformed_hello_is_a_fatal_bad_frame, handshake::second_hello_is_a_non_fatal_bad_frame, limits::malformed_bodies_after_welcome_are_non_fatal_bad_frames, limits::len_zero_is_a_fatal_bad_frame_about_0 |
+//! | 1 | BAD_FRAME | no (yes for len 0) | handshake::malformed_hello_is_a_fatal_bad_frame (fatal before WELCOME), handshake::second_hello_is_a_non_fatal_bad_frame, limits::malformed_bodies_after_welcome_are_non_fatal_bad_frames, limits::len_zero_is_a_fatal_bad_frame_about_0 |
 //! | 2 | TOO_LARGE | yes | limits::before_welcome_1024_is_the_limit, limits::after_welcome_max_frame_is_the_limit |
 //! | 3 | BAD_VERSION | yes | handshake::bad_version_is_checked_first_and_fatal, handshake::checks_run_in_the_spec_order |
 //! | 4 | HELLO_FIRST | yes | handshake::any_first_frame_but_hello_is_hello_first |
 //! | 5 | NAME_INVALID | yes | handshake::invalid_names_are_refused_fatally |
-//! | 6 | NAME_TAKEN | yes | handshake::name_taken_case_insensitively_and_the_owner_is_unaffected, accounts::name_taken_is_checked_before_the_password |
+//! | 6 | NAME_TAKEN | yes | handshake::name_taken_case_insensitively_and_the_owner_is_unaffected, accounts::name_taken_is_checked_before_the_password, sessions::resume_within_the_linger_keeps_rooms_and_sends_no_presence (lingering) |
 //! | 7 | AUTH_FAILED | yes | accounts::a_registered_name_needs_its_password, accounts::a_resume_of_a_registered_name_checks_the_password_too |
 //! | 8 | SERVER_FULL | yes | limits::server_full_refuses_the_extra_connection, limits::max_clients_comes_from_the_environment_too |
 //! | 9 | TIMEOUT | yes | heartbeat::a_client_that_never_answers_is_dropped_with_timeout, handshake::unfinished_handshake_times_out_after_heartbeat_ms, sessions::a_timed_out_connection_lingers_and_resumes |

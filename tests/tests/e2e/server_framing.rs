@@ -113,3 +113,21 @@ fn msg_bytes_match_the_spec_vector() {
     want[20..28].copy_from_slice(&ts.to_be_bytes());
     assert_eq!(got, want);
 }
+
+#[test]
+fn error_bytes_match_the_spec_vector() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    join(&mut c, "other", "other", 0, 0);
+    c.send(&say_f("lobby", 7, "hi"));
+    // Everything before was read: the next bytes are the ERROR. Its detail
+    // is the server's own text; the fields before it are the vector's.
+    let mut head = [0u8; 14];
+    c.stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    std::io::Read::read_exact(&mut c.stream, &mut head).expect("ERROR bytes");
+    let vector_head = [0x22, 0x00, 0x0d, 0x04, 0x00, 0x00, 0x00, 0x07];
+    assert_eq!(head[4..12], vector_head);
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let detail_len = usize::from(u16::from_be_bytes([head[12], head[13]]));
+    assert_eq!(len, 1 + 2 + 1 + 4 + 2 + detail_len, "no bytes after detail");
+}
