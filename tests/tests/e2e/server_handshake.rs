@@ -269,7 +269,10 @@ fn a_password_for_an_unregistered_name_is_ignored() {
     let s = Server::start(&[]);
     let mut c = s.connect();
     c.hello("ada", "whatever-password", 0);
-    c.expect_welcome();
+    // It is checked against a dummy hash first (proto/PROTOCOL.md): allow
+    // for hashing on a busy machine.
+    let f = next_app_within(&mut c, Duration::from_secs(20));
+    assert!(matches!(f, Frame::Welcome { resumed: 0, .. }), "{f:?}");
     assert_alive(&mut c);
 }
 

@@ -9,7 +9,7 @@
 use banter_proto::{ErrorCode, Frame};
 use banter_tests::{Conn, Server, WAIT};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// `PRESENCE.event` values, spelled as in the spec.
 pub const JOINED_EV: u8 = 1;
@@ -84,14 +84,19 @@ pub fn put_str(out: &mut Vec<u8>, s: &[u8]) {
 /// within [`WAIT`] in all: unlike `Conn::recv_app`, a stream of PINGs under a
 /// short `--heartbeat-ms` cannot keep it waiting forever.
 pub fn next_app(c: &mut Conn) -> Frame {
-    let end = Instant::now() + WAIT;
+    next_app_within(c, WAIT)
+}
+
+/// [`next_app`] within `limit`.
+pub fn next_app_within(c: &mut Conn, limit: Duration) -> Frame {
+    let end = Instant::now() + limit;
     loop {
         let left = end.saturating_duration_since(Instant::now());
         match c.recv_within(left) {
             Some(Frame::Notice { .. }) => {}
             Some(Frame::Ping { nonce }) => c.send(&Frame::Pong { nonce }),
             Some(f) => return f,
-            None => panic!("no frame within {WAIT:?} (or connection closed)"),
+            None => panic!("no frame within {limit:?} (or connection closed)"),
         }
     }
 }
@@ -133,11 +138,20 @@ pub fn expect_error(c: &mut Conn, code: ErrorCode, about: u8, seq: u32) -> Strin
 /// Asserts a fatal ERROR: the next frames (NOTICE and PING aside) are this
 /// ERROR, and then nothing but the close.
 pub fn expect_fatal(c: &mut Conn, code: ErrorCode, about: u8) {
-    let frames: Vec<Frame> = c
-        .expect_closed()
-        .into_iter()
-        .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
-        .collect();
+    expect_fatal_within(c, code, about, WAIT);
+}
+
+/// [`expect_fatal`] allowing `limit` for the ERROR and the close: for
+/// answers that wait on password hashing (slow when the CPU is short).
+pub fn expect_fatal_within(c: &mut Conn, code: ErrorCode, about: u8, limit: Duration) {
+    let end = Instant::now() + limit;
+    let mut frames = Vec::new();
+    while let Some(f) = c.recv_within(end.saturating_duration_since(Instant::now())) {
+        if !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }) {
+            frames.push(f);
+        }
+    }
+    assert!(c.is_closed(), "not closed within {limit:?}: {frames:?}");
     match frames.as_slice() {
         [f] => {
             assert_error(f, code, about, 0);
