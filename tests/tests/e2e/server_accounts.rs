@@ -112,3 +112,33 @@ fn a_resume_of_a_registered_name_checks_the_password_too() {
     };
     assert_eq!(resumed, 1);
 }
+
+#[test]
+fn frames_pipelined_behind_a_password_hello_wait_for_its_check() {
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    assert!(matches!(
+        register(&mut c, PASSWORD),
+        Frame::Registered { .. }
+    ));
+    c.send(&Frame::Quit { reason: "".into() });
+    c.expect_closed();
+    let pipelined = |password: &str| {
+        batch(&[
+            hello_f("ada", password, 0),
+            join_f("lobby", 0, 0),
+            Frame::Ping { nonce: 4 },
+        ])
+    };
+    // Wrong password: AUTH_FAILED and nothing else is handled.
+    let mut c = s.connect();
+    c.send_raw(&pipelined("wrong password"));
+    expect_fatal_within(&mut c, ErrorCode::AuthFailed, types::HELLO, HASH_WAIT);
+    // Right password: WELCOME, then the JOIN and PING in order.
+    let mut c = s.connect();
+    c.send_raw(&pipelined(PASSWORD));
+    let f = next_app_within(&mut c, HASH_WAIT);
+    assert!(matches!(f, Frame::Welcome { resumed: 0, .. }), "{f:?}");
+    assert_eq!(read_join(&mut c, "lobby", 0).names(), ["ada"]);
+    assert_eq!(c.recv_app(), Frame::Pong { nonce: 4 });
+}

@@ -39,7 +39,10 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 /// A `banterd` started by hand, killed when dropped.
-struct Running(Child);
+struct Running(
+    /// The child process, killed and reaped on drop.
+    Child,
+);
 
 impl Drop for Running {
     fn drop(&mut self) {

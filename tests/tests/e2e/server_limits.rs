@@ -205,3 +205,21 @@ fn rate_zero_disables_the_limit() {
         assert!(matches!(v[0].recv_app(), Frame::Ack { seq: s, .. } if s == seq));
     }
 }
+
+#[test]
+fn the_rate_limit_is_per_connection() {
+    let s = Server::start(&["--rate", "1", "--linger-ms", "5000"]);
+    let mut v = room_of(&s, &["ada"], "lobby");
+    say(&mut v[0], "lobby", 1, "a");
+    say(&mut v[0], "lobby", 2, "b");
+    v[0].send(&say_f("lobby", 3, "c"));
+    expect_error(&mut v[0], ErrorCode::RateLimited, types::SAY, 3);
+    // The same session on a new connection starts with a full bucket.
+    let token = v[0].token;
+    drop(v.remove(0));
+    let mut ada = s.connect();
+    ada.hello("ada", "", token);
+    ada.expect_welcome();
+    say(&mut ada, "lobby", 3, "c");
+    say(&mut ada, "lobby", 4, "d");
+}

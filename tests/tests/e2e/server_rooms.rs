@@ -103,8 +103,11 @@ fn join_since_replays_only_newer_messages() {
     let a = join(&mut v[1], "lobby", "lobby", 1, 3);
     assert_eq!(ids(&a.history), [3, 4, 5]);
     assert!(matches!(a.end, Some(Frame::HistoryEnd { more: 1, .. })));
-    let a = join(&mut v[1], "lobby", "lobby", 5, 10);
-    assert_eq!(ids(&a.history), Vec::<u64>::new());
+    for since in [5, 1000] {
+        let a = join(&mut v[1], "lobby", "lobby", since, 10);
+        assert_eq!(ids(&a.history), Vec::<u64>::new());
+        assert!(matches!(a.end, Some(Frame::HistoryEnd { more: 0, .. })));
+    }
     let a = join(&mut v[1], "lobby", "lobby", 0, 10);
     assert_eq!(ids(&a.history), [1, 2, 3, 4, 5]);
     assert!(matches!(a.end, Some(Frame::HistoryEnd { more: 0, .. })));
