@@ -13,10 +13,10 @@
 //! | 5 | NAME_INVALID | yes | handshake::invalid_names_are_refused_fatally |
 //! | 6 | NAME_TAKEN | yes | handshake::name_taken_case_insensitively_and_the_owner_is_unaffected, accounts::name_taken_is_checked_before_the_password, sessions::resume_within_the_linger_keeps_rooms_and_sends_no_presence (lingering) |
 //! | 7 | AUTH_FAILED | yes | accounts::a_registered_name_needs_its_password, accounts::a_resume_of_a_registered_name_checks_the_password_too |
-//! | 8 | SERVER_FULL | yes | limits::server_full_refuses_the_extra_connection, limits::max_clients_comes_from_the_environment_too |
+//! | 8 | SERVER_FULL | yes | limits::server_full_refuses_the_extra_connection, limits::max_clients_comes_from_the_environment_too, slow::a_closing_connection_no_longer_counts_toward_max_clients |
 //! | 9 | TIMEOUT | yes | heartbeat::a_client_that_never_answers_is_dropped_with_timeout, handshake::unfinished_handshake_times_out_after_heartbeat_ms, sessions::a_timed_out_connection_lingers_and_resumes |
 //! | 10 | SHUTTING_DOWN | yes | shutdown::sigterm_says_shutting_down_to_everyone_and_exits_0, shutdown::sigint_does_the_same |
-//! | 11 | SLOW_CONSUMER | yes | slow::a_never_reading_client_is_dropped_and_others_keep_up |
+//! | 11 | SLOW_CONSUMER | yes | slow::a_never_reading_client_is_dropped_and_others_keep_up, slow::a_closing_connection_no_longer_counts_toward_max_clients |
 //! | 12 | ROOM_INVALID | no | rooms::invalid_room_names |
 //! | 13 | NOT_IN_ROOM | no | rooms::invalid_room_names, rooms::leave_answers_left_and_tells_the_others, messages::not_in_room_is_checked_before_text_invalid, history::history_of_a_room_not_joined_is_not_in_room, typing::typing_outside_a_room_is_not_in_room |
 //! | 14 | TEXT_INVALID | no | messages::text_rules_are_enforced_with_the_seq, messages::not_in_room_is_checked_before_text_invalid |

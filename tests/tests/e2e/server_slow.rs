@@ -142,3 +142,51 @@ fn check_dropped(frames: &[Frame], why: &Wake) {
         got.len()
     );
 }
+
+/// Floods `lobby` from `sender` until it sees `stalled`'s typing stop (the
+/// server let go of it); returns how many messages that took.
+fn flood_until_dropped(sender: &mut Conn, stalled: &str) -> u32 {
+    let text = "z".repeat(TEXT);
+    let stop = typing("lobby", stalled, 0);
+    let mut acked = 0;
+    let mut dropped = false;
+    while !dropped {
+        assert!(acked < FLOOD, "{stalled} never dropped");
+        let next = (acked + 1..=acked + WINDOW).map(|i| say_f("lobby", i, &text));
+        sender.send_raw(&batch(&next.collect::<Vec<_>>()));
+        let until = acked + WINDOW;
+        while acked < until {
+            match sender.recv_app() {
+                Frame::Ack { seq, .. } if seq == acked + 1 => acked = seq,
+                f if f == stop => dropped = true,
+                f => panic!("expected ACK {}, got {f:?}", acked + 1),
+            }
+        }
+    }
+    acked
+}
+
+#[test]
+fn a_closing_connection_no_longer_counts_toward_max_clients() {
+    let args = ["--rate", "0", "--out-limit", "65536", "--max-clients", "2"];
+    let s = Server::start(&args);
+    let mut v = room_of(&s, &["bob", "ada"], "lobby");
+    v[1].send(&Frame::Typing {
+        room: "lobby".into(),
+        active: 1,
+    });
+    assert_eq!(v[0].recv_app(), typing("lobby", "ada", 1));
+    let mut full = s.connect();
+    full.hello("cy", "", 0);
+    expect_fatal(&mut full, ErrorCode::ServerFull, 0);
+    // ada stops reading; bob floods until the server drops her. Her
+    // connection is then closing (its ERROR cannot be written yet) and no
+    // longer counts: cy gets in at once.
+    flood_until_dropped(&mut v[0], "ada");
+    let mut cy = s.connect();
+    cy.hello("cy", "", 0);
+    cy.expect_welcome();
+    let frames = v[1].expect_closed();
+    let last = frames.last().expect("ERROR SLOW_CONSUMER");
+    assert_error(last, ErrorCode::SlowConsumer, 0, 0);
+}
