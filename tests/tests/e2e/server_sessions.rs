@@ -300,3 +300,20 @@ fn a_lingering_session_is_sent_nothing_and_catches_up_with_join_since() {
     assert!(matches!(&a.history[0], Frame::Msg { text, .. } if text == "while away"));
     v[0].expect_silence(Duration::from_millis(100));
 }
+
+#[test]
+fn a_token_resumes_only_its_own_name() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    // eve presents ada's token under her own name: a fresh session for
+    // eve, in no room, and ada's connection is left alone.
+    let (mut eve, w) = resume(&s, "eve", v[0].token);
+    let Frame::Welcome { name, resumed, .. } = &w else {
+        unreachable!()
+    };
+    assert_eq!((name.as_str(), *resumed), ("eve", 0));
+    eve.send(&say_f("lobby", 1, "as ada?"));
+    expect_error(&mut eve, ErrorCode::NotInRoom, types::SAY, 1);
+    assert_alive(&mut v[0]);
+    v[1].expect_silence(Duration::from_millis(200));
+}
