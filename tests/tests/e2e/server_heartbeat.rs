@@ -106,3 +106,20 @@ fn bytes_of_a_slow_frame_count_as_hearing() {
     );
     assert_alive(c);
 }
+
+#[test]
+fn a_client_heard_from_is_not_pinged() {
+    let s = Server::start(&["--heartbeat-ms", "300"]);
+    let mut c = s.login("ada");
+    // A frame every 100 ms for 1.2 s: the server hears from ada all along,
+    // so it owes only the PONGs.
+    for nonce in 0..12 {
+        c.send(&Frame::Ping { nonce });
+        match c.recv_within(Duration::from_millis(100)) {
+            Some(Frame::Notice { .. }) => assert_eq!(c.recv(), Frame::Pong { nonce }),
+            Some(f) => assert_eq!(f, Frame::Pong { nonce }),
+            None => panic!("no PONG {nonce}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
