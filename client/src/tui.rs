@@ -63,6 +63,8 @@ pub struct Tui {
     pub esc_at: Option<Instant>,
     /// Set to leave, with the QUIT reason.
     pub quit: Option<String>,
+    /// The first room was joined (a later WELCOME re-joins through the session).
+    pub joined_first: bool,
 }
 
 /// Runs the UI; returns the exit code.
@@ -136,6 +138,7 @@ impl Tui {
             typing: TypingOut::default(),
             esc_at: None,
             quit: None,
+            joined_first: false,
         }
     }
 
@@ -153,7 +156,8 @@ impl Tui {
 
     fn react(&mut self, e: &Event) {
         match e {
-            Event::Welcome { .. } if self.net.session.rooms.is_empty() => {
+            Event::Welcome { .. } if !self.joined_first => {
+                self.joined_first = true;
                 let room = self.first_room.clone();
                 let f = self.net.session.join(&room);
                 self.net.send(&f);

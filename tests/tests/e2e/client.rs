@@ -610,6 +610,31 @@ fn line_mode_reconnects_and_resumes() {
 }
 
 #[test]
+fn line_mode_history_and_lag_in_the_status_bar() {
+    let s = Server::start(&["--heartbeat-ms", "300", "--rate", "0"]);
+    let mut bob = member(s.addr, "bob", "lobby");
+    for i in 1..=60 {
+        say(&mut bob, "lobby", i, &format!("m{i}"));
+    }
+    let (code, out) = line_mode(s.port(), &["--name", "eve"], "/history 5\n");
+    assert_eq!(code, 0, "{out}");
+    let msgs: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("[lobby] <bob> "))
+        .collect();
+    let want: Vec<String> = (11..=60)
+        .chain(6..=10)
+        .map(|i| format!("[lobby] <bob> m{i}"))
+        .collect();
+    assert_eq!(
+        msgs, want,
+        "the JOIN's 50 newest, then 5 older ones, each once:\n{out}"
+    );
+    let t = Tmux::start(&client_cmd(s.port(), "--name ada"), 100, 30);
+    t.wait("a lag measurement", |sc| status_bar(sc).contains(" ms"));
+}
+
+#[test]
 fn bad_flags_exit_2_with_one_line() {
     let out = Command::new(bin("banter"))
         .arg("--port=nope")
