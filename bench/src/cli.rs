@@ -47,7 +47,7 @@ const VALUED: &[(&str, &str, &str, &str)] = &[
     (
         "",
         "connect-rate",
-        "connections: new connections per second (2000)",
+        "connections: new connections/s (2000; 0: as fast as accepted)",
         "C",
     ),
     ("", "room-size", "connections: members per room (10)", "K"),

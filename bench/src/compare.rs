@@ -326,7 +326,7 @@ impl Comparison {
                 for _ in 0..self.s.runs {
                     let srv = self.start(proto, n)?;
                     let mut p = self.plan(Scenario::Connections, &srv)?;
-                    p.conns = n;
+                    (p.conns, p.connect_rate) = (n, 0.0);
                     // Long enough to include a heartbeat round (banterd
                     // pings a connection silent for 5 s).
                     p.duration = Duration::from_secs_f64(self.s.duration.max(6.0));

@@ -162,7 +162,7 @@ fn latency(out: &mut String, r: &Results) {
 
 fn connections(out: &mut String, r: &Results) {
     let _ = writeln!(out, "## Idle connections\n");
-    let _ = writeln!(out, "Ramp to N logged-in, joined connections (rooms of 10), hold them. Memory = the server's RSS growth / connections (kernel socket buffers are not in RSS); idle CPU = server CPU share while holding. Each run on a freshly started server.\n");
+    let _ = writeln!(out, "Ramp to N logged-in, joined connections (rooms of 10) as fast as the server takes them (128 handshakes in flight), hold them 6 s. Memory = the server's RSS growth / connections (kernel socket buffers are not in RSS); idle CPU = server CPU share while holding. Each run on a freshly started server.\n");
     let _ = writeln!(out, "| N asked | Redis reached | Banter reached | Redis conn/s | Banter conn/s | ratio | Redis B/conn | Banter B/conn | ratio | Redis idle CPU % | Banter idle CPU % | checks |");
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &r.connections {
