@@ -26,7 +26,9 @@ pub enum Style {
 /// One screen row: its style and its text, exactly as wide as the screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
+    /// Colour or emphasis of the whole row.
     pub style: Style,
+    /// The row's sanitised text, padded to the screen width.
     pub text: String,
 }
 

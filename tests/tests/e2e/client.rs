@@ -97,6 +97,10 @@ fn type_send_and_receive_while_typing() {
         sc.contains("<ada> hello bob") && !sc.contains("sending")
     });
 
+    t.type_text("b");
+    t.keys(&["Tab"]);
+    t.wait_for("[lobby] bob:");
+    t.keys(&["C-u"]);
     t.type_text("half wri");
     let typed = t.wait_for("[lobby] half wri");
     let cursor_line = input_line(&typed);
@@ -616,8 +620,11 @@ fn line_mode_history_and_lag_in_the_status_bar() {
     for i in 1..=60 {
         say(&mut bob, "lobby", i, &format!("m{i}"));
     }
-    let (code, out) = line_mode(s.port(), &["--name", "eve"], "/history 5\n");
+    let input = "/history 5\n/register short\n/register long-enough-pass\n";
+    let (code, out) = line_mode(s.port(), &["--name", "eve"], input);
     assert_eq!(code, 0, "{out}");
+    assert!(out.contains("! usage: /register PASSWORD"), "{out}");
+    assert!(out.contains("= registered eve"), "{out}");
     let msgs: Vec<&str> = out
         .lines()
         .filter(|l| l.starts_with("[lobby] <bob> "))
