@@ -105,13 +105,19 @@ fn type_send_and_receive_while_typing() {
     let typed = t.wait_for("[lobby] half wri");
     let cursor_line = input_line(&typed);
     say(&mut bob, "lobby", 1, "interrupt one");
-    say(&mut bob, "lobby", 2, "interrupt two \u{202e}evil");
+    say(
+        &mut bob,
+        "lobby",
+        2,
+        "interrupt two \u{202e}evil 日本語 👍 ok",
+    );
     let sc = t.wait_for("interrupt two");
     assert_eq!(
         input_line(&sc),
         cursor_line,
         "the input line did not change"
     );
+    assert!(sc.contains("evil 日本語 👍 ok"), "wide text intact:\n{sc}");
     assert!(
         sc.contains("<U+202E>evil"),
         "bidi override shown as a placeholder:\n{sc}"
@@ -377,15 +383,16 @@ fn typing_resize_and_terminal_restored_on_sigterm() {
     });
     t.wait("typing", |sc| status_bar(sc).contains("bob is typing"));
     t.type_text("x");
-    loop {
-        if let Frame::UserTyping {
-            name, active: 1, ..
-        } = bob.recv_app()
-        {
-            assert_eq!(name, "ada");
-            break;
+    let mut states = Vec::new();
+    while states.len() < 2 {
+        // Typing starts at the key and stops by itself after a few idle seconds.
+        match bob.recv_within(Duration::from_secs(8)) {
+            Some(Frame::UserTyping { name, active, .. }) if name == "ada" => states.push(active),
+            Some(_) => {}
+            None => panic!("typing states so far: {states:?}"),
         }
     }
+    assert_eq!(states, vec![1, 0]);
     t.run_tmux(&["resize-window", "-t", "t", "-x", "50", "-y", "12"]);
     let sc = t.wait("the resized screen", |sc| {
         sc.lines().count() == 12 && status_bar(sc).contains("connected")
