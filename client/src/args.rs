@@ -33,7 +33,8 @@ const LINE_MODE_HELP: &str = "\
 Line mode (when stdin or stdout is not a terminal): each input line is a
 message to the current room, or a command (/join, /go, /leave, /who,
 /history, /register, /quit; '//text' sends '/text'). When --name is absent the
-first line is the name. Each event is one sanitised line on stdout:
+first line is the name; when the server wants the name's password, the
+next line is the password. Each event is one sanitised line on stdout:
   [room] <name> text          a message (yours once acknowledged)
   * name joined|left room     presence (quit: '* name quit room: reason', lost)
   = ...                       your own state (connected, joined, members, ...)

@@ -43,6 +43,8 @@ struct LineApp {
     name_from_stdin: bool,
     /// Waiting for a name line.
     need_name: bool,
+    /// The name needs its password: the next line is it.
+    need_password: bool,
     /// The room to join first.
     first_room: String,
     /// QUIT was sent at this time.
@@ -160,6 +162,7 @@ impl LineApp {
             eof: false,
             name_from_stdin: args.name.is_none(),
             need_name: args.name.is_none(),
+            need_password: false,
             first_room: args.room.clone(),
             quit_at: None,
             exit: None,
@@ -218,6 +221,9 @@ impl LineApp {
     }
 
     fn step_inner(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        if self.need_password {
+            return self.take_password(reg, now, ev);
+        }
         if self.need_name {
             return self.take_name(reg, now, ev);
         }
@@ -243,6 +249,22 @@ impl LineApp {
             }
         }
         self.net.flush(reg, now, ev);
+    }
+
+    fn take_password(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        match self.lines.pop_front() {
+            Some(pw) => {
+                self.need_password = false;
+                self.net.session.password = pw;
+                let name = self.net.session.name.clone();
+                self.net.start(&name, reg, now, ev);
+            }
+            None if self.eof => {
+                println!("! no password given for {}", self.net.session.name);
+                self.exit = Some(1);
+            }
+            None => {}
+        }
     }
 
     fn take_name(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
@@ -330,6 +352,9 @@ impl LineApp {
                     self.awaiting = Some(Await::Join(self.first_room.clone()));
                     let f = self.net.session.join(&self.first_room);
                     self.net.send(&f);
+                }
+                Event::NameRefused { code, .. } if code.starts_with("AUTH_") => {
+                    self.need_password = true;
                 }
                 Event::NameRefused { .. } if self.name_from_stdin => self.need_name = true,
                 Event::NameRefused { .. } => self.exit = Some(1),

@@ -55,6 +55,8 @@ pub struct Frame<'a> {
     pub editor: &'a Editor,
     /// Screen size in cells (columns, rows).
     pub size: (u16, u16),
+    /// Show the whole input as `*` (a password is typed).
+    pub masked: bool,
 }
 
 /// Draws a screen.
@@ -68,7 +70,7 @@ pub fn draw(view: &View, f: &Frame) -> Screen {
             text: fit(f.status, w),
         });
     }
-    let (input, col) = input_row(f.prompt, f.editor, w);
+    let (input, col) = input_row(f.prompt, f.editor, w, f.masked);
     rows.push(Row {
         style: Style::Plain,
         text: input,
@@ -159,9 +161,10 @@ fn entry_rows(e: &Entry, me: &str, w: usize) -> Vec<Row> {
 }
 
 /// The input row and the cursor column; long input scrolls sideways.
-fn input_row(prompt: &str, ed: &Editor, w: usize) -> (String, usize) {
+fn input_row(prompt: &str, ed: &Editor, w: usize, masked: bool) -> (String, usize) {
     let text = ed.text();
-    let secret = text.starts_with("/register ");
+    let from = if masked { 0 } else { "/register ".len() };
+    let secret = masked || text.starts_with("/register ");
     let mut cells: Vec<(String, usize)> = Vec::new();
     let mut cursor_idx = None;
     for (i, g) in text.grapheme_indices(true) {
@@ -170,7 +173,7 @@ fn input_row(prompt: &str, ed: &Editor, w: usize) -> (String, usize) {
         }
         let shown = match g {
             "\n" | "\r\n" => "\u{23ce}".to_string(),
-            _ if secret && i >= "/register ".len() => "*".to_string(),
+            _ if secret && i >= from => "*".to_string(),
             _ => sanitize_line(g),
         };
         let gw = shown.graphemes(true).map(grapheme_width).sum();

@@ -10,6 +10,7 @@ fn frame<'a>(ed: &'a Editor, size: (u16, u16)) -> Frame<'a> {
         prompt: "[lobby] ",
         editor: ed,
         size,
+        masked: false,
     }
 }
 
@@ -103,6 +104,15 @@ fn cursor_counts_wide_graphemes_and_long_input_scrolls() {
     ed.set("/register secret123");
     let s = draw(&v, &frame(&ed, (40, 4)));
     assert!(!s.rows[3].text.contains("secret"), "passwords are masked");
+    ed.set("hunter22");
+    let mut f = frame(&ed, (40, 4));
+    f.masked = true;
+    let s = draw(&v, &f);
+    assert!(
+        s.rows[3].text.starts_with("[lobby] ********"),
+        "{:?}",
+        s.rows[3].text
+    );
 }
 
 #[test]

@@ -55,6 +55,8 @@ pub struct Tui {
     pub prev: Option<Screen>,
     /// The input line asks for a name.
     pub asking_name: bool,
+    /// The input line asks for the password of the name (registered names).
+    pub asking_password: bool,
     /// The room joined after the first WELCOME.
     pub first_room: String,
     /// Typing notifications sent.
@@ -134,6 +136,7 @@ impl Tui {
             size: Terminal::size(),
             prev: None,
             asking_name: args.name.is_none(),
+            asking_password: false,
             first_room: args.room.clone(),
             typing: TypingOut::default(),
             esc_at: None,
@@ -162,6 +165,11 @@ impl Tui {
                 let f = self.net.session.join(&room);
                 self.net.send(&f);
                 self.view.switch(&room);
+            }
+            Event::NameRefused { code, .. } if code.starts_with("AUTH_") => {
+                self.asking_password = true;
+                self.view
+                    .info("This name needs its password: type it and press Enter.");
             }
             Event::NameRefused { .. } => {
                 self.asking_name = true;
@@ -238,6 +246,7 @@ impl Tui {
         let status = self.status(now);
         let room = self.view.current.clone();
         let prompt = match (&room, self.asking_name) {
+            _ if self.asking_password => "password: ".to_string(),
             (_, true) => "name: ".to_string(),
             (Some(r), _) => format!("[{r}] "),
             (None, _) => "> ".to_string(),
@@ -248,6 +257,7 @@ impl Tui {
             prompt: &prompt,
             editor: &self.editor,
             size: self.size,
+            masked: self.asking_password,
         };
         let screen = draw(&self.view, &frame);
         self.view.page = screen.page;

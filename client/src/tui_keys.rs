@@ -104,7 +104,10 @@ impl Tui {
     /// After an edit: announce typing (throttled), or stop when emptied.
     fn typed(&mut self, now: Instant) {
         let text = self.editor.text();
-        let chat = !self.asking_name && !text.is_empty() && !text.starts_with('/');
+        let chat = !self.asking_name
+            && !self.asking_password
+            && !text.is_empty()
+            && !text.starts_with('/');
         let Some(room) = self
             .view
             .current
@@ -135,6 +138,12 @@ impl Tui {
     }
 
     fn submit(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        if self.asking_password {
+            self.asking_password = false;
+            self.net.session.password = self.editor.submit_secret();
+            let name = self.net.session.name.clone();
+            return self.net.start(&name, reg, now, ev);
+        }
         if self.asking_name {
             return self.submit_name(reg, now, ev);
         }

@@ -649,6 +649,28 @@ fn line_mode_history_and_lag_in_the_status_bar() {
 }
 
 #[test]
+fn a_registered_name_is_asked_for_its_password() {
+    let s = Server::start(&[]);
+    let (code, out) = line_mode(s.port(), &["--name", "reg"], "/register sesame-open\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("= registered reg"), "{out}");
+    let (code, out) = line_mode(s.port(), &["--name", "reg"], "wrong-password\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("! AUTH_FAILED"), "{out}");
+    let (code, out) = line_mode(s.port(), &["--name", "reg"], "sesame-open\nin at last\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("[lobby] <reg> in at last"), "{out}");
+
+    let t = Tmux::start(&client_cmd(s.port(), "--name reg"), 100, 20);
+    t.wait_for("needs its password");
+    t.type_text("sesame-open");
+    t.wait_for("password: ***********");
+    t.keys(&["Enter"]);
+    let sc = t.wait("connected", |sc| status_bar(sc).contains("connected"));
+    assert!(!sc.contains("sesame"), "the password never shows:\n{sc}");
+}
+
+#[test]
 fn bad_flags_exit_2_with_one_line() {
     let out = Command::new(bin("banter"))
         .arg("--port=nope")
