@@ -176,7 +176,13 @@ impl Tui {
         }
         match result {
             Ok(o) => self.outcome(o, &text, who),
-            Err(e) => self.view.error(&e),
+            Err(e) => {
+                self.view.error(&e);
+                if said {
+                    // Not sent: give the text back rather than lose it.
+                    self.editor.set(&line);
+                }
+            }
         }
     }
 

@@ -336,6 +336,16 @@ fn name_prompt_paste_rooms_unread_and_scrolling() {
         "first line\nsecond line",
         "one message"
     );
+    t.run_tmux(&["set-buffer", "-b", "q", "bad\u{7}bell"]);
+    t.run_tmux(&["paste-buffer", "-p", "-b", "q", "-t", "t"]);
+    t.keys(&["Enter"]);
+    let sc = t.wait_for("not sent: control character U+0007");
+    assert_eq!(
+        input_line(&sc),
+        "[lobby] bad\u{2407}bell",
+        "the text is kept"
+    );
+    t.keys(&["C-u"]);
 
     let mut dev = member(s.addr, "dave", "dev");
     t.type_text("/join dev");
