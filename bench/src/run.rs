@@ -11,6 +11,7 @@ use crate::shared::{Counts, Phase, Shared};
 use crate::stats::{self, Latency};
 use crate::worker::{Worker, WorkerResult};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long setup may go without a new ready connection.
@@ -69,12 +70,7 @@ pub fn session(
 ) -> Result<Vec<Outcome>, String> {
     let shared = Arc::new(Shared::new(plan.threads.max(1), plan.senders));
     let rss_before = plan.server_pid.and_then(procstat::rss_bytes);
-    let plan_arc = Arc::new(plan.clone());
-    let mut handles = Vec::new();
-    for id in 0..plan.threads.max(1) {
-        let w = Worker::new(id, plan_arc.clone(), shared.clone()).map_err(|e| e.to_string())?;
-        handles.push(std::thread::spawn(move || w.run()));
-    }
+    let handles = spawn_workers(&plan, &shared)?;
     let mut co = Coordinator {
         plan,
         shared,
@@ -104,6 +100,27 @@ pub fn session(
     };
     let each = |(i, w)| outcome(&base, &results, i + 1, w);
     Ok(windows.into_iter().enumerate().map(each).collect())
+}
+
+/// Starts one worker thread per `plan.threads`; if one cannot start, the
+/// others are stopped before the error is returned.
+fn spawn_workers(
+    plan: &Plan,
+    shared: &Arc<Shared>,
+) -> Result<Vec<JoinHandle<WorkerResult>>, String> {
+    let plan_arc = Arc::new(plan.clone());
+    let mut handles = Vec::new();
+    for id in 0..plan.threads.max(1) {
+        match Worker::new(id, plan_arc.clone(), shared.clone()) {
+            Ok(w) => handles.push(std::thread::spawn(move || w.run())),
+            Err(e) => {
+                shared.set_phase(Phase::Done);
+                handles.into_iter().for_each(|h| drop(h.join()));
+                return Err(format!("cannot start a worker: {e}"));
+            }
+        }
+    }
+    Ok(handles)
 }
 
 /// The outcome of window `n`: `base` (session-wide figures) plus its own.

@@ -9,9 +9,10 @@
 use super::{Event, Parsed};
 use banter_proto::{check, decode, types, DecodeError, ErrorCode, Frame, FLAG_REPLAY};
 
-/// Largest frame accepted from a server (its own `--max-frame` may be raised
-/// for a benchmark; the harness does not need to police it).
-const MAX_FRAME: u32 = 1 << 24;
+/// Largest frame accepted from a server: above any `--max-frame` a benchmark
+/// uses, below the engine's read buffer, so an impossible frame is refused
+/// from its header at once.
+const MAX_FRAME: u32 = 512 * 1024;
 
 /// Appends HELLO without password or resume.
 pub fn hello(out: &mut Vec<u8>, name: &str) {

@@ -11,6 +11,9 @@ use super::{Event, Parsed};
 /// Longest integer/simple-string line accepted, so garbage cannot make the
 /// parser scan forever for a line end.
 const MAX_LINE: usize = 4096;
+/// Longest bulk string accepted: far above any benchmark payload, below the
+/// engine's read buffer, so a unit that could never fit is refused at once.
+const MAX_BULK: usize = 512 * 1024;
 
 /// Appends one command as an array of bulk strings.
 pub fn command(out: &mut Vec<u8>, args: &[&[u8]]) {
@@ -82,7 +85,9 @@ fn scalar(buf: &[u8], at: usize) -> Result<Option<(Scalar<'_>, usize)>, String> 
             if n < 0 {
                 return Ok(Some((Scalar::Nil, next)));
             }
-            let end = next + n as usize;
+            let len = usize::try_from(n).ok().filter(|&n| n <= MAX_BULK);
+            let len = len.ok_or_else(|| format!("RESP bulk string of {n} bytes refused"))?;
+            let end = next + len;
             if buf.len() < end + 2 {
                 return Ok(None);
             }
@@ -202,5 +207,6 @@ mod tests {
         assert!(parse(b"*1\r\n*1\r\n:1\r\n").is_err());
         assert!(parse(b":1\n").is_err());
         assert!(parse(&[b'+'; MAX_LINE + 1]).is_err());
+        assert!(parse(b"$9223372036854775807\r\nab").is_err(), "huge bulk");
     }
 }
