@@ -191,9 +191,10 @@ impl Worker {
                 _ => {}
             }
         }
-        if next_due != u64::MAX {
+        if next_due != u64::MAX && next_due != self.armed_for {
             let wait = next_due.saturating_sub(self.now);
             self.timer.arm(Duration::from_nanos(wait));
+            self.armed_for = next_due;
         }
     }
 

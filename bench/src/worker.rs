@@ -71,6 +71,9 @@ pub struct Worker {
     pub(crate) payload: Vec<u8>,
     /// Open-loop pacing timer.
     pub(crate) timer: Timer,
+    /// When the timer is armed to fire (ns; 0: not armed), so it is only
+    /// re-armed when the next due time changes (timerfd_settime is costly).
+    pub(crate) armed_for: u64,
     /// This worker's counters.
     pub(crate) counts: Counts,
     /// Latencies (ns) recorded while measuring, by window number.
@@ -116,6 +119,7 @@ impl Worker {
             scratch: vec![0; SCRATCH].into_boxed_slice(),
             payload: Vec::new(),
             timer,
+            armed_for: 0,
             counts: Counts::default(),
             hists: Vec::new(),
             window: (0, 0.0),
@@ -250,6 +254,7 @@ impl Worker {
     /// `readable`: (data may be there, the peer has closed its side).
     fn on_ready_event(&mut self, token: Token, readable: (bool, bool), writable: bool) {
         if token == TIMER {
+            self.armed_for = 0;
             return self.timer.clear();
         }
         let key = token.0;
