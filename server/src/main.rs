@@ -2,7 +2,6 @@
 //! logging and the open-file limit, opens storage, and runs the event loop
 //! until SIGTERM or SIGINT.
 
-#[path = "auth_interim.rs"]
 mod auth;
 mod chat;
 mod config;
@@ -77,10 +76,16 @@ fn run(cfg: Config) -> Result<(), String> {
 fn open_store(cfg: &Config) -> Result<Box<dyn store::Store>, String> {
     match &cfg.db {
         None => Ok(Box::new(store::memory::MemoryStore::default())),
-        Some(path) => Err(format!(
-            "{}: --db is not available in this build yet",
-            path.display()
-        )),
+        Some(path) => {
+            let sync = cfg.sync.parse::<store::sqlite::SyncMode>()?;
+            let db = store::sqlite::SqliteStore::open(path, sync).map_err(|e| e.to_string())?;
+            log::info!(
+                "history and accounts in {} (sync {})",
+                path.display(),
+                cfg.sync
+            );
+            Ok(Box::new(db))
+        }
     }
 }
 

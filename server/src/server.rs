@@ -33,6 +33,8 @@ const WAKER: Token = Token(usize::MAX - 3);
 /// Timer resolution: deadlines (heartbeat, handshake, linger, close) fire
 /// up to this late, and timers due together share one wake-up.
 const TICK_MS: u64 = 50;
+/// Reads of the shared 64 KiB buffer one connection gets per iteration.
+const READS_PER_TURN: usize = 4;
 /// How long a closing connection may take to drain its output.
 pub const CLOSE_GRACE_MS: u64 = 1000;
 
@@ -88,6 +90,9 @@ pub struct Server {
     pub(crate) batch: Batch,
     /// HELLOs waiting for the hasher, by ticket.
     pub(crate) auth_wait: HashMap<u64, crate::handshake::PendingHello>,
+    /// Connections left with unread bytes by their read budget: (key, gen,
+    /// peer closed), read again next iteration.
+    hot: Vec<(usize, u32, bool)>,
     /// One read buffer shared by every connection.
     read_buf: Vec<u8>,
     /// Scratch space for encoding a frame once for many receivers.
@@ -136,6 +141,7 @@ impl Server {
             detached: Vec::new(),
             batch: Batch::default(),
             auth_wait: HashMap::new(),
+            hot: Vec::new(),
             read_buf: vec![0; 64 * 1024],
             scratch: Vec::new(),
             open: 0,
@@ -155,16 +161,14 @@ impl Server {
     pub fn run(&mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(1024);
         loop {
-            let timeout = self
-                .wheel
-                .next_deadline()
-                .map(|d| Duration::from_millis(d.saturating_sub(self.now)));
+            let timeout = self.poll_timeout();
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     return Err(e);
                 }
             }
             self.now = self.start.elapsed().as_millis() as u64;
+            self.read_hot();
             for ev in events.iter() {
                 match ev.token() {
                     LISTENER => self.accept_all(),
@@ -189,6 +193,15 @@ impl Server {
                 return self.finish();
             }
         }
+    }
+
+    /// Until the next timer, or no sleep at all while reads are pending.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if !self.hot.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let next = self.wheel.next_deadline()?;
+        Some(Duration::from_millis(next.saturating_sub(self.now)))
     }
 
     fn accept_all(&mut self) {
@@ -254,10 +267,19 @@ impl Server {
     /// (epoll is edge-triggered: new bytes raise a new event), which saves
     /// the extra `read` that would only say `WouldBlock`; when the event
     /// also reported the peer's close, it reads on to the EOF.
+    ///
+    /// At most [`READS_PER_TURN`] reads per connection per iteration, so a
+    /// peer that keeps its socket full cannot hold the loop: a connection
+    /// with bytes left goes on the `hot` list and is read again next turn
+    /// (the poll does not sleep while that list is not empty).
     pub(crate) fn on_readable(&mut self, key: usize, closed: bool) {
         let mut buf = std::mem::take(&mut self.read_buf);
-        loop {
+        for turn in 0.. {
             let conn = &mut self.conns[key];
+            if turn == READS_PER_TURN {
+                self.hot.push((key, conn.gen, closed));
+                break;
+            }
             let held = conn.state == State::Authenticating && conn.inbuf.len() > 64 * 1024;
             if conn.eof || conn.gone || held {
                 break;
@@ -284,6 +306,16 @@ impl Server {
             }
         }
         self.read_buf = buf;
+    }
+
+    /// Reads again the connections that still had bytes last turn.
+    fn read_hot(&mut self) {
+        for (key, gen, closed) in std::mem::take(&mut self.hot) {
+            if self.conns.get(key).is_some_and(|c| c.gen == gen) {
+                self.on_readable(key, closed);
+                self.settle();
+            }
+        }
     }
 
     /// The peer closed its side: answer what it sent, then close.

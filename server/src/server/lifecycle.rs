@@ -266,6 +266,7 @@ impl Server {
             let _ = self.poll.registry().deregister(&mut l);
         }
         self.shutdown_at = Some(self.now + CLOSE_GRACE_MS);
+        self.commit_batch(); // accepted SAYs get their ACKs before SHUTTING_DOWN
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for key in keys {
             let why = "server shutting down";

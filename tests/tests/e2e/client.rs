@@ -212,7 +212,6 @@ fn server_restart_reconnects_and_delivers_the_pending_message_once() {
 }
 
 #[test]
-#[ignore = "needs banterd --db, which this build refuses; un-ignore once it is wired"]
 fn server_restart_with_db_replays_missed_messages_once() {
     let dir = TempDir::new("client-restart-db");
     let db = dir.0.join("chat.db");

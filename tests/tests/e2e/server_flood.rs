@@ -1,0 +1,67 @@
+//! A client that keeps its socket full must not hold the event loop: the
+//! server reads each connection a bounded amount per turn, so everyone
+//! else is still served while the flood goes on.
+
+use crate::server_util::*;
+use banter_proto::Frame;
+use banter_tests::*;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[test]
+fn a_flooding_sender_does_not_starve_others() {
+    let s = Server::start(&["--rate", "0"]);
+    let mut v = room_of(&s, &["flood", "calm"], "lobby");
+    let calm = v.pop().expect("calm");
+    let flood = v.pop().expect("flood");
+    let stop = Arc::new(AtomicBool::new(false));
+    // The flooder writes SAYs without pause and drains its ACKs in another
+    // thread, so it is never a slow consumer, only a fast producer.
+    let mut writer = flood.stream.try_clone().expect("clone");
+    let mut reader = flood.stream.try_clone().expect("clone");
+    let st = stop.clone();
+    let drain = std::thread::spawn(move || {
+        let mut b = vec![0u8; 1 << 16];
+        reader
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .ok();
+        while !st.load(Ordering::Relaxed) {
+            let _ = reader.read(&mut b);
+        }
+    });
+    let st = stop.clone();
+    // Encoded once, written over and over: the writer outpaces the server.
+    let mut chunk = Vec::with_capacity(4 << 20);
+    for seq in 1..=100_000 {
+        say_f("lobby", seq, "flood flood flood").encode(&mut chunk);
+    }
+    let pump = std::thread::spawn(move || {
+        while !st.load(Ordering::Relaxed) {
+            if writer.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300)); // let the flood build up
+    let mut calm = calm;
+    let mut worst = Duration::ZERO;
+    for nonce in 1..=5u64 {
+        let t = Instant::now();
+        calm.send(&Frame::Ping { nonce });
+        loop {
+            match calm.recv_within(Duration::from_secs(3)) {
+                Some(Frame::Pong { nonce: n }) if n == nonce => break,
+                Some(_) => {} // the flood's MSGs
+                None => panic!("no PONG within 3 s while another client floods"),
+            }
+        }
+        worst = worst.max(t.elapsed());
+    }
+    stop.store(true, Ordering::Relaxed);
+    let _ = flood.stream.shutdown(std::net::Shutdown::Both);
+    pump.join().expect("pump");
+    drain.join().expect("drain");
+    assert!(worst < Duration::from_secs(3), "worst PONG took {worst:?}");
+}
