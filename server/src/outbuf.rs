@@ -33,7 +33,6 @@ impl OutBuf {
     }
 
     /// Heap bytes held.
-    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.buf.capacity()
     }

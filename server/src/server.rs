@@ -103,7 +103,7 @@ pub struct Server {
     shutdown_at: Option<u64>,
     /// Nonce of the next server PING.
     ping_nonce: u64,
-    /// Output buffers emptied (and freed) since the heap was last trimmed.
+    /// Bytes of output buffers freed since the heap was last trimmed.
     drained: usize,
     /// When the heap was last trimmed.
     trimmed_at: u64,

@@ -12,6 +12,9 @@ use banter_proto::{ErrorCode, Frame, PresenceEvent};
 use mio::{Interest, Token};
 use std::io;
 
+/// Bytes of output buffers released before the heap is worth trimming.
+const TRIM_AFTER: usize = 1 << 20;
+
 impl Server {
     /// Marks a connection closing: queues its fatal ERROR (if any), stops
     /// counting it, detaches its session (settled later), and leaves the
@@ -172,8 +175,10 @@ impl Server {
                 continue;
             }
             if !conn.out.is_empty() {
+                let held = conn.out.capacity();
                 match conn.out.write_to(&mut conn.sock) {
-                    Ok(_) => self.drained += usize::from(conn.out.is_empty()),
+                    Ok(_) if conn.out.is_empty() => self.drained += held,
+                    Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
@@ -207,9 +212,10 @@ impl Server {
     /// Gives freed heap back to the OS once a burst is over: after a
     /// storm (say, 10 000 PRESENCE frames to 10 000 members) glibc keeps the
     /// freed buffers, and idle connections would look ten times their size.
-    /// At most once a second, and only after buffers were released.
+    /// At most once a second, and only after a MiB of buffers was released
+    /// (heartbeat PINGs alone never trigger it: the trim walks the heap).
     pub(super) fn trim_heap(&mut self) {
-        if self.drained == 0 || self.now < self.trimmed_at + 1000 {
+        if self.drained < TRIM_AFTER || self.now < self.trimmed_at + 1000 {
             return;
         }
         self.drained = 0;
@@ -240,6 +246,7 @@ impl Server {
             }
             self.closing.swap_remove(i);
             let mut conn = self.conns.remove(key);
+            self.drained += conn.out.capacity() + conn.inbuf.capacity();
             let _ = self.poll.registry().deregister(&mut conn.sock);
             let why = conn.close_why.as_deref().unwrap_or("closed");
             log::info!("close {} #{key}: {why}", conn.addr);
