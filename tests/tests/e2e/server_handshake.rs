@@ -286,3 +286,25 @@ fn a_resume_token_of_no_session_opens_a_new_one() {
     };
     assert_eq!(resumed, 0);
 }
+
+#[test]
+fn pipelined_frames_may_exceed_1024_bytes_in_all() {
+    // The 1 024-byte limit is per frame: a HELLO followed by 60 JOINs
+    // (about 1 300 bytes) in one write is handled whole.
+    let s = Server::start(&[]);
+    let mut frames = vec![hello_f("ada", "", 0)];
+    frames.extend((0..60).map(|i| join_f(&format!("room-{i:02}"), 0, 0)));
+    frames.push(Frame::Ping { nonce: 60 });
+    let bytes = batch(&frames);
+    assert!(bytes.len() > 1024);
+    let mut c = s.connect();
+    c.send_raw(&bytes);
+    c.expect_welcome();
+    for i in 0..60 {
+        assert_eq!(
+            read_join(&mut c, &format!("room-{i:02}"), 0).names(),
+            ["ada"]
+        );
+    }
+    assert_eq!(c.recv_app(), Frame::Pong { nonce: 60 });
+}

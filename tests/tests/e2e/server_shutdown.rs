@@ -44,3 +44,29 @@ fn sigterm_says_shutting_down_to_everyone_and_exits_0() {
 fn sigint_does_the_same() {
     shutdown_on(libc::SIGINT);
 }
+
+#[test]
+fn shutdown_does_not_wait_long_for_a_client_that_never_reads() {
+    let args = ["--rate", "0", "--out-limit", "67108864"];
+    let mut s = Server::start(&args);
+    let mut v = room_of(&s, &["bob", "ada"], "lobby");
+    // ada never reads: 8 MB of MSGs pile up for her, most of them in the
+    // server's own buffer (the output limit is 64 MiB).
+    let text = "s".repeat(4000);
+    for chunk in 0..250u32 {
+        let says: Vec<_> = (1..=8)
+            .map(|i| say_f("lobby", chunk * 8 + i, &text))
+            .collect();
+        v[0].send_raw(&batch(&says));
+        for _ in 0..8 {
+            assert!(matches!(v[0].recv_app(), banter_proto::Frame::Ack { .. }));
+        }
+    }
+    let t0 = Instant::now();
+    s.signal(libc::SIGTERM);
+    expect_fatal(&mut v[0], ErrorCode::ShuttingDown, 0);
+    let status = s.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0), "exit status {status:?}");
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(3), "flush not bounded: {took:?}");
+}
