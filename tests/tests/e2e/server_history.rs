@@ -158,6 +158,11 @@ fn one_answer_holds_at_most_half_the_output_limit() {
     let bytes: usize = page.iter().map(|f| f.to_bytes().len()).sum();
     assert!(bytes <= 32_768, "{bytes} bytes in one answer");
     check_capped(&page, &e, 100, 100);
+    // The same cap for a JOIN replay.
+    let a = join(&mut v[0], "lobby", "lobby", 0, 100);
+    let bytes: usize = a.history.iter().map(|f| f.to_bytes().len()).sum();
+    assert!(bytes <= 32_768, "{bytes} bytes in one replay");
+    check_capped(&a.history, &a.end.expect("HISTORY_END"), 100, 100);
 }
 
 #[test]
