@@ -33,6 +33,9 @@ pub struct Batch {
     items: Vec<Pending>,
     /// (session, seq) already in `items`: a resent SAY is not stored twice.
     seqs: HashSet<(u32, u32)>,
+    /// Repeats of a SAY still in `items`: (session, token, seq), each
+    /// answered with the same ACK once the original is committed.
+    repeats: Vec<(u32, u64, u32)>,
 }
 
 fn wall_ms() -> u64 {
@@ -56,7 +59,9 @@ impl Server {
             );
         }
         if self.batch.seqs.contains(&(s, seq)) {
-            return; // the same SAY is in this batch; its ACK is on the way
+            // The same SAY is in this batch: it gets the same ACK after the commit.
+            let token = self.sessions[s as usize].token;
+            return self.batch.repeats.push((s, token, seq));
         }
         if !self.conns[key].bucket.take(self.cfg.rate, self.now) {
             return self.send_error(
@@ -109,16 +114,30 @@ impl Server {
             Ok(())
         };
         match result {
-            Ok(()) => batch.items.into_iter().for_each(|p| self.release(p)),
+            Ok(()) => {
+                batch.items.into_iter().for_each(|p| self.release(p));
+                batch
+                    .repeats
+                    .into_iter()
+                    .for_each(|(s, token, seq)| self.ack_again(s, token, seq));
+            }
             Err(e) => {
                 log::error!("storing {} messages failed: {e}", batch.items.len());
-                for p in batch.items {
+                let detail = format!("message not stored: {e}");
+                let repeats = batch.repeats.into_iter();
+                let refused = batch
+                    .items
+                    .iter()
+                    .map(|p| (p.session, p.token, p.seq))
+                    .chain(repeats);
+                for (s, token, seq) in refused.collect::<Vec<_>>() {
+                    if let Some(key) = self.conn_of(s, token) {
+                        self.send_error(key, ErrorCode::Storage, types::SAY, seq, &detail);
+                    }
+                }
+                for p in &batch.items {
                     let room = &mut self.rooms[p.room as usize];
                     room.next_id = room.last_id + 1;
-                    if let Some(key) = self.conn_of(p.session, p.token) {
-                        let detail = format!("message not stored: {e}");
-                        self.send_error(key, ErrorCode::Storage, types::SAY, p.seq, &detail);
-                    }
                 }
             }
         }
@@ -182,6 +201,25 @@ impl Server {
             );
         }
         self.rooms[r as usize].push(p.msg);
+    }
+
+    /// Sends the remembered ACK of `seq` again (a repeat in the same batch).
+    fn ack_again(&mut self, s: u32, token: u64, seq: u32) {
+        let Some(key) = self.conn_of(s, token) else {
+            return;
+        };
+        if let Some(a) = self.sessions[s as usize].acks.find(seq) {
+            let room = self.rooms[a.room as usize].name.to_string();
+            self.send(
+                key,
+                &Frame::Ack {
+                    seq,
+                    room,
+                    id: a.id,
+                    ts: a.ts,
+                },
+            );
+        }
     }
 
     pub(crate) fn on_history(&mut self, key: usize, s: u32, room: &str, before: u64, limit: u16) {

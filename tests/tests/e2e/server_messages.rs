@@ -96,6 +96,26 @@ fn repeated_seq_gets_the_original_ack_before_any_check() {
 }
 
 #[test]
+fn a_seq_repeated_in_the_same_write_is_stored_once_and_acked_twice() {
+    let s = Server::start(&[]);
+    let mut v = room_of(&s, &["ada", "bob"], "lobby");
+    v[0].send_raw(&batch(&[
+        say_f("lobby", 1, "once"),
+        say_f("lobby", 1, "once"),
+    ]));
+    let first = v[0].recv_app();
+    assert!(
+        matches!(first, Frame::Ack { seq: 1, id: 1, .. }),
+        "{first:?}"
+    );
+    assert_eq!(v[0].recv_app(), first, "the repeat gets the same ACK");
+    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
+    v[1].expect_silence(Duration::from_millis(200));
+    // The next SAY gets the next id: the repeat took none.
+    assert_eq!(say(&mut v[0], "lobby", 2, "next").0, 2);
+}
+
+#[test]
 fn seq_zero_is_an_ordinary_seq() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada"], "lobby");
