@@ -82,7 +82,7 @@ impl Server {
         }
     }
 
-    fn on_hello(&mut self, key: usize, name: String, password: String, resume: u64) -> Outcome {
+    fn on_hello(&mut self, key: usize, mut name: String, password: String, resume: u64) -> Outcome {
         if !is_valid_name(&name) {
             return fatal(
                 ErrorCode::NameInvalid,
@@ -98,13 +98,17 @@ impl Server {
         };
         let accounts_only = self.cfg.accounts_only;
         let (job, then) = match account {
-            Some(phc) => (
-                AuthJob::Verify {
+            Some(crate::store::Account {
+                name: registered,
+                phc,
+            }) => {
+                name = registered; // shown as its owner registered it
+                let job = AuthJob::Verify {
                     phc: Some(phc),
                     password,
-                },
-                Then::Login { registered: true },
-            ),
+                };
+                (job, Then::Login { registered: true })
+            }
             None if accounts_only && is_valid_password_len(&password) => {
                 (AuthJob::Hash { password }, Then::CreateOnLogin)
             }

@@ -2,7 +2,7 @@
 //! process, messages nowhere but each room's in-memory window (the loop
 //! keeps the last 10 000 per room there).
 
-use super::{Page, Store, StoreError, StoredMsg};
+use super::{Account, Page, Store, StoreError, StoredMsg};
 use std::collections::HashMap;
 
 /// Accounts only; messages are not kept here.
@@ -25,8 +25,12 @@ impl Store for MemoryStore {
     fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
         Ok(Page::default())
     }
-    fn account(&mut self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.accounts.get(key).map(|(_, phc)| phc.clone()))
+    fn account(&mut self, key: &str) -> Result<Option<Account>, StoreError> {
+        let found = self.accounts.get(key);
+        Ok(found.map(|(name, phc)| Account {
+            name: name.clone(),
+            phc: phc.clone(),
+        }))
     }
     fn create_account(&mut self, key: &str, name: &str, phc: &str) -> Result<bool, StoreError> {
         if self.accounts.contains_key(key) {
@@ -54,7 +58,8 @@ mod tests {
         assert_eq!(s.account("ada").unwrap(), None);
         assert!(s.create_account("ada", "Ada", "$argon2id$x").unwrap());
         assert!(!s.create_account("ada", "ADA", "$argon2id$y").unwrap());
-        assert_eq!(s.account("ada").unwrap().as_deref(), Some("$argon2id$x"));
+        let a = s.account("ada").unwrap().unwrap();
+        assert_eq!((a.name.as_str(), a.phc.as_str()), ("Ada", "$argon2id$x"));
         assert!(s.append(&[]).is_ok());
         assert!(!s.is_durable());
     }

@@ -30,6 +30,15 @@ pub struct StoredMsg {
     pub text: String,
 }
 
+/// A registered name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The name as it was registered (its owner's spelling).
+    pub name: String,
+    /// The password hash, a PHC string.
+    pub phc: String,
+}
+
 /// A storage failure, with a one-line reason for the log or the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
@@ -79,8 +88,8 @@ pub trait Store {
         limit: usize,
     ) -> Result<Page, StoreError>;
 
-    /// The stored password hash (PHC string) of an account, by name key.
-    fn account(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    /// An account by name key: its registered spelling and password hash.
+    fn account(&mut self, key: &str) -> Result<Option<Account>, StoreError>;
 
     /// Creates an account; `Ok(false)` if the name is registered already.
     fn create_account(&mut self, key: &str, name: &str, phc: &str) -> Result<bool, StoreError>;

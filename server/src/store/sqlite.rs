@@ -15,7 +15,7 @@
 //! ids or validate anything (the loop does), or retry: a failed write is
 //! rolled back whole and reported, and the caller refuses the batch.
 
-use super::{Page, Store, StoreError, StoredMsg};
+use super::{Account, Page, Store, StoreError, StoredMsg};
 use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -236,11 +236,17 @@ impl Store for SqliteStore {
         Ok(Page { msgs, more })
     }
 
-    fn account(&mut self, key: &str) -> Result<Option<String>, StoreError> {
-        let sql = "SELECT phc FROM accounts WHERE key = ?1";
-        let run = || -> rusqlite::Result<Option<String>> {
+    fn account(&mut self, key: &str) -> Result<Option<Account>, StoreError> {
+        let sql = "SELECT name, phc FROM accounts WHERE key = ?1";
+        let run = || -> rusqlite::Result<Option<Account>> {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            stmt.query_row([key], |r| r.get(0)).optional()
+            let row = |r: &rusqlite::Row<'_>| {
+                Ok(Account {
+                    name: r.get(0)?,
+                    phc: r.get(1)?,
+                })
+            };
+            stmt.query_row([key], row).optional()
         };
         run().map_err(|e| runtime("reading account", &e))
     }

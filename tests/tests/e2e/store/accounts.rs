@@ -73,6 +73,9 @@ fn an_account_survives_a_restart() {
     let s = start_db(&dir, &[]);
     refused(&s, "ada", "", ErrorCode::AuthFailed);
     refused(&s, "ADA", "wrong horse battery", ErrorCode::AuthFailed);
+    // The name is shown as its owner registered it, whatever the HELLO's case.
+    let ada = welcomed(&s, "aDA", PASSWORD, "Ada");
+    quit(ada);
     let mut ada = welcomed(&s, "Ada", PASSWORD, "Ada");
     let got = register(&mut ada, "another password");
     assert!(
