@@ -26,53 +26,18 @@ const VALUED: &[(&str, &str, &str, &str)] = &[
     ("r", "receivers", "fanout: receivers in the room (100)", "R"),
     ("s", "senders", "fanout: senders (1)", "S"),
     ("b", "size", "payload bytes, at least 30 (64)", "B"),
-    (
-        "w",
-        "window",
-        "closed loop: messages in flight per sender (1)",
-        "W",
-    ),
-    (
-        "",
-        "rate",
-        "open loop: messages/s over all senders (0: closed loop)",
-        "N",
-    ),
-    (
-        "n",
-        "conns",
-        "connections (1000) / churn loops (50) / replay readers (4)",
-        "N",
-    ),
-    (
-        "",
-        "connect-rate",
-        "connections: new connections/s (2000; 0: as fast as accepted)",
-        "C",
-    ),
+    ("w", "window", "closed loop: messages in flight per sender (1)", "W"),
+    ("", "rate", "open loop: messages/s over all senders (0: closed loop)", "N"),
+    ("n", "conns", "connections (1000) / churn loops (50) / replay readers (4)", "N"),
+    ("", "connect-rate", "connections: new connections/s (2000; 0: as fast as accepted)", "C"),
     ("", "room-size", "connections: members per room (10)", "K"),
-    (
-        "",
-        "history",
-        "replay: messages put in the room first (10000)",
-        "M",
-    ),
+    ("", "history", "replay: messages put in the room first (10000)", "M"),
     ("", "limit", "replay: the JOIN's limit (1000)", "L"),
     ("t", "threads", "worker threads (1)", "N"),
     ("", "warmup", "seconds of load before measuring (1)", "SECS"),
     ("d", "duration", "seconds measured / held (5)", "SECS"),
-    (
-        "",
-        "sources",
-        "127.0.0.x source addresses to spread over (8)",
-        "N",
-    ),
-    (
-        "",
-        "server-pid",
-        "the server's pid, for its CPU and memory",
-        "PID",
-    ),
+    ("", "sources", "127.0.0.x source addresses to spread over (8)", "N"),
+    ("", "server-pid", "the server's pid, for its CPU and memory", "PID"),
 ];
 
 /// The options every scenario accepts.
@@ -91,9 +56,7 @@ pub fn options() -> Options {
 fn num<T: std::str::FromStr>(m: &Matches, name: &str, default: T) -> Result<T, String> {
     match m.opt_str(name) {
         None => Ok(default),
-        Some(s) => s
-            .parse()
-            .map_err(|_| format!("--{name}: {s:?} is not a valid number")),
+        Some(s) => s.parse().map_err(|_| format!("--{name}: {s:?} is not a valid number")),
     }
 }
 
@@ -106,9 +69,7 @@ fn pid(m: &Matches) -> Result<Option<u32>, String> {
     let Some(s) = m.opt_str("server-pid") else {
         return Ok(None);
     };
-    s.parse()
-        .map(Some)
-        .map_err(|_| format!("--server-pid: {s:?} is not a pid"))
+    s.parse().map(Some).map_err(|_| format!("--server-pid: {s:?} is not a pid"))
 }
 
 /// Splits `banter://host:port` or `redis://host:port`.
@@ -118,16 +79,10 @@ pub fn parse_target(url: &str) -> Result<(Proto, SocketAddr), String> {
     } else if let Some(r) = url.strip_prefix("redis://") {
         (Proto::Resp, r, 6379)
     } else {
-        return Err(format!(
-            "target {url:?}: expected banter://HOST:PORT or redis://HOST:PORT"
-        ));
+        return Err(format!("target {url:?}: expected banter://HOST:PORT or redis://HOST:PORT"));
     };
     let rest = rest.trim_end_matches('/');
-    let hostport = if rest.contains(':') {
-        rest.to_string()
-    } else {
-        format!("{rest}:{port}")
-    };
+    let hostport = if rest.contains(':') { rest.to_string() } else { format!("{rest}:{port}") };
     let addr = hostport
         .to_socket_addrs()
         .map_err(|e| format!("target {url:?}: {e}"))?
@@ -138,9 +93,7 @@ pub fn parse_target(url: &str) -> Result<(Proto, SocketAddr), String> {
 
 /// Builds the plan of `scenario` from parsed options.
 pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
-    let url = m
-        .opt_str("target")
-        .unwrap_or_else(|| "banter://127.0.0.1:3000".into());
+    let url = m.opt_str("target").unwrap_or_else(|| "banter://127.0.0.1:3000".into());
     let (proto, addr) = parse_target(&url)?;
     let default_conns = match scenario {
         Scenario::Churn => 50,
@@ -170,10 +123,7 @@ pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
         progress: !m.opt_present("quiet"),
     };
     check(&plan)?;
-    Ok(Args {
-        plan,
-        json: m.opt_present("json"),
-    })
+    Ok(Args { plan, json: m.opt_present("json") })
 }
 
 /// Refuses plans that cannot run.
@@ -189,7 +139,7 @@ pub fn check(p: &Plan) -> Result<(), String> {
     }
     if p.scenario == Scenario::Replay && p.proto == Proto::Resp {
         return Err(
-            "replay: Redis pub/sub keeps no history, so this scenario is Banter-only".into(),
+            "replay: Redis pub/sub keeps no history, so this scenario is Banter-only".into()
         );
     }
     if !(p.rate >= 0.0 && p.rate.is_finite()) {
@@ -223,16 +173,7 @@ mod tests {
     #[test]
     fn options_become_a_plan_and_bad_ones_are_refused() {
         let o = options();
-        let m = o
-            .parse([
-                "--target",
-                "redis://127.0.0.1:1",
-                "-r",
-                "7",
-                "--rate",
-                "500",
-            ])
-            .unwrap();
+        let m = o.parse(["--target", "redis://127.0.0.1:1", "-r", "7", "--rate", "500"]).unwrap();
         let a = plan(Scenario::Fanout, &m).unwrap();
         assert_eq!((a.plan.receivers, a.plan.rate), (7, 500.0));
         let m = o.parse(["-b", "10"]).unwrap();
@@ -240,9 +181,7 @@ mod tests {
         let m = o.parse(["--target", "redis://127.0.0.1:1"]).unwrap();
         assert!(plan(Scenario::Replay, &m).is_err());
         let m = o.parse(["-r", "many"]).unwrap();
-        assert!(plan(Scenario::Fanout, &m)
-            .unwrap_err()
-            .contains("receivers"));
+        assert!(plan(Scenario::Fanout, &m).unwrap_err().contains("receivers"));
         assert_eq!(unique_prefix().len(), 8);
     }
 }

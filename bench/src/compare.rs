@@ -59,27 +59,15 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("banterd", "banterd binary (next to this one)", "PATH"),
     ("redis-server", "redis-server binary (redis-server)", "PATH"),
     ("out", "Markdown output (bench/RESULTS.md)", "FILE"),
-    (
-        "runs",
-        "measured windows per figure, median reported (3)",
-        "N",
-    ),
+    ("runs", "measured windows per figure, median reported (3)", "N"),
     ("duration", "measured seconds per window (1.5)", "SECS"),
     ("warmup", "warm-up seconds per window (0.5)", "SECS"),
     ("window", "closed loop: in flight per sender (16)", "W"),
     ("receivers", "receiver counts (100,1000,5000)", "LIST"),
     ("sizes", "payload sizes (64,1024)", "LIST"),
     ("senders", "sender counts (1,10)", "LIST"),
-    (
-        "conns",
-        "idle connection counts; max = what the fd limit allows (10000,max)",
-        "LIST",
-    ),
-    (
-        "no-pin",
-        "do not pin servers to CPU 0 and the harness to CPU 1",
-        "",
-    ),
+    ("conns", "idle connection counts; max = what the fd limit allows (10000,max)", "LIST"),
+    ("no-pin", "do not pin servers to CPU 0 and the harness to CPU 1", ""),
     ("help", "this help", ""),
 ];
 
@@ -103,11 +91,7 @@ fn settings(args: &[String]) -> Result<Option<Settings>, String> {
         .map_or("banterd".into(), |p| p.display().to_string());
     let max = max_conns();
     let s = |k: &str, d: &str| m.opt_str(k).unwrap_or_else(|| d.into());
-    let f = |k: &str, d: &str| {
-        s(k, d)
-            .parse::<f64>()
-            .map_err(|_| format!("--{k}: not a number"))
-    };
+    let f = |k: &str, d: &str| s(k, d).parse::<f64>().map_err(|_| format!("--{k}: not a number"));
     Ok(Some(Settings {
         banterd: s("banterd", &sibling),
         redis: s("redis-server", "redis-server"),
@@ -173,11 +157,7 @@ struct Comparison {
 impl Comparison {
     fn new(s: Settings) -> Comparison {
         let results = Results::new(&s);
-        Comparison {
-            s,
-            results,
-            done: 0,
-        }
+        Comparison { s, results, done: 0 }
     }
 
     fn start(&mut self, proto: Proto, conns: usize) -> Result<ServerProc, String> {
@@ -236,20 +216,12 @@ impl Comparison {
                     self.done += 1;
                     let what = markdown::command(&o.plan, server);
                     let secs = t.elapsed().as_secs_f64();
-                    eprintln!(
-                        "[{:3} {secs:5.1}s] {what}: {}",
-                        self.done,
-                        markdown::headline(&f)
-                    );
+                    eprintln!("[{:3} {secs:5.1}s] {what}: {}", self.done, markdown::headline(&f));
                     Ok(f)
                 })
                 .collect(),
             Err(e) => {
-                eprintln!(
-                    "[{:3}] {}: FAILED {e}",
-                    self.done,
-                    markdown::command(plan, server)
-                );
+                eprintln!("[{:3}] {}: FAILED {e}", self.done, markdown::command(plan, server));
                 vec![Err(e)]
             }
         }
@@ -309,12 +281,7 @@ impl Comparison {
 
     fn retarget(&self, p: &Plan, srv: &ServerProc) -> Result<Plan, String> {
         let (proto, addr) = crate::cli::parse_target(&srv.url)?;
-        Ok(Plan {
-            proto,
-            addr,
-            server_pid: Some(srv.pid),
-            ..p.clone()
-        })
+        Ok(Plan { proto, addr, server_pid: Some(srv.pid), ..p.clone() })
     }
 
     /// Idle connections, each count on fresh servers (a clean RSS baseline).

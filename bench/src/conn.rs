@@ -102,10 +102,7 @@ impl Conn {
             Ok(0) => ReadResult::Closed("closed by the server".into()),
             Ok(n) => {
                 self.carry.clear();
-                ReadResult::Data {
-                    total: c + n,
-                    new: n,
-                }
+                ReadResult::Data { total: c + n, new: n }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => ReadResult::Drained,
             Err(e) if e.kind() == ErrorKind::Interrupted => ReadResult::Data { total: 0, new: 0 },

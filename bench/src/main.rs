@@ -82,9 +82,5 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
         print!("{}", report::table(&f));
     }
     let clean = outcome.lost == 0 && outcome.late == 0;
-    Ok(if clean {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -23,11 +23,7 @@ pub struct Row {
 impl Row {
     /// A row with no runs yet.
     pub fn new(command: String) -> Row {
-        Row {
-            command,
-            redis: Vec::new(),
-            banter: Vec::new(),
-        }
+        Row { command, redis: Vec::new(), banter: Vec::new() }
     }
 }
 
@@ -66,11 +62,8 @@ impl Results {
 
 /// The median of figure `key` over the successful runs.
 pub fn median(runs: &[Result<Figures, String>], key: &str) -> Option<f64> {
-    let v: Vec<f64> = runs
-        .iter()
-        .filter_map(|r| r.as_ref().ok())
-        .filter_map(|f| report::num(f, key))
-        .collect();
+    let v: Vec<f64> =
+        runs.iter().filter_map(|r| r.as_ref().ok()).filter_map(|f| report::num(f, key)).collect();
     stats::median(&v)
 }
 
@@ -91,11 +84,7 @@ pub fn command(p: &Plan, url: &str) -> String {
     let mut c = format!("banter-bench {} --target {url}", p.scenario.name());
     match p.scenario {
         Scenario::Fanout => {
-            let _ = write!(
-                c,
-                " -r {} -s {} -b {} -w {}",
-                p.receivers, p.senders, p.size, p.window
-            );
+            let _ = write!(c, " -r {} -s {} -b {} -w {}", p.receivers, p.senders, p.size, p.window);
             if p.rate > 0.0 {
                 let _ = write!(c, " --rate {:.0}", p.rate);
             }
@@ -111,11 +100,7 @@ pub fn command(p: &Plan, url: &str) -> String {
             let _ = write!(c, " -n {}", p.conns);
         }
         Scenario::Replay => {
-            let _ = write!(
-                c,
-                " -n {} --history {} --limit {}",
-                p.conns, p.history, p.limit
-            );
+            let _ = write!(c, " -n {} --history {} --limit {}", p.conns, p.history, p.limit);
         }
     }
     let warm = if p.scenario == Scenario::Connections {
@@ -144,16 +129,10 @@ pub fn headline(f: &Figures) -> String {
             n("connects_per_s"),
             n("rss_per_conn")
         ),
-        Some(Val::Text(s)) if s == "churn" => format!(
-            "{:.0} cycles/s, p99 {:.0} us",
-            n("cycles_per_s"),
-            n("p99_us")
-        ),
-        _ => format!(
-            "{:.0} replayed/s, p99 {:.0} us",
-            n("replayed_per_s"),
-            n("p99_us")
-        ),
+        Some(Val::Text(s)) if s == "churn" => {
+            format!("{:.0} cycles/s, p99 {:.0} us", n("cycles_per_s"), n("p99_us"))
+        }
+        _ => format!("{:.0} replayed/s, p99 {:.0} us", n("replayed_per_s"), n("p99_us")),
     }
 }
 
@@ -239,25 +218,15 @@ mod tests {
     #[test]
     fn medians_ratios_and_flags() {
         let mut row = Row::new("banter-bench fanout --target URL -r 100 -s 10 -b 64".into());
-        row.redis = vec![
-            run(10.0, 0, false),
-            run(30.0, 0, false),
-            run(20.0, 0, false),
-        ];
+        row.redis = vec![run(10.0, 0, false), run(30.0, 0, false), run(20.0, 0, false)];
         row.banter = vec![run(40.0, 0, false), Err("boom".into()), run(60.0, 2, true)];
         assert_eq!(median(&row.redis, "sent_per_s"), Some(20.0));
         assert_eq!(median(&row.banter, "sent_per_s"), Some(50.0));
         assert_eq!(triple(&row, "sent_per_s"), "20 | 50 | 2.50");
         assert_eq!(config(&row), "100 | 64 | 10");
         let f = flags(&row);
-        assert!(
-            f.contains("banter: 2 lost") && f.contains("harness busy"),
-            "{f}"
-        );
-        assert!(
-            f.contains("failed run (boom)") && !f.contains("redis"),
-            "{f}"
-        );
+        assert!(f.contains("banter: 2 lost") && f.contains("harness busy"), "{f}");
+        assert!(f.contains("failed run (boom)") && !f.contains("redis"), "{f}");
         row.banter.clear();
         assert_eq!(triple(&row, "sent_per_s"), "20 | failed | -");
     }

@@ -21,10 +21,7 @@ pub fn now_ns() -> u64 {
 
 /// Raises the soft open-file limit to the hard one; returns the new limit.
 pub fn raise_fd_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit write/read only the struct we pass.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
@@ -49,9 +46,7 @@ fn sockaddr(a: SocketAddrV4) -> libc::sockaddr_in {
     libc::sockaddr_in {
         sin_family: libc::AF_INET as libc::sa_family_t,
         sin_port: a.port().to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from(*a.ip()).to_be(),
-        },
+        sin_addr: libc::in_addr { s_addr: u32::from(*a.ip()).to_be() },
         sin_zero: [0; 8],
     }
 }
@@ -111,19 +106,14 @@ impl Timer {
         // SAFETY: creates a descriptor we then own.
         let raw = check(unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, flags) })?;
         // SAFETY: `raw` is a fresh descriptor owned by nobody else.
-        Ok(Timer {
-            fd: unsafe { OwnedFd::from_raw_fd(raw) },
-        })
+        Ok(Timer { fd: unsafe { OwnedFd::from_raw_fd(raw) } })
     }
 
     /// Fires once after `after` (a zero duration fires at once).
     pub fn arm(&self, after: Duration) {
         let after = after.max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
-            it_interval: libc::timespec {
-                tv_sec: 0,
-                tv_nsec: 0,
-            },
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
             it_value: libc::timespec {
                 tv_sec: after.as_secs() as libc::time_t,
                 tv_nsec: after.subsec_nanos() as libc::c_long,
@@ -164,11 +154,7 @@ mod tests {
     fn timer_fires() {
         let t = Timer::new().unwrap();
         t.arm(Duration::from_micros(200));
-        let mut p = libc::pollfd {
-            fd: t.raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
+        let mut p = libc::pollfd { fd: t.raw_fd(), events: libc::POLLIN, revents: 0 };
         // SAFETY: one valid pollfd.
         let n = unsafe { libc::poll(&mut p, 1, 1000) };
         assert_eq!(n, 1);

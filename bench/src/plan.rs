@@ -128,11 +128,7 @@ impl Plan {
     pub fn specs_for(&self, w: usize) -> Vec<ConnSpec> {
         let all = self.all_specs();
         let threads = self.threads.max(1);
-        all.into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % threads == w)
-            .map(|(_, s)| s)
-            .collect()
+        all.into_iter().enumerate().filter(|(i, _)| i % threads == w).map(|(_, s)| s).collect()
     }
 
     fn all_specs(&self) -> Vec<ConnSpec> {
@@ -228,9 +224,7 @@ pub mod tests {
         assert_eq!(names.len(), 7);
         let senders = a.iter().chain(&b).filter(|s| !s.role.receives()).count();
         assert_eq!(senders, 2);
-        assert!(names
-            .iter()
-            .all(|n| banter_proto::validate::is_valid_name(n)));
+        assert!(names.iter().all(|n| banter_proto::validate::is_valid_name(n)));
     }
 
     #[test]

@@ -66,10 +66,7 @@ pub struct CpuSample {
 impl CpuSample {
     /// Samples now.
     pub fn take(server_pid: Option<u32>) -> CpuSample {
-        CpuSample {
-            server: server_pid.and_then(cpu_seconds),
-            harness: own_cpu_seconds(),
-        }
+        CpuSample { server: server_pid.and_then(cpu_seconds), harness: own_cpu_seconds() }
     }
 }
 

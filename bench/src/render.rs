@@ -30,11 +30,7 @@ fn hardware() -> String {
     // so available_parallelism would say 1.)
     let cores = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     let meminfo = read("/proc/meminfo");
-    let mem = meminfo
-        .lines()
-        .next()
-        .unwrap_or("")
-        .replace("MemTotal:", "");
+    let mem = meminfo.lines().next().unwrap_or("").replace("MemTotal:", "");
     let kernel = read("/proc/sys/kernel/osrelease");
     format!(
         "- CPU: {}, {cores} cores; memory {}; Linux {}",
@@ -72,10 +68,8 @@ fn machine(out: &mut String, s: &Settings) {
 
 fn commands(out: &mut String, r: &Results) {
     let _ = writeln!(out, "## Commands\n\n```sh\nbench/compare.sh   # builds, installs redis-server if missing, runs:");
-    let _ = writeln!(
-        out,
-        "taskset -c 1 target/release/banter-bench compare --out bench/RESULTS.md"
-    );
+    let _ =
+        writeln!(out, "taskset -c 1 target/release/banter-bench compare --out bench/RESULTS.md");
     let mut seen: Vec<String> = Vec::new();
     for c in &r.commands {
         let mut words: Vec<&str> = c.split(' ').collect();
@@ -106,17 +100,11 @@ fn commands(out: &mut String, r: &Results) {
 }
 
 fn throughput(out: &mut String, r: &Results, s: &Settings) {
-    let _ = writeln!(
-        out,
-        "## Fan-out throughput (closed loop, {} in flight per sender)\n",
-        s.window
-    );
+    let _ =
+        writeln!(out, "## Fan-out throughput (closed loop, {} in flight per sender)\n", s.window);
     let _ = writeln!(out, "Messages published per second, deliveries per second (= messages x R), and server CPU seconds per million deliveries. Ratio = Banter / Redis (above 1: Banter delivers more, or burns more CPU).\n");
     let _ = writeln!(out, "| R | B | S | Redis msg/s | Banter msg/s | ratio | Redis deliv/s | Banter deliv/s | ratio | Redis CPU s/M | Banter CPU s/M | ratio | harness CPU % (Redis / Banter runs) | checks |");
-    let _ = writeln!(
-        out,
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &r.throughput {
         let _ = writeln!(
             out,
@@ -137,10 +125,7 @@ fn latency(out: &mut String, r: &Results) {
     let _ = writeln!(out, "## Latency at 50% of Redis's peak (open loop)\n");
     let _ = writeln!(out, "Both servers get the same fixed rate (half of Redis's closed-loop median above); latency is measured from the intended send time, so a stall counts in full (no coordinated omission). Microseconds; ratio = Banter / Redis (above 1: Banter slower).\n");
     let _ = writeln!(out, "| R | B | S | rate msg/s | Redis p50 | Banter p50 | ratio | Redis p99 | Banter p99 | ratio | Redis p99.9 | Banter p99.9 | Redis max | Banter max | checks |");
-    let _ = writeln!(
-        out,
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &r.latency {
         let m = |runs: &[Result<Figures, String>], k: &str| fmt(median(runs, k));
         let _ = writeln!(
@@ -167,12 +152,7 @@ fn connections(out: &mut String, r: &Results) {
     let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &r.connections {
         let m = |runs: &[Result<Figures, String>], k: &str| fmt(median(runs, k));
-        let n = row
-            .command
-            .split(" -n ")
-            .nth(1)
-            .and_then(|s| s.split(' ').next())
-            .unwrap_or("-");
+        let n = row.command.split(" -n ").nth(1).and_then(|s| s.split(' ').next()).unwrap_or("-");
         let _ = writeln!(
             out,
             "| {n} | {} | {} | {} | {} | {} | {} | {} |",

@@ -36,10 +36,7 @@ pub fn figures(o: &Outcome) -> Figures {
     let c = &o.counts;
     let mut f: Figures = vec![
         ("scenario", Val::Text(p.scenario.name().into())),
-        (
-            "target",
-            Val::Text(format!("{}://{}", p.proto.name(), p.addr)),
-        ),
+        ("target", Val::Text(format!("{}://{}", p.proto.name(), p.addr))),
         ("threads", Val::Int(p.threads as u64)),
         ("window_s", Val::Num(o.window_s)),
     ];
@@ -118,10 +115,7 @@ fn cpu(f: &mut Figures, o: &Outcome) {
     let s = o.window_s.max(1e-9);
     let server = o.server_cpu_s;
     f.push(("server_cpu_s", server.map_or(Val::Null, Val::Num)));
-    f.push((
-        "server_cpu_pct",
-        server.map_or(Val::Null, |c| Val::Num(100.0 * c / s)),
-    ));
+    f.push(("server_cpu_pct", server.map_or(Val::Null, |c| Val::Num(100.0 * c / s))));
     let per_m = match server {
         Some(c) if o.counts.delivered > 0 => Val::Num(c * 1e6 / o.counts.delivered as f64),
         _ => Val::Null,
@@ -152,9 +146,7 @@ pub fn table(f: &Figures) -> String {
         }
         let _ = writeln!(out, "{k:<20} {}", show(v));
     }
-    if f.iter()
-        .any(|(k, v)| *k == "harness_bottleneck" && *v == Val::Bool(true))
-    {
+    if f.iter().any(|(k, v)| *k == "harness_bottleneck" && *v == Val::Bool(true)) {
         out.push_str(
             "WARNING: the harness used nearly all of its CPU; the figures may measure \
              the harness, not the server (try --threads, or a free core)\n",
@@ -233,10 +225,7 @@ mod tests {
             ("g", Val::Num(1.5)),
         ];
         let j = json(&f);
-        assert_eq!(
-            j,
-            r#"{"a":3,"b":"say \"hi\"\u000a\\","c":null,"d":null,"e":true,"g":1.5}"#
-        );
+        assert_eq!(j, r#"{"a":3,"b":"say \"hi\"\u000a\\","c":null,"d":null,"e":true,"g":1.5}"#);
         assert_eq!(num(&f, "g"), Some(1.5));
         assert_eq!(num(&f, "b"), None);
     }

@@ -46,11 +46,7 @@ impl Worker {
                 self.proto.pong(&mut c.out, nonce);
                 self.mark_dirty(key);
             }
-            Event::Error {
-                fatal,
-                answers_publish,
-                text,
-            } => {
+            Event::Error { fatal, answers_publish, text } => {
                 self.counts.errors += 1;
                 self.shared.note_error(&text);
                 if fatal {
@@ -135,8 +131,7 @@ impl Worker {
         }
         self.counts.delivered += 1;
         if self.phase == Phase::Measure {
-            self.hist
-                .saturating_record(self.now.saturating_sub(st.sent_ns).max(1));
+            self.hist.saturating_record(self.now.saturating_sub(st.sent_ns).max(1));
         }
     }
 
@@ -147,8 +142,7 @@ impl Worker {
         c.in_flight = 0;
         self.counts.cycles += 1;
         if self.phase == Phase::Measure {
-            self.hist
-                .saturating_record(self.now.saturating_sub(c.t0).max(1));
+            self.hist.saturating_record(self.now.saturating_sub(c.t0).max(1));
         }
     }
 
@@ -160,8 +154,7 @@ impl Worker {
         if quit_done {
             self.counts.cycles += 1;
             if self.phase == Phase::Measure {
-                self.hist
-                    .saturating_record(self.now.saturating_sub(c.t0).max(1));
+                self.hist.saturating_record(self.now.saturating_sub(c.t0).max(1));
             }
         }
         self.cycle += 1;
@@ -263,14 +256,9 @@ impl Worker {
         };
         c.seq += 1;
         c.in_flight += 1;
-        let st = Stamp {
-            sender,
-            seq: c.seq,
-            sent_ns,
-        };
+        let st = Stamp { sender, seq: c.seq, sent_ns };
         stamp::write(&mut self.payload, st, self.plan.size);
-        self.proto
-            .publish(&mut c.out, &c.spec.room, c.seq, &self.payload);
+        self.proto.publish(&mut c.out, &c.spec.room, c.seq, &self.payload);
         if let (Role::Sender { .. }, Some(last)) =
             (c.spec.role, self.shared.last_seq.get(sender as usize))
         {

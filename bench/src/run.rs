@@ -178,10 +178,8 @@ impl Coordinator {
         let (setup_s, reached) = self.setup()?;
         let mut windows: Vec<Window> = Vec::new();
         loop {
-            let rates: Vec<f64> = windows
-                .iter()
-                .map(|w| w.counts.sent as f64 / w.window_s)
-                .collect();
+            let rates: Vec<f64> =
+                windows.iter().map(|w| w.counts.sent as f64 / w.window_s).collect();
             let Some(rate) = next(&rates) else {
                 break;
             };
@@ -212,10 +210,7 @@ impl Coordinator {
             }
             if t.failed > 0 && !tolerant {
                 let why = self.shared.errors().join("; ");
-                return Err(format!(
-                    "{} connection(s) failed during setup: {why}",
-                    t.failed
-                ));
+                return Err(format!("{} connection(s) failed during setup: {why}", t.failed));
             }
             if t.ready != last_change.1 {
                 last_change = (Instant::now(), t.ready);

@@ -61,9 +61,7 @@ pub fn banterd(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Serv
     args.extend(["--max-clients".into(), max_clients.to_string()]);
     let (mut cmd, command) = pinned(cpu, bin, &args);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start {bin}: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {bin}: {e}"))?;
     let stderr = child.stderr.take().ok_or("no stderr pipe")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -74,17 +72,9 @@ pub fn banterd(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Serv
         }
     });
     let Ok(addr) = rx.recv_timeout(START) else {
-        return give_up(
-            &mut child,
-            format!("{bin} did not say `listening on` in {START:?}"),
-        );
+        return give_up(&mut child, format!("{bin} did not say `listening on` in {START:?}"));
     };
-    Ok(ServerProc {
-        pid: child.id(),
-        child,
-        url: format!("banter://{addr}"),
-        command,
-    })
+    Ok(ServerProc { pid: child.id(), child, url: format!("banter://{addr}"), command })
 }
 
 /// Starts `redis-server` without persistence on a free 127.0.0.1 port.
@@ -94,16 +84,12 @@ pub fn redis(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Server
         .map_err(|e| format!("no free port: {e}"))?
         .port();
     let mut args = vec!["--save".to_string(), String::new()];
-    args.extend(words(
-        "--appendonly no --bind 127.0.0.1 --protected-mode no --daemonize no",
-    ));
+    args.extend(words("--appendonly no --bind 127.0.0.1 --protected-mode no --daemonize no"));
     args.extend(["--port".into(), port.to_string()]);
     args.extend(["--maxclients".into(), max_clients.to_string()]);
     let (mut cmd, command) = pinned(cpu, bin, &args);
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start {bin}: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {bin}: {e}"))?;
     if let Some(out) = child.stdout.take() {
         std::thread::spawn(move || BufReader::new(out).lines().map_while(Result::ok).count());
     }
@@ -111,19 +97,11 @@ pub fn redis(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<Server
     let end = Instant::now() + START;
     while TcpStream::connect(addr).is_err() {
         if Instant::now() > end || matches!(child.try_wait(), Ok(Some(_))) {
-            return give_up(
-                &mut child,
-                format!("{bin} did not accept connections on {addr}"),
-            );
+            return give_up(&mut child, format!("{bin} did not accept connections on {addr}"));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    Ok(ServerProc {
-        pid: child.id(),
-        child,
-        url: format!("redis://{addr}"),
-        command,
-    })
+    Ok(ServerProc { pid: child.id(), child, url: format!("redis://{addr}"), command })
 }
 
 impl Drop for ServerProc {
@@ -148,11 +126,6 @@ pub fn version(program: &str) -> String {
         .arg("--version")
         .output()
         .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .next()
-                .map(str::to_string)
-        })
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
         .unwrap_or_else(|| "unknown".into())
 }

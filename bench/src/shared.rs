@@ -175,10 +175,7 @@ impl Shared {
 
     /// The sum of every sender's last sequence number: messages published.
     pub fn published(&self) -> u64 {
-        self.last_seq
-            .iter()
-            .map(|s| u64::from(s.load(Relaxed)))
-            .sum()
+        self.last_seq.iter().map(|s| u64::from(s.load(Relaxed))).sum()
     }
 
     /// Every sender's last sequence number.
@@ -196,10 +193,7 @@ impl Shared {
 
     /// The error texts kept.
     pub fn errors(&self) -> Vec<String> {
-        self.errors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.errors.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -210,11 +204,7 @@ mod tests {
     #[test]
     fn totals_sum_workers_and_errors_dedupe() {
         let s = Shared::new(2, 3);
-        let c = Counts {
-            sent: 2,
-            delivered: 10,
-            ..Counts::default()
-        };
+        let c = Counts { sent: 2, delivered: 10, ..Counts::default() };
         s.publish(0, &c);
         s.publish(1, &c);
         s.publish(9, &c);

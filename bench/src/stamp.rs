@@ -73,11 +73,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_padding() {
-        let s = Stamp {
-            sender: 0x12345,
-            seq: 0xdeadbeef,
-            sent_ns: 0x3_ffff_ffff_ffff,
-        };
+        let s = Stamp { sender: 0x12345, seq: 0xdeadbeef, sent_ns: 0x3_ffff_ffff_ffff };
         let mut out = Vec::new();
         write(&mut out, s, 64);
         assert_eq!(out.len(), 64);
@@ -92,15 +88,7 @@ mod tests {
         assert_eq!(read(b"short"), None);
         assert_eq!(read(&[b'x'; 40]), None);
         let mut out = Vec::new();
-        write(
-            &mut out,
-            Stamp {
-                sender: 1,
-                seq: 2,
-                sent_ns: 3,
-            },
-            40,
-        );
+        write(&mut out, Stamp { sender: 1, seq: 2, sent_ns: 3 }, 40);
         out[3] = b'G';
         assert_eq!(read(&out), None);
     }

@@ -68,9 +68,7 @@ pub struct OrderCheck {
 impl OrderCheck {
     /// A check for `senders` senders, expecting seq 1 from each.
     pub fn new(senders: usize) -> OrderCheck {
-        OrderCheck {
-            next: vec![1; senders],
-        }
+        OrderCheck { next: vec![1; senders] }
     }
 
     /// Records a delivery of `seq` from `sender`.
@@ -94,9 +92,7 @@ impl OrderCheck {
     /// seq) that this receiver never got past.
     pub fn missing(&self, last_sent: &[u32]) -> u64 {
         let pairs = self.next.iter().zip(last_sent);
-        pairs
-            .map(|(&next, &last)| u64::from(last.saturating_add(1).saturating_sub(next)))
-            .sum()
+        pairs.map(|(&next, &last)| u64::from(last.saturating_add(1).saturating_sub(next))).sum()
     }
 }
 
@@ -109,11 +105,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
     v.sort_by(|a, b| a.total_cmp(b));
     let mid = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    })
+    Some(if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 })
 }
 
 #[cfg(test)]

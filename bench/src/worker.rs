@@ -100,8 +100,7 @@ impl Worker {
         let poll = Poll::new()?;
         let timer = Timer::new()?;
         let fd = timer.raw_fd();
-        poll.registry()
-            .register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
+        poll.registry().register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
         let to_open = plan.specs_for(id).into();
         Ok(Worker {
             id,
@@ -154,14 +153,9 @@ impl Worker {
         }
         self.counts.open = self.conns.len() as u64;
         self.shared.publish(self.id, &self.counts);
-        self.hists
-            .resize_with(self.window.0 as usize, crate::stats::histogram);
+        self.hists.resize_with(self.window.0 as usize, crate::stats::histogram);
         self.hists.push(self.hist);
-        WorkerResult {
-            hists: self.hists,
-            lost: self.lost,
-            late: self.late,
-        }
+        WorkerResult { hists: self.hists, lost: self.lost, late: self.late }
     }
 
     /// Waits for events (1 ms while connections are still to be opened,
@@ -186,8 +180,7 @@ impl Worker {
             return;
         }
         let done = std::mem::replace(&mut self.hist, crate::stats::histogram());
-        self.hists
-            .resize_with(self.window.0 as usize, crate::stats::histogram);
+        self.hists.resize_with(self.window.0 as usize, crate::stats::histogram);
         self.hists.push(done);
         self.window = w;
         for &key in &self.active {

@@ -50,12 +50,8 @@ pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Out
             *room = Some(r.clone());
             net.session.join(&r)
         }
-        Command::Leave(r) => Frame::Leave {
-            room: target(r, room)?,
-        },
-        Command::Who => Frame::Who {
-            room: target(None, room)?,
-        },
+        Command::Leave(r) => Frame::Leave { room: target(r, room)? },
+        Command::Who => Frame::Who { room: target(None, room)? },
         Command::History(n) => net.session.history(&target(None, room)?, n),
         Command::Register(pw) => {
             net.session.registering = Some(pw.clone());
@@ -68,9 +64,7 @@ pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Out
 }
 
 fn target(explicit: Option<String>, room: &Option<String>) -> Result<String, String> {
-    explicit
-        .or_else(|| room.clone())
-        .ok_or_else(|| "not in any room; /join ROOM first".to_string())
+    explicit.or_else(|| room.clone()).ok_or_else(|| "not in any room; /join ROOM first".to_string())
 }
 
 fn say(text: String, net: &mut Net, room: &Option<String>) -> Result<Outcome, String> {

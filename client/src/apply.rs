@@ -28,15 +28,7 @@ impl View {
     /// Applies one event.
     pub fn apply(&mut self, e: Event, now: Instant) {
         match e {
-            Event::Msg {
-                room,
-                id,
-                ts,
-                from,
-                text,
-                replay,
-                catch_up,
-            } => {
+            Event::Msg { room, id, ts, from, text, replay, catch_up } => {
                 self.room_mut(&room).typing.remove(&from);
                 if replay && !catch_up {
                     self.insert_older(&room, Kind::Msg(from), hhmm(ts), &text, id);
@@ -46,9 +38,7 @@ impl View {
                 }
             }
             Event::Acked { seq, id, .. } => self.mark_own(seq, Mark::Acked, Some(id)),
-            Event::SayFailed {
-                seq, code, detail, ..
-            } => {
+            Event::SayFailed { seq, code, detail, .. } => {
                 let why = format!("{code}: {detail}; /resend to try again");
                 self.mark_own(seq, Mark::Failed(why), None);
             }
@@ -58,12 +48,9 @@ impl View {
                 self.info(&format!("left {room}"));
             }
             Event::Roster { room, names } => self.roster(&room, names),
-            Event::Presence {
-                room,
-                name,
-                what,
-                reason,
-            } => self.presence(&room, &name, what, &reason),
+            Event::Presence { room, name, what, reason } => {
+                self.presence(&room, &name, what, &reason)
+            }
             Event::Typing { room, name, active } => {
                 let r = self.room_mut(&room);
                 match active {
@@ -78,19 +65,16 @@ impl View {
     /// Events about the connection and the server, shown as lines.
     fn apply_status(&mut self, e: Event) {
         match e {
-            Event::HistoryEnd {
-                room, more: true, ..
-            } => {
+            Event::HistoryEnd { room, more: true, .. } => {
                 let text = format!("older messages exist: /history in {room}");
                 self.push(&room, Kind::Info, now_hhmm(), &text, None);
             }
             Event::Notice(t) => self.info(&t),
             Event::Registered(n) => self.info(&format!("{n} is now registered")),
             Event::Error { code, detail } => self.error(&format!("{code}: {detail}")),
-            Event::Welcome {
-                name,
-                resumed: true,
-            } => self.info(&format!("session resumed as {name}")),
+            Event::Welcome { name, resumed: true } => {
+                self.info(&format!("session resumed as {name}"))
+            }
             Event::Welcome { name, .. } => self.info(&format!("connected as {name}")),
             Event::Lost { reason } => self.error(&format!("connection lost: {reason}")),
             Event::Offline { reason } => self.error(&format!("offline: {reason} (Ctrl-R retries)")),
@@ -120,17 +104,8 @@ impl View {
         r.names = names;
         if let Some(i) = asked {
             self.who_asked.remove(i);
-            let list = self
-                .room(room)
-                .map(|r| r.names.join(", "))
-                .unwrap_or_default();
-            self.push(
-                room,
-                Kind::Info,
-                now_hhmm(),
-                &format!("members of {room}: {list}"),
-                None,
-            );
+            let list = self.room(room).map(|r| r.names.join(", ")).unwrap_or_default();
+            self.push(room, Kind::Info, now_hhmm(), &format!("members of {room}: {list}"), None);
         }
     }
 

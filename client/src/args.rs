@@ -50,12 +50,7 @@ fn options() -> Options {
     o.optopt("", "port", "server port (env PORT, default 3000)", "N");
     o.optopt("", "name", "user name (asked for when absent)", "NAME");
     o.optopt("", "room", "room to join first (default lobby)", "ROOM");
-    o.optopt(
-        "",
-        "reconnect-attempts",
-        "before going offline (default 3; 0: forever)",
-        "N",
-    );
+    o.optopt("", "reconnect-attempts", "before going offline (default 3; 0: forever)", "N");
     o.optflag("h", "help", "print this help");
     o.optflag("V", "version", "print the version");
     o
@@ -67,16 +62,10 @@ pub fn parse(argv: &[String], env_port: Option<&str>) -> Result<Parsed, String> 
     let m = o.parse(argv).map_err(|e| e.to_string())?;
     if m.opt_present("help") {
         let brief = "Usage: banter [options]\nBanter terminal chat client.";
-        return Ok(Parsed::Print(format!(
-            "{}\n{LINE_MODE_HELP}",
-            o.usage(brief)
-        )));
+        return Ok(Parsed::Print(format!("{}\n{LINE_MODE_HELP}", o.usage(brief))));
     }
     if m.opt_present("version") {
-        return Ok(Parsed::Print(format!(
-            "banter {}",
-            env!("CARGO_PKG_VERSION")
-        )));
+        return Ok(Parsed::Print(format!("banter {}", env!("CARGO_PKG_VERSION"))));
     }
     if let Some(extra) = m.free.first() {
         return Err(format!("unexpected argument {extra:?}"));
@@ -96,18 +85,11 @@ pub fn parse(argv: &[String], env_port: Option<&str>) -> Result<Parsed, String> 
         None => 3,
     };
     let host = m.opt_str("host").unwrap_or_else(|| "127.0.0.1".into());
-    Ok(Parsed::Run(Args {
-        host,
-        port,
-        name,
-        room: room.to_ascii_lowercase(),
-        reconnect_attempts,
-    }))
+    Ok(Parsed::Run(Args { host, port, name, room: room.to_ascii_lowercase(), reconnect_attempts }))
 }
 
 fn parse_num<T: std::str::FromStr>(flag: &str, v: &str) -> Result<T, String> {
-    v.parse()
-        .map_err(|_| format!("--{flag}: {v:?} is not a valid number"))
+    v.parse().map_err(|_| format!("--{flag}: {v:?} is not a valid number"))
 }
 
 fn nonzero_port(p: u16) -> Result<u16, String> {
@@ -145,10 +127,7 @@ mod tests {
     #[test]
     fn defaults() {
         let a = run(&[], None);
-        assert_eq!(
-            (a.host.as_str(), a.port, a.room.as_str()),
-            ("127.0.0.1", 3000, "lobby")
-        );
+        assert_eq!((a.host.as_str(), a.port, a.room.as_str()), ("127.0.0.1", 3000, "lobby"));
         assert_eq!((a.name, a.reconnect_attempts), (None, 3));
     }
 
@@ -156,17 +135,7 @@ mod tests {
     fn flags_and_env() {
         assert_eq!(run(&[], Some("4000")).port, 4000);
         assert_eq!(run(&["--port", "5"], Some("4000")).port, 5);
-        let a = run(
-            &[
-                "--name",
-                "ada",
-                "--room",
-                "Dev",
-                "--reconnect-attempts",
-                "0",
-            ],
-            None,
-        );
+        let a = run(&["--name", "ada", "--room", "Dev", "--reconnect-attempts", "0"], None);
         assert_eq!(a.name.as_deref(), Some("ada"));
         assert_eq!((a.room.as_str(), a.reconnect_attempts), ("dev", 0));
     }

@@ -18,9 +18,7 @@ pub fn hhmm(ts_ms: u64) -> String {
 
 /// "HH:MM" now.
 pub fn now_hhmm() -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     hhmm(ms)
 }
 

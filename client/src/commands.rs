@@ -31,17 +31,8 @@ pub enum Command {
 }
 
 /// Command names, for Tab completion.
-pub const NAMES: &[&str] = &[
-    "/join",
-    "/leave",
-    "/go",
-    "/who",
-    "/history",
-    "/register",
-    "/quit",
-    "/help",
-    "/resend",
-];
+pub const NAMES: &[&str] =
+    &["/join", "/leave", "/go", "/who", "/history", "/register", "/quit", "/help", "/resend"];
 
 /// One line per command, for `/help`.
 pub const HELP: &[&str] = &[
@@ -89,11 +80,7 @@ fn command(name: &str, arg: &str) -> Result<Command, String> {
         "help" | "?" => Command::Help,
         "resend" => no_arg("resend", arg, Command::Resend)?,
         "" => return Err("empty command; type //text to send text starting with /".into()),
-        other => {
-            return Err(format!(
-                "unknown command /{other}; /help lists the commands"
-            ))
-        }
+        other => return Err(format!("unknown command /{other}; /help lists the commands")),
     })
 }
 
@@ -124,9 +111,7 @@ fn history_arg(arg: &str) -> Result<u16, String> {
     }
     match arg.parse::<u16>() {
         Ok(n @ 1..=1000) => Ok(n),
-        _ => Err(format!(
-            "usage: /history [N] with N from 1 to 1000, not {arg:?}"
-        )),
+        _ => Err(format!("usage: /history [N] with N from 1 to 1000, not {arg:?}")),
     }
 }
 
@@ -157,10 +142,7 @@ mod tests {
         assert_eq!(cmd("/who"), Command::Who);
         assert_eq!(cmd("/history"), Command::History(20));
         assert_eq!(cmd("/history 5"), Command::History(5));
-        assert_eq!(
-            cmd("/register longenough"),
-            Command::Register("longenough".into())
-        );
+        assert_eq!(cmd("/register longenough"), Command::Register("longenough".into()));
         assert_eq!(cmd("/quit"), Command::Quit(String::new()));
         assert_eq!(cmd("/quit see you"), Command::Quit("see you".into()));
         assert_eq!(cmd("/help"), Command::Help);

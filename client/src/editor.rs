@@ -76,17 +76,11 @@ impl Editor {
     }
 
     fn prev_boundary(&self, at: usize) -> usize {
-        self.buf[..at]
-            .grapheme_indices(true)
-            .next_back()
-            .map_or(0, |(i, _)| i)
+        self.buf[..at].grapheme_indices(true).next_back().map_or(0, |(i, _)| i)
     }
 
     fn next_boundary(&self, at: usize) -> usize {
-        self.buf[at..]
-            .graphemes(true)
-            .next()
-            .map_or(at, |g| at + g.len())
+        self.buf[at..].graphemes(true).next().map_or(at, |g| at + g.len())
     }
 
     /// One grapheme left.
@@ -170,9 +164,9 @@ impl Editor {
     pub fn kill_word_back(&mut self) {
         let head = &self.buf[..self.cursor];
         let trimmed = head.trim_end_matches(char::is_whitespace);
-        let start = trimmed.rfind(char::is_whitespace).map_or(0, |i| {
-            i + trimmed[i..].chars().next().map_or(1, char::len_utf8)
-        });
+        let start = trimmed
+            .rfind(char::is_whitespace)
+            .map_or(0, |i| i + trimmed[i..].chars().next().map_or(1, char::len_utf8));
         self.kill(start, self.cursor);
     }
 
@@ -280,18 +274,8 @@ impl Editor {
         if matches.is_empty() {
             return;
         }
-        let suffix = if start == 0 && !prefix.starts_with('/') {
-            ": "
-        } else {
-            " "
-        };
-        let c = Completion {
-            start,
-            end: self.cursor,
-            matches,
-            idx: 0,
-            suffix,
-        };
+        let suffix = if start == 0 && !prefix.starts_with('/') { ": " } else { " " };
+        let c = Completion { start, end: self.cursor, matches, idx: 0, suffix };
         self.apply_completion(c);
     }
 

@@ -90,10 +90,7 @@ fn history_browsing_keeps_the_draft() {
 
 #[test]
 fn tab_completes_and_cycles_in_order() {
-    let names: Vec<String> = ["Bob", "bea", "alice", "BOB"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let names: Vec<String> = ["Bob", "bea", "alice", "BOB"].iter().map(|s| s.to_string()).collect();
     let mut e = ed("b");
     e.complete(&names);
     assert_eq!(e.text(), "Bob: ");

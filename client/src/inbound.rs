@@ -16,52 +16,24 @@ impl Session {
     /// Handles one frame; frames to send in answer go to `out`.
     pub fn handle(&mut self, f: Frame, out: &mut Vec<Frame>) -> Vec<Event> {
         match f {
-            Frame::Msg {
-                room,
-                id,
-                ts,
-                from,
-                flags,
-                text,
-            } => self.on_msg(room, id, ts, from, flags & FLAG_REPLAY != 0, text),
+            Frame::Msg { room, id, ts, from, flags, text } => {
+                self.on_msg(room, id, ts, from, flags & FLAG_REPLAY != 0, text)
+            }
             Frame::Ack { seq, room, id, ts } => {
                 self.mark_seen(&room, id);
                 match self.pending.remove(&seq) {
-                    Some(p) => vec![Event::Acked {
-                        seq,
-                        room,
-                        id,
-                        ts,
-                        text: p.text,
-                    }],
+                    Some(p) => vec![Event::Acked { seq, room, id, ts, text: p.text }],
                     None => vec![],
                 }
             }
-            Frame::Error {
-                code,
-                about,
-                seq,
-                detail,
-            } => self.on_error(code, about, seq, detail),
-            Frame::Joined {
-                room,
-                last_id,
-                members,
-            } => self.on_joined(room, last_id, members, out),
+            Frame::Error { code, about, seq, detail } => self.on_error(code, about, seq, detail),
+            Frame::Joined { room, last_id, members } => self.on_joined(room, last_id, members, out),
             Frame::HistoryEnd { room, count, more } => {
-                if self
-                    .rooms
-                    .get_mut(&room)
-                    .is_some_and(|r| std::mem::take(&mut r.reset))
-                {
+                if self.rooms.get_mut(&room).is_some_and(|r| std::mem::take(&mut r.reset)) {
                     return vec![];
                 }
                 self.end_catch_up(&room, out);
-                vec![Event::HistoryEnd {
-                    room,
-                    count,
-                    more: more != 0,
-                }]
+                vec![Event::HistoryEnd { room, count, more: more != 0 }]
             }
             other => self.handle_simple(other),
         }
@@ -75,18 +47,9 @@ impl Session {
                 vec![Event::Left { room }]
             }
             Frame::Roster { room, more, names } => self.on_roster(room, more != 0, names),
-            Frame::Presence {
-                room,
-                name,
-                event,
-                reason,
-            } => presence(room, name, event, reason),
+            Frame::Presence { room, name, event, reason } => presence(room, name, event, reason),
             Frame::UserTyping { room, name, active } => {
-                vec![Event::Typing {
-                    room,
-                    name,
-                    active: active != 0,
-                }]
+                vec![Event::Typing { room, name, active: active != 0 }]
             }
             Frame::Notice { text } => vec![Event::Notice(text)],
             Frame::Registered { name } => {
@@ -115,11 +78,7 @@ impl Session {
         let r = self.rooms.entry(room.clone()).or_default();
         let mut events = Vec::new();
         if last_id < r.last_id {
-            *r = RoomSync {
-                reset: true,
-                catch_up_from: Some(0),
-                ..RoomSync::default()
-            };
+            *r = RoomSync { reset: true, catch_up_from: Some(0), ..RoomSync::default() };
             out.push(self.join_frame(&room));
             let text = format!("the server lost the history of {room}; showing what it has");
             events.push(Event::Notice(text));
@@ -152,25 +111,11 @@ impl Session {
                 .map(|(s, _)| *s);
             if let Some(seq) = seq {
                 self.pending.remove(&seq);
-                return vec![Event::Acked {
-                    seq,
-                    room,
-                    id,
-                    ts,
-                    text,
-                }];
+                return vec![Event::Acked { seq, room, id, ts, text }];
             }
         }
         let catch_up = catch_up_from.is_some();
-        vec![Event::Msg {
-            room,
-            id,
-            ts,
-            from,
-            text,
-            replay,
-            catch_up,
-        }]
+        vec![Event::Msg { room, id, ts, from, text, replay, catch_up }]
     }
 
     /// The catch-up replay of `room` is complete: resend its pending SAYs.
@@ -202,12 +147,7 @@ impl Session {
                 }
                 p.failed = true;
                 let room = p.room.clone();
-                return vec![Event::SayFailed {
-                    seq,
-                    room,
-                    code: name,
-                    detail,
-                }];
+                return vec![Event::SayFailed { seq, room, code: name, detail }];
             }
         }
         if about == types::JOIN {
@@ -244,10 +184,5 @@ fn presence(room: String, name: String, event: u8, reason: String) -> Vec<Event>
         Some(PresenceEvent::Lost) => "lost",
         None => return vec![],
     };
-    vec![Event::Presence {
-        room,
-        name,
-        what,
-        reason,
-    }]
+    vec![Event::Presence { room, name, what, reason }]
 }

@@ -140,18 +140,9 @@ fn utf8_char(b: &[u8]) -> Option<Option<(char, usize)>> {
         _ => return Some(None),
     };
     if b.len() < n {
-        return if b.iter().skip(1).all(|&x| x & 0xc0 == 0x80) {
-            None
-        } else {
-            Some(None)
-        };
+        return if b.iter().skip(1).all(|&x| x & 0xc0 == 0x80) { None } else { Some(None) };
     }
-    Some(
-        std::str::from_utf8(&b[..n])
-            .ok()
-            .and_then(|s| s.chars().next())
-            .map(|c| (c, n)),
-    )
+    Some(std::str::from_utf8(&b[..n]).ok().and_then(|s| s.chars().next()).map(|c| (c, n)))
 }
 
 fn escape(b: &[u8]) -> Step {
@@ -173,11 +164,7 @@ fn escape(b: &[u8]) -> Step {
 
 fn csi(b: &[u8]) -> Step {
     let Some(end) = b.iter().skip(2).position(|c| (0x40..=0x7e).contains(c)) else {
-        return if b.len() > 32 {
-            Step::Key(Key::Unknown, b.len())
-        } else {
-            Step::Incomplete
-        };
+        return if b.len() > 32 { Step::Key(Key::Unknown, b.len()) } else { Step::Incomplete };
     };
     let end = end + 2;
     let params = std::str::from_utf8(&b[2..end]).unwrap_or("");
@@ -221,9 +208,7 @@ fn partial_suffix(hay: &[u8], needle: &[u8]) -> usize {
 }
 
 fn paste_text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .replace("\r\n", "\n")
-        .replace('\r', "\n")
+    String::from_utf8_lossy(bytes).replace("\r\n", "\n").replace('\r', "\n")
 }
 
 #[cfg(test)]
@@ -254,18 +239,9 @@ mod tests {
     #[test]
     fn escape_sequences() {
         use Key::*;
-        assert_eq!(
-            keys(b"\x1b[A\x1b[B\x1b[C\x1b[D"),
-            vec![Up, Down, Right, Left]
-        );
-        assert_eq!(
-            keys(b"\x1b[H\x1b[F\x1bOH\x1b[1~\x1b[4~"),
-            vec![Home, End, Home, Home, End]
-        );
-        assert_eq!(
-            keys(b"\x1b[3~\x1b[5~\x1b[6~"),
-            vec![Delete, PageUp, PageDown]
-        );
+        assert_eq!(keys(b"\x1b[A\x1b[B\x1b[C\x1b[D"), vec![Up, Down, Right, Left]);
+        assert_eq!(keys(b"\x1b[H\x1b[F\x1bOH\x1b[1~\x1b[4~"), vec![Home, End, Home, Home, End]);
+        assert_eq!(keys(b"\x1b[3~\x1b[5~\x1b[6~"), vec![Delete, PageUp, PageDown]);
         assert_eq!(keys(b"\x1bb\x1bf\x1b1"), vec![Alt('b'), Alt('f'), Alt('1')]);
         assert_eq!(keys(b"\x1b[1;5C\x1b[1;3D"), vec![WordRight, WordLeft]);
         assert_eq!(keys(b"\x1b[99X"), vec![Unknown]);
@@ -292,20 +268,11 @@ mod tests {
         assert_eq!(got, vec![Key::Char('x')]);
         assert!(!d.has_pending(), "inside a paste nothing is flushed");
         got = d.feed(b"1~y");
-        assert_eq!(
-            got,
-            vec![
-                Key::Paste("line one\nline \x1b[A two".into()),
-                Key::Char('y')
-            ]
-        );
+        assert_eq!(got, vec![Key::Paste("line one\nline \x1b[A two".into()), Key::Char('y')]);
     }
 
     #[test]
     fn invalid_bytes_do_not_stall() {
-        assert_eq!(
-            keys(b"\xff\xc3a"),
-            vec![Key::Unknown, Key::Unknown, Key::Char('a')]
-        );
+        assert_eq!(keys(b"\xff\xc3a"), vec![Key::Unknown, Key::Unknown, Key::Char('a')]);
     }
 }

@@ -11,18 +11,11 @@ use crate::session::Event;
 /// The line for `e`, or `None` for events line mode does not show (typing).
 pub fn format_event(e: &Event, net: &Net) -> Option<String> {
     Some(match e {
-        Event::Msg {
-            room, from, text, ..
-        } => format!("[{}] <{}> {}", s(room), s(from), s(text)),
+        Event::Msg { room, from, text, .. } => format!("[{}] <{}> {}", s(room), s(from), s(text)),
         Event::Acked { room, text, .. } => {
             format!("[{}] <{}> {}", s(room), s(&net.session.name), s(text))
         }
-        Event::SayFailed {
-            seq,
-            room,
-            code,
-            detail,
-        } => {
+        Event::SayFailed { seq, room, code, detail } => {
             let (room, detail) = (s(room), s(detail));
             format!("! not sent [{room}] #{seq}: {code}: {detail} (/resend retries)")
         }
@@ -32,12 +25,7 @@ pub fn format_event(e: &Event, net: &Net) -> Option<String> {
             let names: Vec<String> = names.iter().map(|n| s(n)).collect();
             format!("= members of {}: {}", s(room), names.join(", "))
         }
-        Event::Presence {
-            room,
-            name,
-            what,
-            reason,
-        } => presence(room, name, what, reason),
+        Event::Presence { room, name, what, reason } => presence(room, name, what, reason),
         Event::HistoryEnd { room, count, more } => {
             let more = if *more { ", older ones exist" } else { "" };
             format!("= history of {}: {count} messages{more}", s(room))
@@ -49,10 +37,7 @@ pub fn format_event(e: &Event, net: &Net) -> Option<String> {
 /// Lines about the connection and the server.
 fn format_status(e: &Event, net: &Net) -> Option<String> {
     Some(match e {
-        Event::Welcome {
-            name,
-            resumed: true,
-        } => format!("= resumed as {}", s(name)),
+        Event::Welcome { name, resumed: true } => format!("= resumed as {}", s(name)),
         Event::Welcome { name, .. } => {
             format!("= connected to {} as {}", s(&net.server()), s(name))
         }
@@ -86,9 +71,7 @@ fn of_max(net: &Net) -> String {
 fn lost(reason: &str, net: &Net) -> String {
     match net.rc.phase() {
         Phase::Waiting { until, attempt } => {
-            let ms = until
-                .saturating_duration_since(std::time::Instant::now())
-                .as_millis();
+            let ms = until.saturating_duration_since(std::time::Instant::now()).as_millis();
             format!(
                 "= connection lost: {}; retrying in {ms} ms (attempt {attempt}{})",
                 s(reason),

@@ -106,10 +106,8 @@ fn try_run(args: Args) -> std::io::Result<i32> {
     let mut poll = Poll::new()?;
     let now = Instant::now();
     let mut app = LineApp::new(&args, now);
-    let stdin_polled = poll
-        .registry()
-        .register(&mut SourceFd(&0), STDIN, Interest::READABLE)
-        .is_ok();
+    let stdin_polled =
+        poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE).is_ok();
     if !stdin_polled {
         // A regular file cannot be polled; it never blocks, so read it all.
         while !app.eof {
@@ -117,8 +115,7 @@ fn try_run(args: Args) -> std::io::Result<i32> {
         }
     }
     let mut signals = Signals::new([SIGINT, SIGTERM])?;
-    poll.registry()
-        .register(&mut signals, SIGNALS, Interest::READABLE)?;
+    poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
     let mut ev = Vec::new();
     if let Some(name) = &args.name {
         app.net.start(name, poll.registry(), now, &mut ev);
@@ -197,15 +194,13 @@ impl LineApp {
         while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = self.partial.drain(..=i).collect();
             let text = String::from_utf8_lossy(&line[..i]);
-            self.lines
-                .push_back(text.trim_end_matches('\r').to_string());
+            self.lines.push_back(text.trim_end_matches('\r').to_string());
         }
         if eof {
             self.eof = true;
             if !self.partial.is_empty() {
                 let rest = std::mem::take(&mut self.partial);
-                self.lines
-                    .push_back(String::from_utf8_lossy(&rest).to_string());
+                self.lines.push_back(String::from_utf8_lossy(&rest).to_string());
             }
         }
         Ok(())

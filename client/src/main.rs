@@ -39,10 +39,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let code = if stdin::is_tty(0) && stdin::is_tty(1) {
-        tui::run(args)
-    } else {
-        linemode::run(args)
-    };
+    let code =
+        if stdin::is_tty(0) && stdin::is_tty(1) { tui::run(args) } else { linemode::run(args) };
     std::process::exit(code);
 }

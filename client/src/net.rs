@@ -108,10 +108,7 @@ impl Net {
             _ => 0,
         };
         ev.push(Event::Connecting { attempt });
-        let addr = match (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .map(|mut a| a.next())
-        {
+        let addr = match (self.host.as_str(), self.port).to_socket_addrs().map(|mut a| a.next()) {
             Ok(Some(a)) => a,
             Ok(None) => return self.lost(reg, now, format!("{}: no address", self.host), ev),
             Err(e) => return self.lost(reg, now, format!("{}: {e}", self.host), ev),
@@ -203,15 +200,7 @@ impl Net {
                     }
                 }
             }
-            Frame::Welcome {
-                name,
-                token,
-                resumed,
-                heartbeat_ms,
-                max_frame,
-                max_text,
-                ..
-            } => {
+            Frame::Welcome { name, token, resumed, heartbeat_ms, max_frame, max_text, .. } => {
                 self.on_welcome(name, token, resumed != 0, heartbeat_ms, now, ev);
                 if let Some(c) = self.conn.as_mut() {
                     c.max_frame = max_frame.max(banter_proto::DEFAULT_MAX_FRAME);
@@ -345,9 +334,7 @@ impl Net {
     /// Sends QUIT; the server closes after flushing what it owes.
     pub fn quit(&mut self, reason: &str, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         if self.online() {
-            self.send(&Frame::Quit {
-                reason: reason.to_string(),
-            });
+            self.send(&Frame::Quit { reason: reason.to_string() });
             self.flush(reg, now, ev);
         }
         self.quitting = true;

@@ -178,11 +178,7 @@ mod tests {
             assert!(d >= full / 2 && d <= full, "attempt {n}: {d:?}");
             assert!(full > last_max);
             last_max = full;
-            assert_eq!(
-                r.on_timer(until - Duration::from_millis(1)),
-                None,
-                "too early"
-            );
+            assert_eq!(r.on_timer(until - Duration::from_millis(1)), None, "too early");
             assert_eq!(r.on_timer(until), Some(Action::Connect));
             assert_eq!(r.phase(), Phase::Connecting { attempt: n });
             now = until + Duration::from_millis(10);

@@ -65,21 +65,11 @@ pub fn draw(view: &View, f: &Frame) -> Screen {
     let pane_h = h.saturating_sub(2);
     let (mut rows, page) = pane(view, f.me, w, pane_h);
     if h >= 2 {
-        rows.push(Row {
-            style: Style::Reverse,
-            text: fit(f.status, w),
-        });
+        rows.push(Row { style: Style::Reverse, text: fit(f.status, w) });
     }
     let (input, col) = input_row(f.prompt, f.editor, w, f.masked);
-    rows.push(Row {
-        style: Style::Plain,
-        text: input,
-    });
-    Screen {
-        rows,
-        cursor: (col as u16, (h - 1) as u16),
-        page,
-    }
+    rows.push(Row { style: Style::Plain, text: input });
+    Screen { rows, cursor: (col as u16, (h - 1) as u16), page }
 }
 
 fn pane(view: &View, me: &str, w: usize, h: usize) -> (Vec<Row>, usize) {
@@ -92,10 +82,7 @@ fn pane(view: &View, me: &str, w: usize, h: usize) -> (Vec<Row>, usize) {
             if r.marker == Some(e.serial) {
                 er.insert(
                     0,
-                    Row {
-                        style: Style::Marker,
-                        text: fit(&format!("{:-^w$}", " new "), w),
-                    },
+                    Row { style: Style::Marker, text: fit(&format!("{:-^w$}", " new "), w) },
                 );
             }
             for row in er.into_iter().rev() {
@@ -108,10 +95,7 @@ fn pane(view: &View, me: &str, w: usize, h: usize) -> (Vec<Row>, usize) {
         }
     }
     while rev.len() < h {
-        rev.push(Row {
-            style: Style::Plain,
-            text: " ".repeat(w),
-        });
+        rev.push(Row { style: Style::Plain, text: " ".repeat(w) });
     }
     rev.reverse();
     (rev, shown)
@@ -119,10 +103,7 @@ fn pane(view: &View, me: &str, w: usize, h: usize) -> (Vec<Row>, usize) {
 
 fn entry_rows(e: &Entry, me: &str, w: usize) -> Vec<Row> {
     let (head, style) = match &e.kind {
-        Kind::Msg(from) => (
-            format!("{} <{}> ", e.time, sanitize_line(from)),
-            Style::Plain,
-        ),
+        Kind::Msg(from) => (format!("{} <{}> ", e.time, sanitize_line(from)), Style::Plain),
         Kind::Own(Mark::Pending) => (format!("{} <{}> ", e.time, sanitize_line(me)), Style::Dim),
         Kind::Own(Mark::Acked) => (format!("{} <{}> ", e.time, sanitize_line(me)), Style::Plain),
         Kind::Own(Mark::Failed(_)) => (format!("{} <{}> ", e.time, sanitize_line(me)), Style::Red),
@@ -138,23 +119,13 @@ fn entry_rows(e: &Entry, me: &str, w: usize) -> Vec<Row> {
     let indent = str_width(&head).min(w / 2);
     let mut rows = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        let prefix = if i == 0 {
-            head.clone()
-        } else {
-            " ".repeat(indent)
-        };
+        let prefix = if i == 0 { head.clone() } else { " ".repeat(indent) };
         let avail = w.saturating_sub(str_width(&prefix)).max(1);
         for (j, part) in wrap(line, avail).into_iter().enumerate() {
             let p = if j == 0 { prefix.as_str() } else { "" };
-            let text = if j == 0 {
-                format!("{p}{part}")
-            } else {
-                format!("{}{part}", " ".repeat(indent))
-            };
-            rows.push(Row {
-                style,
-                text: fit(&text, w),
-            });
+            let text =
+                if j == 0 { format!("{p}{part}") } else { format!("{}{part}", " ".repeat(indent)) };
+            rows.push(Row { style, text: fit(&text, w) });
         }
     }
     rows
@@ -223,14 +194,8 @@ pub fn paint(prev: Option<&Screen>, next: &Screen) -> String {
             continue;
         }
         let last = i + 1 == next.rows.len();
-        let text = if last {
-            Row {
-                style: row.style,
-                text: trim_last(&row.text),
-            }
-        } else {
-            row.clone()
-        };
+        let text =
+            if last { Row { style: row.style, text: trim_last(&row.text) } } else { row.clone() };
         out.push_str(&format!(
             "{}{}{}",
             cursor::Goto(1, i as u16 + 1),

@@ -18,34 +18,21 @@ fn view_with(msgs: &[&str]) -> View {
     let mut v = View::default();
     v.switch("lobby");
     for (i, m) in msgs.iter().enumerate() {
-        v.push(
-            "lobby",
-            Kind::Msg("bob".into()),
-            "12:00".into(),
-            m,
-            Some(i as u64 + 1),
-        );
+        v.push("lobby", Kind::Msg("bob".into()), "12:00".into(), m, Some(i as u64 + 1));
     }
     v
 }
 
 #[test]
 fn every_row_is_exactly_the_screen_width() {
-    let v = view_with(&[
-        "hello",
-        "日本語のテキストがとても長い場合でも折り返します",
-        "👩‍💻 emoji",
-    ]);
+    let v = view_with(&["hello", "日本語のテキストがとても長い場合でも折り返します", "👩‍💻 emoji"]);
     let ed = Editor::default();
     let s = draw(&v, &frame(&ed, (20, 8)));
     assert_eq!(s.rows.len(), 8);
     for r in &s.rows {
         assert_eq!(str_width(&r.text), 20, "{:?}", r.text);
     }
-    assert!(
-        s.rows[5].text.contains("emoji"),
-        "newest at the bottom of the pane"
-    );
+    assert!(s.rows[5].text.contains("emoji"), "newest at the bottom of the pane");
     assert_eq!(s.rows[6].style, Style::Reverse);
 }
 
@@ -55,21 +42,12 @@ fn incoming_message_leaves_the_input_line_alone() {
     let mut ed = Editor::default();
     ed.insert("half typed");
     let before = draw(&v, &frame(&ed, (40, 6)));
-    v.push(
-        "lobby",
-        Kind::Msg("bob".into()),
-        "12:01".into(),
-        "two",
-        Some(2),
-    );
+    v.push("lobby", Kind::Msg("bob".into()), "12:01".into(), "two", Some(2));
     let after = draw(&v, &frame(&ed, (40, 6)));
     assert_eq!(before.rows.last(), after.rows.last());
     assert_eq!(before.cursor, after.cursor);
     let bytes = paint(Some(&before), &after);
-    assert!(
-        !bytes.contains("half typed"),
-        "the input row is not rewritten"
-    );
+    assert!(!bytes.contains("half typed"), "the input row is not rewritten");
     assert!(bytes.contains("two"));
 }
 
@@ -97,10 +75,7 @@ fn cursor_counts_wide_graphemes_and_long_input_scrolls() {
     ed.set(&"abcdefghij".repeat(10));
     let s = draw(&v, &frame(&ed, (30, 4)));
     assert!(s.cursor.0 < 30);
-    assert!(
-        s.rows[3].text.contains("hij"),
-        "the end of the line is visible"
-    );
+    assert!(s.rows[3].text.contains("hij"), "the end of the line is visible");
     ed.set("/register secret123");
     let s = draw(&v, &frame(&ed, (40, 4)));
     assert!(!s.rows[3].text.contains("secret"), "passwords are masked");
@@ -108,11 +83,7 @@ fn cursor_counts_wide_graphemes_and_long_input_scrolls() {
     let mut f = frame(&ed, (40, 4));
     f.masked = true;
     let s = draw(&v, &f);
-    assert!(
-        s.rows[3].text.starts_with("[lobby] ********"),
-        "{:?}",
-        s.rows[3].text
-    );
+    assert!(s.rows[3].text.starts_with("[lobby] ********"), "{:?}", s.rows[3].text);
 }
 
 #[test]
@@ -121,13 +92,7 @@ fn multi_line_messages_and_marker() {
     v.switch("dev");
     v.push("dev", Kind::Info, "12:00".into(), "x", None);
     v.switch("lobby");
-    v.push(
-        "dev",
-        Kind::Msg("eve".into()),
-        "12:02".into(),
-        "unread",
-        Some(1),
-    );
+    v.push("dev", Kind::Msg("eve".into()), "12:02".into(), "unread", Some(1));
     v.switch("dev");
     let ed = Editor::default();
     let s = draw(&v, &frame(&ed, (30, 6)));
@@ -137,8 +102,5 @@ fn multi_line_messages_and_marker() {
     let s = draw(&v, &frame(&ed, (30, 6)));
     let texts: Vec<&str> = s.rows.iter().map(|r| r.text.trim_end()).collect();
     assert!(texts.contains(&"12:00 <bob> first"), "{texts:?}");
-    assert!(
-        texts.iter().any(|t| t.trim_start() == "second line"),
-        "{texts:?}"
-    );
+    assert!(texts.iter().any(|t| t.trim_start() == "second line"), "{texts:?}");
 }

@@ -22,32 +22,13 @@ pub enum Event {
     Welcome { name: String, resumed: bool },
     /// A chat message not shown before; `replay`: history or catch-up;
     /// `catch_up`: replayed after a reconnect (missed while away).
-    Msg {
-        room: String,
-        id: u64,
-        ts: u64,
-        from: String,
-        text: String,
-        replay: bool,
-        catch_up: bool,
-    },
+    Msg { room: String, id: u64, ts: u64, from: String, text: String, replay: bool, catch_up: bool },
     /// A SAY of ours was stored.
-    Acked {
-        seq: u32,
-        room: String,
-        id: u64,
-        ts: u64,
-        text: String,
-    },
+    Acked { seq: u32, room: String, id: u64, ts: u64, text: String },
     /// A SAY of ours was rate-limited; it is resent after a pause.
     Throttled { seq: u32 },
     /// A SAY of ours was refused.
-    SayFailed {
-        seq: u32,
-        room: String,
-        code: String,
-        detail: String,
-    },
+    SayFailed { seq: u32, room: String, code: String, detail: String },
     /// We are in `room`.
     Joined { room: String, members: u32 },
     /// We left `room`.
@@ -55,24 +36,11 @@ pub enum Event {
     /// The full member list of `room`.
     Roster { room: String, names: Vec<String> },
     /// Someone joined/left/quit/was lost; `what` is "joined", "left", "quit" or "lost".
-    Presence {
-        room: String,
-        name: String,
-        what: &'static str,
-        reason: String,
-    },
+    Presence { room: String, name: String, what: &'static str, reason: String },
     /// Someone started or stopped typing.
-    Typing {
-        room: String,
-        name: String,
-        active: bool,
-    },
+    Typing { room: String, name: String, active: bool },
     /// The end of a history answer.
-    HistoryEnd {
-        room: String,
-        count: u16,
-        more: bool,
-    },
+    HistoryEnd { room: String, count: u16, more: bool },
     /// Text from the server.
     Notice(String),
     /// The name is now registered.
@@ -199,16 +167,9 @@ impl Session {
     pub(crate) fn join_frame(&mut self, room: &str) -> Frame {
         self.joins.push_back(room.to_string());
         let r = self.rooms.entry(room.to_string()).or_default();
-        let limit = if r.last_id == 0 && r.catch_up_from.is_none() {
-            JOIN_LIMIT
-        } else {
-            CATCH_UP_LIMIT
-        };
-        Frame::Join {
-            room: room.to_string(),
-            since: r.last_id,
-            limit,
-        }
+        let limit =
+            if r.last_id == 0 && r.catch_up_from.is_none() { JOIN_LIMIT } else { CATCH_UP_LIMIT };
+        Frame::Join { room: room.to_string(), since: r.last_id, limit }
     }
 
     /// JOIN `room` (a repeat JOIN is harmless: it catches up).
@@ -219,11 +180,7 @@ impl Session {
     /// HISTORY of `room`: `limit` messages older than the oldest shown.
     pub fn history(&self, room: &str, limit: u16) -> Frame {
         let before = self.rooms.get(room).map_or(0, |r| r.first_id);
-        Frame::History {
-            room: room.to_string(),
-            before,
-            limit,
-        }
+        Frame::History { room: room.to_string(), before, limit }
     }
 
     /// Numbers a new SAY and records it as pending. Returns its seq and the
@@ -239,11 +196,7 @@ impl Session {
             held: false,
         };
         self.pending.insert(seq, p);
-        let frame = if self.online {
-            self.say_frame(seq)
-        } else {
-            None
-        };
+        let frame = if self.online { self.say_frame(seq) } else { None };
         Ok((seq, frame))
     }
 
@@ -251,21 +204,13 @@ impl Session {
     pub fn say_frame(&mut self, seq: u32) -> Option<Frame> {
         let p = self.pending.get_mut(&seq)?;
         p.held = false;
-        Some(Frame::Say {
-            room: p.room.clone(),
-            seq,
-            text: p.text.clone(),
-        })
+        Some(Frame::Say { room: p.room.clone(), seq, text: p.text.clone() })
     }
 
     /// Un-fails every failed SAY; returns their seqs and frames (frames only when online).
     pub fn resend_failed(&mut self) -> (Vec<u32>, Vec<Frame>) {
-        let seqs: Vec<u32> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.failed)
-            .map(|(s, _)| *s)
-            .collect();
+        let seqs: Vec<u32> =
+            self.pending.iter().filter(|(_, p)| p.failed).map(|(s, _)| *s).collect();
         let mut frames = Vec::new();
         for s in &seqs {
             if let Some(p) = self.pending.get_mut(s) {
@@ -280,12 +225,7 @@ impl Session {
 
     /// Resends the rate-limited SAYs (when online).
     pub fn release_held(&mut self) -> Vec<Frame> {
-        let seqs: Vec<u32> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.held)
-            .map(|(s, _)| *s)
-            .collect();
+        let seqs: Vec<u32> = self.pending.iter().filter(|(_, p)| p.held).map(|(s, _)| *s).collect();
         if !self.online {
             return Vec::new();
         }

@@ -18,14 +18,7 @@ fn welcomed() -> (Session, Vec<Frame>) {
     let mut out = vec![s.join("lobby")];
     s.on_welcome(&mut out);
     out.clear();
-    s.handle(
-        Frame::Joined {
-            room: "lobby".into(),
-            last_id: 0,
-            members: 1,
-        },
-        &mut out,
-    );
+    s.handle(Frame::Joined { room: "lobby".into(), last_id: 0, members: 1 }, &mut out);
     (s, out)
 }
 
@@ -35,37 +28,15 @@ fn seqs_count_up_and_acks_clear_pending() {
     let (a, fa) = s.say("lobby", "one").unwrap();
     let (b, _) = s.say("lobby", "two").unwrap();
     assert_eq!((a, b), (1, 2));
-    assert_eq!(
-        fa,
-        Some(Frame::Say {
-            room: "lobby".into(),
-            seq: 1,
-            text: "one".into()
-        })
-    );
+    assert_eq!(fa, Some(Frame::Say { room: "lobby".into(), seq: 1, text: "one".into() }));
     assert_eq!(s.unacked(), 2);
-    let ack = Frame::Ack {
-        seq: 1,
-        room: "lobby".into(),
-        id: 7,
-        ts: 9,
-    };
+    let ack = Frame::Ack { seq: 1, room: "lobby".into(), id: 7, ts: 9 };
     let ev = s.handle(ack.clone(), &mut out);
     assert_eq!(
         ev,
-        vec![Event::Acked {
-            seq: 1,
-            room: "lobby".into(),
-            id: 7,
-            ts: 9,
-            text: "one".into()
-        }]
+        vec![Event::Acked { seq: 1, room: "lobby".into(), id: 7, ts: 9, text: "one".into() }]
     );
-    assert_eq!(
-        s.handle(ack, &mut out),
-        vec![],
-        "a repeated ACK changes nothing"
-    );
+    assert_eq!(s.handle(ack, &mut out), vec![], "a repeated ACK changes nothing");
     assert_eq!(s.unacked(), 1);
     assert_eq!(s.rooms["lobby"].last_id, 7);
     assert!(s.say("lobby", "").is_err());
@@ -75,18 +46,10 @@ fn seqs_count_up_and_acks_clear_pending() {
 #[test]
 fn a_message_id_is_shown_once() {
     let (mut s, mut out) = welcomed();
+    assert_eq!(s.handle(msg("lobby", 1, "bob", "hi", false), &mut out).len(), 1);
+    assert_eq!(s.handle(msg("lobby", 1, "bob", "hi", true), &mut out), vec![]);
     assert_eq!(
-        s.handle(msg("lobby", 1, "bob", "hi", false), &mut out)
-            .len(),
-        1
-    );
-    assert_eq!(
-        s.handle(msg("lobby", 1, "bob", "hi", true), &mut out),
-        vec![]
-    );
-    assert_eq!(
-        s.handle(msg("other", 1, "bob", "hi", false), &mut out)
-            .len(),
+        s.handle(msg("other", 1, "bob", "hi", false), &mut out).len(),
         1,
         "ids are per room"
     );
@@ -104,32 +67,11 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
     assert!(matches!(s.hello(), Frame::Hello { resume: 99, .. }));
     out.clear();
     s.on_welcome(&mut out);
-    assert_eq!(
-        out,
-        vec![Frame::Join {
-            room: "lobby".into(),
-            since: 4,
-            limit: CATCH_UP_LIMIT
-        }]
-    );
+    assert_eq!(out, vec![Frame::Join { room: "lobby".into(), since: 4, limit: CATCH_UP_LIMIT }]);
     out.clear();
-    s.handle(
-        Frame::Joined {
-            room: "lobby".into(),
-            last_id: 6,
-            members: 2,
-        },
-        &mut out,
-    );
+    s.handle(Frame::Joined { room: "lobby".into(), last_id: 6, members: 2 }, &mut out);
     let ev = s.handle(msg("lobby", 5, "bob", "missed", true), &mut out);
-    assert!(matches!(
-        &ev[..],
-        [Event::Msg {
-            catch_up: true,
-            replay: true,
-            ..
-        }]
-    ));
+    assert!(matches!(&ev[..], [Event::Msg { catch_up: true, replay: true, .. }]));
     let ev = s.handle(msg("lobby", 6, "ADA", "stored but unacked", true), &mut out);
     assert_eq!(
         ev,
@@ -142,56 +84,25 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
         }]
     );
     assert!(out.is_empty(), "nothing resent before the replay ends");
-    s.handle(
-        Frame::HistoryEnd {
-            room: "lobby".into(),
-            count: 2,
-            more: 0,
-        },
-        &mut out,
-    );
-    assert_eq!(
-        out,
-        vec![Frame::Say {
-            room: "lobby".into(),
-            seq,
-            text: "while away".into()
-        }]
-    );
+    s.handle(Frame::HistoryEnd { room: "lobby".into(), count: 2, more: 0 }, &mut out);
+    assert_eq!(out, vec![Frame::Say { room: "lobby".into(), seq, text: "while away".into() }]);
     let ev = s.handle(msg("lobby", 8, "bob", "live", false), &mut out);
-    assert!(matches!(
-        &ev[..],
-        [Event::Msg {
-            catch_up: false,
-            ..
-        }]
-    ));
+    assert!(matches!(&ev[..], [Event::Msg { catch_up: false, .. }]));
 }
 
 #[test]
 fn rate_limited_is_held_and_refused_is_failed_until_resent() {
     let (mut s, mut out) = welcomed();
     let (seq, _) = s.say("lobby", "x").unwrap();
-    let say = Frame::Say {
-        room: "lobby".into(),
-        seq,
-        text: "x".into(),
-    };
+    let say = Frame::Say { room: "lobby".into(), seq, text: "x".into() };
     let err = |code, detail: &str| Frame::Error {
         code,
         about: banter_proto::types::SAY,
         seq,
         detail: detail.into(),
     };
-    assert_eq!(
-        s.handle(err(15, "slow"), &mut out),
-        vec![Event::Throttled { seq }]
-    );
-    assert_eq!(
-        (s.unacked(), s.failed()),
-        (1, 0),
-        "rate-limited is still pending"
-    );
+    assert_eq!(s.handle(err(15, "slow"), &mut out), vec![Event::Throttled { seq }]);
+    assert_eq!((s.unacked(), s.failed()), (1, 0), "rate-limited is still pending");
     assert_eq!(s.release_held(), vec![say.clone()]);
     assert_eq!(s.release_held(), vec![], "released once");
     let ev = s.handle(err(14, "bad"), &mut out);
@@ -230,10 +141,7 @@ fn join_error_forgets_the_room_and_roster_is_collected() {
     let ev = s.handle(r(0, &["b"]), &mut out);
     assert_eq!(
         ev,
-        vec![Event::Roster {
-            room: "lobby".into(),
-            names: vec!["a".into(), "b".into()]
-        }]
+        vec![Event::Roster { room: "lobby".into(), names: vec!["a".into(), "b".into()] }]
     );
 }
 
@@ -245,54 +153,17 @@ fn a_room_whose_ids_restarted_is_replayed_from_zero() {
     out.clear();
     s.on_welcome(&mut out);
     out.clear();
-    let ev = s.handle(
-        Frame::Joined {
-            room: "lobby".into(),
-            last_id: 2,
-            members: 1,
-        },
-        &mut out,
-    );
-    assert!(
-        matches!(&ev[..], [Event::Notice(_), Event::Joined { .. }]),
-        "{ev:?}"
-    );
+    let ev = s.handle(Frame::Joined { room: "lobby".into(), last_id: 2, members: 1 }, &mut out);
+    assert!(matches!(&ev[..], [Event::Notice(_), Event::Joined { .. }]), "{ev:?}");
+    assert_eq!(out, vec![Frame::Join { room: "lobby".into(), since: 0, limit: CATCH_UP_LIMIT }]);
+    assert_eq!(s.handle(msg("lobby", 2, "bob", "stale replay", true), &mut out), vec![]);
     assert_eq!(
-        out,
-        vec![Frame::Join {
-            room: "lobby".into(),
-            since: 0,
-            limit: CATCH_UP_LIMIT
-        }]
-    );
-    assert_eq!(
-        s.handle(msg("lobby", 2, "bob", "stale replay", true), &mut out),
+        s.handle(Frame::HistoryEnd { room: "lobby".into(), count: 1, more: 0 }, &mut out),
         vec![]
     );
-    assert_eq!(
-        s.handle(
-            Frame::HistoryEnd {
-                room: "lobby".into(),
-                count: 1,
-                more: 0
-            },
-            &mut out
-        ),
-        vec![]
-    );
-    s.handle(
-        Frame::Joined {
-            room: "lobby".into(),
-            last_id: 2,
-            members: 1,
-        },
-        &mut out,
-    );
+    s.handle(Frame::Joined { room: "lobby".into(), last_id: 2, members: 1 }, &mut out);
     for (id, text) in [(1, "new one"), (2, "new two")] {
         let ev = s.handle(msg("lobby", id, "bob", text, true), &mut out);
-        assert!(
-            matches!(&ev[..], [Event::Msg { .. }]),
-            "id {id} shown: {ev:?}"
-        );
+        assert!(matches!(&ev[..], [Event::Msg { .. }]), "id {id} shown: {ev:?}");
     }
 }

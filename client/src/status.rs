@@ -73,11 +73,8 @@ pub fn status_text(s: &StatusInfo, now: Instant) -> String {
         }
     }
     if !s.unread.is_empty() {
-        let list: Vec<String> = s
-            .unread
-            .iter()
-            .map(|(r, n)| format!("{} ({n})", sanitize_line(r)))
-            .collect();
+        let list: Vec<String> =
+            s.unread.iter().map(|(r, n)| format!("{} ({n})", sanitize_line(r))).collect();
         parts.push(format!("unread: {}", list.join(", ")));
     }
     parts.join(" | ")
@@ -89,13 +86,7 @@ pub fn next_tick(phase: Phase, now: Instant) -> Option<Instant> {
         Phase::Waiting { until, .. } => {
             let left = until.saturating_duration_since(now);
             let frac = Duration::from_millis((left.as_millis() % 1000) as u64);
-            Some(
-                now + if frac.is_zero() {
-                    Duration::from_secs(1)
-                } else {
-                    frac
-                },
-            )
+            Some(now + if frac.is_zero() { Duration::from_secs(1) } else { frac })
         }
         _ => None,
     }
@@ -130,22 +121,13 @@ mod tests {
     #[test]
     fn reconnect_countdown() {
         let now = Instant::now();
-        let p = Phase::Waiting {
-            until: now + Duration::from_millis(2300),
-            attempt: 2,
-        };
+        let p = Phase::Waiting { until: now + Duration::from_millis(2300), attempt: 2 };
         let t = status_text(&info(p), now);
         assert!(t.starts_with(" reconnecting in 3 s, attempt 2 of 3"), "{t}");
         assert!(!t.contains("lag"), "no lag while disconnected");
         assert_eq!(next_tick(p, now), Some(now + Duration::from_millis(300)));
         assert_eq!(next_tick(Phase::Connected, now), None);
-        assert_eq!(
-            phase_text(Phase::Offline, 3, now),
-            "offline (Ctrl-R: retry)"
-        );
-        assert_eq!(
-            phase_text(Phase::Connecting { attempt: 1 }, 0, now),
-            "reconnecting, attempt 1"
-        );
+        assert_eq!(phase_text(Phase::Offline, 3, now), "offline (Ctrl-R: retry)");
+        assert_eq!(phase_text(Phase::Connecting { attempt: 1 }, 0, now), "reconnecting, attempt 1");
     }
 }

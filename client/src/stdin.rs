@@ -33,11 +33,7 @@ pub fn read_available() -> io::Result<(Vec<u8>, bool)> {
 
 /// Whether a read of stdin would not block.
 fn readable_now() -> bool {
-    let mut p = libc::pollfd {
-        fd: 0,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut p = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
     // SAFETY: one pollfd we own, zero timeout.
     let r = unsafe { libc::poll(&mut p, 1, 0) };
     r > 0 && p.revents & (libc::POLLIN | libc::POLLHUP) != 0

@@ -82,12 +82,7 @@ pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
-    let bytes = format!(
-        "{PASTE_OFF}{}{}{}",
-        style::Reset,
-        cursor::Show,
-        screen::ToMainScreen
-    );
+    let bytes = format!("{PASTE_OFF}{}{}{}", style::Reset, cursor::Show, screen::ToMainScreen);
     // SAFETY: write(2) of a buffer we own to fd 1; errors are ignored.
     unsafe { libc::write(1, bytes.as_ptr().cast(), bytes.len()) };
     let saved = match SAVED.lock() {

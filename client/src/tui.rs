@@ -84,19 +84,15 @@ pub fn run(args: Args) -> i32 {
 
 fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
     let mut poll = Poll::new()?;
-    poll.registry()
-        .register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
+    poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
     let mut signals = Signals::new([SIGWINCH, SIGINT, SIGTERM, SIGHUP])?;
-    poll.registry()
-        .register(&mut signals, SIGNALS, Interest::READABLE)?;
+    poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
     let now = Instant::now();
     let mut ui = Tui::new(&args, now);
     let mut ev = Vec::new();
     match &args.name {
         Some(n) => ui.net.start(n, poll.registry(), now, &mut ev),
-        None => ui
-            .view
-            .info("Welcome to Banter. Type your name and press Enter."),
+        None => ui.view.info("Welcome to Banter. Type your name and press Enter."),
     }
     let mut events = Events::with_capacity(64);
     loop {
@@ -168,8 +164,7 @@ impl Tui {
             }
             Event::NameRefused { code, .. } if code.starts_with("AUTH_") => {
                 self.asking_password = true;
-                self.view
-                    .info("This name needs its password: type it and press Enter.");
+                self.view.info("This name needs its password: type it and press Enter.");
             }
             Event::NameRefused { .. } => {
                 self.asking_name = true;
@@ -208,12 +203,7 @@ impl Tui {
     }
 
     fn deadline(&self, now: Instant) -> Option<Instant> {
-        let typing_in = self
-            .view
-            .rooms
-            .iter()
-            .flat_map(|(_, r)| r.typing.values().copied())
-            .min();
+        let typing_in = self.view.rooms.iter().flat_map(|(_, r)| r.typing.values().copied()).min();
         [
             self.net.deadline(),
             self.typing.idle_at,
@@ -275,9 +265,7 @@ impl Tui {
             lag: self.net.lag,
             room,
             members: rv.map_or(0, |r| r.members),
-            typing: rv.map_or(Vec::new(), |r| {
-                r.typing.keys().map(String::as_str).collect()
-            }),
+            typing: rv.map_or(Vec::new(), |r| r.typing.keys().map(String::as_str).collect()),
             unsent: self.net.session.unacked(),
             unread: self.view.unread(),
         };

@@ -73,13 +73,8 @@ impl Tui {
     }
 
     fn switch_nth(&mut self, n: usize) {
-        let rooms: Vec<String> = self
-            .view
-            .rooms
-            .iter()
-            .map(|(r, _)| r.clone())
-            .filter(|r| r != STATUS_PANE)
-            .collect();
+        let rooms: Vec<String> =
+            self.view.rooms.iter().map(|(r, _)| r.clone()).filter(|r| r != STATUS_PANE).collect();
         if let Some(r) = rooms.get(n) {
             self.view.switch(r);
         }
@@ -108,20 +103,12 @@ impl Tui {
             && !self.asking_password
             && !text.is_empty()
             && !text.starts_with('/');
-        let Some(room) = self
-            .view
-            .current
-            .clone()
-            .filter(|_| chat && self.net.online())
-        else {
+        let Some(room) = self.view.current.clone().filter(|_| chat && self.net.online()) else {
             return self.stop_typing();
         };
         let due = self.typing.sent_at.is_none_or(|t| now >= t + TYPING_REPEAT);
         if due || self.typing.room.as_deref() != Some(&room) {
-            self.net.send(&Frame::Typing {
-                room: room.clone(),
-                active: 1,
-            });
+            self.net.send(&Frame::Typing { room: room.clone(), active: 1 });
             self.typing.sent_at = Some(now);
             self.typing.room = Some(room);
         }
@@ -148,11 +135,7 @@ impl Tui {
             return self.submit_name(reg, now, ev);
         }
         let secret = self.editor.text().starts_with("/register ");
-        let line = if secret {
-            self.editor.submit_secret()
-        } else {
-            self.editor.submit()
-        };
+        let line = if secret { self.editor.submit_secret() } else { self.editor.submit() };
         if line.trim().is_empty() {
             return;
         }
@@ -190,8 +173,7 @@ impl Tui {
         match o {
             Outcome::Said { seq, room } => {
                 let serial =
-                    self.view
-                        .push(&room, Kind::Own(Mark::Pending), now_hhmm(), text, None);
+                    self.view.push(&room, Kind::Own(Mark::Pending), now_hhmm(), text, None);
                 self.view.own.insert(seq, (room, serial));
             }
             Outcome::Sent if who => {
@@ -203,8 +185,7 @@ impl Tui {
                 for s in &seqs {
                     self.view.mark_own(*s, Mark::Pending, None);
                 }
-                self.view
-                    .info(&format!("resending {} message(s)", seqs.len()));
+                self.view.info(&format!("resending {} message(s)", seqs.len()));
             }
             Outcome::Quit(reason) => self.quit = Some(reason),
             Outcome::Help => commands::HELP.iter().for_each(|h| self.view.info(h)),

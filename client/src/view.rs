@@ -111,9 +111,7 @@ impl View {
 
     /// The pane shown (the status pane when no room is).
     pub fn current_key(&self) -> String {
-        self.current
-            .clone()
-            .unwrap_or_else(|| STATUS_PANE.to_string())
+        self.current.clone().unwrap_or_else(|| STATUS_PANE.to_string())
     }
 
     /// Appends an entry to `room`; returns its serial. A message in a
@@ -130,13 +128,7 @@ impl View {
         let serial = self.serial;
         let shown = self.current.as_deref() == Some(room);
         let unread = !shown && matches!(kind, Kind::Msg(_));
-        let e = Entry {
-            serial,
-            id,
-            time,
-            kind,
-            lines: sanitize_lines(text),
-        };
+        let e = Entry { serial, id, time, kind, lines: sanitize_lines(text) };
         let r = self.room_mut(room);
         r.entries.push_back(e);
         if r.entries.len() > SCROLLBACK {
@@ -155,13 +147,8 @@ impl View {
     /// Inserts an older message (history) before the first newer one.
     pub fn insert_older(&mut self, room: &str, kind: Kind, time: String, text: &str, id: u64) {
         self.serial += 1;
-        let e = Entry {
-            serial: self.serial,
-            id: Some(id),
-            time,
-            kind,
-            lines: sanitize_lines(text),
-        };
+        let e =
+            Entry { serial: self.serial, id: Some(id), time, kind, lines: sanitize_lines(text) };
         let r = self.room_mut(room);
         let newer = |x: &Entry| {
             x.id.is_some_and(|i| i > id) || (x.id.is_none() && matches!(x.kind, Kind::Own(_)))
@@ -203,11 +190,7 @@ impl View {
     pub fn remove(&mut self, room: &str) {
         self.rooms.retain(|(r, _)| r != room);
         if self.current.as_deref() == Some(room) {
-            self.current = self
-                .rooms
-                .iter()
-                .map(|(r, _)| r.clone())
-                .find(|r| r != STATUS_PANE);
+            self.current = self.rooms.iter().map(|(r, _)| r.clone()).find(|r| r != STATUS_PANE);
         }
     }
 

@@ -3,13 +3,7 @@
 use super::*;
 
 fn msg(v: &mut View, room: &str, text: &str, id: u64) -> u64 {
-    v.push(
-        room,
-        Kind::Msg("bob".into()),
-        "12:00".into(),
-        text,
-        Some(id),
-    )
+    v.push(room, Kind::Msg("bob".into()), "12:00".into(), text, Some(id))
 }
 
 #[test]
@@ -23,11 +17,7 @@ fn unread_counts_and_marker() {
     assert_eq!(v.room("dev").unwrap().marker, Some(first));
     v.switch("dev");
     assert!(v.unread().is_empty());
-    assert_eq!(
-        v.room("dev").unwrap().marker,
-        Some(first),
-        "marker stays while reading"
-    );
+    assert_eq!(v.room("dev").unwrap().marker, Some(first), "marker stays while reading");
     v.switch("lobby");
     assert_eq!(v.room("dev").unwrap().marker, None);
 }
@@ -42,10 +32,7 @@ fn scrollback_is_bounded_and_text_sanitised() {
     assert_eq!(v.room("r").unwrap().entries.len(), SCROLLBACK);
     msg(&mut v, "r", "a\u{1b}[2Jb\nline2", 99_999);
     let e = v.room("r").unwrap().entries.back().unwrap();
-    assert_eq!(
-        e.lines,
-        vec!["a\u{241b}[2Jb".to_string(), "line2".to_string()]
-    );
+    assert_eq!(e.lines, vec!["a\u{241b}[2Jb".to_string(), "line2".to_string()]);
 }
 
 #[test]
@@ -74,25 +61,13 @@ fn paging_and_typing_expiry() {
     v.page(true);
     assert_eq!(v.room("r").unwrap().scroll, 9);
     msg(&mut v, "r", "new", 51);
-    assert_eq!(
-        v.room("r").unwrap().scroll,
-        10,
-        "the view stays put while scrolled"
-    );
+    assert_eq!(v.room("r").unwrap().scroll, 10, "the view stays put while scrolled");
     v.page(false);
     v.page(false);
     assert_eq!(v.room("r").unwrap().scroll, 0);
     let t0 = Instant::now();
-    v.room_mut("r")
-        .typing
-        .insert("bob".into(), t0 + std::time::Duration::from_secs(6));
-    assert_eq!(
-        v.expire_typing(t0),
-        Some(t0 + std::time::Duration::from_secs(6))
-    );
-    assert_eq!(
-        v.expire_typing(t0 + std::time::Duration::from_secs(7)),
-        None
-    );
+    v.room_mut("r").typing.insert("bob".into(), t0 + std::time::Duration::from_secs(6));
+    assert_eq!(v.expire_typing(t0), Some(t0 + std::time::Duration::from_secs(6)));
+    assert_eq!(v.expire_typing(t0 + std::time::Duration::from_secs(7)), None);
     assert!(v.room("r").unwrap().typing.is_empty());
 }

@@ -107,10 +107,7 @@ mod tests {
     fn wrap_rows_fit() {
         let rows = wrap("hello wide 世界 world of wrapping text", 7);
         assert!(rows.iter().all(|r| str_width(r) <= 7), "{rows:?}");
-        assert_eq!(
-            rows.concat().replace(' ', ""),
-            "hellowide世界worldofwrappingtext"
-        );
+        assert_eq!(rows.concat().replace(' ', ""), "hellowide世界worldofwrappingtext");
         assert_eq!(wrap("", 5), vec![""]);
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
         let cjk = wrap("日本語日本語", 5);

@@ -138,11 +138,8 @@ mod tests {
 
     #[test]
     fn fatal_column_matches_spec() {
-        let fatal: Vec<u16> = ErrorCode::ALL
-            .iter()
-            .filter(|c| c.is_fatal())
-            .map(|c| c.code())
-            .collect();
+        let fatal: Vec<u16> =
+            ErrorCode::ALL.iter().filter(|c| c.is_fatal()).map(|c| c.code()).collect();
         assert_eq!(fatal, vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 20]);
     }
 }

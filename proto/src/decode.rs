@@ -107,10 +107,7 @@ pub fn decode(buf: &[u8]) -> Result<Frame, DecodeError> {
     let total = check(buf, u32::MAX)?;
     let body = &buf[HEADER_LEN..total];
     let ty = body[0];
-    let mut r = Reader {
-        ty,
-        buf: &body[1..],
-    };
+    let mut r = Reader { ty, buf: &body[1..] };
     r.frame()
 }
 
@@ -153,10 +150,7 @@ impl<'a> Reader<'a> {
         let bytes = self.take(n, f)?;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok(s.to_owned()),
-            Err(_) => Err(DecodeError::InvalidUtf8 {
-                ty: self.ty,
-                field: f,
-            }),
+            Err(_) => Err(DecodeError::InvalidUtf8 { ty: self.ty, field: f }),
         }
     }
     fn list(&mut self, f: &'static str) -> Result<Vec<String>, DecodeError> {
@@ -182,9 +176,7 @@ impl<'a> Reader<'a> {
                 since: self.u64("since")?,
                 limit: self.u16("limit")?,
             },
-            LEAVE => Frame::Leave {
-                room: self.str("room")?,
-            },
+            LEAVE => Frame::Leave { room: self.str("room")? },
             SAY => Frame::Say {
                 room: self.str("room")?,
                 seq: self.u32("seq")?,
@@ -195,25 +187,12 @@ impl<'a> Reader<'a> {
                 before: self.u64("before")?,
                 limit: self.u16("limit")?,
             },
-            TYPING => Frame::Typing {
-                room: self.str("room")?,
-                active: self.u8("active")?,
-            },
-            WHO => Frame::Who {
-                room: self.str("room")?,
-            },
-            QUIT => Frame::Quit {
-                reason: self.str("reason")?,
-            },
-            REGISTER => Frame::Register {
-                password: self.str("password")?,
-            },
-            PING => Frame::Ping {
-                nonce: self.u64("nonce")?,
-            },
-            PONG => Frame::Pong {
-                nonce: self.u64("nonce")?,
-            },
+            TYPING => Frame::Typing { room: self.str("room")?, active: self.u8("active")? },
+            WHO => Frame::Who { room: self.str("room")? },
+            QUIT => Frame::Quit { reason: self.str("reason")? },
+            REGISTER => Frame::Register { password: self.str("password")? },
+            PING => Frame::Ping { nonce: self.u64("nonce")? },
+            PONG => Frame::Pong { nonce: self.u64("nonce")? },
             _ => return self.server_frame(),
         };
         Ok(f)
@@ -242,9 +221,7 @@ impl<'a> Reader<'a> {
                 last_id: self.u64("last_id")?,
                 members: self.u32("members")?,
             },
-            LEFT => Frame::Left {
-                room: self.str("room")?,
-            },
+            LEFT => Frame::Left { room: self.str("room")? },
             MSG => Frame::Msg {
                 room: self.str("room")?,
                 id: self.u64("id")?,
@@ -287,12 +264,8 @@ impl<'a> Reader<'a> {
                 count: self.u16("count")?,
                 more: self.u8("more")?,
             },
-            NOTICE => Frame::Notice {
-                text: self.str("text")?,
-            },
-            REGISTERED => Frame::Registered {
-                name: self.str("name")?,
-            },
+            NOTICE => Frame::Notice { text: self.str("text")? },
+            REGISTERED => Frame::Registered { name: self.str("name")? },
             ty => return Err(DecodeError::UnknownType { ty }),
         };
         Ok(f)

@@ -77,13 +77,7 @@ pub fn encode_msg(
     let start = out.len();
     out.extend_from_slice(&[0; HEADER_LEN]);
     let mut w = Writer { out };
-    w.u8(crate::types::MSG)
-        .str(room)
-        .u64(id)
-        .u64(ts)
-        .str(from)
-        .u8(flags)
-        .str(text);
+    w.u8(crate::types::MSG).str(room).u64(id).u64(ts).str(from).u8(flags).str(text);
     let len = (w.out.len() - start - HEADER_LEN) as u32;
     w.out[start..start + HEADER_LEN].copy_from_slice(&len.to_be_bytes());
 }
@@ -109,12 +103,7 @@ impl Frame {
 
     fn encode_body(&self, w: &mut Writer<'_>) {
         match self {
-            Frame::Hello {
-                version,
-                name,
-                password,
-                resume,
-            } => {
+            Frame::Hello { version, name, password, resume } => {
                 w.u16(*version).str(name).str(password).u64(*resume);
             }
             Frame::Join { room, since, limit } => {
@@ -126,11 +115,7 @@ impl Frame {
             Frame::Say { room, seq, text } => {
                 w.str(room).u32(*seq).str(text);
             }
-            Frame::History {
-                room,
-                before,
-                limit,
-            } => {
+            Frame::History { room, before, limit } => {
                 w.str(room).u64(*before).u16(*limit);
             }
             Frame::Typing { room, active } => {
@@ -146,40 +131,19 @@ impl Frame {
                 w.u64(*nonce);
             }
             Frame::Welcome { .. } => self.encode_welcome(w),
-            Frame::Error {
-                code,
-                about,
-                seq,
-                detail,
-            } => {
+            Frame::Error { code, about, seq, detail } => {
                 w.u16(*code).u8(*about).u32(*seq).str(detail);
             }
-            Frame::Joined {
-                room,
-                last_id,
-                members,
-            } => {
+            Frame::Joined { room, last_id, members } => {
                 w.str(room).u64(*last_id).u32(*members);
             }
-            Frame::Msg {
-                room,
-                id,
-                ts,
-                from,
-                flags,
-                text,
-            } => {
+            Frame::Msg { room, id, ts, from, flags, text } => {
                 w.str(room).u64(*id).u64(*ts).str(from).u8(*flags).str(text);
             }
             Frame::Ack { seq, room, id, ts } => {
                 w.u32(*seq).str(room).u64(*id).u64(*ts);
             }
-            Frame::Presence {
-                room,
-                name,
-                event,
-                reason,
-            } => {
+            Frame::Presence { room, name, event, reason } => {
                 w.str(room).str(name).u8(*event).str(reason);
             }
             Frame::UserTyping { room, name, active } => {
@@ -213,10 +177,7 @@ impl Frame {
         } = self
         {
             w.u16(*version).str(name).u64(*token).u8(*resumed);
-            w.u32(*heartbeat_ms)
-                .u32(*max_frame)
-                .u32(*max_text)
-                .str(server);
+            w.u32(*heartbeat_ms).u32(*max_frame).u32(*max_text).str(server);
         }
     }
 }

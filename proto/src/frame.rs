@@ -62,32 +62,15 @@ pub const FLAG_REPLAY: u8 = 0x01;
 pub enum Frame {
     // ---- client to server ----
     /// 0x01: opens a session or resumes one (`resume` = its token, 0: none).
-    Hello {
-        version: u16,
-        name: String,
-        password: String,
-        resume: u64,
-    },
+    Hello { version: u16, name: String, password: String, resume: u64 },
     /// 0x02: become a member of `room`, replaying up to `limit` messages after `since`.
-    Join {
-        room: String,
-        since: u64,
-        limit: u16,
-    },
+    Join { room: String, since: u64, limit: u16 },
     /// 0x03: stop being a member of `room`.
     Leave { room: String },
     /// 0x04: post `text` to `room`; `seq` numbers the session's SAYs 1, 2, 3, …
-    Say {
-        room: String,
-        seq: u32,
-        text: String,
-    },
+    Say { room: String, seq: u32, text: String },
     /// 0x05: the newest `limit` messages with `id < before` (0: newest).
-    History {
-        room: String,
-        before: u64,
-        limit: u16,
-    },
+    History { room: String, before: u64, limit: u16 },
     /// 0x06: the sender starts (`active` != 0) or stops typing in `room`.
     Typing { room: String, active: u8 },
     /// 0x07: ask for the members of `room`.
@@ -116,55 +99,21 @@ pub enum Frame {
         server: String,
     },
     /// 0x22: a refusal; `about` is the type answered (0: none), `seq` the SAY's.
-    Error {
-        code: u16,
-        about: u8,
-        seq: u32,
-        detail: String,
-    },
+    Error { code: u16, about: u8, seq: u32, detail: String },
     /// 0x23: the JOIN succeeded.
-    Joined {
-        room: String,
-        last_id: u64,
-        members: u32,
-    },
+    Joined { room: String, last_id: u64, members: u32 },
     /// 0x24: the LEAVE succeeded.
     Left { room: String },
     /// 0x25: a chat message (live, replayed or history, see `flags`).
-    Msg {
-        room: String,
-        id: u64,
-        ts: u64,
-        from: String,
-        flags: u8,
-        text: String,
-    },
+    Msg { room: String, id: u64, ts: u64, from: String, flags: u8, text: String },
     /// 0x26: the SAY numbered `seq` was stored as `id` at `ts`.
-    Ack {
-        seq: u32,
-        room: String,
-        id: u64,
-        ts: u64,
-    },
+    Ack { seq: u32, room: String, id: u64, ts: u64 },
     /// 0x27: `name` joined, left, quit or was lost from `room`.
-    Presence {
-        room: String,
-        name: String,
-        event: u8,
-        reason: String,
-    },
+    Presence { room: String, name: String, event: u8, reason: String },
     /// 0x28: `name` started or stopped typing in `room`.
-    UserTyping {
-        room: String,
-        name: String,
-        active: u8,
-    },
+    UserTyping { room: String, name: String, active: u8 },
     /// 0x29: members of `room`; `more` = 1 when another ROSTER follows.
-    Roster {
-        room: String,
-        more: u8,
-        names: Vec<String>,
-    },
+    Roster { room: String, more: u8, names: Vec<String> },
     /// 0x2A: the end of a history answer of `count` MSG frames.
     HistoryEnd { room: String, count: u16, more: u8 },
     /// 0x2B: text from the server for the user.
@@ -237,11 +186,6 @@ impl Frame {
 
     /// A fatal or non-fatal ERROR frame built from a code.
     pub fn error(code: crate::ErrorCode, about: u8, seq: u32, detail: impl Into<String>) -> Frame {
-        Frame::Error {
-            code: code.code(),
-            about,
-            seq,
-            detail: detail.into(),
-        }
+        Frame::Error { code: code.code(), about, seq, detail: detail.into() }
     }
 }

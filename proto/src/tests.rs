@@ -7,46 +7,22 @@ use crate::frame::types;
 use crate::*;
 
 fn hex(s: &str) -> Vec<u8> {
-    s.split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).unwrap())
-        .collect()
+    s.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
 }
 
 /// One frame of every type, with fields that exercise non-ASCII and limits.
 pub(crate) fn samples() -> Vec<Frame> {
     let s = |x: &str| x.to_string();
     vec![
-        Frame::Hello {
-            version: 1,
-            name: s("ada"),
-            password: s("pw"),
-            resume: 9,
-        },
-        Frame::Join {
-            room: s("lobby"),
-            since: 3,
-            limit: 20,
-        },
+        Frame::Hello { version: 1, name: s("ada"), password: s("pw"), resume: 9 },
+        Frame::Join { room: s("lobby"), since: 3, limit: 20 },
         Frame::Leave { room: s("lobby") },
-        Frame::Say {
-            room: s("lobby"),
-            seq: 7,
-            text: s("hi é\nthere"),
-        },
-        Frame::History {
-            room: s("r"),
-            before: u64::MAX,
-            limit: 1000,
-        },
-        Frame::Typing {
-            room: s("r"),
-            active: 1,
-        },
+        Frame::Say { room: s("lobby"), seq: 7, text: s("hi é\nthere") },
+        Frame::History { room: s("r"), before: u64::MAX, limit: 1000 },
+        Frame::Typing { room: s("r"), active: 1 },
         Frame::Who { room: s("r") },
         Frame::Quit { reason: s("bye") },
-        Frame::Register {
-            password: s("correct horse"),
-        },
+        Frame::Register { password: s("correct horse") },
         Frame::Ping { nonce: 42 },
         Frame::Pong { nonce: u64::MAX },
         Frame::Welcome {
@@ -59,53 +35,15 @@ pub(crate) fn samples() -> Vec<Frame> {
             max_text: 4096,
             server: s("banterd 0.1.0"),
         },
-        Frame::Error {
-            code: 13,
-            about: 4,
-            seq: 7,
-            detail: s("not in room"),
-        },
-        Frame::Joined {
-            room: s("lobby"),
-            last_id: 12,
-            members: 3,
-        },
+        Frame::Error { code: 13, about: 4, seq: 7, detail: s("not in room") },
+        Frame::Joined { room: s("lobby"), last_id: 12, members: 3 },
         Frame::Left { room: s("lobby") },
-        Frame::Msg {
-            room: s("l"),
-            id: 3,
-            ts: 1,
-            from: s("bob"),
-            flags: 1,
-            text: s("日本"),
-        },
-        Frame::Ack {
-            seq: 1,
-            room: s("l"),
-            id: 2,
-            ts: 3,
-        },
-        Frame::Presence {
-            room: s("l"),
-            name: s("bob"),
-            event: 3,
-            reason: s("gone"),
-        },
-        Frame::UserTyping {
-            room: s("l"),
-            name: s("bob"),
-            active: 0,
-        },
-        Frame::Roster {
-            room: s("l"),
-            more: 1,
-            names: vec![s("a"), s("Bob"), s("c")],
-        },
-        Frame::HistoryEnd {
-            room: s("l"),
-            count: 20,
-            more: 1,
-        },
+        Frame::Msg { room: s("l"), id: 3, ts: 1, from: s("bob"), flags: 1, text: s("日本") },
+        Frame::Ack { seq: 1, room: s("l"), id: 2, ts: 3 },
+        Frame::Presence { room: s("l"), name: s("bob"), event: 3, reason: s("gone") },
+        Frame::UserTyping { room: s("l"), name: s("bob"), active: 0 },
+        Frame::Roster { room: s("l"), more: 1, names: vec![s("a"), s("Bob"), s("c")] },
+        Frame::HistoryEnd { room: s("l"), count: 20, more: 1 },
         Frame::Notice { text: s("welcome") },
         Frame::Registered { name: s("Ada") },
     ]
@@ -127,34 +65,18 @@ fn spec_test_vectors() {
     let s = |x: &str| x.to_string();
     let cases = [
         (
-            Frame::Hello {
-                version: 1,
-                name: s("ada"),
-                password: s(""),
-                resume: 0,
-            },
+            Frame::Hello { version: 1, name: s("ada"), password: s(""), resume: 0 },
             "00 00 00 12 01 00 01 00 03 61 64 61 00 00 00 00 00 00 00 00 00 00",
         ),
         (
-            Frame::Join {
-                room: s("lobby"),
-                since: 0,
-                limit: 20,
-            },
+            Frame::Join { room: s("lobby"), since: 0, limit: 20 },
             "00 00 00 12 02 00 05 6c 6f 62 62 79 00 00 00 00 00 00 00 00 00 14",
         ),
         (
-            Frame::Say {
-                room: s("lobby"),
-                seq: 7,
-                text: s("hi é"),
-            },
+            Frame::Say { room: s("lobby"), seq: 7, text: s("hi é") },
             "00 00 00 13 04 00 05 6c 6f 62 62 79 00 00 00 07 00 05 68 69 20 c3 a9",
         ),
-        (
-            Frame::Ping { nonce: 42 },
-            "00 00 00 09 0e 00 00 00 00 00 00 00 2a",
-        ),
+        (Frame::Ping { nonce: 42 }, "00 00 00 09 0e 00 00 00 00 00 00 00 2a"),
         (
             Frame::Msg {
                 room: s("lobby"),
@@ -237,17 +159,11 @@ fn check_refuses_from_the_header_alone() {
     assert_eq!(check(&[], 10), Err(DecodeError::Incomplete));
     assert_eq!(check(&[0, 0, 0], 10), Err(DecodeError::Incomplete));
     assert_eq!(check(&[0, 0, 0, 0], 10), Err(DecodeError::ZeroLength));
-    assert_eq!(
-        check(&[0, 0, 0, 11], 10),
-        Err(DecodeError::TooLarge { len: 11, max: 10 })
-    );
+    assert_eq!(check(&[0, 0, 0, 11], 10), Err(DecodeError::TooLarge { len: 11, max: 10 }));
     assert_eq!(check(&[0, 0, 0, 10], 10), Err(DecodeError::Incomplete));
     assert_eq!(
         check(&[0xff, 0xff, 0xff, 0xff, 1], 1024),
-        Err(DecodeError::TooLarge {
-            len: u32::MAX,
-            max: 1024
-        })
+        Err(DecodeError::TooLarge { len: u32::MAX, max: 1024 })
     );
     assert!(DecodeError::ZeroLength.is_framing());
     assert!(DecodeError::TooLarge { len: 2, max: 1 }.is_framing());
@@ -258,59 +174,26 @@ fn check_refuses_from_the_header_alone() {
 fn body_errors() {
     // A JOIN whose body stops inside `since`.
     let f = [0, 0, 0, 5, types::JOIN, 0, 1, b'a', 0];
-    assert_eq!(
-        decode(&f),
-        Err(DecodeError::Truncated {
-            ty: types::JOIN,
-            field: "since"
-        })
-    );
+    assert_eq!(decode(&f), Err(DecodeError::Truncated { ty: types::JOIN, field: "since" }));
     // A str whose length runs past the body.
     let f = [0, 0, 0, 3, types::LEAVE, 0, 9];
-    assert_eq!(
-        decode(&f),
-        Err(DecodeError::Truncated {
-            ty: types::LEAVE,
-            field: "room"
-        })
-    );
+    assert_eq!(decode(&f), Err(DecodeError::Truncated { ty: types::LEAVE, field: "room" }));
     // Invalid UTF-8.
     let f = [0, 0, 0, 5, types::WHO, 0, 2, 0xc3, 0x28];
-    assert_eq!(
-        decode(&f),
-        Err(DecodeError::InvalidUtf8 {
-            ty: types::WHO,
-            field: "room"
-        })
-    );
+    assert_eq!(decode(&f), Err(DecodeError::InvalidUtf8 { ty: types::WHO, field: "room" }));
     // Unknown type, also a type byte alone.
-    assert_eq!(
-        decode(&[0, 0, 0, 1, 0x7f]),
-        Err(DecodeError::UnknownType { ty: 0x7f })
-    );
-    assert_eq!(
-        decode(&[0, 0, 0, 1, 0x0a]),
-        Err(DecodeError::UnknownType { ty: 0x0a })
-    );
+    assert_eq!(decode(&[0, 0, 0, 1, 0x7f]), Err(DecodeError::UnknownType { ty: 0x7f }));
+    assert_eq!(decode(&[0, 0, 0, 1, 0x0a]), Err(DecodeError::UnknownType { ty: 0x0a }));
     // A known type with an empty body.
     assert_eq!(
         decode(&[0, 0, 0, 1, types::PING]),
-        Err(DecodeError::Truncated {
-            ty: types::PING,
-            field: "nonce"
-        })
+        Err(DecodeError::Truncated { ty: types::PING, field: "nonce" })
     );
-    let e = DecodeError::Truncated {
-        ty: types::SAY,
-        field: "seq",
-    };
+    let e = DecodeError::Truncated { ty: types::SAY, field: "seq" };
     assert_eq!(e.error_code(), Some(ErrorCode::BadFrame));
     assert_eq!(e.frame_type(), types::SAY);
     assert!(!e.is_framing());
-    assert_eq!(
-        DecodeError::UnknownType { ty: 9 }.error_code(),
-        Some(ErrorCode::UnknownType)
-    );
+    assert_eq!(DecodeError::UnknownType { ty: 9 }.error_code(), Some(ErrorCode::UnknownType));
     assert_eq!(e.to_string(), "SAY frame too short: missing seq");
 }
 

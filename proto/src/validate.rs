@@ -18,9 +18,7 @@ pub fn is_valid_name(s: &str) -> bool {
         _ => return false,
     }
     b.len() <= MAX_NAME
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
 }
 
 /// The key names are compared by: ASCII lower case. Room names travel in
@@ -71,10 +69,7 @@ pub fn check_text(s: &str, max_text: usize) -> Result<(), TextError> {
         return Err(TextError::Empty);
     }
     if s.len() > max_text {
-        return Err(TextError::TooLong {
-            len: s.len(),
-            max: max_text,
-        });
+        return Err(TextError::TooLong { len: s.len(), max: max_text });
     }
     match s.char_indices().find(|(_, c)| is_refused_char(*c)) {
         Some((offset, ch)) => Err(TextError::ControlChar { offset, ch }),
@@ -100,20 +95,11 @@ mod tests {
 
     #[test]
     fn names() {
-        for ok in [
-            "a",
-            "Z",
-            "0",
-            "ada",
-            "a_b.c-d",
-            "A234567890123456789012345678901b",
-        ] {
+        for ok in ["a", "Z", "0", "ada", "a_b.c-d", "A234567890123456789012345678901b"] {
             assert!(is_valid_name(ok), "{ok}");
         }
         let too_long = "a".repeat(33);
-        for bad in [
-            "", "_a", ".a", "-a", "@ada", "#room", "a b", "é", "a/b", &too_long,
-        ] {
+        for bad in ["", "_a", ".a", "-a", "@ada", "#room", "a b", "é", "a/b", &too_long] {
             assert!(!is_valid_name(bad), "{bad:?}");
         }
         assert_eq!(name_key("LoBby"), "lobby");
@@ -125,24 +111,13 @@ mod tests {
     fn text_rules() {
         assert_eq!(check_text("", 10), Err(TextError::Empty));
         assert!(check_text("hi é\n\tthere", 100).is_ok());
-        assert_eq!(
-            check_text("abcd", 3),
-            Err(TextError::TooLong { len: 4, max: 3 })
-        );
+        assert_eq!(check_text("abcd", 3), Err(TextError::TooLong { len: 4, max: 3 }));
         assert!(check_text("abc", 3).is_ok());
-        for bad in [
-            '\0', '\u{8}', '\u{b}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}',
-        ] {
+        for bad in ['\0', '\u{8}', '\u{b}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}'] {
             let s = format!("a{bad}");
-            assert_eq!(
-                check_text(&s, 10),
-                Err(TextError::ControlChar { offset: 1, ch: bad })
-            );
+            assert_eq!(check_text(&s, 10), Err(TextError::ControlChar { offset: 1, ch: bad }));
         }
-        assert!(
-            check_text("\u{a0}\u{202e}", 10).is_ok(),
-            "only C0/C1 are refused"
-        );
+        assert!(check_text("\u{a0}\u{202e}", 10).is_ok(), "only C0/C1 are refused");
     }
 
     #[test]

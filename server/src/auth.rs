@@ -35,10 +35,7 @@ pub use throttle::ThrottleRules;
 pub enum AuthJob {
     /// Check `password` against a stored PHC hash; `phc: None` for a name
     /// with no account (always false, in the time a wrong password takes).
-    Verify {
-        phc: Option<String>,
-        password: String,
-    },
+    Verify { phc: Option<String>, password: String },
     /// Hash a new password with a fresh random salt.
     Hash { password: String },
 }
@@ -75,29 +72,17 @@ impl HasherConfig {
         let params = Params::new(OWASP_M_KIB, OWASP_T, OWASP_P, None)
             .map_err(|e| std::io::Error::other(format!("argon2 parameters: {e}")))?;
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(HasherConfig {
-            params,
-            workers: cpus.clamp(1, 4),
-            throttle: ThrottleRules::default(),
-        })
+        Ok(HasherConfig { params, workers: cpus.clamp(1, 4), throttle: ThrottleRules::default() })
     }
 }
 
 /// What the dispatcher thread receives.
 enum Cmd {
     /// A job from the loop.
-    Job {
-        ticket: u64,
-        key: String,
-        job: AuthJob,
-    },
+    Job { ticket: u64, key: String, job: AuthJob },
     /// A result from a worker; `verify` carries the name key and the
     /// earliest release time of a verification.
-    Done {
-        ticket: u64,
-        verify: Option<(String, Instant)>,
-        outcome: AuthOutcome,
-    },
+    Done { ticket: u64, verify: Option<(String, Instant)>, outcome: AuthOutcome },
     /// The [`Hasher`] was dropped.
     Stop,
 }
@@ -200,14 +185,13 @@ impl Dispatcher {
             self.release(Instant::now());
             let due = self.held.iter().map(|h| h.0).min();
             let cmd = match due {
-                Some(due) => match self
-                    .rx
-                    .recv_timeout(due.saturating_duration_since(Instant::now()))
-                {
-                    Ok(cmd) => cmd,
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => return,
-                },
+                Some(due) => {
+                    match self.rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                        Ok(cmd) => cmd,
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
                 None => match self.rx.recv() {
                     Ok(cmd) => cmd,
                     Err(_) => return,
@@ -215,11 +199,7 @@ impl Dispatcher {
             };
             match cmd {
                 Cmd::Job { ticket, key, job } => self.dispatch(ticket, key, job, &dummy),
-                Cmd::Done {
-                    ticket,
-                    verify,
-                    outcome,
-                } => self.finished(ticket, verify, outcome),
+                Cmd::Done { ticket, verify, outcome } => self.finished(ticket, verify, outcome),
                 Cmd::Stop => return,
             }
         }
@@ -232,20 +212,11 @@ impl Dispatcher {
                 let not_before = now + self.throttle.begin(&key, now);
                 let known = phc.is_some();
                 let phc = Some(phc.unwrap_or_else(|| dummy.to_string()));
-                (
-                    AuthJob::Verify { phc, password },
-                    known,
-                    Some((key, not_before)),
-                )
+                (AuthJob::Verify { phc, password }, known, Some((key, not_before)))
             }
             hash @ AuthJob::Hash { .. } => (hash, true, None),
         };
-        let work = Work {
-            ticket,
-            verify,
-            job,
-            known,
-        };
+        let work = Work { ticket, verify, job, known };
         if let Err(lost) = self.work.send(work) {
             log::error!("password hashing workers are gone");
             let w = lost.0;
@@ -305,14 +276,7 @@ fn worker(jobs: &Mutex<Receiver<Work>>, done: &Sender<Cmd>, argon: &Argon2<'stat
             AuthJob::Hash { password } => AuthOutcome::Hashed(hash(argon, &password)),
         };
         let (ticket, verify) = (w.ticket, w.verify);
-        if done
-            .send(Cmd::Done {
-                ticket,
-                verify,
-                outcome,
-            })
-            .is_err()
-        {
+        if done.send(Cmd::Done { ticket, verify, outcome }).is_err() {
             return;
         }
     }

@@ -37,18 +37,11 @@ impl Loop {
 }
 
 fn cheap(throttle: ThrottleRules) -> HasherConfig {
-    HasherConfig {
-        params: Params::new(256, 2, 1, None).unwrap(),
-        workers: 2,
-        throttle,
-    }
+    HasherConfig { params: Params::new(256, 2, 1, None).unwrap(), workers: 2, throttle }
 }
 
 fn verify_job(phc: Option<&str>, password: &str) -> AuthJob {
-    AuthJob::Verify {
-        phc: phc.map(str::to_string),
-        password: password.into(),
-    }
+    AuthJob::Verify { phc: phc.map(str::to_string), password: password.into() }
 }
 
 fn hash_now(l: &mut Loop, h: &Hasher, password: &str) -> String {
@@ -107,19 +100,13 @@ fn unknown_names_take_as_long_as_wrong_passwords() {
     };
     let wrong = time(&mut l, Some(&phc));
     let unknown = time(&mut l, None);
-    assert!(
-        unknown * 2 > wrong && wrong * 2 > unknown,
-        "{unknown:?} vs {wrong:?}"
-    );
+    assert!(unknown * 2 > wrong && wrong * 2 > unknown, "{unknown:?} vs {wrong:?}");
 }
 
 #[test]
 fn a_throttled_name_does_not_delay_others() {
     let mut l = Loop::new();
-    let r = ThrottleRules {
-        first: Duration::from_millis(400),
-        ..ThrottleRules::default()
-    };
+    let r = ThrottleRules { first: Duration::from_millis(400), ..ThrottleRules::default() };
     let h = Hasher::with_config(l.waker.clone(), cheap(r)).unwrap();
     let phc = hash_now(&mut l, &h, "the real one");
     for i in 0..3 {
@@ -132,15 +119,6 @@ fn a_throttled_name_does_not_delay_others() {
     let got = l.collect(&h, 2, Duration::from_secs(20));
     assert_eq!(got[0].1.ticket, 21, "bob first");
     assert!(got[0].0 - start < Duration::from_millis(300));
-    assert_eq!(
-        got[1].1,
-        AuthResult {
-            ticket: 20,
-            outcome: AuthOutcome::Verified(true)
-        }
-    );
-    assert!(
-        got[1].0 - start >= Duration::from_millis(400),
-        "eve held back"
-    );
+    assert_eq!(got[1].1, AuthResult { ticket: 20, outcome: AuthOutcome::Verified(true) });
+    assert!(got[1].0 - start >= Duration::from_millis(400), "eve held back");
 }

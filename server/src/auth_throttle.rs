@@ -58,10 +58,7 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(rules: ThrottleRules) -> Throttle {
-        Throttle {
-            rules,
-            entries: HashMap::new(),
-        }
+        Throttle { rules, entries: HashMap::new() }
     }
 
     /// A verification for `key` starts: how long to hold its result back.
@@ -146,11 +143,7 @@ mod tests {
             t.finish("eve", false, now);
         }
         assert_eq!(got, [0, 0, 0, 500, 1000, 2000, 4000, 4000]);
-        assert_eq!(
-            t.begin("bob", now),
-            Duration::ZERO,
-            "other names unaffected"
-        );
+        assert_eq!(t.begin("bob", now), Duration::ZERO, "other names unaffected");
     }
 
     #[test]

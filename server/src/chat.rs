@@ -48,15 +48,7 @@ impl Server {
         let about = types::SAY;
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
             let room = self.rooms[a.room as usize].name.to_string();
-            return self.send(
-                key,
-                &Frame::Ack {
-                    seq,
-                    room,
-                    id: a.id,
-                    ts: a.ts,
-                },
-            );
+            return self.send(key, &Frame::Ack { seq, room, id: a.id, ts: a.ts });
         }
         if self.batch.seqs.contains(&(s, seq)) {
             // The same SAY is in this batch: it gets the same ACK after the commit.
@@ -83,20 +75,9 @@ impl Server {
         let id = room.next_id;
         room.next_id += 1;
         let session = &self.sessions[s as usize];
-        let msg = WinMsg {
-            id,
-            ts: wall_ms(),
-            from: session.name.clone(),
-            text: text.into(),
-        };
+        let msg = WinMsg { id, ts: wall_ms(), from: session.name.clone(), text: text.into() };
         self.batch.seqs.insert((s, seq));
-        self.batch.items.push(Pending {
-            session: s,
-            token: session.token,
-            seq,
-            room: r,
-            msg,
-        });
+        self.batch.items.push(Pending { session: s, token: session.token, seq, room: r, msg });
     }
 
     /// Stores the iteration's SAYs in one transaction, then releases their
@@ -116,20 +97,14 @@ impl Server {
         match result {
             Ok(()) => {
                 batch.items.into_iter().for_each(|p| self.release(p));
-                batch
-                    .repeats
-                    .into_iter()
-                    .for_each(|(s, token, seq)| self.ack_again(s, token, seq));
+                batch.repeats.into_iter().for_each(|(s, token, seq)| self.ack_again(s, token, seq));
             }
             Err(e) => {
                 log::error!("storing {} messages failed: {e}", batch.items.len());
                 let detail = format!("message not stored: {e}");
                 let repeats = batch.repeats.into_iter();
-                let refused = batch
-                    .items
-                    .iter()
-                    .map(|p| (p.session, p.token, p.seq))
-                    .chain(repeats);
+                let refused =
+                    batch.items.iter().map(|p| (p.session, p.token, p.seq)).chain(repeats);
                 for (s, token, seq) in refused.collect::<Vec<_>>() {
                     if let Some(key) = self.conn_of(s, token) {
                         self.send_error(key, ErrorCode::Storage, types::SAY, seq, &detail);
@@ -164,41 +139,18 @@ impl Server {
         let mut bytes = std::mem::take(&mut self.scratch);
         bytes.clear();
         let m = &p.msg;
-        encode_msg(
-            &mut bytes,
-            &self.rooms[r as usize].name,
-            m.id,
-            m.ts,
-            &m.from,
-            0,
-            &m.text,
-        );
+        encode_msg(&mut bytes, &self.rooms[r as usize].name, m.id, m.ts, &m.from, 0, &m.text);
         self.send_to_members(r, &bytes, Some(p.session));
         self.scratch = bytes;
-        let ack = Ack {
-            seq: p.seq,
-            room: r,
-            id: m.id,
-            ts: m.ts,
-        };
-        if let Some(session) = self
-            .sessions
-            .get_mut(p.session as usize)
-            .filter(|x| x.token == p.token)
+        let ack = Ack { seq: p.seq, room: r, id: m.id, ts: m.ts };
+        if let Some(session) =
+            self.sessions.get_mut(p.session as usize).filter(|x| x.token == p.token)
         {
             session.acks.push(ack);
         }
         if let Some(key) = self.conn_of(p.session, p.token) {
             let room = self.rooms[r as usize].name.to_string();
-            self.send(
-                key,
-                &Frame::Ack {
-                    seq: p.seq,
-                    room,
-                    id: ack.id,
-                    ts: ack.ts,
-                },
-            );
+            self.send(key, &Frame::Ack { seq: p.seq, room, id: ack.id, ts: ack.ts });
         }
         self.rooms[r as usize].push(p.msg);
     }
@@ -210,15 +162,7 @@ impl Server {
         };
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
             let room = self.rooms[a.room as usize].name.to_string();
-            self.send(
-                key,
-                &Frame::Ack {
-                    seq,
-                    room,
-                    id: a.id,
-                    ts: a.ts,
-                },
-            );
+            self.send(key, &Frame::Ack { seq, room, id: a.id, ts: a.ts });
         }
     }
 
@@ -233,11 +177,7 @@ impl Server {
     /// `after < id < before`, oldest first, then HISTORY_END.
     pub(crate) fn send_page(&mut self, key: usize, r: u32, after: u64, before: u64, limit: u16) {
         let room = &self.rooms[r as usize];
-        let oldest = if self.store.is_durable() {
-            1
-        } else {
-            room.window_first()
-        };
+        let oldest = if self.store.is_durable() { 1 } else { room.window_first() };
         let plan = room.plan(after, before, usize::from(limit), oldest);
         let window: Option<Vec<WinMsg>> = match room.in_window(&plan.ids) {
             _ if plan.ids.is_empty() => Some(Vec::new()),
@@ -275,14 +215,7 @@ impl Server {
         self.send_bytes(key, &bytes);
         let count = (msgs.len() - skip) as u16;
         let more = u8::from(plan.more || skip > 0);
-        self.send(
-            key,
-            &Frame::HistoryEnd {
-                room: name,
-                count,
-                more,
-            },
-        );
+        self.send(key, &Frame::HistoryEnd { room: name, count, more });
     }
 
     fn page_from_store(
@@ -293,19 +226,11 @@ impl Server {
     ) -> Vec<WinMsg> {
         let room = self.rooms[r as usize].name.to_string();
         let want = (ids.end() - ids.start() + 1) as usize;
-        match self
-            .store
-            .history(&room, ids.start() - 1, ids.end() + 1, want)
-        {
+        match self.store.history(&room, ids.start() - 1, ids.end() + 1, want) {
             Ok(page) => page
                 .msgs
                 .into_iter()
-                .map(|m| WinMsg {
-                    id: m.id,
-                    ts: m.ts,
-                    from: m.from.into(),
-                    text: m.text.into(),
-                })
+                .map(|m| WinMsg { id: m.id, ts: m.ts, from: m.from.into(), text: m.text.into() })
                 .collect(),
             Err(e) => {
                 log::error!("reading history of {room}: {e}");

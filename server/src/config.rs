@@ -53,77 +53,23 @@ pub enum Command {
 fn options() -> Options {
     let mut o = Options::new();
     o.optopt("", "bind", "address to listen on (default 0.0.0.0)", "IP");
-    o.optopt(
-        "",
-        "port",
-        "port to listen on; 0 picks a free port (env PORT, default 3000)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "max-clients",
-        "open connections allowed (env MAX_CLIENTS, default 100)",
-        "N",
-    );
+    o.optopt("", "port", "port to listen on; 0 picks a free port (env PORT, default 3000)", "N");
+    o.optopt("", "max-clients", "open connections allowed (env MAX_CLIENTS, default 100)", "N");
     o.optopt(
         "",
         "heartbeat-ms",
         "PING after this much silence, drop after twice (default 5000)",
         "N",
     );
-    o.optopt(
-        "",
-        "linger-ms",
-        "how long a session outlives its connection (default 10000)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "db",
-        "SQLite file for durable history and accounts (default: memory)",
-        "PATH",
-    );
-    o.optopt(
-        "",
-        "sync",
-        "with --db: normal (survives a crash) or full (also power loss)",
-        "MODE",
-    );
-    o.optflag(
-        "",
-        "accounts-only",
-        "only registered names may log in (needs --db)",
-    );
-    o.optopt(
-        "",
-        "rate",
-        "SAY+TYPING frames per second per connection, 0: off (default 10)",
-        "N",
-    );
-    o.optopt(
-        "",
-        "out-limit",
-        "unsent bytes before a client is dropped (default 4194304)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "max-frame",
-        "largest frame accepted after WELCOME (default 65536)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "max-text",
-        "largest message text (default 4096)",
-        "BYTES",
-    );
-    o.optopt(
-        "",
-        "log-level",
-        "error, warn, info, debug or trace (default info)",
-        "LEVEL",
-    );
+    o.optopt("", "linger-ms", "how long a session outlives its connection (default 10000)", "N");
+    o.optopt("", "db", "SQLite file for durable history and accounts (default: memory)", "PATH");
+    o.optopt("", "sync", "with --db: normal (survives a crash) or full (also power loss)", "MODE");
+    o.optflag("", "accounts-only", "only registered names may log in (needs --db)");
+    o.optopt("", "rate", "SAY+TYPING frames per second per connection, 0: off (default 10)", "N");
+    o.optopt("", "out-limit", "unsent bytes before a client is dropped (default 4194304)", "BYTES");
+    o.optopt("", "max-frame", "largest frame accepted after WELCOME (default 65536)", "BYTES");
+    o.optopt("", "max-text", "largest message text (default 4096)", "BYTES");
+    o.optopt("", "log-level", "error, warn, info, debug or trace (default info)", "LEVEL");
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
     o
@@ -147,11 +93,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     let max_frame = num(opt("max-frame", None), "--max-frame", DEFAULT_MAX_FRAME)?;
     let default_text = DEFAULT_MAX_TEXT.min(max_frame.saturating_sub(128));
     let c = Config {
-        bind: parsed(
-            opt("bind", None),
-            "--bind",
-            "0.0.0.0".parse().expect("literal"),
-        )?,
+        bind: parsed(opt("bind", None), "--bind", "0.0.0.0".parse().expect("literal"))?,
         port: num(opt("port", Some("PORT")), "--port (or PORT)", 3000)?,
         max_clients: num(
             opt("max-clients", Some("MAX_CLIENTS")),
@@ -167,11 +109,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         out_limit: num(opt("out-limit", None), "--out-limit", 4 << 20)?,
         max_frame,
         max_text: num(opt("max-text", None), "--max-text", default_text)?,
-        log_level: parsed(
-            opt("log-level", None),
-            "--log-level",
-            log::LevelFilter::Info,
-        )?,
+        log_level: parsed(opt("log-level", None), "--log-level", log::LevelFilter::Info)?,
     };
     c.check()?;
     Ok(Command::Run(c))
@@ -199,16 +137,10 @@ impl Config {
             return Err("--heartbeat-ms must be at least 1".into());
         }
         if self.out_limit < self.max_frame as usize {
-            return Err(format!(
-                "--out-limit must be at least --max-frame ({})",
-                self.max_frame
-            ));
+            return Err(format!("--out-limit must be at least --max-frame ({})", self.max_frame));
         }
         if self.sync != "normal" && self.sync != "full" {
-            return Err(format!(
-                "--sync must be normal or full, not '{}'",
-                self.sync
-            ));
+            return Err(format!("--sync must be normal or full, not '{}'", self.sync));
         }
         if self.accounts_only && self.db.is_none() {
             return Err("--accounts-only needs --db (accounts must outlive the process)".into());
@@ -220,10 +152,7 @@ impl Config {
 fn parsed<T: std::str::FromStr>(v: Option<String>, what: &str, default: T) -> Result<T, String> {
     match v {
         None => Ok(default),
-        Some(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("{what}: invalid value '{s}'")),
+        Some(s) => s.trim().parse().map_err(|_| format!("{what}: invalid value '{s}'")),
     }
 }
 
@@ -237,10 +166,8 @@ mod tests {
 
     fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let env: Vec<(String, String)> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         match parse(&args, lookup)? {
             Command::Run(c) => Ok(c),
@@ -254,10 +181,7 @@ mod tests {
         assert_eq!(c.port, 3000);
         assert_eq!(c.max_clients, 100);
         assert_eq!((c.heartbeat_ms, c.linger_ms, c.rate), (5000, 10_000, 10));
-        assert_eq!(
-            (c.out_limit, c.max_frame, c.max_text),
-            (4 << 20, 65_536, 4096)
-        );
+        assert_eq!((c.out_limit, c.max_frame, c.max_text), (4 << 20, 65_536, 4096));
         assert_eq!(c.bind.to_string(), "0.0.0.0");
     }
 
@@ -274,9 +198,7 @@ mod tests {
         assert!(run(&["--port", "x"], &[]).unwrap_err().contains("--port"));
         assert!(run(&["--port", "70000"], &[]).is_err());
         assert!(run(&["--bogus"], &[]).unwrap_err().contains("bogus"));
-        assert!(run(&["--max-frame", "100"], &[])
-            .unwrap_err()
-            .contains("--max-frame"));
+        assert!(run(&["--max-frame", "100"], &[]).unwrap_err().contains("--max-frame"));
         assert!(run(&["--max-frame", "2048", "--max-text", "4096"], &[]).is_err());
         assert_eq!(run(&["--max-frame", "2048"], &[]).unwrap().max_text, 1920);
         assert!(run(&["--accounts-only"], &[]).unwrap_err().contains("--db"));

@@ -51,18 +51,12 @@ pub struct Reason {
 impl Reason {
     /// A close that sends a fatal ERROR first.
     pub fn fatal(code: ErrorCode, about: u8, why: impl Into<Cow<'static, str>>) -> Reason {
-        Reason {
-            error: Some((code, about)),
-            why: why.into(),
-        }
+        Reason { error: Some((code, about)), why: why.into() }
     }
 
     /// A close with nothing to send (peer gone, QUIT).
     pub fn quiet(why: impl Into<Cow<'static, str>>) -> Reason {
-        Reason {
-            error: None,
-            why: why.into(),
-        }
+        Reason { error: None, why: why.into() }
     }
 }
 

@@ -12,10 +12,7 @@ use banter_proto::{check, decode, types, DecodeError, ErrorCode, Frame, HEADER_L
 
 /// Types a client may send: HELLO..REGISTER, PING, PONG.
 fn is_client_type(ty: u8) -> bool {
-    matches!(
-        ty,
-        types::HELLO..=types::REGISTER | types::PING | types::PONG
-    )
+    matches!(ty, types::HELLO..=types::REGISTER | types::PING | types::PONG)
 }
 
 impl Server {
@@ -118,11 +115,7 @@ impl Server {
             Frame::Join { room, since, limit } => self.on_join(key, s, &room, since, limit),
             Frame::Leave { room } => self.on_leave(key, s, &room),
             Frame::Say { room, seq, text } => self.on_say(key, s, &room, seq, text),
-            Frame::History {
-                room,
-                before,
-                limit,
-            } => self.on_history(key, s, &room, before, limit),
+            Frame::History { room, before, limit } => self.on_history(key, s, &room, before, limit),
             Frame::Typing { room, active } => self.on_typing(key, s, &room, active),
             Frame::Who { room } => self.on_who(key, s, &room),
             Frame::Quit { reason } => return self.on_quit(s, &reason),
@@ -130,13 +123,7 @@ impl Server {
             Frame::Ping { nonce } => self.send(key, &Frame::Pong { nonce }),
             Frame::Pong { .. } => {}
             Frame::Hello { .. } => {
-                self.send_error(
-                    key,
-                    ErrorCode::BadFrame,
-                    types::HELLO,
-                    0,
-                    "already logged in",
-                );
+                self.send_error(key, ErrorCode::BadFrame, types::HELLO, 0, "already logged in");
             }
             // Not reached: `is_client_type` answered every other type.
             other => log::debug!("#{key}: ignoring {other:?}"),

@@ -51,17 +51,11 @@ impl Server {
     pub(crate) fn on_first_frame(&mut self, key: usize, frame: &[u8]) -> Outcome {
         let ty = frame[4];
         if ty != types::HELLO {
-            let why = format!(
-                "the first frame must be HELLO, not {}",
-                Frame::type_name(ty)
-            );
+            let why = format!("the first frame must be HELLO, not {}", Frame::type_name(ty));
             return Outcome::Close(Reason::fatal(ErrorCode::HelloFirst, ty, why));
         }
         let Some(v) = frame.get(5..7) else {
-            return fatal(
-                ErrorCode::BadFrame,
-                "HELLO frame too short: missing version",
-            );
+            return fatal(ErrorCode::BadFrame, "HELLO frame too short: missing version");
         };
         let version = u16::from_be_bytes([v[0], v[1]]);
         if version != VERSION {
@@ -71,12 +65,9 @@ impl Server {
             );
         }
         match banter_proto::decode(frame) {
-            Ok(Frame::Hello {
-                name,
-                password,
-                resume,
-                ..
-            }) => self.on_hello(key, name, password, resume),
+            Ok(Frame::Hello { name, password, resume, .. }) => {
+                self.on_hello(key, name, password, resume)
+            }
             Ok(_) => unreachable!("type checked above"),
             Err(e) => fatal(ErrorCode::BadFrame, e.to_string()),
         }
@@ -98,49 +89,24 @@ impl Server {
         };
         let accounts_only = self.cfg.accounts_only;
         let (job, then) = match account {
-            Some(crate::store::Account {
-                name: registered,
-                phc,
-            }) => {
+            Some(crate::store::Account { name: registered, phc }) => {
                 name = registered; // shown as its owner registered it
-                let job = AuthJob::Verify {
-                    phc: Some(phc),
-                    password,
-                };
+                let job = AuthJob::Verify { phc: Some(phc), password };
                 (job, Then::Login { registered: true })
             }
             None if accounts_only && is_valid_password_len(&password) => {
                 (AuthJob::Hash { password }, Then::CreateOnLogin)
             }
-            None if accounts_only => (
-                AuthJob::Verify {
-                    phc: None,
-                    password,
-                },
-                Then::RequireAccount,
-            ),
+            None if accounts_only => {
+                (AuthJob::Verify { phc: None, password }, Then::RequireAccount)
+            }
             None if !password.is_empty() => {
                 // Same time as a wrong password: nothing tells a name is free.
-                (
-                    AuthJob::Verify {
-                        phc: None,
-                        password,
-                    },
-                    Then::Login { registered: false },
-                )
+                (AuthJob::Verify { phc: None, password }, Then::Login { registered: false })
             }
             None => return self.welcome(key, &name, resume),
         };
-        self.submit_auth(
-            PendingHello {
-                key,
-                gen: self.conns[key].gen,
-                name,
-                resume,
-                then,
-            },
-            job,
-        );
+        self.submit_auth(PendingHello { key, gen: self.conns[key].gen, name, resume, then }, job);
         self.conns[key].state = State::Authenticating;
         Outcome::Continue
     }
@@ -150,10 +116,7 @@ impl Server {
         match self.names.get(&*name_key(name)) {
             None => Ok(None),
             Some(&s) if resume != 0 && self.sessions[s as usize].token == resume => Ok(Some(s)),
-            Some(_) => Err(fatal(
-                ErrorCode::NameTaken,
-                format!("the name {name} is in use"),
-            )),
+            Some(_) => Err(fatal(ErrorCode::NameTaken, format!("the name {name} is in use"))),
         }
     }
 
@@ -175,10 +138,7 @@ impl Server {
                 (s, 1)
             }
             None => {
-                let s = self
-                    .sessions
-                    .insert(Session::new(name, new_token(), key as u32))
-                    as u32;
+                let s = self.sessions.insert(Session::new(name, new_token(), key as u32)) as u32;
                 self.names.insert(name_key(name).into(), s);
                 (s, 0)
             }
@@ -186,10 +146,7 @@ impl Server {
         self.conns[key].state = State::Active { session: s };
         let session = &self.sessions[s as usize];
         let (name, token) = (session.name.to_string(), session.token);
-        log::info!(
-            "#{key} is {name}{}",
-            if resumed == 1 { " (resumed)" } else { "" }
-        );
+        log::info!("#{key} is {name}{}", if resumed == 1 { " (resumed)" } else { "" });
         let cfg = &self.cfg;
         let welcome = Frame::Welcome {
             version: VERSION,
@@ -261,10 +218,7 @@ impl Server {
                 self.welcome(p.key, &p.name, p.resume)
             }
             Ok(false) => fatal(ErrorCode::AuthFailed, "the name was registered meanwhile"),
-            Err(e) => fatal(
-                ErrorCode::Storage,
-                format!("could not store the account: {e}"),
-            ),
+            Err(e) => fatal(ErrorCode::Storage, format!("could not store the account: {e}")),
         }
     }
 
@@ -317,27 +271,17 @@ impl Server {
         let about = types::REGISTER;
         let result = match outcome {
             AuthOutcome::Hashed(Ok(phc)) => self.store.create_account(&name_key(name), name, &phc),
-            _ => Err(crate::store::StoreError(
-                "could not hash the password".into(),
-            )),
+            _ => Err(crate::store::StoreError("could not hash the password".into())),
         };
-        let conn = self
-            .sessions
-            .get(s as usize)
-            .filter(|x| x.token == token)
-            .map(|x| x.conn as usize);
+        let conn =
+            self.sessions.get(s as usize).filter(|x| x.token == token).map(|x| x.conn as usize);
         let Some(key) = conn.filter(|&k| self.conns.contains(k)) else {
             return;
         };
         match result {
             Ok(true) => {
                 log::info!("account {name} registered");
-                self.send(
-                    key,
-                    &Frame::Registered {
-                        name: name.to_string(),
-                    },
-                );
+                self.send(key, &Frame::Registered { name: name.to_string() });
             }
             Ok(false) => self.send_error(
                 key,

@@ -61,10 +61,7 @@ fn run(cfg: Config) -> Result<(), String> {
         cfg.max_clients
     );
     if cfg.max_clients as u64 > room {
-        log::warn!(
-            "--max-clients {} is above what the open-file limit allows",
-            cfg.max_clients
-        );
+        log::warn!("--max-clients {} is above what the open-file limit allows", cfg.max_clients);
     }
     let store = open_store(&cfg)?;
     let addr = format!("{}:{}", cfg.bind, cfg.port);
@@ -79,11 +76,7 @@ fn open_store(cfg: &Config) -> Result<Box<dyn store::Store>, String> {
         Some(path) => {
             let sync = cfg.sync.parse::<store::sqlite::SyncMode>()?;
             let db = store::sqlite::SqliteStore::open(path, sync).map_err(|e| e.to_string())?;
-            log::info!(
-                "history and accounts in {} (sync {})",
-                path.display(),
-                cfg.sync
-            );
+            log::info!("history and accounts in {} (sync {})", path.display(), cfg.sync);
             Ok(Box::new(db))
         }
     }
@@ -91,20 +84,14 @@ fn open_store(cfg: &Config) -> Result<Box<dyn store::Store>, String> {
 
 /// Raises the soft open-file limit to the hard one; returns the new soft limit.
 fn raise_fd_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
             return 1024;
         }
         if lim.rlim_cur < lim.rlim_max {
-            let want = libc::rlimit {
-                rlim_cur: lim.rlim_max,
-                rlim_max: lim.rlim_max,
-            };
+            let want = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
                 lim.rlim_cur = lim.rlim_max;
             }

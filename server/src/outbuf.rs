@@ -146,10 +146,7 @@ mod tests {
         for nonce in 0..10 {
             o.push(&Frame::Ping { nonce });
         }
-        let mut w = Trickle {
-            cap: 7,
-            got: Vec::new(),
-        };
+        let mut w = Trickle { cap: 7, got: Vec::new() };
         while !o.is_empty() {
             o.write_to(&mut w).unwrap();
         }
@@ -163,10 +160,7 @@ mod tests {
         for nonce in 0..5 {
             o.push(&Frame::Ping { nonce });
         }
-        let mut w = Trickle {
-            cap: 15,
-            got: Vec::new(),
-        }; // frame = 13 bytes
+        let mut w = Trickle { cap: 15, got: Vec::new() }; // frame = 13 bytes
         o.write_to(&mut w).unwrap();
         assert_eq!(o.discard_unsent(), 13 * 3);
         o.push(&Frame::Pong { nonce: 99 });
@@ -174,11 +168,7 @@ mod tests {
         o.write_to(&mut w).unwrap();
         assert_eq!(
             frames(&w.got),
-            vec![
-                Frame::Ping { nonce: 0 },
-                Frame::Ping { nonce: 1 },
-                Frame::Pong { nonce: 99 }
-            ]
+            vec![Frame::Ping { nonce: 0 }, Frame::Ping { nonce: 1 }, Frame::Pong { nonce: 99 }]
         );
     }
 
@@ -187,10 +177,7 @@ mod tests {
         let mut o = OutBuf::default();
         o.push(&Frame::Ping { nonce: 1 });
         o.push(&Frame::Ping { nonce: 2 });
-        let mut w = Trickle {
-            cap: 13,
-            got: Vec::new(),
-        };
+        let mut w = Trickle { cap: 13, got: Vec::new() };
         o.write_to(&mut w).unwrap();
         assert_eq!(o.discard_unsent(), 13);
         assert!(o.is_empty());
@@ -203,19 +190,9 @@ mod tests {
         let text = "x".repeat(1000);
         for id in 0..200 {
             let (room, from, text) = ("r".into(), "a".into(), text.clone());
-            o.push(&Frame::Msg {
-                room,
-                id,
-                ts: 0,
-                from,
-                flags: 0,
-                text,
-            });
+            o.push(&Frame::Msg { room, id, ts: 0, from, flags: 0, text });
         }
-        let mut w = Trickle {
-            cap: 3001,
-            got: Vec::new(),
-        };
+        let mut w = Trickle { cap: 3001, got: Vec::new() };
         while !o.is_empty() {
             o.write_to(&mut w).unwrap();
             assert!(o.pending() == 0 || o.boundary_at_or_before(0) == 0);

@@ -15,10 +15,7 @@ pub struct Bucket {
 impl Bucket {
     /// A full bucket at `now`.
     pub fn new(rate: u32, now: u64) -> Bucket {
-        Bucket {
-            milli: rate.saturating_mul(2000),
-            at: now as u32,
-        }
+        Bucket { milli: rate.saturating_mul(2000), at: now as u32 }
     }
 
     /// Takes one token if there is one. `rate = 0` always allows.

@@ -83,24 +83,14 @@ impl Room {
     /// smallest id that still exists anywhere (1 with a database, the
     /// window's first without).
     pub fn plan(&self, after: u64, before: u64, limit: usize, oldest: u64) -> PagePlan {
-        let hi = if before == 0 {
-            self.last_id
-        } else {
-            (before - 1).min(self.last_id)
-        };
+        let hi = if before == 0 { self.last_id } else { (before - 1).min(self.last_id) };
         let floor = (after + 1).max(oldest);
         let limit = limit.min(MAX_PAGE) as u64;
         if hi < floor || limit == 0 {
-            return PagePlan {
-                ids: RangeInclusive::new(1, 0),
-                more: hi >= floor,
-            };
+            return PagePlan { ids: RangeInclusive::new(1, 0), more: hi >= floor };
         }
         let lo = floor.max((hi + 1).saturating_sub(limit));
-        PagePlan {
-            ids: lo..=hi,
-            more: lo > floor,
-        }
+        PagePlan { ids: lo..=hi, more: lo > floor }
     }
 
     /// The window's messages with ids in `ids`, if the window holds all of them.
@@ -137,12 +127,7 @@ mod tests {
     fn room_with(n: u64) -> Room {
         let mut r = Room::new("r", 0);
         for id in 1..=n {
-            r.push(WinMsg {
-                id,
-                ts: id,
-                from: "a".into(),
-                text: format!("m{id}").into(),
-            });
+            r.push(WinMsg { id, ts: id, from: "a".into(), text: format!("m{id}").into() });
         }
         r
     }
@@ -150,58 +135,22 @@ mod tests {
     #[test]
     fn plans_newest_first_limit() {
         let r = room_with(50);
-        assert_eq!(
-            r.plan(0, 0, 20, 1),
-            PagePlan {
-                ids: 31..=50,
-                more: true
-            }
-        );
-        assert_eq!(
-            r.plan(45, 0, 20, 1),
-            PagePlan {
-                ids: 46..=50,
-                more: false
-            }
-        );
-        assert_eq!(
-            r.plan(0, 31, 20, 1),
-            PagePlan {
-                ids: 11..=30,
-                more: true
-            }
-        );
-        assert_eq!(
-            r.plan(0, 11, 20, 1),
-            PagePlan {
-                ids: 1..=10,
-                more: false
-            }
-        );
+        assert_eq!(r.plan(0, 0, 20, 1), PagePlan { ids: 31..=50, more: true });
+        assert_eq!(r.plan(45, 0, 20, 1), PagePlan { ids: 46..=50, more: false });
+        assert_eq!(r.plan(0, 31, 20, 1), PagePlan { ids: 11..=30, more: true });
+        assert_eq!(r.plan(0, 11, 20, 1), PagePlan { ids: 1..=10, more: false });
         assert_eq!(r.plan(50, 0, 20, 1).ids.count(), 0);
         assert_eq!(r.plan(0, 1, 20, 1).ids.count(), 0);
         assert_eq!(r.plan(0, 0, 5000, 1).ids, 1..=50);
         // limit 0: nothing, but say whether anything matches.
-        assert_eq!(
-            r.plan(0, 0, 0, 1),
-            PagePlan {
-                ids: RangeInclusive::new(1, 0),
-                more: true
-            }
-        );
+        assert_eq!(r.plan(0, 0, 0, 1), PagePlan { ids: RangeInclusive::new(1, 0), more: true });
         assert!(!r.plan(50, 0, 0, 1).more);
     }
 
     #[test]
     fn pages_are_capped() {
         let r = room_with(3000);
-        assert_eq!(
-            r.plan(0, 0, 65535, 1),
-            PagePlan {
-                ids: 2001..=3000,
-                more: true
-            }
-        );
+        assert_eq!(r.plan(0, 0, 65535, 1), PagePlan { ids: 2001..=3000, more: true });
     }
 
     #[test]
@@ -213,13 +162,7 @@ mod tests {
         assert_eq!(ids, vec![11, 12, 13, 14, 15]);
         // Without a database, what fell out of the window is gone.
         let oldest = r.window_first();
-        assert_eq!(
-            r.plan(0, 20, 100, oldest),
-            PagePlan {
-                ids: 11..=19,
-                more: false
-            }
-        );
+        assert_eq!(r.plan(0, 20, 100, oldest), PagePlan { ids: 11..=19, more: false });
     }
 
     #[test]

@@ -116,14 +116,7 @@ impl Server {
         let room = room.name.to_string();
         for (i, names) in frames.into_iter().enumerate() {
             let more = u8::from(i < last);
-            self.send(
-                key,
-                &Frame::Roster {
-                    room: room.clone(),
-                    more,
-                    names,
-                },
-            );
+            self.send(key, &Frame::Roster { room: room.clone(), more, names });
         }
     }
 

@@ -114,11 +114,9 @@ impl Server {
     pub fn new(cfg: Config, store: Box<dyn Store>) -> io::Result<Server> {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind((cfg.bind, cfg.port).into())?;
-        poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
         let mut signals = Signals::new([SIGTERM, SIGINT])?;
-        poll.registry()
-            .register(&mut signals, SIGNALS, Interest::READABLE)?;
+        poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let hasher = Hasher::start(waker)?;
         let mut s = Server {
@@ -186,10 +184,7 @@ impl Server {
             if self.reap() > 0 && self.shutdown_at.is_none() {
                 self.accept_all(); // a freed descriptor may let a waiting client in
             }
-            if self
-                .shutdown_at
-                .is_some_and(|at| self.conns.is_empty() || self.now >= at)
-            {
+            if self.shutdown_at.is_some_and(|at| self.conns.is_empty() || self.now >= at) {
                 return self.finish();
             }
         }
@@ -223,11 +218,7 @@ impl Server {
         let _ = sock.set_nodelay(true);
         let entry = self.conns.vacant_entry();
         let key = entry.key();
-        if let Err(e) = self
-            .poll
-            .registry()
-            .register(&mut sock, Token(key), Interest::READABLE)
-        {
+        if let Err(e) = self.poll.registry().register(&mut sock, Token(key), Interest::READABLE) {
             log::warn!("register {addr} failed: {e}");
             return;
         }
@@ -240,13 +231,7 @@ impl Server {
             let why = format!("server full ({} clients)", self.cfg.max_clients);
             return self.close_conn(key, Reason::fatal(ErrorCode::ServerFull, 0, why));
         }
-        self.wheel.insert(
-            self.now + self.cfg.heartbeat_ms,
-            Timer::Conn {
-                key: key as u32,
-                gen,
-            },
-        );
+        self.wheel.insert(self.now + self.cfg.heartbeat_ms, Timer::Conn { key: key as u32, gen });
     }
 
     fn on_conn_event(&mut self, key: usize, ev: &mio::event::Event) {
@@ -371,10 +356,8 @@ impl Server {
         let conn = &mut self.conns[key];
         if conn.out.pending() > self.cfg.out_limit {
             let dropped = conn.out.discard_unsent();
-            let why = format!(
-                "slow consumer: over the output limit of {} bytes",
-                self.cfg.out_limit
-            );
+            let why =
+                format!("slow consumer: over the output limit of {} bytes", self.cfg.out_limit);
             log::debug!("#{key}: dropping {dropped} unsent bytes");
             self.close_conn(key, Reason::fatal(ErrorCode::SlowConsumer, 0, why));
         }

@@ -126,12 +126,7 @@ mod tests {
     use super::*;
 
     fn ack(seq: u32) -> Ack {
-        Ack {
-            seq,
-            room: 0,
-            id: u64::from(seq) * 10,
-            ts: 1,
-        }
+        Ack { seq, room: 0, id: u64::from(seq) * 10, ts: 1 }
     }
 
     #[test]

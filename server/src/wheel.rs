@@ -52,11 +52,7 @@ impl<T> Wheel<T> {
     /// the next `poll`.
     pub fn insert(&mut self, deadline: u64, payload: T) -> TimerId {
         let tick = (deadline / self.tick_ms).max(self.cursor);
-        let key = self.entries.insert(Entry {
-            deadline,
-            tick,
-            payload,
-        });
+        let key = self.entries.insert(Entry { deadline, tick, payload });
         let n = self.slots.len();
         self.slots[(tick % n as u64) as usize].push(key);
         TimerId(key)

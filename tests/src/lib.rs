@@ -23,10 +23,7 @@ pub fn bin_dir() -> PathBuf {
     }
     // target/<profile>/deps/e2e-xxxx -> target/<profile>
     let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(|d| d.parent())
-        .expect("target dir")
-        .to_path_buf()
+    exe.parent().and_then(|d| d.parent()).expect("target dir").to_path_buf()
 }
 
 /// Path of one of the project's binaries (`banterd`, `banter`,
@@ -49,10 +46,7 @@ pub fn bin(name: &str) -> PathBuf {
             cmd.arg("--release");
         }
         let target = dir.parent().expect("target root");
-        let status = cmd
-            .env("CARGO_TARGET_DIR", target)
-            .status()
-            .expect("run cargo build");
+        let status = cmd.env("CARGO_TARGET_DIR", target).status().expect("run cargo build");
         assert!(status.success(), "cargo build of {name} failed");
         built.push(name.to_string());
     }
@@ -80,8 +74,7 @@ impl Server {
     /// As [`Server::start`], with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(bin("banterd"));
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "debug"])
-            .args(args);
+        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "debug"]).args(args);
         cmd.env_remove("PORT").env_remove("MAX_CLIENTS");
         for (k, v) in env {
             cmd.env(k, v);
@@ -111,11 +104,7 @@ impl Server {
                 panic!("banterd did not start: {:?}", log.lock().unwrap());
             }
         };
-        Server {
-            child: Some(child),
-            addr,
-            log,
-        }
+        Server { child: Some(child), addr, log }
     }
 
     /// The port it listens on.
@@ -140,11 +129,7 @@ impl Server {
             if let Some(l) = self.log().into_iter().find(|l| l.contains(needle)) {
                 return l;
             }
-            assert!(
-                Instant::now() < end,
-                "no log line with {needle:?}: {:#?}",
-                self.log()
-            );
+            assert!(Instant::now() < end, "no log line with {needle:?}: {:#?}", self.log());
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -164,10 +149,7 @@ impl Server {
                 self.child = None;
                 return status;
             }
-            assert!(
-                Instant::now() < end,
-                "banterd did not exit within {limit:?}"
-            );
+            assert!(Instant::now() < end, "banterd did not exit within {limit:?}");
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -215,11 +197,7 @@ impl Conn {
     pub fn connect(addr: SocketAddr) -> Conn {
         let stream = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
         stream.set_nodelay(true).ok();
-        Conn {
-            stream,
-            buf: Vec::new(),
-            token: 0,
-        }
+        Conn { stream, buf: Vec::new(), token: 0 }
     }
 
     /// Sends one frame.
@@ -235,12 +213,7 @@ impl Conn {
     /// Sends HELLO.
     pub fn hello(&mut self, name: &str, password: &str, resume: u64) {
         let (name, password) = (name.into(), password.into());
-        self.send(&Frame::Hello {
-            version: 1,
-            name,
-            password,
-            resume,
-        });
+        self.send(&Frame::Hello { version: 1, name, password, resume });
     }
 
     /// Reads frames until WELCOME (skipping NOTICE), records the token, returns it.
@@ -291,9 +264,7 @@ impl Conn {
                 Err(e) => panic!("framing error from server: {e}"),
             }
             let left = end.checked_duration_since(Instant::now())?;
-            self.stream
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))))
-                .ok();
+            self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).ok();
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
                 Ok(0) => return None,
@@ -323,9 +294,7 @@ impl Conn {
         let end = Instant::now() + WAIT;
         let mut frames = Vec::new();
         loop {
-            let left = end
-                .checked_duration_since(Instant::now())
-                .expect("connection not closed");
+            let left = end.checked_duration_since(Instant::now()).expect("connection not closed");
             match self.recv_within(left) {
                 Some(f) => frames.push(f),
                 None => {
@@ -338,9 +307,7 @@ impl Conn {
 
     /// Whether the server has closed the connection (EOF or reset now).
     pub fn is_closed(&mut self) -> bool {
-        self.stream
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .ok();
+        self.stream.set_read_timeout(Some(Duration::from_millis(50))).ok();
         let mut b = [0u8; 1024];
         match self.stream.read(&mut b) {
             Ok(0) => true,
@@ -354,10 +321,7 @@ impl Conn {
 }
 
 fn is_timeout(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    )
+    matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
 }
 
 /// A fresh temporary directory, removed when dropped.

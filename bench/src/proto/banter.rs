@@ -28,12 +28,7 @@ pub fn hello(out: &mut Vec<u8>, name: &str) {
 /// Appends JOIN of `room` from the start, replaying up to `limit` messages.
 pub fn join(out: &mut Vec<u8>, room: &str, limit: u16) {
     let room = room.into();
-    Frame::Join {
-        room,
-        since: 0,
-        limit,
-    }
-    .encode(out);
+    Frame::Join { room, since: 0, limit }.encode(out);
 }
 
 /// Appends SAY without building a `Frame` (no allocation per message).
@@ -71,9 +66,7 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     let ev = match frame[4] {
         types::MSG => msg(body).ok_or("malformed MSG")?,
         types::ACK => Event::Ack,
-        types::PING => Event::Ping {
-            nonce: u64_at(body, 0).ok_or("malformed PING")?,
-        },
+        types::PING => Event::Ping { nonce: u64_at(body, 0).ok_or("malformed PING")? },
         types::NOTICE | types::ROSTER | types::PRESENCE | types::USER_TYPING => Event::Other,
         _ => rare(frame)?,
     };
@@ -87,10 +80,7 @@ fn msg(body: &[u8]) -> Option<Event<'_>> {
     let flags = *body.get(at)?;
     let len = usize::from(u16::from_be_bytes([*body.get(at + 1)?, *body.get(at + 2)?]));
     let payload = body.get(at + 3..at + 3 + len)?;
-    Some(Event::Msg {
-        payload,
-        replay: flags & FLAG_REPLAY != 0,
-    })
+    Some(Event::Msg { payload, replay: flags & FLAG_REPLAY != 0 })
 }
 
 /// The offset just past the `str` field at `at`.
@@ -115,12 +105,7 @@ fn rare(frame: &[u8]) -> Result<Event<'static>, String> {
         Frame::Welcome { .. } => Event::Welcome,
         Frame::Joined { last_id, .. } => Event::Joined { last_id },
         Frame::HistoryEnd { more, .. } => Event::HistoryEnd { more: more != 0 },
-        Frame::Error {
-            code,
-            about,
-            detail,
-            ..
-        } => {
+        Frame::Error { code, about, detail, .. } => {
             let known = ErrorCode::from_code(code);
             let name = known.map_or("UNKNOWN", |c| c.name());
             Event::Error {
@@ -167,39 +152,20 @@ mod tests {
         for cut in 0..f.len() {
             assert_eq!(parse(&f[..cut]), Ok(None), "cut at {cut}");
         }
-        let want = Event::Msg {
-            payload: b"payload!",
-            replay: true,
-        };
+        let want = Event::Msg { payload: b"payload!", replay: true };
         assert_eq!(one(&f), want);
     }
 
     #[test]
     fn control_frames() {
-        let ack = Frame::Ack {
-            seq: 1,
-            room: "r".into(),
-            id: 1,
-            ts: 1,
-        };
+        let ack = Frame::Ack { seq: 1, room: "r".into(), id: 1, ts: 1 };
         assert_eq!(one(&ack.to_bytes()), Event::Ack);
-        assert_eq!(
-            one(&Frame::Ping { nonce: 42 }.to_bytes()),
-            Event::Ping { nonce: 42 }
-        );
-        let j = Frame::Joined {
-            room: "r".into(),
-            last_id: 5,
-            members: 2,
-        };
+        assert_eq!(one(&Frame::Ping { nonce: 42 }.to_bytes()), Event::Ping { nonce: 42 });
+        let j = Frame::Joined { room: "r".into(), last_id: 5, members: 2 };
         assert_eq!(one(&j.to_bytes()), Event::Joined { last_id: 5 });
         let e = Frame::error(ErrorCode::RateLimited, types::SAY, 4, "slow down");
         match one(&e.to_bytes()) {
-            Event::Error {
-                fatal,
-                answers_publish,
-                text,
-            } => {
+            Event::Error { fatal, answers_publish, text } => {
                 assert!(!fatal && answers_publish);
                 assert!(text.contains("RATE_LIMITED"), "{text}");
             }
@@ -215,10 +181,6 @@ mod tests {
         // A MSG whose text length runs past the frame.
         let bad = [0, 0, 0, 4, types::MSG, 0, 9, 1];
         assert!(parse(&bad).is_err());
-        assert_eq!(
-            one(&[0, 0, 0, 1, 0x7f]),
-            Event::Other,
-            "unknown type skipped"
-        );
+        assert_eq!(one(&[0, 0, 0, 1, 0x7f]), Event::Other, "unknown type skipped");
     }
 }

@@ -33,11 +33,7 @@ pub enum Event<'a> {
     Ping { nonce: u64 },
     /// A refusal. `answers_publish` when it stands in for a publish's ACK
     /// (Banter ERROR about SAY, any RESP error reply).
-    Error {
-        fatal: bool,
-        answers_publish: bool,
-        text: String,
-    },
+    Error { fatal: bool, answers_publish: bool, text: String },
     /// Anything else (NOTICE, ROSTER, PRESENCE, `+OK`, …): skipped.
     Other,
 }

@@ -143,10 +143,9 @@ fn reply(v: Scalar<'_>) -> Event<'_> {
 /// A pub/sub push: `message` or `subscribe`; anything else is skipped.
 fn push<'a>(items: &[Scalar<'a>; 3]) -> Event<'a> {
     match items {
-        [Scalar::Bulk(b"message"), _, Scalar::Bulk(payload)] => Event::Msg {
-            payload,
-            replay: false,
-        },
+        [Scalar::Bulk(b"message"), _, Scalar::Bulk(payload)] => {
+            Event::Msg { payload, replay: false }
+        }
         [Scalar::Bulk(b"subscribe"), _, _] => Event::Joined { last_id: 0 },
         _ => Event::Other,
     }
@@ -178,10 +177,7 @@ mod tests {
         for cut in 0..msg.len() {
             assert_eq!(parse(&msg[..cut]), Ok(None), "cut at {cut}");
         }
-        let want = Event::Msg {
-            payload: b"a\r\nb\nc",
-            replay: false,
-        };
+        let want = Event::Msg { payload: b"a\r\nb\nc", replay: false };
         assert_eq!(one(msg), want);
         let sub = b"*3\r\n$9\r\nsubscribe\r\n$4\r\nroom\r\n:1\r\n";
         assert_eq!(one(sub), Event::Joined { last_id: 0 });

@@ -11,12 +11,7 @@ fn arb_str() -> impl Strategy<Value = String> {
 fn client_frame() -> impl Strategy<Value = Frame> {
     prop_oneof![
         (any::<u16>(), arb_str(), arb_str(), any::<u64>()).prop_map(
-            |(version, name, password, resume)| Frame::Hello {
-                version,
-                name,
-                password,
-                resume
-            }
+            |(version, name, password, resume)| Frame::Hello { version, name, password, resume }
         ),
         (arb_str(), any::<u64>(), any::<u16>()).prop_map(|(room, since, limit)| Frame::Join {
             room,
@@ -36,43 +31,15 @@ fn client_frame() -> impl Strategy<Value = Frame> {
 
 fn server_frame() -> impl Strategy<Value = Frame> {
     prop_oneof![
-        (
-            arb_str(),
-            any::<u64>(),
-            any::<u64>(),
-            arb_str(),
-            any::<u8>(),
-            arb_str()
-        )
-            .prop_map(|(room, id, ts, from, flags, text)| Frame::Msg {
-                room,
-                id,
-                ts,
-                from,
-                flags,
-                text
-            }),
-        (any::<u16>(), any::<u8>(), any::<u32>(), arb_str()).prop_map(
-            |(code, about, seq, detail)| Frame::Error {
-                code,
-                about,
-                seq,
-                detail
-            }
+        (arb_str(), any::<u64>(), any::<u64>(), arb_str(), any::<u8>(), arb_str()).prop_map(
+            |(room, id, ts, from, flags, text)| Frame::Msg { room, id, ts, from, flags, text }
         ),
-        (
-            arb_str(),
-            any::<u8>(),
-            prop::collection::vec(arb_str(), 0..20)
-        )
+        (any::<u16>(), any::<u8>(), any::<u32>(), arb_str())
+            .prop_map(|(code, about, seq, detail)| Frame::Error { code, about, seq, detail }),
+        (arb_str(), any::<u8>(), prop::collection::vec(arb_str(), 0..20))
             .prop_map(|(room, more, names)| Frame::Roster { room, more, names }),
         (arb_str(), arb_str(), any::<u8>(), arb_str()).prop_map(|(room, name, event, reason)| {
-            Frame::Presence {
-                room,
-                name,
-                event,
-                reason,
-            }
+            Frame::Presence { room, name, event, reason }
         }),
         (arb_str(), any::<u16>(), any::<u8>()).prop_map(|(room, count, more)| Frame::HistoryEnd {
             room,

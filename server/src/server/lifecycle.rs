@@ -30,8 +30,7 @@ impl Server {
             self.detached.push((session, key));
         }
         if let Some((code, about)) = reason.error {
-            conn.out
-                .push(&Frame::error(code, about, 0, reason.why.as_ref()));
+            conn.out.push(&Frame::error(code, about, 0, reason.why.as_ref()));
         }
         let deadline = self.now + CLOSE_GRACE_MS;
         conn.state = State::Closing { deadline };
@@ -41,13 +40,7 @@ impl Server {
         self.open -= 1;
         self.closing.push(key);
         self.mark_dirty(key);
-        self.wheel.insert(
-            deadline,
-            Timer::Conn {
-                key: key as u32,
-                gen,
-            },
-        );
+        self.wheel.insert(deadline, Timer::Conn { key: key as u32, gen });
     }
 
     /// Sessions whose connection closed start to linger (nothing is said
@@ -64,10 +57,7 @@ impl Server {
             session.gen = session.gen.wrapping_add(1);
             let gen = session.gen;
             self.stop_all_typing(s);
-            self.wheel.insert(
-                self.now + self.cfg.linger_ms,
-                Timer::Linger { session: s, gen },
-            );
+            self.wheel.insert(self.now + self.cfg.linger_ms, Timer::Linger { session: s, gen });
         }
     }
 
@@ -78,8 +68,7 @@ impl Server {
         let Some(session) = self.sessions.try_remove(s as usize) else {
             return;
         };
-        self.names
-            .remove(&*banter_proto::validate::name_key(&session.name));
+        self.names.remove(&*banter_proto::validate::name_key(&session.name));
         for &r in &session.rooms {
             self.rooms[r as usize].remove_member(s);
             let f = Frame::Presence {
@@ -134,30 +123,17 @@ impl Server {
             return self.close_conn(key, Reason::fatal(ErrorCode::Timeout, 0, why));
         } else if idle >= hb {
             self.ping_nonce += 1;
-            self.send(
-                key,
-                &Frame::Ping {
-                    nonce: self.ping_nonce,
-                },
-            );
+            self.send(key, &Frame::Ping { nonce: self.ping_nonce });
             heard + 2 * hb
         } else {
             heard + hb
         };
-        self.wheel.insert(
-            next,
-            Timer::Conn {
-                key: key as u32,
-                gen,
-            },
-        );
+        self.wheel.insert(next, Timer::Conn { key: key as u32, gen });
     }
 
     fn on_linger_end(&mut self, s: u32, gen: u32) {
-        let lingering = self
-            .sessions
-            .get(s as usize)
-            .is_some_and(|x| x.gen == gen && x.conn == NO_CONN);
+        let lingering =
+            self.sessions.get(s as usize).is_some_and(|x| x.gen == gen && x.conn == NO_CONN);
         if lingering {
             self.end_session(s, PresenceEvent::Lost, "");
         }
@@ -192,15 +168,9 @@ impl Server {
             let want = !conn.out.is_empty();
             if want != conn.want_write {
                 conn.want_write = want;
-                let interest = if want {
-                    Interest::READABLE | Interest::WRITABLE
-                } else {
-                    Interest::READABLE
-                };
-                let _ = self
-                    .poll
-                    .registry()
-                    .reregister(&mut conn.sock, Token(key), interest);
+                let interest =
+                    if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+                let _ = self.poll.registry().reregister(&mut conn.sock, Token(key), interest);
             }
             if conn.is_closing() && !want && !conn.shut {
                 conn.shut = true;
@@ -235,9 +205,7 @@ impl Server {
         while i < self.closing.len() {
             let key = self.closing[i];
             let conn = &self.conns[key];
-            let State::Closing { deadline } = conn.state else {
-                unreachable!("closing list")
-            };
+            let State::Closing { deadline } = conn.state else { unreachable!("closing list") };
             let drained =
                 conn.out.is_empty() && (conn.eof || conn.shut && self.shutdown_at.is_some());
             if !(conn.gone || drained || self.now >= deadline) {
@@ -295,10 +263,7 @@ impl Server {
 
     /// Learns every stored room and its newest id, and fills its window.
     pub(super) fn load_rooms(&mut self) -> io::Result<()> {
-        let rooms = self
-            .store
-            .rooms()
-            .map_err(|e| io::Error::other(e.to_string()))?;
+        let rooms = self.store.rooms().map_err(|e| io::Error::other(e.to_string()))?;
         for (name, last_id) in rooms {
             let recent = self.store.recent(&name, crate::room::WINDOW);
             let recent = recent.map_err(|e| io::Error::other(e.to_string()))?;

@@ -27,17 +27,13 @@ impl Store for MemoryStore {
     }
     fn account(&mut self, key: &str) -> Result<Option<Account>, StoreError> {
         let found = self.accounts.get(key);
-        Ok(found.map(|(name, phc)| Account {
-            name: name.clone(),
-            phc: phc.clone(),
-        }))
+        Ok(found.map(|(name, phc)| Account { name: name.clone(), phc: phc.clone() }))
     }
     fn create_account(&mut self, key: &str, name: &str, phc: &str) -> Result<bool, StoreError> {
         if self.accounts.contains_key(key) {
             return Ok(false);
         }
-        self.accounts
-            .insert(key.to_string(), (name.to_string(), phc.to_string()));
+        self.accounts.insert(key.to_string(), (name.to_string(), phc.to_string()));
         Ok(true)
     }
     fn is_durable(&self) -> bool {

@@ -111,21 +111,15 @@ impl SqliteStore {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let mut conn = Connection::open_with_flags(path, flags)
             .map_err(|e| fail(format!("cannot open: {}", describe(&e))))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| fail(describe(&e)))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| fail(describe(&e)))?;
         // Before anything reads the file: no shared-memory WAL index and no
         // lock system calls per transaction (we are its only user anyway).
-        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
-            .map_err(|e| fail(describe(&e)))?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE").map_err(|e| fail(describe(&e)))?;
         let version = schema_version(&conn).map_err(fail)?;
         configure(&conn, sync).map_err(fail)?;
         migrate(&mut conn, version).map_err(fail)?;
         let room_ids = load_rooms(&conn).map_err(|e| fail(describe(&e)))?;
-        Ok(SqliteStore {
-            conn,
-            _lock: lock,
-            room_ids,
-        })
+        Ok(SqliteStore { conn, _lock: lock, room_ids })
     }
 
     /// One transaction for the whole batch (BEGIN and COMMIT are cached
@@ -179,9 +173,8 @@ impl Store for SqliteStore {
                    FROM rooms r ORDER BY r.name";
         let run = || -> rusqlite::Result<Vec<(String, u64)>> {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get::<_, Option<u64>>(1)?.unwrap_or(0)))
-            })?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<u64>>(1)?.unwrap_or(0))))?;
             rows.collect()
         };
         run().map_err(|e| runtime("reading rooms", &e))
@@ -196,8 +189,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let mut fresh = Vec::new();
-        self.write_batch(batch, &mut fresh)
-            .map_err(|e| runtime("write failed", &e))?;
+        self.write_batch(batch, &mut fresh).map_err(|e| runtime("write failed", &e))?;
         self.room_ids.extend(fresh);
         Ok(())
     }
@@ -240,12 +232,7 @@ impl Store for SqliteStore {
         let sql = "SELECT name, phc FROM accounts WHERE key = ?1";
         let run = || -> rusqlite::Result<Option<Account>> {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            let row = |r: &rusqlite::Row<'_>| {
-                Ok(Account {
-                    name: r.get(0)?,
-                    phc: r.get(1)?,
-                })
-            };
+            let row = |r: &rusqlite::Row<'_>| Ok(Account { name: r.get(0)?, phc: r.get(1)? });
             stmt.query_row([key], row).optional()
         };
         run().map_err(|e| runtime("reading account", &e))
@@ -398,12 +385,8 @@ fn migrate(conn: &mut Connection, from: usize) -> Result<(), String> {
         tx.pragma_update(None, "user_version", latest as i64)?;
         tx.commit()
     };
-    run(conn).map_err(|e| {
-        format!(
-            "schema migration {from} -> {latest} failed: {}",
-            describe(&e)
-        )
-    })?;
+    run(conn)
+        .map_err(|e| format!("schema migration {from} -> {latest} failed: {}", describe(&e)))?;
     log::info!("database schema migrated from version {from} to {latest}");
     Ok(())
 }

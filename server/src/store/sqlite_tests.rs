@@ -73,8 +73,7 @@ fn append_then_read_back() {
     assert_eq!(s.rooms().unwrap(), vec![]);
     let batch: Vec<_> = (1..=5).map(|i| msg("lobby", i, &format!("m{i}"))).collect();
     s.append(&batch).unwrap();
-    s.append(&[msg("dev", 1, "d1"), msg("lobby", 6, "m6 é\n")])
-        .unwrap();
+    s.append(&[msg("dev", 1, "d1"), msg("lobby", 6, "m6 é\n")]).unwrap();
     let rooms = s.rooms().unwrap();
     assert_eq!(rooms, vec![("dev".into(), 1), ("lobby".into(), 6)]);
     assert_eq!(s.recent("lobby", 3).unwrap(), {
@@ -115,18 +114,13 @@ fn a_failed_batch_stores_nothing_and_the_store_goes_on() {
     let mut s = open(&t);
     s.append(&[msg("a", 1, "one")]).unwrap();
     // A new room plus a duplicate (room, id): the whole batch must go.
-    let bad = [
-        msg("b", 1, "new room"),
-        msg("a", 2, "two"),
-        msg("a", 1, "dup"),
-    ];
+    let bad = [msg("b", 1, "new room"), msg("a", 2, "two"), msg("a", 1, "dup")];
     let e = s.append(&bad).unwrap_err();
     assert!(e.0.starts_with("write failed"), "{e}");
     assert_eq!(s.rooms().unwrap(), vec![("a".into(), 1)]);
     assert_eq!(s.history("b", 0, 0, 10).unwrap(), Page::default());
     // The room that was rolled back is created again for real.
-    s.append(&[msg("b", 1, "again"), msg("a", 2, "two")])
-        .unwrap();
+    s.append(&[msg("b", 1, "again"), msg("a", 2, "two")]).unwrap();
     assert_eq!(s.rooms().unwrap(), vec![("a".into(), 2), ("b".into(), 1)]);
     assert_eq!(s.recent("b", 5).unwrap(), vec![msg("b", 1, "again")]);
 }
@@ -136,8 +130,7 @@ fn everything_survives_reopen() {
     let t = Tmp::new("reopen");
     {
         let mut s = open(&t);
-        s.append(&[msg("lobby", 1, "a"), msg("lobby", 2, "b")])
-            .unwrap();
+        s.append(&[msg("lobby", 1, "a"), msg("lobby", 2, "b")]).unwrap();
         assert!(s.create_account("ada", "Ada", "$argon2id$v=19$x").unwrap());
         s.close().unwrap();
     }
@@ -145,10 +138,7 @@ fn everything_survives_reopen() {
     assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), 2)]);
     s.append(&[msg("lobby", 3, "c")]).unwrap();
     assert_eq!(ids(&s.recent("lobby", 10).unwrap()), vec![1, 2, 3]);
-    assert_eq!(
-        s.account("ada").unwrap().map(|a| a.phc).as_deref(),
-        Some("$argon2id$v=19$x")
-    );
+    assert_eq!(s.account("ada").unwrap().map(|a| a.phc).as_deref(), Some("$argon2id$v=19$x"));
 }
 
 #[test]
@@ -158,24 +148,15 @@ fn accounts_are_unique_by_key() {
     assert_eq!(s.account("ada").unwrap(), None);
     assert!(s.create_account("ada", "Ada", "h1").unwrap());
     assert!(!s.create_account("ada", "ADA", "h2").unwrap());
-    assert_eq!(
-        s.account("ada").unwrap().map(|a| a.phc).as_deref(),
-        Some("h1")
-    );
+    assert_eq!(s.account("ada").unwrap().map(|a| a.phc).as_deref(), Some("h1"));
 }
 
 #[test]
 fn wal_mode_and_sync_level_are_set_and_close_checkpoints() {
     let t = Tmp::new("wal");
     let mut s = SqliteStore::open(&t.db(), SyncMode::Full).unwrap();
-    let mode: String = s
-        .conn
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .unwrap();
-    let sync: i64 = s
-        .conn
-        .pragma_query_value(None, "synchronous", |r| r.get(0))
-        .unwrap();
+    let mode: String = s.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let sync: i64 = s.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2));
     s.append(&[msg("r", 1, "x")]).unwrap();
     let wal = t.0.join("banter.db-wal");
@@ -196,36 +177,23 @@ fn cannot_open_a_missing_directory_or_a_directory() {
 #[test]
 fn refuses_what_is_not_a_banter_database() {
     let t = Tmp::new("foreign");
-    std::fs::write(
-        t.db(),
-        b"hello, I am a text file and not a database at all\n",
-    )
-    .unwrap();
+    std::fs::write(t.db(), b"hello, I am a text file and not a database at all\n").unwrap();
     let e = open_err(&t.db());
     assert!(e.contains("not a Banter database"), "{e}");
     let other = t.0.join("other.db");
     let c = Connection::open(&other).unwrap();
-    c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
-        .unwrap();
+    c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
     drop(c);
     let e = open_err(&other);
-    assert!(
-        e.contains("not a Banter database (it holds other tables)"),
-        "{e}"
-    );
+    assert!(e.contains("not a Banter database (it holds other tables)"), "{e}");
     let c = Connection::open(&other).unwrap();
     c.pragma_update(None, "application_id", 7).unwrap();
     drop(c);
     let e = open_err(&other);
-    assert!(
-        e.contains("not a Banter database (application_id 0x7)"),
-        "{e}"
-    );
+    assert!(e.contains("not a Banter database (application_id 0x7)"), "{e}");
     // The foreign file was not turned to WAL mode by the failed open.
     let c = Connection::open(&other).unwrap();
-    let mode: String = c
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .unwrap();
+    let mode: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     assert_eq!(mode, "delete");
 }
 
@@ -276,9 +244,7 @@ fn measure(s: &mut SqliteStore, total: u64, per_batch: u64) -> f64 {
     let start = Instant::now();
     let (mut id, mut slowest) = (0, Duration::ZERO);
     while id < total {
-        let batch: Vec<_> = (id + 1..=id + per_batch)
-            .map(|i| msg("lobby", i, &text))
-            .collect();
+        let batch: Vec<_> = (id + 1..=id + per_batch).map(|i| msg("lobby", i, &text)).collect();
         let t = Instant::now();
         s.append(&batch).unwrap();
         slowest = slowest.max(t.elapsed());
@@ -311,9 +277,8 @@ fn full_sync_throughput_in_small_batches() {
     let start = Instant::now();
     let mut id = 0;
     while id < total {
-        let batch: Vec<_> = (id + 1..=id + per_batch)
-            .map(|i| msg("lobby", i, "hello there"))
-            .collect();
+        let batch: Vec<_> =
+            (id + 1..=id + per_batch).map(|i| msg("lobby", i, "hello there")).collect();
         s.append(&batch).unwrap();
         id += per_batch;
     }
@@ -344,9 +309,7 @@ impl SmallFs {
 
 impl Drop for SmallFs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(&self.0 .0)
-            .status();
+        let _ = std::process::Command::new("umount").arg(&self.0 .0).status();
     }
 }
 
@@ -381,8 +344,5 @@ fn a_full_disk_fails_the_batch_and_the_store_recovers() {
     s.close().unwrap();
     drop(s);
     let mut s = SqliteStore::open(&db, SyncMode::Normal).unwrap();
-    assert_eq!(
-        ids(&s.recent("r", 100).unwrap()),
-        (1..=20).collect::<Vec<_>>()
-    );
+    assert_eq!(ids(&s.recent("r", 100).unwrap()), (1..=20).collect::<Vec<_>>());
 }

@@ -33,30 +33,19 @@ fn bench(s: &Server, scenario: &str, args: &[&str]) -> String {
     let out = child.wait_with_output().expect("output");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        status.success(),
-        "{scenario} failed: {status}\n{stdout}\n{stderr}"
-    );
+    assert!(status.success(), "{scenario} failed: {status}\n{stdout}\n{stderr}");
     let line = stdout.trim().to_string();
-    assert!(
-        line.starts_with('{') && line.ends_with('}'),
-        "not JSON: {line}"
-    );
+    assert!(line.starts_with('{') && line.ends_with('}'), "not JSON: {line}");
     line
 }
 
 /// The number after `"key":` in a flat JSON object.
 fn num(json: &str, key: &str) -> f64 {
     let pat = format!("\"{key}\":");
-    let at = json
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no {key} in {json}"))
-        + pat.len();
+    let at = json.find(&pat).unwrap_or_else(|| panic!("no {key} in {json}")) + pat.len();
     let rest = &json[at..];
     let end = rest.find([',', '}']).unwrap_or(rest.len());
-    rest[..end]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} is not a number in {json}"))
+    rest[..end].parse().unwrap_or_else(|_| panic!("{key} is not a number in {json}"))
 }
 
 fn server() -> Server {
@@ -66,23 +55,12 @@ fn server() -> Server {
 #[test]
 fn fanout_closed_and_open_loop() {
     let s = server();
-    let j = bench(
-        &s,
-        "fanout",
-        &["-r", "20", "-s", "3", "-w", "4", "-b", "64"],
-    );
+    let j = bench(&s, "fanout", &["-r", "20", "-s", "3", "-w", "4", "-b", "64"]);
     assert!(num(&j, "delivered") > 0.0, "{j}");
     assert_eq!(num(&j, "delivered"), num(&j, "sent") * 20.0, "{j}");
     assert_eq!((num(&j, "lost"), num(&j, "reordered")), (0.0, 0.0), "{j}");
-    assert!(
-        num(&j, "p99_us") > 0.0 && num(&j, "server_cpu_s") >= 0.0,
-        "{j}"
-    );
-    let j = bench(
-        &s,
-        "fanout",
-        &["-r", "10", "-s", "2", "--rate", "500", "-b", "100"],
-    );
+    assert!(num(&j, "p99_us") > 0.0 && num(&j, "server_cpu_s") >= 0.0, "{j}");
+    let j = bench(&s, "fanout", &["-r", "10", "-s", "2", "--rate", "500", "-b", "100"]);
     assert!(num(&j, "delivered") > 0.0 && num(&j, "lost") == 0.0, "{j}");
     assert!(j.contains("\"loop\":\"open\""), "{j}");
 }
@@ -95,10 +73,6 @@ fn connections_churn_and_replay() {
     assert!(num(&j, "rss_after") > 0.0, "{j}");
     let j = bench(&s, "churn", &["-n", "5"]);
     assert!(num(&j, "cycles") > 0.0, "{j}");
-    let j = bench(
-        &s,
-        "replay",
-        &["-n", "2", "--history", "500", "--limit", "200"],
-    );
+    let j = bench(&s, "replay", &["-n", "2", "--history", "500", "--limit", "200"]);
     assert!(num(&j, "replayed_per_s") > 0.0, "{j}");
 }

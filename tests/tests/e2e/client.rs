@@ -17,10 +17,7 @@ use tmux::{input_line, status_bar, Tmux};
 /// The shell command running the client in tmux, then showing its exit code.
 fn client_cmd(port: u16, extra: &str) -> String {
     let bin = bin("banter");
-    format!(
-        "{} --port {port} {extra}; echo EXIT=$?; sleep 60",
-        bin.display()
-    )
+    format!("{} --port {port} {extra}; echo EXIT=$?; sleep 60", bin.display())
 }
 
 /// A raw connection that joined `room` and read the whole JOIN answer.
@@ -28,11 +25,7 @@ fn member(server_addr: std::net::SocketAddr, name: &str, room: &str) -> Conn {
     let mut c = Conn::connect(server_addr);
     c.hello(name, "", 0);
     c.expect_welcome();
-    c.send(&Frame::Join {
-        room: room.into(),
-        since: 0,
-        limit: 0,
-    });
+    c.send(&Frame::Join { room: room.into(), since: 0, limit: 0 });
     // limit 0: no history, so the answer ends with the last ROSTER.
     loop {
         if let Frame::Roster { more: 0, .. } = c.recv_app() {
@@ -43,11 +36,7 @@ fn member(server_addr: std::net::SocketAddr, name: &str, room: &str) -> Conn {
 
 /// Sends a SAY and waits for its ACK.
 fn say(c: &mut Conn, room: &str, seq: u32, text: &str) {
-    c.send(&Frame::Say {
-        room: room.into(),
-        seq,
-        text: text.into(),
-    });
+    c.send(&Frame::Say { room: room.into(), seq, text: text.into() });
     loop {
         match c.recv_app() {
             Frame::Ack { seq: s, .. } if s == seq => return,
@@ -87,15 +76,11 @@ fn type_send_and_receive_while_typing() {
     let s = Server::start(&[]);
     let mut bob = member(s.addr, "bob", "lobby");
     let t = Tmux::start(&client_cmd(s.port(), "--name ada"), 100, 30);
-    t.wait("connected", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("#lobby")
-    });
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
     t.type_text("hello bob");
     t.keys(&["Enter"]);
     assert_eq!(next_msg(&mut bob), ("ada".into(), "hello bob".into()));
-    t.wait("the ACKed line", |sc| {
-        sc.contains("<ada> hello bob") && !sc.contains("sending")
-    });
+    t.wait("the ACKed line", |sc| sc.contains("<ada> hello bob") && !sc.contains("sending"));
 
     t.type_text("b");
     t.keys(&["Tab"]);
@@ -105,23 +90,11 @@ fn type_send_and_receive_while_typing() {
     let typed = t.wait_for("[lobby] half wri");
     let cursor_line = input_line(&typed);
     say(&mut bob, "lobby", 1, "interrupt one");
-    say(
-        &mut bob,
-        "lobby",
-        2,
-        "interrupt two \u{202e}evil 日本語 👍 ok",
-    );
+    say(&mut bob, "lobby", 2, "interrupt two \u{202e}evil 日本語 👍 ok");
     let sc = t.wait_for("interrupt two");
-    assert_eq!(
-        input_line(&sc),
-        cursor_line,
-        "the input line did not change"
-    );
+    assert_eq!(input_line(&sc), cursor_line, "the input line did not change");
     assert!(sc.contains("evil 日本語 👍 ok"), "wide text intact:\n{sc}");
-    assert!(
-        sc.contains("<U+202E>evil"),
-        "bidi override shown as a placeholder:\n{sc}"
-    );
+    assert!(sc.contains("<U+202E>evil"), "bidi override shown as a placeholder:\n{sc}");
     t.type_text("tten");
     t.keys(&["Enter"]);
     assert_eq!(next_msg(&mut bob).1, "half written");
@@ -140,9 +113,7 @@ fn outage_shows_reconnecting_then_replays_missed_messages_once() {
     let proxy = Proxy::start(s.addr);
     let cmd = client_cmd(proxy.port, "--name ada --reconnect-attempts 0");
     let t = Tmux::start(&cmd, 100, 30);
-    t.wait("connected", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("#lobby")
-    });
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
     say(&mut bob, "lobby", 1, "before outage");
     t.wait_for("before outage");
 
@@ -152,26 +123,16 @@ fn outage_shows_reconnecting_then_replays_missed_messages_once() {
     say(&mut bob, "lobby", 3, "missed two");
     t.type_text("sent while away");
     t.keys(&["Enter"]);
-    t.wait("a pending line", |sc| {
-        sc.contains("sending") && status_bar(sc).contains("1 unsent")
-    });
+    t.wait("a pending line", |sc| sc.contains("sending") && status_bar(sc).contains("1 unsent"));
     proxy.restore();
     let sc = t.wait("caught up", |sc| {
         status_bar(sc).contains("connected") && sc.contains("missed two") && !sc.contains("sending")
     });
-    for line in [
-        "before outage",
-        "missed one",
-        "missed two",
-        "sent while away",
-    ] {
+    for line in ["before outage", "missed one", "missed two", "sent while away"] {
         assert_eq!(count(&sc, line), 1, "{line:?} shown once:\n{sc}");
     }
     let one = sc.find("missed one").expect("shown");
-    assert!(
-        one < sc.find("missed two").expect("shown"),
-        "in order:\n{sc}"
-    );
+    assert!(one < sc.find("missed two").expect("shown"), "in order:\n{sc}");
     assert_eq!(next_msg(&mut bob), ("ada".into(), "sent while away".into()));
     bob.expect_silence(Duration::from_millis(300));
 }
@@ -181,33 +142,21 @@ fn server_restart_reconnects_and_delivers_the_pending_message_once() {
     let mut s = Server::start(&[]);
     let port = s.port();
     let bob = member(s.addr, "bob", "lobby");
-    let t = Tmux::start(
-        &client_cmd(port, "--name ada --reconnect-attempts 0"),
-        100,
-        30,
-    );
-    t.wait("connected", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("#lobby")
-    });
+    let t = Tmux::start(&client_cmd(port, "--name ada --reconnect-attempts 0"), 100, 30);
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
     drop(bob);
     s.signal(libc::SIGTERM);
     s.wait_exit(Duration::from_secs(10));
-    t.wait("reconnecting", |sc| {
-        status_bar(sc).contains("reconnecting in")
-    });
+    t.wait("reconnecting", |sc| status_bar(sc).contains("reconnecting in"));
     t.type_text("queued while down");
     t.keys(&["Enter"]);
     t.wait("a pending line", |sc| status_bar(sc).contains("1 unsent"));
     let _s2 = Banterd::start_on(port, &[]);
     let mut bob = member(s.addr, "bob", "lobby");
-    let sc = t.wait("reconnected", |sc| {
-        status_bar(sc).contains("connected") && !sc.contains("sending")
-    });
+    let sc =
+        t.wait("reconnected", |sc| status_bar(sc).contains("connected") && !sc.contains("sending"));
     assert_eq!(count(&sc, "queued while down"), 1, "{sc}");
-    assert_eq!(
-        next_msg(&mut bob),
-        ("ada".into(), "queued while down".into())
-    );
+    assert_eq!(next_msg(&mut bob), ("ada".into(), "queued while down".into()));
     bob.expect_silence(Duration::from_millis(300));
 }
 
@@ -219,14 +168,8 @@ fn server_restart_with_db_replays_missed_messages_once() {
     let mut s = Server::start(&["--db", db]);
     let port = s.port();
     let mut bob = member(s.addr, "bob", "lobby");
-    let t = Tmux::start(
-        &client_cmd(port, "--name ada --reconnect-attempts 1"),
-        100,
-        30,
-    );
-    t.wait("connected", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("#lobby")
-    });
+    let t = Tmux::start(&client_cmd(port, "--name ada --reconnect-attempts 1"), 100, 30);
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
     say(&mut bob, "lobby", 1, "before restart");
     t.wait_for("before restart");
     drop(bob);
@@ -239,16 +182,12 @@ fn server_restart_with_db_replays_missed_messages_once() {
     say(&mut bob, "lobby", 1, "missed one");
     say(&mut bob, "lobby", 2, "missed two");
     t.keys(&["C-r"]);
-    let sc = t.wait("caught up", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("missed two")
-    });
+    let sc =
+        t.wait("caught up", |sc| status_bar(sc).contains("connected") && sc.contains("missed two"));
     for line in ["before restart", "missed one", "missed two"] {
         assert_eq!(count(&sc, line), 1, "{line:?} shown once:\n{sc}");
     }
-    assert!(
-        sc.find("missed one") < sc.find("missed two"),
-        "in order:\n{sc}"
-    );
+    assert!(sc.find("missed one") < sc.find("missed two"), "in order:\n{sc}");
 }
 
 /// A TCP relay in front of the server that can simulate an outage: `cut`
@@ -323,27 +262,17 @@ fn name_prompt_paste_rooms_unread_and_scrolling() {
     }
     t.type_text("ada");
     t.keys(&["Enter"]);
-    t.wait("connected", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("#lobby")
-    });
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
 
     t.run_tmux(&["set-buffer", "-b", "p", "first line\nsecond line"]);
     t.run_tmux(&["paste-buffer", "-p", "-b", "p", "-t", "t"]);
     t.keys(&["Enter"]);
-    assert_eq!(
-        next_msg(&mut bob).1,
-        "first line\nsecond line",
-        "one message"
-    );
+    assert_eq!(next_msg(&mut bob).1, "first line\nsecond line", "one message");
     t.run_tmux(&["set-buffer", "-b", "q", "bad\u{7}bell"]);
     t.run_tmux(&["paste-buffer", "-p", "-b", "q", "-t", "t"]);
     t.keys(&["Enter"]);
     let sc = t.wait_for("not sent: control character U+0007");
-    assert_eq!(
-        input_line(&sc),
-        "[lobby] bad\u{2407}bell",
-        "the text is kept"
-    );
+    assert_eq!(input_line(&sc), "[lobby] bad\u{2407}bell", "the text is kept");
     t.keys(&["C-u"]);
 
     let mut dev = member(s.addr, "dave", "dev");
@@ -355,9 +284,7 @@ fn name_prompt_paste_rooms_unread_and_scrolling() {
     say(&mut dev, "dev", 1, "psst in dev");
     t.wait("unread", |sc| status_bar(sc).contains("unread: dev (1)"));
     t.keys(&["M-2"]);
-    let sc = t.wait("the unread marker", |sc| {
-        sc.contains("psst in dev") && sc.contains(" new ")
-    });
+    let sc = t.wait("the unread marker", |sc| sc.contains("psst in dev") && sc.contains(" new "));
     assert!(!status_bar(&sc).contains("unread"), "{sc}");
     t.keys(&["M-1"]);
 
@@ -386,10 +313,7 @@ fn hostile_message_arrives_inert() {
         ),
         "{sc}"
     );
-    assert!(
-        sc.contains("connected as ada"),
-        "the screen was not cleared:\n{sc}"
-    );
+    assert!(sc.contains("connected as ada"), "the screen was not cleared:\n{sc}");
     assert!(!t.title().contains("pwned"), "the title was not changed");
     drop(t);
     let _ = fake.join();
@@ -424,13 +348,8 @@ fn typing_resize_and_terminal_restored_on_sigterm() {
         s.port()
     );
     let t = Tmux::start(&cmd, 100, 30);
-    t.wait("connected", |sc| {
-        status_bar(sc).contains("connected") && sc.contains("#lobby")
-    });
-    bob.send(&Frame::Typing {
-        room: "lobby".into(),
-        active: 1,
-    });
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
+    bob.send(&Frame::Typing { room: "lobby".into(), active: 1 });
     t.wait("typing", |sc| status_bar(sc).contains("bob is typing"));
     t.type_text("x");
     let mut states = Vec::new();
@@ -449,21 +368,13 @@ fn typing_resize_and_terminal_restored_on_sigterm() {
     });
     assert!(sc.lines().all(|l| l.chars().count() <= 50), "{sc}");
     assert_eq!(input_line(&sc), "[lobby] x");
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .expect("pid file")
-        .trim()
-        .parse()
-        .expect("pid");
+    let pid: i32 =
+        std::fs::read_to_string(&pidfile).expect("pid file").trim().parse().expect("pid");
     // SAFETY: kill(2) of the client process this test started.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    let sc = t.wait("the shell after exit", |sc| {
-        sc.contains("COOKED") || sc.contains("RAW")
-    });
+    let sc = t.wait("the shell after exit", |sc| sc.contains("COOKED") || sc.contains("RAW"));
     assert!(sc.contains("EXIT=0"), "{sc}");
-    assert!(
-        !sc.contains("[lobby] x"),
-        "the alternate screen is gone:\n{sc}"
-    );
+    assert!(!sc.contains("[lobby] x"), "the alternate screen is gone:\n{sc}");
     assert!(sc.contains("COOKED"), "the terminal left raw mode:\n{sc}");
 }
 
@@ -507,21 +418,9 @@ fn fake_server(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
         text: text.into(),
     };
     for f in [
-        Frame::Joined {
-            room: room(),
-            last_id: 0,
-            members: 2,
-        },
-        Frame::Roster {
-            room: room(),
-            more: 0,
-            names: vec!["ada".into(), "mallory".into()],
-        },
-        Frame::HistoryEnd {
-            room: room(),
-            count: 0,
-            more: 0,
-        },
+        Frame::Joined { room: room(), last_id: 0, members: 2 },
+        Frame::Roster { room: room(), more: 0, names: vec!["ada".into(), "mallory".into()] },
+        Frame::HistoryEnd { room: room(), count: 0, more: 0 },
         msg(1, hostile),
         msg(2, "sentinel"),
     ] {
@@ -542,20 +441,10 @@ fn line_mode(port: u16, args: &[&str], input: &str) -> (i32, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn banter");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write stdin");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
     let code = wait_child(&mut child, Duration::from_secs(15));
     let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut out)
-        .expect("read stdout");
+    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
     (code, out)
 }
 
@@ -608,11 +497,7 @@ fn line_mode_exits_nonzero_when_a_message_is_not_acknowledged() {
     let dead = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = dead.local_addr().expect("addr").port();
     drop(dead);
-    let (code, out) = line_mode(
-        port,
-        &["--name", "dora", "--reconnect-attempts", "1"],
-        "hello\n",
-    );
+    let (code, out) = line_mode(port, &["--name", "dora", "--reconnect-attempts", "1"], "hello\n");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("! offline"), "{out}");
 }
@@ -660,13 +545,7 @@ fn line_mode_reconnects_and_resumes() {
     drop(stdin);
     assert_eq!(wait_child(&mut child, Duration::from_secs(10)), 0);
     let all = wait_line("[lobby] <carl> two");
-    assert_eq!(
-        all.iter()
-            .filter(|l| l.as_str() == "[lobby] <carl> one")
-            .count(),
-        1,
-        "{all:#?}"
-    );
+    assert_eq!(all.iter().filter(|l| l.as_str() == "[lobby] <carl> one").count(), 1, "{all:#?}");
     no_msg_within(&mut bob, Duration::from_millis(300));
 }
 
@@ -682,18 +561,10 @@ fn line_mode_history_and_lag_in_the_status_bar() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("! usage: /register PASSWORD"), "{out}");
     assert!(out.contains("= registered eve"), "{out}");
-    let msgs: Vec<&str> = out
-        .lines()
-        .filter(|l| l.starts_with("[lobby] <bob> "))
-        .collect();
-    let want: Vec<String> = (11..=60)
-        .chain(6..=10)
-        .map(|i| format!("[lobby] <bob> m{i}"))
-        .collect();
-    assert_eq!(
-        msgs, want,
-        "the JOIN's 50 newest, then 5 older ones, each once:\n{out}"
-    );
+    let msgs: Vec<&str> = out.lines().filter(|l| l.starts_with("[lobby] <bob> ")).collect();
+    let want: Vec<String> =
+        (11..=60).chain(6..=10).map(|i| format!("[lobby] <bob> m{i}")).collect();
+    assert_eq!(msgs, want, "the JOIN's 50 newest, then 5 older ones, each once:\n{out}");
     let t = Tmux::start(&client_cmd(s.port(), "--name ada"), 100, 30);
     t.wait("a lag measurement", |sc| status_bar(sc).contains(" ms"));
 }
@@ -722,10 +593,7 @@ fn a_registered_name_is_asked_for_its_password() {
 
 #[test]
 fn bad_flags_exit_2_with_one_line() {
-    let out = Command::new(bin("banter"))
-        .arg("--port=nope")
-        .output()
-        .expect("run banter");
+    let out = Command::new(bin("banter")).arg("--port=nope").output().expect("run banter");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");

@@ -40,13 +40,7 @@ fn hello_gets_welcome() {
     let mut c = s.connect();
     c.hello("ada", "", 0);
     match c.expect_welcome() {
-        Frame::Welcome {
-            version,
-            name,
-            token,
-            resumed,
-            ..
-        } => {
+        Frame::Welcome { version, name, token, resumed, .. } => {
             assert_eq!((version, name.as_str(), resumed), (1, "ada", 0));
             assert_ne!(token, 0);
         }
@@ -58,25 +52,17 @@ fn hello_gets_welcome() {
 /// fails if the spec's list and this map drift apart.
 #[test]
 fn every_error_code_is_accounted_for() {
-    let covered: [u16; 20] = [
-        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21,
-    ];
+    let covered: [u16; 20] =
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21];
     let elsewhere = [ErrorCode::AuthRequired, ErrorCode::Storage];
     for c in ErrorCode::ALL {
         let here = covered.contains(&c.code());
-        assert!(
-            here != elsewhere.contains(&c),
-            "{c} listed twice or not at all"
-        );
+        assert!(here != elsewhere.contains(&c), "{c} listed twice or not at all");
     }
     let fatal: Vec<u16> = covered
         .iter()
         .filter(|&&n| ErrorCode::from_code(n).is_some_and(|c| c.is_fatal()))
         .copied()
         .collect();
-    assert_eq!(
-        fatal,
-        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19],
-        "spec's fatal column"
-    );
+    assert_eq!(fatal, [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19], "spec's fatal column");
 }

@@ -16,9 +16,7 @@ const PASSWORD: &str = "correct horse";
 const HASH_WAIT: Duration = Duration::from_secs(20);
 
 fn register(c: &mut Conn, password: &str) -> Frame {
-    c.send(&Frame::Register {
-        password: password.into(),
-    });
+    c.send(&Frame::Register { password: password.into() });
     next_app_within(c, HASH_WAIT)
 }
 
@@ -26,10 +24,7 @@ fn register(c: &mut Conn, password: &str) -> Frame {
 fn welcome(c: &mut Conn, name: &str, password: &str, resume: u64) -> Frame {
     c.hello(name, password, resume);
     let f = next_app_within(c, HASH_WAIT);
-    assert!(
-        matches!(f, Frame::Welcome { .. }),
-        "expected WELCOME, got {f:?}"
-    );
+    assert!(matches!(f, Frame::Welcome { .. }), "expected WELCOME, got {f:?}");
     f
 }
 
@@ -41,10 +36,7 @@ fn register_binds_the_name_once() {
         let f = register(&mut c, weak);
         assert_error(&f, ErrorCode::PasswordWeak, types::REGISTER, 0);
     }
-    assert_eq!(
-        register(&mut c, "12345678"),
-        Frame::Registered { name: "Ada".into() }
-    );
+    assert_eq!(register(&mut c, "12345678"), Frame::Registered { name: "Ada".into() });
     for again in ["12345678", PASSWORD] {
         let f = register(&mut c, again);
         assert_error(&f, ErrorCode::AlreadyRegistered, types::REGISTER, 0);
@@ -60,10 +52,7 @@ fn register_binds_the_name_once() {
 fn a_registered_name_needs_its_password() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(
-        register(&mut c, PASSWORD),
-        Frame::Registered { .. }
-    ));
+    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
     c.send(&Frame::Quit { reason: "".into() });
     c.expect_closed();
     for wrong in ["", "correct horsE", "wrong password"] {
@@ -80,10 +69,7 @@ fn a_registered_name_needs_its_password() {
 fn name_taken_is_checked_before_the_password() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(
-        register(&mut c, PASSWORD),
-        Frame::Registered { .. }
-    ));
+    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
     let mut other = s.connect();
     other.hello("ada", "wrong password", 0);
     expect_fatal(&mut other, ErrorCode::NameTaken, types::HELLO);
@@ -97,10 +83,7 @@ fn name_taken_is_checked_before_the_password() {
 fn a_resume_of_a_registered_name_checks_the_password_too() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(
-        register(&mut c, PASSWORD),
-        Frame::Registered { .. }
-    ));
+    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
     let token = c.token;
     drop(c); // lingers
     let mut r = s.connect();
@@ -117,18 +100,11 @@ fn a_resume_of_a_registered_name_checks_the_password_too() {
 fn frames_pipelined_behind_a_password_hello_wait_for_its_check() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(
-        register(&mut c, PASSWORD),
-        Frame::Registered { .. }
-    ));
+    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
     c.send(&Frame::Quit { reason: "".into() });
     c.expect_closed();
     let pipelined = |password: &str| {
-        batch(&[
-            hello_f("ada", password, 0),
-            join_f("lobby", 0, 0),
-            Frame::Ping { nonce: 4 },
-        ])
+        batch(&[hello_f("ada", password, 0), join_f("lobby", 0, 0), Frame::Ping { nonce: 4 }])
     };
     // Wrong password: AUTH_FAILED and nothing else is handled.
     let mut c = s.connect();

@@ -74,10 +74,7 @@ fn help_lists_every_flag_and_exits_0() {
         "--version",
     ];
     for flag in flags {
-        assert!(
-            text.contains(flag),
-            "--help does not mention {flag}:\n{text}"
-        );
+        assert!(text.contains(flag), "--help does not mention {flag}:\n{text}");
     }
 }
 
@@ -123,10 +120,8 @@ fn check_refused(args: &[&str], env: &[(&str, &str)]) {
     assert!(!out.status.success(), "{args:?} {env:?} was accepted");
     let err = String::from_utf8_lossy(&out.stderr);
     // The reason on one line; a pointer to --help may follow it.
-    let lines: Vec<&str> = err
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.contains("--help"))
-        .collect();
+    let lines: Vec<&str> =
+        err.lines().filter(|l| !l.trim().is_empty() && !l.contains("--help")).collect();
     assert_eq!(lines.len(), 1, "{args:?} {env:?}: stderr {err:?}");
 }
 
@@ -155,13 +150,8 @@ fn port_comes_from_the_environment() {
             }
         }
     });
-    let line = rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("listening line");
-    assert!(
-        line.contains(&format!("listening on 127.0.0.1:{port}")),
-        "{line}"
-    );
+    let line = rx.recv_timeout(Duration::from_secs(10)).expect("listening line");
+    assert!(line.contains(&format!("listening on 127.0.0.1:{port}")), "{line}");
     let mut c = Conn::connect(format!("127.0.0.1:{port}").parse().expect("addr"));
     c.hello("ada", "", 0);
     c.expect_welcome();

@@ -24,9 +24,7 @@ fn a_flooding_sender_does_not_starve_others() {
     let st = stop.clone();
     let drain = std::thread::spawn(move || {
         let mut b = vec![0u8; 1 << 16];
-        reader
-            .set_read_timeout(Some(Duration::from_millis(100)))
-            .ok();
+        reader.set_read_timeout(Some(Duration::from_millis(100))).ok();
         while !st.load(Ordering::Relaxed) {
             let _ = reader.read(&mut b);
         }

@@ -42,9 +42,7 @@ fn a_stream_split_at_every_byte_is_understood() {
     stream.extend(batch(&[
         say_f("lobby", 1, "split é"),
         Frame::Ping { nonce: 77 },
-        Frame::Who {
-            room: "lobby".into(),
-        },
+        Frame::Who { room: "lobby".into() },
     ]));
     trickle(&mut c, &stream);
     c.expect_welcome();
@@ -67,9 +65,7 @@ fn a_thousand_frames_in_one_write() {
     let mut frames = Vec::new();
     for i in 1..=1000u32 {
         frames.push(say_f("lobby", i, &format!("n{i}")));
-        frames.push(Frame::Ping {
-            nonce: u64::from(i),
-        });
+        frames.push(Frame::Ping { nonce: u64::from(i) });
     }
     v[0].send_raw(&batch(&frames));
     // ACKs in SAY order and PONGs in PING order; the spec does not order

@@ -22,16 +22,8 @@ fn welcome_carries_the_defaults_and_a_notice_follows() {
     let s = Server::start(&[]);
     let mut c = s.connect();
     c.send_raw(&HELLO_VECTOR);
-    let Frame::Welcome {
-        version,
-        name,
-        token,
-        resumed,
-        heartbeat_ms,
-        max_frame,
-        max_text,
-        server,
-    } = c.recv()
+    let Frame::Welcome { version, name, token, resumed, heartbeat_ms, max_frame, max_text, server } =
+        c.recv()
     else {
         panic!("WELCOME must be the first frame");
     };
@@ -45,25 +37,11 @@ fn welcome_carries_the_defaults_and_a_notice_follows() {
 
 #[test]
 fn welcome_announces_the_configured_limits() {
-    let args = [
-        "--heartbeat-ms",
-        "700",
-        "--max-frame",
-        "2048",
-        "--max-text",
-        "1000",
-    ];
+    let args = ["--heartbeat-ms", "700", "--max-frame", "2048", "--max-text", "1000"];
     let s = Server::start(&args);
     let mut c = s.connect();
     c.hello("Ada_1.x-y", "", 0);
-    let Frame::Welcome {
-        name,
-        heartbeat_ms,
-        max_frame,
-        max_text,
-        ..
-    } = c.expect_welcome()
-    else {
+    let Frame::Welcome { name, heartbeat_ms, max_frame, max_text, .. } = c.expect_welcome() else {
         unreachable!()
     };
     assert_eq!(name, "Ada_1.x-y", "name shown with its owner's case");
@@ -73,10 +51,7 @@ fn welcome_announces_the_configured_limits() {
 #[test]
 fn tokens_are_fresh_per_session() {
     let s = Server::start(&[]);
-    let tokens: Vec<u64> = ["a1", "a2", "a3", "a4"]
-        .iter()
-        .map(|n| s.login(n).token)
-        .collect();
+    let tokens: Vec<u64> = ["a1", "a2", "a3", "a4"].iter().map(|n| s.login(n).token).collect();
     for (i, t) in tokens.iter().enumerate() {
         assert_ne!(*t, 0);
         assert!(!tokens[i + 1..].contains(t), "token reused: {tokens:?}");
@@ -108,9 +83,7 @@ fn bad_version_is_checked_first_and_fatal() {
 fn invalid_names_are_refused_fatally() {
     let s = Server::start(&[]);
     let long = "a".repeat(33);
-    for name in [
-        "", "_ada", ".a", "-a", "@ada", "#ada", "a b", "é", "a/b", &long,
-    ] {
+    for name in ["", "_ada", ".a", "-a", "@ada", "#ada", "a b", "é", "a/b", &long] {
         let mut c = s.connect();
         c.hello(name, "", 0);
         expect_fatal(&mut c, ErrorCode::NameInvalid, types::HELLO);
@@ -145,12 +118,7 @@ fn checks_run_in_the_spec_order() {
     expect_fatal(&mut c, ErrorCode::NameInvalid, types::HELLO);
     // BAD_VERSION beats NAME_TAKEN.
     let mut c = s.connect();
-    c.send(&Frame::Hello {
-        version: 3,
-        name: "ada".into(),
-        password: String::new(),
-        resume: 0,
-    });
+    c.send(&Frame::Hello { version: 3, name: "ada".into(), password: String::new(), resume: 0 });
     expect_fatal(&mut c, ErrorCode::BadVersion, types::HELLO);
 }
 
@@ -247,14 +215,7 @@ fn frames_pipelined_after_hello_are_handled_in_order_after_welcome() {
     c.expect_welcome();
     let a = read_join(&mut c, "lobby", 5);
     assert_eq!(a.names(), ["ada"]);
-    assert_eq!(
-        a.joined,
-        Frame::Joined {
-            room: "lobby".into(),
-            last_id: 0,
-            members: 1
-        }
-    );
+    assert_eq!(a.joined, Frame::Joined { room: "lobby".into(), last_id: 0, members: 1 });
     // The ACK and the PONG, in either order (the spec does not order the
     // answers of different frames).
     let mut two = [c.recv_app(), c.recv_app()];
@@ -281,9 +242,7 @@ fn a_resume_token_of_no_session_opens_a_new_one() {
     let s = Server::start(&[]);
     let mut c = s.connect();
     c.hello("ada", "", 0x1234_5678);
-    let Frame::Welcome { resumed, .. } = c.expect_welcome() else {
-        unreachable!()
-    };
+    let Frame::Welcome { resumed, .. } = c.expect_welcome() else { unreachable!() };
     assert_eq!(resumed, 0);
 }
 
@@ -301,10 +260,7 @@ fn pipelined_frames_may_exceed_1024_bytes_in_all() {
     c.send_raw(&bytes);
     c.expect_welcome();
     for i in 0..60 {
-        assert_eq!(
-            read_join(&mut c, &format!("room-{i:02}"), 0).names(),
-            ["ada"]
-        );
+        assert_eq!(read_join(&mut c, &format!("room-{i:02}"), 0).names(), ["ada"]);
     }
     assert_eq!(c.recv_app(), Frame::Pong { nonce: 60 });
 }

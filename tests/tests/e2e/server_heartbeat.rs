@@ -63,10 +63,7 @@ fn a_client_that_never_answers_is_dropped_with_timeout() {
     let took = t0.elapsed();
     let (last, before) = frames.split_last().expect("ERROR TIMEOUT");
     assert_error(last, ErrorCode::Timeout, 0, 0);
-    let pings = before
-        .iter()
-        .filter(|f| matches!(f, Frame::Ping { .. }))
-        .count();
+    let pings = before.iter().filter(|f| matches!(f, Frame::Ping { .. })).count();
     assert!(pings >= 1, "a PING before the drop: {before:?}");
     assert!(
         took >= Duration::from_millis(550) && took < Duration::from_millis(2500),
@@ -91,19 +88,10 @@ fn bytes_of_a_slow_frame_count_as_hearing() {
     if !seen.iter().any(|f| matches!(f, Frame::Ack { .. })) {
         seen.push(next_app(c));
     }
-    let errors: Vec<&Frame> = seen
-        .iter()
-        .filter(|f| matches!(f, Frame::Error { .. }))
-        .collect();
+    let errors: Vec<&Frame> = seen.iter().filter(|f| matches!(f, Frame::Error { .. })).collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let acks: Vec<&Frame> = seen
-        .iter()
-        .filter(|f| matches!(f, Frame::Ack { .. }))
-        .collect();
-    assert!(
-        matches!(acks.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]),
-        "{seen:?}"
-    );
+    let acks: Vec<&Frame> = seen.iter().filter(|f| matches!(f, Frame::Ack { .. })).collect();
+    assert!(matches!(acks.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]), "{seen:?}");
     assert_alive(c);
 }
 

@@ -24,20 +24,12 @@ fn fill(c: &mut Conn, room: &str, first: u32, n: u32, text: &str) -> Vec<(u64, u
 
 /// Sends HISTORY and reads the answer.
 fn history(c: &mut Conn, room: &str, before: u64, limit: u16) -> (Vec<Frame>, Frame) {
-    c.send(&Frame::History {
-        room: room.into(),
-        before,
-        limit,
-    });
+    c.send(&Frame::History { room: room.into(), before, limit });
     read_history(c, &room.to_ascii_lowercase())
 }
 
 fn end(room: &str, count: u16, more: u8) -> Frame {
-    Frame::HistoryEnd {
-        room: room.into(),
-        count,
-        more,
-    }
+    Frame::HistoryEnd { room: room.into(), count, more }
 }
 
 #[test]
@@ -94,11 +86,7 @@ fn history_of_a_room_not_joined_is_not_in_room() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     say(&mut v[0], "lobby", 1, "secret");
     let mut eve = s.login("eve");
-    eve.send(&Frame::History {
-        room: "lobby".into(),
-        before: 0,
-        limit: 10,
-    });
+    eve.send(&Frame::History { room: "lobby".into(), before: 0, limit: 10 });
     expect_error(&mut eve, ErrorCode::NotInRoom, types::HISTORY, 0);
     assert_alive(&mut eve);
 }
@@ -169,16 +157,7 @@ fn one_answer_holds_at_most_half_the_output_limit() {
 fn one_answer_holds_at_least_one_message() {
     // One message is larger than half the output limit (out-limit must be
     // at least max-frame): it is still sent.
-    let args = [
-        "--rate",
-        "0",
-        "--max-frame",
-        "1024",
-        "--out-limit",
-        "1024",
-        "--max-text",
-        "896",
-    ];
+    let args = ["--rate", "0", "--max-frame", "1024", "--out-limit", "1024", "--max-text", "896"];
     let s = Server::start(&args);
     let mut v = room_of(&s, &["ada"], "lobby");
     let text = "é".repeat(448);

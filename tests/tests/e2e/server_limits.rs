@@ -80,16 +80,13 @@ fn unknown_types_are_skipped_with_unknown_type() {
     for ty in types {
         c.send_raw(&raw_frame(ty, b"\x00\x05lobby and more"));
         match c.recv_app() {
-            Frame::Error {
-                code, about, seq, ..
-            } => got.push((ty, ErrorCode::from_code(code), about, seq)),
+            Frame::Error { code, about, seq, .. } => {
+                got.push((ty, ErrorCode::from_code(code), about, seq))
+            }
             f => panic!("type {ty:#x}: expected ERROR, got {f:?}"),
         }
     }
-    let want: Vec<_> = types
-        .iter()
-        .map(|&ty| (ty, Some(ErrorCode::UnknownType), ty, 0))
-        .collect();
+    let want: Vec<_> = types.iter().map(|&ty| (ty, Some(ErrorCode::UnknownType), ty, 0)).collect();
     assert_eq!(got, want);
     // Skipped by its length: the next frame in the same write is handled.
     let mut bytes = raw_frame(0x77, &[0xff; 300]);
@@ -163,10 +160,7 @@ fn rate_limit_refuses_beyond_the_burst_then_refills() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     let mut frames: Vec<Frame> = (1..=10).map(|i| say_f("lobby", i, "x")).collect();
     // Typing counts too (refused: about TYPING, seq 0).
-    frames.push(Frame::Typing {
-        room: "lobby".into(),
-        active: 1,
-    });
+    frames.push(Frame::Typing { room: "lobby".into(), active: 1 });
     v[0].send_raw(&batch(&frames));
     // Eleven answers; ACKs may come after later frames' ERRORs.
     let (mut acked, mut refused) = (Vec::new(), Vec::new());

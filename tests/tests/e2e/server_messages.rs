@@ -72,15 +72,8 @@ fn repeated_seq_gets_the_original_ack_before_any_check() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     let (id, ts) = say(&mut v[0], "lobby", 1, "one");
     say(&mut v[0], "lobby", 2, "two"); // the burst of 2 is spent
-    let original = Frame::Ack {
-        seq: 1,
-        room: "lobby".into(),
-        id,
-        ts,
-    };
-    v[0].send(&Frame::Leave {
-        room: "lobby".into(),
-    });
+    let original = Frame::Ack { seq: 1, room: "lobby".into(), id, ts };
+    v[0].send(&Frame::Leave { room: "lobby".into() });
     assert!(matches!(v[0].recv_app(), Frame::Left { .. }));
     // Not in the room any more, other room and bad text, no rate token
     // left: still the original ACK, and it costs no token.
@@ -99,15 +92,9 @@ fn repeated_seq_gets_the_original_ack_before_any_check() {
 fn a_seq_repeated_in_the_same_write_is_stored_once_and_acked_twice() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    v[0].send_raw(&batch(&[
-        say_f("lobby", 1, "once"),
-        say_f("lobby", 1, "once"),
-    ]));
+    v[0].send_raw(&batch(&[say_f("lobby", 1, "once"), say_f("lobby", 1, "once")]));
     let first = v[0].recv_app();
-    assert!(
-        matches!(first, Frame::Ack { seq: 1, id: 1, .. }),
-        "{first:?}"
-    );
+    assert!(matches!(first, Frame::Ack { seq: 1, id: 1, .. }), "{first:?}");
     assert_eq!(v[0].recv_app(), first, "the repeat gets the same ACK");
     assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
     v[1].expect_silence(Duration::from_millis(200));
@@ -135,14 +122,8 @@ fn rate_limited_is_checked_before_not_in_room() {
     // Three answers, told apart by seq (ERRORs may overtake ACKs).
     let mut got: Vec<Frame> = (0..3).map(|_| v[0].recv_app()).collect();
     got.sort_by_key(|f| std::cmp::Reverse(f.frame_type()));
-    assert!(
-        matches!(got[0], Frame::Ack { seq: 1, id: 1, .. }),
-        "{got:?}"
-    );
-    assert!(
-        matches!(got[1], Frame::Ack { seq: 2, id: 2, .. }),
-        "{got:?}"
-    );
+    assert!(matches!(got[0], Frame::Ack { seq: 1, id: 1, .. }), "{got:?}");
+    assert!(matches!(got[1], Frame::Ack { seq: 2, id: 2, .. }), "{got:?}");
     assert_error(&got[2], ErrorCode::RateLimited, types::SAY, 3);
     assert_alive(&mut v[0]);
 }
@@ -194,11 +175,7 @@ fn text_rules_are_enforced_with_the_seq() {
 fn text_at_the_limit_and_allowed_characters_pass_unchanged() {
     let s = Server::start(&["--rate", "0", "--max-text", "100"]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    let accepted = [
-        "a".repeat(100),
-        "line\n\tindented".into(),
-        "\u{a0}é€😀".into(),
-    ];
+    let accepted = ["a".repeat(100), "line\n\tindented".into(), "\u{a0}é€😀".into()];
     for (i, text) in accepted.iter().enumerate() {
         let seq = i as u32 + 1;
         let (id, ts) = say(&mut v[0], "lobby", seq, text);
@@ -221,9 +198,8 @@ fn concurrent_senders_are_delivered_in_order_without_gaps() {
     let s = Server::start(&["--rate", "0"]);
     let mut v = room_of(&s, &["s1", "s2", "s3", "watcher"], "lobby");
     for c in &mut v[..3] {
-        let says: Vec<Frame> = (1..=EACH)
-            .map(|i| say_f("lobby", i, &format!("message {i}")))
-            .collect();
+        let says: Vec<Frame> =
+            (1..=EACH).map(|i| say_f("lobby", i, &format!("message {i}"))).collect();
         c.send_raw(&batch(&says));
     }
     let total = 3 * u64::from(EACH);

@@ -12,43 +12,24 @@ use std::time::Duration;
 
 /// A history MSG as the server must replay it.
 fn replayed(room: &str, id: u64, ts: u64, from: &str, text: &str) -> Frame {
-    Frame::Msg {
-        room: room.into(),
-        id,
-        ts,
-        from: from.into(),
-        flags: 1,
-        text: text.into(),
-    }
+    Frame::Msg { room: room.into(), id, ts, from: from.into(), flags: 1, text: text.into() }
 }
 
 /// The answer to bob's JOIN (since 0, limit 2) of a room where ada said
 /// m1, m2, m3 (`sent` = their ids and ts).
 fn check_first_answer(a: &JoinAnswer, sent: &[(u64, u64)]) {
-    let joined = Frame::Joined {
-        room: "lobby".into(),
-        last_id: 3,
-        members: 2,
-    };
+    let joined = Frame::Joined { room: "lobby".into(), last_id: 3, members: 2 };
     assert_eq!(a.joined, joined);
     assert_eq!(
         a.rosters,
-        [Frame::Roster {
-            room: "lobby".into(),
-            more: 0,
-            names: vec!["ada".into(), "bob".into()],
-        }]
+        [Frame::Roster { room: "lobby".into(), more: 0, names: vec!["ada".into(), "bob".into()] }]
     );
     let want: Vec<Frame> = [2usize, 3]
         .iter()
         .map(|&i| replayed("lobby", i as u64, sent[i - 1].1, "ada", &format!("m{i}")))
         .collect();
     assert_eq!(a.history, want, "newest 2, oldest first, flag 1");
-    let end = Frame::HistoryEnd {
-        room: "lobby".into(),
-        count: 2,
-        more: 1,
-    };
+    let end = Frame::HistoryEnd { room: "lobby".into(), count: 2, more: 1 };
     assert_eq!(a.end, Some(end));
 }
 
@@ -56,9 +37,8 @@ fn check_first_answer(a: &JoinAnswer, sent: &[(u64, u64)]) {
 fn join_answer_comes_in_the_spec_order_then_live_traffic() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada"], "lobby");
-    let sent: Vec<(u64, u64)> = (1..=3)
-        .map(|i| say(&mut v[0], "lobby", i, &format!("m{i}")))
-        .collect();
+    let sent: Vec<(u64, u64)> =
+        (1..=3).map(|i| say(&mut v[0], "lobby", i, &format!("m{i}"))).collect();
     let mut bob = s.login("bob");
     let a = join(&mut bob, "lobby", "lobby", 0, 2);
     check_first_answer(&a, &sent);
@@ -161,11 +141,7 @@ fn invalid_room_names() {
         expect_error(&mut c, ErrorCode::NotInRoom, types::SAY, 7);
         c.send(&Frame::Who { room: room.clone() });
         expect_error(&mut c, ErrorCode::NotInRoom, types::WHO, 0);
-        c.send(&Frame::History {
-            room: room.clone(),
-            before: 0,
-            limit: 5,
-        });
+        c.send(&Frame::History { room: room.clone(), before: 0, limit: 5 });
         expect_error(&mut c, ErrorCode::NotInRoom, types::HISTORY, 0);
         c.send(&Frame::Typing { room, active: 1 });
         expect_error(&mut c, ErrorCode::NotInRoom, types::TYPING, 0);
@@ -178,32 +154,19 @@ fn invalid_room_names() {
 fn leave_answers_left_and_tells_the_others() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob", "cy"], "lobby");
-    v[1].send(&Frame::Leave {
-        room: "Lobby".into(),
-    });
-    assert_eq!(
-        v[1].recv_app(),
-        Frame::Left {
-            room: "lobby".into()
-        }
-    );
+    v[1].send(&Frame::Leave { room: "Lobby".into() });
+    assert_eq!(v[1].recv_app(), Frame::Left { room: "lobby".into() });
     for i in [0, 2] {
         assert_eq!(v[i].recv_app(), presence("lobby", "bob", LEFT_EV));
     }
-    v[1].send(&Frame::Leave {
-        room: "lobby".into(),
-    });
+    v[1].send(&Frame::Leave { room: "lobby".into() });
     expect_error(&mut v[1], ErrorCode::NotInRoom, types::LEAVE, 0);
     v[1].send(&say_f("lobby", 1, "hi"));
     expect_error(&mut v[1], ErrorCode::NotInRoom, types::SAY, 1);
-    v[1].send(&Frame::Who {
-        room: "lobby".into(),
-    });
+    v[1].send(&Frame::Who { room: "lobby".into() });
     expect_error(&mut v[1], ErrorCode::NotInRoom, types::WHO, 0);
     // A room never joined.
-    v[1].send(&Frame::Leave {
-        room: "elsewhere".into(),
-    });
+    v[1].send(&Frame::Leave { room: "elsewhere".into() });
     expect_error(&mut v[1], ErrorCode::NotInRoom, types::LEAVE, 0);
     // The leaver gets no more traffic of the room.
     say(&mut v[0], "lobby", 1, "after");
@@ -215,9 +178,7 @@ fn leave_answers_left_and_tells_the_others() {
 fn who_answers_the_roster_in_join_order() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["Cy", "ada", "Bob"], "lobby");
-    v[2].send(&Frame::Who {
-        room: "LOBBY".into(),
-    });
+    v[2].send(&Frame::Who { room: "LOBBY".into() });
     assert_eq!(
         read_rosters(&mut v[2], "lobby"),
         [Frame::Roster {
@@ -257,20 +218,11 @@ fn a_room_keeps_its_ids_and_history_after_everyone_left() {
     for i in 1..=3 {
         say(&mut ada, "lobby", i, &format!("m{i}"));
     }
-    ada.send(&Frame::Leave {
-        room: "lobby".into(),
-    });
+    ada.send(&Frame::Leave { room: "lobby".into() });
     assert!(matches!(ada.recv_app(), Frame::Left { .. }));
     let mut bob = s.login("bob");
     let a = join(&mut bob, "lobby", "lobby", 0, 10);
-    assert!(matches!(
-        a.joined,
-        Frame::Joined {
-            last_id: 3,
-            members: 1,
-            ..
-        }
-    ));
+    assert!(matches!(a.joined, Frame::Joined { last_id: 3, members: 1, .. }));
     assert_eq!(ids(&a.history), [1, 2, 3]);
     assert_eq!(say(&mut bob, "lobby", 1, "next").0, 4, "ids go on forever");
 }

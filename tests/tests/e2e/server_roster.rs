@@ -36,17 +36,10 @@ fn check_split(rosters: &[Frame], members: &[String]) {
         assert!(!names.is_empty(), "ROSTER {i} is empty");
         listed += names.len();
         if let Some(next) = members.get(listed).filter(|_| !last) {
-            assert!(
-                len + 2 + next.len() > MAX_FRAME,
-                "ROSTER {i} (len {len}) had room for {next}"
-            );
+            assert!(len + 2 + next.len() > MAX_FRAME, "ROSTER {i} (len {len}) had room for {next}");
         }
     }
-    assert_eq!(
-        roster_names(rosters),
-        members,
-        "every member once, in order"
-    );
+    assert_eq!(roster_names(rosters), members, "every member once, in order");
 }
 
 #[test]
@@ -59,9 +52,7 @@ fn roster_is_split_to_fit_max_frame() {
     for (i, name) in names.iter().enumerate() {
         let mut c = s.login(name);
         let a = join(&mut c, "big", "big", 0, 0);
-        let Frame::Joined { members, .. } = a.joined else {
-            unreachable!()
-        };
+        let Frame::Joined { members, .. } = a.joined else { unreachable!() };
         assert_eq!(members as usize, i + 1);
         assert_eq!(a.names(), names[..i + 1].to_vec());
         conns.push(c);

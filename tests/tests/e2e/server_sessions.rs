@@ -32,9 +32,7 @@ fn takeover_supersedes_the_open_connection_silently_for_others() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     let (mut ada2, w) = resume(&s, "ADA", v[0].token);
     assert_eq!(resumed_flag(&w), 1);
-    let Frame::Welcome { name, token, .. } = &w else {
-        unreachable!()
-    };
+    let Frame::Welcome { name, token, .. } = &w else { unreachable!() };
     assert_eq!(name, "ada", "WELCOME carries the first spelling");
     assert_ne!(*token, 0);
     expect_fatal(&mut v[0], ErrorCode::Superseded, 0);
@@ -50,13 +48,8 @@ fn takeover_supersedes_the_open_connection_silently_for_others() {
     };
     // bob got no PRESENCE of any kind: the MSG is the next thing he sees.
     assert_eq!(v[1].recv_app(), m);
-    ada2.send(&Frame::Who {
-        room: "lobby".into(),
-    });
-    assert_eq!(
-        roster_names(&read_rosters(&mut ada2, "lobby")),
-        ["ada", "bob"]
-    );
+    ada2.send(&Frame::Who { room: "lobby".into() });
+    assert_eq!(roster_names(&read_rosters(&mut ada2, "lobby")), ["ada", "bob"]);
 }
 
 #[test]
@@ -86,10 +79,7 @@ fn resume_within_the_linger_keeps_rooms_and_sends_no_presence() {
     say(&mut ada, "second", 2, "also back");
     for c in [&mut v[0], &mut carol] {
         let f = c.recv_app();
-        assert!(
-            matches!(&f, Frame::Msg { text, .. } if text == "back"),
-            "{f:?}"
-        );
+        assert!(matches!(&f, Frame::Msg { text, .. } if text == "back"), "{f:?}");
     }
 }
 
@@ -108,10 +98,7 @@ fn linger_end_sends_presence_lost_and_frees_the_name() {
     let mut lost = [v[0].recv_app(), v[0].recv_app()];
     let took = t0.elapsed();
     lost.sort_by_key(|f| format!("{f:?}"));
-    let want = [
-        presence("lobby", "ada", LOST_EV),
-        presence("two", "ada", LOST_EV),
-    ];
+    let want = [presence("lobby", "ada", LOST_EV), presence("two", "ada", LOST_EV)];
     assert_eq!(lost, want);
     assert!(
         took >= Duration::from_millis(350) && took < Duration::from_millis(3000),
@@ -128,12 +115,7 @@ fn linger_end_sends_presence_lost_and_frees_the_name() {
 
 /// PRESENCE quit from ada with `reason`.
 fn quit_of_ada(room: &str, reason: &str) -> Frame {
-    Frame::Presence {
-        room: room.into(),
-        name: "ada".into(),
-        event: QUIT_EV,
-        reason: reason.into(),
-    }
+    Frame::Presence { room: room.into(), name: "ada".into(), event: QUIT_EV, reason: reason.into() }
 }
 
 #[test]
@@ -145,20 +127,12 @@ fn quit_sends_presence_quit_to_every_room_and_ends_the_session() {
     }
     assert_eq!(v[0].recv_app(), presence("other", "bob", JOINED_EV));
     let token = v[0].token;
-    v[0].send(&Frame::Quit {
-        reason: "gone fishing".into(),
-    });
+    v[0].send(&Frame::Quit { reason: "gone fishing".into() });
     let rest = v[0].expect_closed();
-    assert!(
-        rest.iter().all(|f| matches!(f, Frame::Notice { .. })),
-        "{rest:?}"
-    );
+    assert!(rest.iter().all(|f| matches!(f, Frame::Notice { .. })), "{rest:?}");
     let mut two = [v[1].recv_app(), v[1].recv_app()];
     two.sort_by_key(|f| format!("{f:?}"));
-    let want = [
-        quit_of_ada("lobby", "gone fishing"),
-        quit_of_ada("other", "gone fishing"),
-    ];
+    let want = [quit_of_ada("lobby", "gone fishing"), quit_of_ada("other", "gone fishing")];
     assert_eq!(two, want);
     // The session ended at once: the name is free, the token resumes nothing.
     let (_ada, w) = resume(&s, "ada", token);
@@ -171,22 +145,14 @@ fn quit_sends_presence_quit_to_every_room_and_ends_the_session() {
 fn quit_flushes_what_the_server_owes_the_sender() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    v[0].send_raw(&batch(&[
-        say_f("lobby", 1, "bye all"),
-        Frame::Quit {
-            reason: "gone".into(),
-        },
-    ]));
+    v[0].send_raw(&batch(&[say_f("lobby", 1, "bye all"), Frame::Quit { reason: "gone".into() }]));
     // The ACK owed before QUIT arrives, then the connection closes.
     let rest: Vec<Frame> = v[0]
         .expect_closed()
         .into_iter()
         .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
         .collect();
-    assert!(
-        matches!(rest.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]),
-        "{rest:?}"
-    );
+    assert!(matches!(rest.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]), "{rest:?}");
     let mut two = [v[1].recv_app(), v[1].recv_app()];
     two.sort_by_key(|f| f.frame_type());
     assert!(matches!(two[0], Frame::Msg { id: 1, .. }), "{two:?}");
@@ -215,9 +181,7 @@ fn quit_reason_is_cleaned_and_cut_to_256_bytes() {
         );
     }
     // Odd cut: "y" + "é"s leaves 255 bytes on a character boundary.
-    v[1].send(&Frame::Quit {
-        reason: format!("y{}", "é".repeat(200)),
-    });
+    v[1].send(&Frame::Quit { reason: format!("y{}", "é".repeat(200)) });
     let Frame::Presence { reason, .. } = v[2].recv_app() else {
         panic!("expected PRESENCE quit");
     };
@@ -240,18 +204,10 @@ fn repeated_say_after_a_resume_is_acked_once_and_not_resent() {
         say_f("lobby", 3, "new"),
     ]));
     let acks: Vec<Frame> = (0..3).map(|_| ada.recv_app()).collect();
-    let ack = |seq, (id, ts)| Frame::Ack {
-        seq,
-        room: "lobby".into(),
-        id,
-        ts,
-    };
+    let ack = |seq, (id, ts)| Frame::Ack { seq, room: "lobby".into(), id, ts };
     assert_eq!(acks[0], ack(1, first));
     assert_eq!(acks[1], ack(2, second));
-    assert!(
-        matches!(acks[2], Frame::Ack { seq: 3, id: 3, .. }),
-        "{acks:?}"
-    );
+    assert!(matches!(acks[2], Frame::Ack { seq: 3, id: 3, .. }), "{acks:?}");
     let got: Vec<u64> = (0..3).map(|_| ids(&[v[0].recv_app()])[0]).collect();
     assert_eq!(got, [1, 2, 3], "bob sees each message exactly once");
     v[0].expect_silence(Duration::from_millis(200));
@@ -308,9 +264,7 @@ fn a_token_resumes_only_its_own_name() {
     // eve presents ada's token under her own name: a fresh session for
     // eve, in no room, and ada's connection is left alone.
     let (mut eve, w) = resume(&s, "eve", v[0].token);
-    let Frame::Welcome { name, resumed, .. } = &w else {
-        unreachable!()
-    };
+    let Frame::Welcome { name, resumed, .. } = &w else { unreachable!() };
     assert_eq!((name.as_str(), *resumed), ("eve", 0));
     eve.send(&say_f("lobby", 1, "as ada?"));
     expect_error(&mut eve, ErrorCode::NotInRoom, types::SAY, 1);

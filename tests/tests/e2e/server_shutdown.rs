@@ -26,11 +26,7 @@ fn shutdown_on(sig: i32) {
     }
     let status = s.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
-    assert!(
-        t0.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() < Duration::from_secs(3), "took {:?}", t0.elapsed());
     // It stopped accepting.
     assert!(std::net::TcpStream::connect(s.addr).is_err());
 }
@@ -54,9 +50,7 @@ fn shutdown_does_not_wait_long_for_a_client_that_never_reads() {
     // server's own buffer (the output limit is 64 MiB).
     let text = "s".repeat(4000);
     for chunk in 0..250u32 {
-        let says: Vec<_> = (1..=8)
-            .map(|i| say_f("lobby", chunk * 8 + i, &text))
-            .collect();
+        let says: Vec<_> = (1..=8).map(|i| say_f("lobby", chunk * 8 + i, &text)).collect();
         v[0].send_raw(&batch(&says));
         for _ in 0..8 {
             assert!(matches!(v[0].recv_app(), banter_proto::Frame::Ack { .. }));

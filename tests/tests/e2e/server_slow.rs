@@ -42,11 +42,7 @@ struct Watched {
 
 /// Reads MSGs until `FLOOD` of them; signals `wake` when bob stops typing.
 fn watch(mut carol: Conn, wake: mpsc::Sender<Wake>) -> Watched {
-    let mut w = Watched {
-        ids: Vec::new(),
-        max_gap: Duration::ZERO,
-        other: Vec::new(),
-    };
+    let mut w = Watched { ids: Vec::new(), max_gap: Duration::ZERO, other: Vec::new() };
     let mut last = Instant::now();
     while w.ids.len() < FLOOD as usize {
         match carol.recv_app() {
@@ -96,10 +92,7 @@ fn a_never_reading_client_is_dropped_and_others_keep_up() {
     bob.hello("bob", "", 0);
     bob.expect_welcome();
     join(&mut bob, "lobby", "lobby", 0, 0);
-    bob.send(&Frame::Typing {
-        room: "lobby".into(),
-        active: 1,
-    });
+    bob.send(&Frame::Typing { room: "lobby".into(), active: 1 });
     for c in v.iter_mut() {
         assert_eq!(c.recv_app(), presence("lobby", "bob", JOINED_EV));
         assert_eq!(c.recv_app(), typing("lobby", "bob", 1));
@@ -115,11 +108,7 @@ fn a_never_reading_client_is_dropped_and_others_keep_up() {
     let w = watcher.join().expect("watcher");
     check_dropped(&frames, &why);
     assert_eq!(w.ids, (1..=u64::from(FLOOD)).collect::<Vec<_>>());
-    assert!(
-        w.max_gap < Duration::from_secs(2),
-        "stalled {:?}",
-        w.max_gap
-    );
+    assert!(w.max_gap < Duration::from_secs(2), "stalled {:?}", w.max_gap);
     // bob's session lingers: no PRESENCE, only its typing stopped.
     assert_eq!(w.other, [typing("lobby", "bob", 0)]);
 }
@@ -136,11 +125,7 @@ fn check_dropped(frames: &[Frame], why: &Wake) {
         .collect();
     let got = ids(&msgs);
     assert_eq!(got, (1..=got.len() as u64).collect::<Vec<_>>());
-    assert!(
-        got.len() < FLOOD as usize,
-        "bob got all {} (woke: {why:?})",
-        got.len()
-    );
+    assert!(got.len() < FLOOD as usize, "bob got all {} (woke: {why:?})", got.len());
 }
 
 /// Floods `lobby` from `sender` until it sees `stalled`'s typing stop (the
@@ -171,10 +156,7 @@ fn a_closing_connection_no_longer_counts_toward_max_clients() {
     let args = ["--rate", "0", "--out-limit", "65536", "--max-clients", "2"];
     let s = Server::start(&args);
     let mut v = room_of(&s, &["bob", "ada"], "lobby");
-    v[1].send(&Frame::Typing {
-        room: "lobby".into(),
-        active: 1,
-    });
+    v[1].send(&Frame::Typing { room: "lobby".into(), active: 1 });
     assert_eq!(v[0].recv_app(), typing("lobby", "ada", 1));
     let mut full = s.connect();
     full.hello("cy", "", 0);

@@ -19,10 +19,7 @@ fn expect_pair(c: &mut Conn, a: &Frame, b: &Frame) {
 }
 
 fn typing_f(room: &str, active: u8) -> Frame {
-    Frame::Typing {
-        room: room.into(),
-        active,
-    }
+    Frame::Typing { room: room.into(), active }
 }
 
 #[test]
@@ -77,9 +74,7 @@ fn leaving_stops_typing() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     v[0].send(&typing_f("lobby", 1));
     assert_eq!(v[1].recv_app(), typing("lobby", "ada", 1));
-    v[0].send(&Frame::Leave {
-        room: "lobby".into(),
-    });
+    v[0].send(&Frame::Leave { room: "lobby".into() });
     let left = presence("lobby", "ada", LEFT_EV);
     expect_pair(&mut v[1], &typing("lobby", "ada", 0), &left);
 }

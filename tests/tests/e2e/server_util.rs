@@ -19,49 +19,27 @@ pub const LOST_EV: u8 = 4;
 
 /// A JOIN frame.
 pub fn join_f(room: &str, since: u64, limit: u16) -> Frame {
-    Frame::Join {
-        room: room.into(),
-        since,
-        limit,
-    }
+    Frame::Join { room: room.into(), since, limit }
 }
 
 /// A SAY frame.
 pub fn say_f(room: &str, seq: u32, text: &str) -> Frame {
-    Frame::Say {
-        room: room.into(),
-        seq,
-        text: text.into(),
-    }
+    Frame::Say { room: room.into(), seq, text: text.into() }
 }
 
 /// A HELLO frame of version 1.
 pub fn hello_f(name: &str, password: &str, resume: u64) -> Frame {
-    Frame::Hello {
-        version: 1,
-        name: name.into(),
-        password: password.into(),
-        resume,
-    }
+    Frame::Hello { version: 1, name: name.into(), password: password.into(), resume }
 }
 
 /// A PRESENCE frame with an empty reason (every event but quit).
 pub fn presence(room: &str, name: &str, event: u8) -> Frame {
-    Frame::Presence {
-        room: room.into(),
-        name: name.into(),
-        event,
-        reason: String::new(),
-    }
+    Frame::Presence { room: room.into(), name: name.into(), event, reason: String::new() }
 }
 
 /// A server TYPING frame.
 pub fn typing(room: &str, name: &str, active: u8) -> Frame {
-    Frame::UserTyping {
-        room: room.into(),
-        name: name.into(),
-        active,
-    }
+    Frame::UserTyping { room: room.into(), name: name.into(), active }
 }
 
 /// The bytes of a frame of type `ty` with `body`, length prefix included.
@@ -114,12 +92,7 @@ pub fn batch(frames: &[Frame]) -> Vec<u8> {
 /// its detail (free text, not checked).
 pub fn assert_error(f: &Frame, code: ErrorCode, about: u8, seq: u32) -> String {
     match f {
-        Frame::Error {
-            code: c,
-            about: a,
-            seq: s,
-            detail,
-        } => {
+        Frame::Error { code: c, about: a, seq: s, detail } => {
             let got = (ErrorCode::from_code(*c), *a, *s);
             assert_eq!(got, (Some(code), about, seq), "ERROR {detail:?}");
             detail.clone()
@@ -239,12 +212,7 @@ pub fn read_join(c: &mut Conn, room: &str, limit: u16) -> JoinAnswer {
     } else {
         (Vec::new(), None)
     };
-    JoinAnswer {
-        joined,
-        rosters,
-        history,
-        end,
-    }
+    JoinAnswer { joined, rosters, history, end }
 }
 
 /// Reads MSG frames (flag bit 0 set) until HISTORY_END of `room`; checks
@@ -255,9 +223,7 @@ pub fn read_history(c: &mut Conn, room: &str) -> (Vec<Frame>, Frame) {
         match next_app(c) {
             f @ Frame::Msg { flags: 1, .. } => msgs.push(f),
             f @ Frame::HistoryEnd { .. } => {
-                let Frame::HistoryEnd { room: r, count, .. } = &f else {
-                    unreachable!()
-                };
+                let Frame::HistoryEnd { room: r, count, .. } = &f else { unreachable!() };
                 assert_eq!((r.as_str(), usize::from(*count)), (room, msgs.len()));
                 return (msgs, f);
             }
@@ -281,12 +247,7 @@ pub fn ids(msgs: &[Frame]) -> Vec<u64> {
 pub fn say(c: &mut Conn, room: &str, seq: u32, text: &str) -> (u64, u64) {
     c.send(&say_f(room, seq, text));
     match next_app(c) {
-        Frame::Ack {
-            seq: s,
-            room: r,
-            id,
-            ts,
-        } => {
+        Frame::Ack { seq: s, room: r, id, ts } => {
             let room = room.to_ascii_lowercase();
             assert_eq!((s, r), (seq, room), "ACK of SAY {seq}");
             (id, ts)

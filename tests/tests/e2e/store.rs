@@ -38,11 +38,7 @@ pub fn stop(s: &mut Server) {
 /// Sends JOIN and reads JOINED, the ROSTERs and (when `limit > 0`) the
 /// replay; returns `JOINED.last_id` and the replayed messages.
 pub fn join(c: &mut Conn, room: &str, since: u64, limit: u16) -> (u64, Vec<Frame>) {
-    c.send(&Frame::Join {
-        room: room.into(),
-        since,
-        limit,
-    });
+    c.send(&Frame::Join { room: room.into(), since, limit });
     let last = match c.recv_app() {
         Frame::Joined { last_id, .. } => last_id,
         f => panic!("expected JOINED {room}, got {f:?}"),
@@ -75,11 +71,7 @@ pub fn read_page(c: &mut Conn) -> (Vec<Frame>, bool) {
 
 /// One HISTORY page.
 pub fn history(c: &mut Conn, room: &str, before: u64, limit: u16) -> (Vec<Frame>, bool) {
-    c.send(&Frame::History {
-        room: room.into(),
-        before,
-        limit,
-    });
+    c.send(&Frame::History { room: room.into(), before, limit });
     read_page(c)
 }
 
@@ -119,22 +111,13 @@ pub fn say(c: &mut Conn, room: &str, seq: u32, text: &str) -> (u64, u64) {
 
 /// A SAY frame.
 pub fn say_f(room: &str, seq: u32, text: &str) -> Frame {
-    Frame::Say {
-        room: room.into(),
-        seq,
-        text: text.into(),
-    }
+    Frame::Say { room: room.into(), seq, text: text.into() }
 }
 
 /// The next application frame must be this ERROR.
 pub fn expect_error(c: &mut Conn, code: ErrorCode, about: u8, seq: u32) {
     match c.recv_app() {
-        Frame::Error {
-            code: got,
-            about: a,
-            seq: s,
-            detail,
-        } => assert_eq!(
+        Frame::Error { code: got, about: a, seq: s, detail } => assert_eq!(
             (ErrorCode::from_code(got), a, s),
             (Some(code), about, seq),
             "ERROR {detail:?}"
@@ -202,9 +185,7 @@ fn history_older_than_the_memory_window_comes_from_disk() {
     let check = |c: &mut Conn| {
         let (page, more) = history(c, "deep", 51, 50);
         let got: Vec<_> = page.into_iter().map(msg_fields).collect();
-        let want: Vec<_> = (1..=50u64)
-            .map(|i| (i, "ada".to_string(), format!("m{i}")))
-            .collect();
+        let want: Vec<_> = (1..=50u64).map(|i| (i, "ada".to_string(), format!("m{i}"))).collect();
         assert_eq!((got, more), (want, false));
     };
     check(&mut ada);
@@ -216,10 +197,7 @@ fn history_older_than_the_memory_window_comes_from_disk() {
     check(&mut bob);
     let all = all_history(&mut bob, "deep");
     assert_eq!(all.len(), total as usize, "all of them, paged");
-    assert!(all
-        .iter()
-        .zip(1..)
-        .all(|(m, i)| m.0 == i && m.2 == format!("m{i}")));
+    assert!(all.iter().zip(1..).all(|(m, i)| m.0 == i && m.2 == format!("m{i}")));
     assert_eq!(say(&mut bob, "deep", 1, "next").0, u64::from(total) + 1);
 }
 
@@ -230,18 +208,13 @@ fn sync_full_keeps_what_it_acknowledged_across_kill_9() {
     let mut ada = s.login("ada");
     join(&mut ada, "lobby", 0, 0);
     for seq in 1..=20 {
-        assert_eq!(
-            say(&mut ada, "lobby", seq, &format!("f{seq}")).0,
-            u64::from(seq)
-        );
+        assert_eq!(say(&mut ada, "lobby", seq, &format!("f{seq}")).0, u64::from(seq));
     }
     s.kill9();
     let s = start_db(&dir, &["--sync", "full"]);
     let mut bob = s.login("bob");
     join(&mut bob, "lobby", 0, 0);
     let all = all_history(&mut bob, "lobby");
-    let want: Vec<_> = (1..=20u64)
-        .map(|i| (i, "ada".to_string(), format!("f{i}")))
-        .collect();
+    let want: Vec<_> = (1..=20u64).map(|i| (i, "ada".to_string(), format!("f{i}"))).collect();
     assert_eq!(all, want);
 }

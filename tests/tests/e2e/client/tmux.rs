@@ -15,10 +15,7 @@ pub struct Tmux {
 }
 
 fn require_tmux() {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
     assert!(
         ok,
         "the client's end-to-end tests need tmux (apt-get install -y tmux); it was not found"
@@ -31,23 +28,9 @@ impl Tmux {
         require_tmux();
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let t = Tmux {
-            sock: format!("banter-e2e-{}-{n}", std::process::id()),
-        };
+        let t = Tmux { sock: format!("banter-e2e-{}-{n}", std::process::id()) };
         let (x, y) = (cols.to_string(), rows.to_string());
-        t.run(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            &x,
-            "-y",
-            &y,
-            cmd,
-        ]);
+        t.run(&["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", &x, "-y", &y, cmd]);
         t
     }
 
@@ -57,17 +40,9 @@ impl Tmux {
     }
 
     fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.sock)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out =
+            Command::new("tmux").arg("-L").arg(&self.sock).args(args).output().expect("run tmux");
+        assert!(out.status.success(), "tmux {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
@@ -114,20 +89,14 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.sock, "kill-server"])
-            .output();
+        let _ = Command::new("tmux").args(["-L", &self.sock, "kill-server"]).output();
     }
 }
 
 /// The status bar (second to last row) of a screen.
 pub fn status_bar(screen: &str) -> String {
     let rows: Vec<&str> = screen.lines().collect();
-    rows.len()
-        .checked_sub(2)
-        .and_then(|i| rows.get(i))
-        .unwrap_or(&"")
-        .to_string()
+    rows.len().checked_sub(2).and_then(|i| rows.get(i)).unwrap_or(&"").to_string()
 }
 
 /// The input line (last row) of a screen.

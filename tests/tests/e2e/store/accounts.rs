@@ -16,9 +16,7 @@ fn refused(s: &Server, name: &str, password: &str, code: ErrorCode) {
         .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
         .collect();
     match frames.as_slice() {
-        [Frame::Error {
-            code: got, about, ..
-        }] => assert_eq!(
+        [Frame::Error { code: got, about, .. }] => assert_eq!(
             (ErrorCode::from_code(*got), *about),
             (Some(code), types::HELLO),
             "{name}/{password:?}"
@@ -40,16 +38,12 @@ fn welcomed(s: &Server, name: &str, password: &str, shown: &str) -> Conn {
 
 /// QUIT, so the name is free at once (no linger).
 fn quit(mut c: Conn) {
-    c.send(&Frame::Quit {
-        reason: "bye".into(),
-    });
+    c.send(&Frame::Quit { reason: "bye".into() });
     c.expect_closed();
 }
 
 fn register(c: &mut Conn, password: &str) -> Frame {
-    c.send(&Frame::Register {
-        password: password.into(),
-    });
+    c.send(&Frame::Register { password: password.into() });
     c.recv_app()
 }
 
@@ -65,10 +59,7 @@ fn an_account_survives_a_restart() {
     stop(&mut s);
     let bytes = std::fs::read(dir.0.join("banter.db")).expect("read db");
     let clear = PASSWORD.as_bytes();
-    assert!(
-        !bytes.windows(clear.len()).any(|w| w == clear),
-        "clear password on disk"
-    );
+    assert!(!bytes.windows(clear.len()).any(|w| w == clear), "clear password on disk");
 
     let s = start_db(&dir, &[]);
     refused(&s, "ada", "", ErrorCode::AuthFailed);
@@ -89,9 +80,7 @@ fn an_account_survives_a_restart() {
 /// PASSWORD_WEAK for too short and too long, and the name stays free.
 fn c_weak(c: &mut Conn) {
     for weak in ["1234567", &"p".repeat(257)] {
-        c.send(&Frame::Register {
-            password: weak.into(),
-        });
+        c.send(&Frame::Register { password: weak.into() });
         expect_error(c, ErrorCode::PasswordWeak, types::REGISTER, 0);
     }
 }

@@ -38,8 +38,7 @@ fn startup_error(db: &Path, extra: &[&str]) -> String {
     let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
     assert!(!status.success(), "exit status {status:?}; stderr {err}");
     let line = err.lines().find(|l| l.starts_with("banterd: "));
-    line.unwrap_or_else(|| panic!("no 'banterd:' line in {err:?}"))
-        .to_string()
+    line.unwrap_or_else(|| panic!("no 'banterd:' line in {err:?}")).to_string()
 }
 
 /// A Banter database with one message, cleanly shut down (no WAL left).
@@ -91,10 +90,7 @@ fn foreign_and_newer_files_stop_start_up() {
     assert!(line.contains("not a Banter database"), "{line}");
     patch_header(&db, 68, 0);
     let line = startup_error(&db, &[]);
-    assert!(
-        line.contains("not a Banter database"),
-        "other tables: {line}"
-    );
+    assert!(line.contains("not a Banter database"), "other tables: {line}");
 }
 
 #[test]
@@ -144,10 +140,7 @@ impl SmallFs {
 
     fn remount_read_only(&self) -> bool {
         let o = "remount,ro";
-        let st = Command::new("mount")
-            .args(["-o", o])
-            .arg(&self.0 .0)
-            .status();
+        let st = Command::new("mount").args(["-o", o]).arg(&self.0 .0).status();
         st.is_ok_and(|s| s.success())
     }
 }
@@ -215,9 +208,6 @@ fn a_full_disk_refuses_says_with_storage_and_recovers() {
     let mut carol = s.login("carol");
     join(&mut carol, "lobby", 0, 0);
     let stored = all_history(&mut carol, "lobby");
-    let want = vec![
-        (1, "ada".to_string(), "before".to_string()),
-        (2, "ada".to_string(), big),
-    ];
+    let want = vec![(1, "ada".to_string(), "before".to_string()), (2, "ada".to_string(), big)];
     assert_eq!(stored, want);
 }
