@@ -47,8 +47,7 @@ impl Server {
     pub(crate) fn on_say(&mut self, key: usize, s: u32, room: &str, seq: u32, text: String) {
         let about = types::SAY;
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            let room = self.rooms[a.room as usize].name.to_string();
-            return self.send(key, &Frame::Ack { seq, room, id: a.id, ts: a.ts });
+            return self.send_ack(key, a);
         }
         if self.batch.seqs.contains(&(s, seq)) {
             // The same SAY is in this batch: it gets the same ACK after the commit.
@@ -149,8 +148,7 @@ impl Server {
             session.acks.push(ack);
         }
         if let Some(key) = self.conn_of(p.session, p.token) {
-            let room = self.rooms[r as usize].name.to_string();
-            self.send(key, &Frame::Ack { seq: p.seq, room, id: ack.id, ts: ack.ts });
+            self.send_ack(key, ack);
         }
         self.rooms[r as usize].push(p.msg);
     }
@@ -161,9 +159,14 @@ impl Server {
             return;
         };
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            let room = self.rooms[a.room as usize].name.to_string();
-            self.send(key, &Frame::Ack { seq, room, id: a.id, ts: a.ts });
+            self.send_ack(key, a);
         }
+    }
+
+    /// Sends an ACK as remembered (the same bytes every time it is repeated).
+    fn send_ack(&mut self, key: usize, a: Ack) {
+        let room = self.rooms[a.room as usize].name.to_string();
+        self.send(key, &Frame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
     }
 
     pub(crate) fn on_history(&mut self, key: usize, s: u32, room: &str, before: u64, limit: u16) {
@@ -227,11 +230,7 @@ impl Server {
         let room = self.rooms[r as usize].name.to_string();
         let want = (ids.end() - ids.start() + 1) as usize;
         match self.store.history(&room, ids.start() - 1, ids.end() + 1, want) {
-            Ok(page) => page
-                .msgs
-                .into_iter()
-                .map(|m| WinMsg { id: m.id, ts: m.ts, from: m.from.into(), text: m.text.into() })
-                .collect(),
+            Ok(page) => page.msgs.into_iter().map(WinMsg::from).collect(),
             Err(e) => {
                 log::error!("reading history of {room}: {e}");
                 self.send_error(

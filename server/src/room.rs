@@ -27,6 +27,12 @@ pub struct WinMsg {
     pub text: Box<str>,
 }
 
+impl From<crate::store::StoredMsg> for WinMsg {
+    fn from(m: crate::store::StoredMsg) -> WinMsg {
+        WinMsg { id: m.id, ts: m.ts, from: m.from.into(), text: m.text.into() }
+    }
+}
+
 /// One room.
 #[derive(Debug)]
 pub struct Room {

@@ -6,13 +6,10 @@
 //! whose tick falls on it; an entry more than one revolution away waits in
 //! its slot until its round comes. The wheel knows nothing about what a
 //! payload means: the server puts a slab key and a generation in it and
-//! ignores a timer whose connection is gone.
+//! ignores a timer whose connection is gone, so nothing is ever cancelled:
+//! a stale entry simply fires and is dropped.
 
 use slab::Slab;
-
-/// Handle of a scheduled entry, for [`Wheel::cancel`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimerId(usize);
 
 /// One scheduled payload.
 struct Entry<T> {
@@ -50,24 +47,11 @@ impl<T> Wheel<T> {
 
     /// Schedules `payload` for `deadline`. A deadline in the past fires at
     /// the next `poll`.
-    pub fn insert(&mut self, deadline: u64, payload: T) -> TimerId {
+    pub fn insert(&mut self, deadline: u64, payload: T) {
         let tick = (deadline / self.tick_ms).max(self.cursor);
         let key = self.entries.insert(Entry { deadline, tick, payload });
         let n = self.slots.len();
         self.slots[(tick % n as u64) as usize].push(key);
-        TimerId(key)
-    }
-
-    /// Removes a scheduled entry, returning its payload if it was still there.
-    #[allow(dead_code)] // the server re-arms instead of cancelling; kept for tests and callers to come
-    pub fn cancel(&mut self, id: TimerId) -> Option<T> {
-        let entry = self.entries.try_remove(id.0)?;
-        let n = self.slots.len() as u64;
-        let slot = &mut self.slots[(entry.tick % n) as usize];
-        if let Some(pos) = slot.iter().position(|&k| k == id.0) {
-            slot.swap_remove(pos);
-        }
-        Some(entry.payload)
     }
 
     /// Whether nothing is scheduled.
@@ -184,20 +168,6 @@ mod tests {
         w.insert(100, 7);
         assert_eq!(w.next_deadline(), Some(100));
         assert_eq!(due(&mut w, 500), vec![7]);
-    }
-
-    #[test]
-    fn cancel_removes_only_that_entry() {
-        let mut w = Wheel::new(10, 4, 0);
-        let a = w.insert(20, 1);
-        let _b = w.insert(20, 2);
-        assert_eq!(w.cancel(a), Some(1));
-        assert_eq!(w.cancel(a), None);
-        // The freed key is reused by a new entry in the same slot: it must
-        // fire exactly once.
-        w.insert(20, 3);
-        assert_eq!(due(&mut w, 20), vec![2, 3]);
-        assert!(w.is_empty());
     }
 
     #[test]

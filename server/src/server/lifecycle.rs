@@ -268,16 +268,7 @@ impl Server {
             let recent = self.store.recent(&name, crate::room::WINDOW);
             let recent = recent.map_err(|e| io::Error::other(e.to_string()))?;
             let mut room = Room::new(&name, last_id);
-            for m in recent {
-                room.push(crate::room::WinMsg {
-                    id: m.id,
-                    ts: m.ts,
-                    from: m.from.into(),
-                    text: m.text.into(),
-                });
-            }
-            room.last_id = last_id;
-            room.next_id = last_id + 1;
+            recent.into_iter().for_each(|m| room.push(m.into()));
             self.room_ids.insert(name.into(), self.rooms.len() as u32);
             self.rooms.push(room);
         }
