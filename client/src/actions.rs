@@ -6,7 +6,7 @@
 
 use crate::commands::{Command, Input};
 use crate::net::Net;
-use banter_proto::Frame;
+use banter_proto::ClientFrame;
 
 /// What running an input line did, for the caller to show.
 #[derive(Debug, PartialEq, Eq)]
@@ -50,12 +50,12 @@ pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Out
             *room = Some(r.clone());
             net.session.join(&r)
         }
-        Command::Leave(r) => Frame::Leave { room: target(r, room)? },
-        Command::Who => Frame::Who { room: target(None, room)? },
+        Command::Leave(r) => ClientFrame::Leave { room: target(r, room)? },
+        Command::Who => ClientFrame::Who { room: target(None, room)? },
         Command::History(n) => net.session.history(&target(None, room)?, n),
         Command::Register(pw) => {
             net.session.registering = Some(pw.clone());
-            Frame::Register { password: pw }
+            ClientFrame::Register { password: pw }
         }
         _ => return Err("internal: command not handled".into()),
     };

@@ -4,7 +4,7 @@
 //!
 //! It knows nothing of sessions, heartbeats or reconnecting (see `net`).
 
-use banter_proto::{check, decode, DecodeError, Frame};
+use banter_proto::{check, decode_server, ClientFrame, DecodeError, ServerFrame};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
@@ -54,7 +54,7 @@ impl Conn {
     }
 
     /// Appends a frame to the output buffer.
-    pub fn queue(&mut self, f: &Frame) {
+    pub fn queue(&mut self, f: &ClientFrame) {
         f.encode(&mut self.wbuf);
     }
 
@@ -125,14 +125,14 @@ impl Conn {
 
     /// The next whole frame received, if any. A frame whose body this client
     /// cannot decode (e.g. a newer type) is skipped; a framing error is `Err`.
-    pub fn next_frame(&mut self) -> Result<Option<Frame>, String> {
+    pub fn next_frame(&mut self) -> Result<Option<ServerFrame>, String> {
         loop {
             let n = match check(&self.rbuf, self.max_frame) {
                 Ok(n) => n,
                 Err(DecodeError::Incomplete) => return Ok(None),
                 Err(e) => return Err(format!("bad framing from the server: {e}")),
             };
-            let result = decode(&self.rbuf[..n]);
+            let result = decode_server(&self.rbuf[..n]);
             self.rbuf.drain(..n);
             if let Ok(f) = result {
                 return Ok(Some(f));

@@ -5,7 +5,7 @@
 
 use crate::session::{Event, RoomSync, Session};
 use banter_proto::validate::same_name;
-use banter_proto::{types, ErrorCode, Frame, PresenceEvent, FLAG_REPLAY};
+use banter_proto::{types, ClientFrame, ErrorCode, PresenceEvent, ServerFrame, FLAG_REPLAY};
 
 /// The spec name of an error code (or its number).
 pub fn code_name(code: u16) -> String {
@@ -14,21 +14,25 @@ pub fn code_name(code: u16) -> String {
 
 impl Session {
     /// Handles one frame; frames to send in answer go to `out`.
-    pub fn handle(&mut self, f: Frame, out: &mut Vec<Frame>) -> Vec<Event> {
+    pub fn handle(&mut self, f: ServerFrame, out: &mut Vec<ClientFrame>) -> Vec<Event> {
         match f {
-            Frame::Msg { room, id, ts, from, flags, text } => {
+            ServerFrame::Msg { room, id, ts, from, flags, text, .. } => {
                 self.on_msg(room, id, ts, from, flags & FLAG_REPLAY != 0, text)
             }
-            Frame::Ack { seq, room, id, ts } => {
+            ServerFrame::Ack { seq, room, id, ts } => {
                 self.mark_seen(&room, id);
                 match self.pending.remove(&seq) {
                     Some(p) => vec![Event::Acked { seq, room, id, ts, text: p.text }],
                     None => vec![],
                 }
             }
-            Frame::Error { code, about, seq, detail } => self.on_error(code, about, seq, detail),
-            Frame::Joined { room, last_id, members } => self.on_joined(room, last_id, members, out),
-            Frame::HistoryEnd { room, count, more } => {
+            ServerFrame::Error { code, about, seq, detail } => {
+                self.on_error(code, about, seq, detail)
+            }
+            ServerFrame::Joined { room, last_id, members, .. } => {
+                self.on_joined(room, last_id, members, out)
+            }
+            ServerFrame::HistoryEnd { room, count, more } => {
                 if self.rooms.get_mut(&room).is_some_and(|r| std::mem::take(&mut r.reset)) {
                     return vec![];
                 }
@@ -40,19 +44,21 @@ impl Session {
     }
 
     /// Frames that need no answer and touch little state.
-    fn handle_simple(&mut self, f: Frame) -> Vec<Event> {
+    fn handle_simple(&mut self, f: ServerFrame) -> Vec<Event> {
         match f {
-            Frame::Left { room } => {
+            ServerFrame::Left { room } => {
                 self.rooms.remove(&room);
                 vec![Event::Left { room }]
             }
-            Frame::Roster { room, more, names } => self.on_roster(room, more != 0, names),
-            Frame::Presence { room, name, event, reason } => presence(room, name, event, reason),
-            Frame::UserTyping { room, name, active } => {
+            ServerFrame::Roster { room, more, names } => self.on_roster(room, more != 0, names),
+            ServerFrame::Presence { room, name, event, reason } => {
+                presence(room, name, event, reason)
+            }
+            ServerFrame::Typing { room, name, active } => {
                 vec![Event::Typing { room, name, active: active != 0 }]
             }
-            Frame::Notice { text } => vec![Event::Notice(text)],
-            Frame::Registered { name } => {
+            ServerFrame::Notice { text } => vec![Event::Notice(text)],
+            ServerFrame::Registered { name } => {
                 if let Some(p) = self.registering.take() {
                     self.password = p;
                 }
@@ -70,7 +76,7 @@ impl Session {
         room: String,
         last_id: u64,
         members: u32,
-        out: &mut Vec<Frame>,
+        out: &mut Vec<ClientFrame>,
     ) -> Vec<Event> {
         if let Some(i) = self.joins.iter().position(|r| *r == room) {
             self.joins.remove(i);
@@ -119,7 +125,7 @@ impl Session {
     }
 
     /// The catch-up replay of `room` is complete: resend its pending SAYs.
-    fn end_catch_up(&mut self, room: &str, out: &mut Vec<Frame>) {
+    fn end_catch_up(&mut self, room: &str, out: &mut Vec<ClientFrame>) {
         let Some(r) = self.rooms.get_mut(room) else {
             return;
         };

@@ -10,7 +10,7 @@ use crate::conn::{Conn, Input};
 use crate::inbound::code_name;
 use crate::reconnect::{Phase, Reconnect};
 use crate::session::{Event, Session};
-use banter_proto::{ErrorCode, Frame};
+use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use mio::{Registry, Token};
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
@@ -189,10 +189,10 @@ impl Net {
         self.flush(reg, now, ev);
     }
 
-    fn on_frame(&mut self, f: Frame, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+    fn on_frame(&mut self, f: ServerFrame, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         match f {
-            Frame::Ping { nonce } => self.send(&Frame::Pong { nonce }),
-            Frame::Pong { nonce } => {
+            ServerFrame::Ping { nonce } => self.send(&ClientFrame::Pong { nonce }),
+            ServerFrame::Pong { nonce } => {
                 if let Some((n, at)) = self.ping {
                     if n == nonce {
                         self.lag = Some(now.saturating_duration_since(at));
@@ -200,14 +200,22 @@ impl Net {
                     }
                 }
             }
-            Frame::Welcome { name, token, resumed, heartbeat_ms, max_frame, max_text, .. } => {
+            ServerFrame::Welcome {
+                name,
+                token,
+                resumed,
+                heartbeat_ms,
+                max_frame,
+                max_text,
+                ..
+            } => {
                 self.on_welcome(name, token, resumed != 0, heartbeat_ms, now, ev);
                 if let Some(c) = self.conn.as_mut() {
                     c.max_frame = max_frame.max(banter_proto::DEFAULT_MAX_FRAME);
                 }
                 self.session.max_text = max_text as usize;
             }
-            Frame::Error { code, detail, .. } if is_fatal(code) => {
+            ServerFrame::Error { code, detail, .. } if is_fatal(code) => {
                 self.on_fatal(code, detail, reg, now, ev)
             }
             f => {
@@ -270,7 +278,7 @@ impl Net {
 
     /// Queues a frame on a live connection (dropped when there is none:
     /// SAYs are kept by the session and resent on reconnect).
-    pub fn send(&mut self, f: &Frame) {
+    pub fn send(&mut self, f: &ClientFrame) {
         if let Some(c) = self.conn.as_mut() {
             c.queue(f);
         }
@@ -319,7 +327,7 @@ impl Net {
             self.nonce += 1;
             self.ping = Some((self.nonce, now));
             self.next_ping = now + self.heartbeat;
-            self.send(&Frame::Ping { nonce: self.nonce });
+            self.send(&ClientFrame::Ping { nonce: self.nonce });
             self.flush(reg, now, ev);
         }
     }
@@ -334,7 +342,7 @@ impl Net {
     /// Sends QUIT; the server closes after flushing what it owes.
     pub fn quit(&mut self, reason: &str, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         if self.online() {
-            self.send(&Frame::Quit { reason: reason.to_string() });
+            self.send(&ClientFrame::Quit { reason: reason.to_string() });
             self.flush(reg, now, ev);
         }
         self.quitting = true;

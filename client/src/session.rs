@@ -7,7 +7,7 @@
 //! socket and timers, the UI decides how events look.
 
 use banter_proto::validate::check_text;
-use banter_proto::Frame;
+use banter_proto::ClientFrame;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 /// Messages asked for when first joining a room.
@@ -125,8 +125,8 @@ impl Session {
     }
 
     /// The HELLO for a new connection (resuming when we have a token).
-    pub fn hello(&self) -> Frame {
-        Frame::Hello {
+    pub fn hello(&self) -> ClientFrame {
+        ClientFrame::Hello {
             version: banter_proto::VERSION,
             name: self.name.clone(),
             password: self.password.clone(),
@@ -136,7 +136,7 @@ impl Session {
 
     /// After WELCOME: re-JOIN every room (catching up from the last id seen)
     /// and resend the SAYs of rooms that need no catch-up.
-    pub fn on_welcome(&mut self, out: &mut Vec<Frame>) {
+    pub fn on_welcome(&mut self, out: &mut Vec<ClientFrame>) {
         self.online = true;
         self.joins.clear();
         self.roster.clear();
@@ -164,28 +164,28 @@ impl Session {
         self.joins.clear();
     }
 
-    pub(crate) fn join_frame(&mut self, room: &str) -> Frame {
+    pub(crate) fn join_frame(&mut self, room: &str) -> ClientFrame {
         self.joins.push_back(room.to_string());
         let r = self.rooms.entry(room.to_string()).or_default();
         let limit =
             if r.last_id == 0 && r.catch_up_from.is_none() { JOIN_LIMIT } else { CATCH_UP_LIMIT };
-        Frame::Join { room: room.to_string(), since: r.last_id, limit }
+        ClientFrame::Join { room: room.to_string(), since: r.last_id, limit }
     }
 
     /// JOIN `room` (a repeat JOIN is harmless: it catches up).
-    pub fn join(&mut self, room: &str) -> Frame {
+    pub fn join(&mut self, room: &str) -> ClientFrame {
         self.join_frame(room)
     }
 
     /// HISTORY of `room`: `limit` messages older than the oldest shown.
-    pub fn history(&self, room: &str, limit: u16) -> Frame {
+    pub fn history(&self, room: &str, limit: u16) -> ClientFrame {
         let before = self.rooms.get(room).map_or(0, |r| r.first_id);
-        Frame::History { room: room.to_string(), before, limit }
+        ClientFrame::History { room: room.to_string(), before, limit }
     }
 
     /// Numbers a new SAY and records it as pending. Returns its seq and the
     /// frame to send now (`None` while offline: it goes out on reconnect).
-    pub fn say(&mut self, room: &str, text: &str) -> Result<(u32, Option<Frame>), String> {
+    pub fn say(&mut self, room: &str, text: &str) -> Result<(u32, Option<ClientFrame>), String> {
         check_text(text, self.max_text).map_err(|e| format!("not sent: {e}"))?;
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1).max(1);
@@ -201,14 +201,14 @@ impl Session {
     }
 
     /// The SAY frame of pending `seq` (with its original seq).
-    pub fn say_frame(&mut self, seq: u32) -> Option<Frame> {
+    pub fn say_frame(&mut self, seq: u32) -> Option<ClientFrame> {
         let p = self.pending.get_mut(&seq)?;
         p.held = false;
-        Some(Frame::Say { room: p.room.clone(), seq, text: p.text.clone() })
+        Some(ClientFrame::Say { room: p.room.clone(), seq, text: p.text.clone(), flags: 0 })
     }
 
     /// Un-fails every failed SAY; returns their seqs and frames (frames only when online).
-    pub fn resend_failed(&mut self) -> (Vec<u32>, Vec<Frame>) {
+    pub fn resend_failed(&mut self) -> (Vec<u32>, Vec<ClientFrame>) {
         let seqs: Vec<u32> =
             self.pending.iter().filter(|(_, p)| p.failed).map(|(s, _)| *s).collect();
         let mut frames = Vec::new();
@@ -224,7 +224,7 @@ impl Session {
     }
 
     /// Resends the rate-limited SAYs (when online).
-    pub fn release_held(&mut self) -> Vec<Frame> {
+    pub fn release_held(&mut self) -> Vec<ClientFrame> {
         let seqs: Vec<u32> = self.pending.iter().filter(|(_, p)| p.held).map(|(s, _)| *s).collect();
         if !self.online {
             return Vec::new();

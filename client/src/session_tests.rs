@@ -1,9 +1,11 @@
 //! Unit tests of the session: numbering, dedupe, catch-up and resend.
 
 use super::*;
+use banter_proto::{ClientFrame, ServerFrame};
 
-fn msg(room: &str, id: u64, from: &str, text: &str, replay: bool) -> Frame {
-    Frame::Msg {
+fn msg(room: &str, id: u64, from: &str, text: &str, replay: bool) -> ServerFrame {
+    ServerFrame::Msg {
+        file: None,
         room: room.into(),
         id,
         ts: 1,
@@ -13,12 +15,15 @@ fn msg(room: &str, id: u64, from: &str, text: &str, replay: bool) -> Frame {
     }
 }
 
-fn welcomed() -> (Session, Vec<Frame>) {
+fn welcomed() -> (Session, Vec<ClientFrame>) {
     let mut s = Session::new("ada");
     let mut out = vec![s.join("lobby")];
     s.on_welcome(&mut out);
     out.clear();
-    s.handle(Frame::Joined { room: "lobby".into(), last_id: 0, members: 1 }, &mut out);
+    s.handle(
+        ServerFrame::Joined { read: 0, room: "lobby".into(), last_id: 0, members: 1 },
+        &mut out,
+    );
     (s, out)
 }
 
@@ -28,9 +33,12 @@ fn seqs_count_up_and_acks_clear_pending() {
     let (a, fa) = s.say("lobby", "one").unwrap();
     let (b, _) = s.say("lobby", "two").unwrap();
     assert_eq!((a, b), (1, 2));
-    assert_eq!(fa, Some(Frame::Say { room: "lobby".into(), seq: 1, text: "one".into() }));
+    assert_eq!(
+        fa,
+        Some(ClientFrame::Say { flags: 0, room: "lobby".into(), seq: 1, text: "one".into() })
+    );
     assert_eq!(s.unacked(), 2);
-    let ack = Frame::Ack { seq: 1, room: "lobby".into(), id: 7, ts: 9 };
+    let ack = ServerFrame::Ack { seq: 1, room: "lobby".into(), id: 7, ts: 9 };
     let ev = s.handle(ack.clone(), &mut out);
     assert_eq!(
         ev,
@@ -64,12 +72,18 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
     let (seq, now) = s.say("lobby", "while away").unwrap();
     assert!(now.is_none(), "offline: queued, not sent");
     let (seq2, _) = s.say("lobby", "stored but unacked").unwrap();
-    assert!(matches!(s.hello(), Frame::Hello { resume: 99, .. }));
+    assert!(matches!(s.hello(), ClientFrame::Hello { resume: 99, .. }));
     out.clear();
     s.on_welcome(&mut out);
-    assert_eq!(out, vec![Frame::Join { room: "lobby".into(), since: 4, limit: CATCH_UP_LIMIT }]);
+    assert_eq!(
+        out,
+        vec![ClientFrame::Join { room: "lobby".into(), since: 4, limit: CATCH_UP_LIMIT }]
+    );
     out.clear();
-    s.handle(Frame::Joined { room: "lobby".into(), last_id: 6, members: 2 }, &mut out);
+    s.handle(
+        ServerFrame::Joined { read: 0, room: "lobby".into(), last_id: 6, members: 2 },
+        &mut out,
+    );
     let ev = s.handle(msg("lobby", 5, "bob", "missed", true), &mut out);
     assert!(matches!(&ev[..], [Event::Msg { catch_up: true, replay: true, .. }]));
     let ev = s.handle(msg("lobby", 6, "ADA", "stored but unacked", true), &mut out);
@@ -84,8 +98,11 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
         }]
     );
     assert!(out.is_empty(), "nothing resent before the replay ends");
-    s.handle(Frame::HistoryEnd { room: "lobby".into(), count: 2, more: 0 }, &mut out);
-    assert_eq!(out, vec![Frame::Say { room: "lobby".into(), seq, text: "while away".into() }]);
+    s.handle(ServerFrame::HistoryEnd { room: "lobby".into(), count: 2, more: 0 }, &mut out);
+    assert_eq!(
+        out,
+        vec![ClientFrame::Say { flags: 0, room: "lobby".into(), seq, text: "while away".into() }]
+    );
     let ev = s.handle(msg("lobby", 8, "bob", "live", false), &mut out);
     assert!(matches!(&ev[..], [Event::Msg { catch_up: false, .. }]));
 }
@@ -94,8 +111,8 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
 fn rate_limited_is_held_and_refused_is_failed_until_resent() {
     let (mut s, mut out) = welcomed();
     let (seq, _) = s.say("lobby", "x").unwrap();
-    let say = Frame::Say { room: "lobby".into(), seq, text: "x".into() };
-    let err = |code, detail: &str| Frame::Error {
+    let say = ClientFrame::Say { flags: 0, room: "lobby".into(), seq, text: "x".into() };
+    let err = |code, detail: &str| ServerFrame::Error {
         code,
         about: banter_proto::types::SAY,
         seq,
@@ -124,7 +141,7 @@ fn rate_limited_is_held_and_refused_is_failed_until_resent() {
 fn join_error_forgets_the_room_and_roster_is_collected() {
     let (mut s, mut out) = welcomed();
     s.join("r1");
-    let err = Frame::Error {
+    let err = ServerFrame::Error {
         code: 17,
         about: banter_proto::types::JOIN,
         seq: 0,
@@ -132,7 +149,7 @@ fn join_error_forgets_the_room_and_roster_is_collected() {
     };
     s.handle(err, &mut out);
     assert!(!s.rooms.contains_key("r1"));
-    let r = |more, names: &[&str]| Frame::Roster {
+    let r = |more, names: &[&str]| ServerFrame::Roster {
         room: "lobby".into(),
         more,
         names: names.iter().map(|n| n.to_string()).collect(),
@@ -153,15 +170,24 @@ fn a_room_whose_ids_restarted_is_replayed_from_zero() {
     out.clear();
     s.on_welcome(&mut out);
     out.clear();
-    let ev = s.handle(Frame::Joined { room: "lobby".into(), last_id: 2, members: 1 }, &mut out);
+    let ev = s.handle(
+        ServerFrame::Joined { read: 0, room: "lobby".into(), last_id: 2, members: 1 },
+        &mut out,
+    );
     assert!(matches!(&ev[..], [Event::Notice(_), Event::Joined { .. }]), "{ev:?}");
-    assert_eq!(out, vec![Frame::Join { room: "lobby".into(), since: 0, limit: CATCH_UP_LIMIT }]);
+    assert_eq!(
+        out,
+        vec![ClientFrame::Join { room: "lobby".into(), since: 0, limit: CATCH_UP_LIMIT }]
+    );
     assert_eq!(s.handle(msg("lobby", 2, "bob", "stale replay", true), &mut out), vec![]);
     assert_eq!(
-        s.handle(Frame::HistoryEnd { room: "lobby".into(), count: 1, more: 0 }, &mut out),
+        s.handle(ServerFrame::HistoryEnd { room: "lobby".into(), count: 1, more: 0 }, &mut out),
         vec![]
     );
-    s.handle(Frame::Joined { room: "lobby".into(), last_id: 2, members: 1 }, &mut out);
+    s.handle(
+        ServerFrame::Joined { read: 0, room: "lobby".into(), last_id: 2, members: 1 },
+        &mut out,
+    );
     for (id, text) in [(1, "new one"), (2, "new two")] {
         let ev = s.handle(msg("lobby", id, "bob", text, true), &mut out);
         assert!(matches!(&ev[..], [Event::Msg { .. }]), "id {id} shown: {ev:?}");

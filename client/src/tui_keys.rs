@@ -12,7 +12,7 @@ use crate::keys::Key;
 use crate::session::Event;
 use crate::tui::Tui;
 use crate::view::{Kind, Mark, STATUS_PANE};
-use banter_proto::Frame;
+use banter_proto::ClientFrame;
 use mio::Registry;
 use std::time::{Duration, Instant};
 
@@ -108,7 +108,7 @@ impl Tui {
         };
         let due = self.typing.sent_at.is_none_or(|t| now >= t + TYPING_REPEAT);
         if due || self.typing.room.as_deref() != Some(&room) {
-            self.net.send(&Frame::Typing { room: room.clone(), active: 1 });
+            self.net.send(&ClientFrame::Typing { room: room.clone(), active: 1 });
             self.typing.sent_at = Some(now);
             self.typing.room = Some(room);
         }
@@ -118,7 +118,7 @@ impl Tui {
     /// Sends `active = 0` if we said we were typing.
     pub fn stop_typing(&mut self) {
         if let Some(room) = self.typing.room.take() {
-            self.net.send(&Frame::Typing { room, active: 0 });
+            self.net.send(&ClientFrame::Typing { room, active: 0 });
         }
         self.typing.sent_at = None;
         self.typing.idle_at = None;

@@ -1,8 +1,10 @@
-//! The error codes of `ERROR.code` and which of them end the connection.
+//! The error codes of `ERROR.code` (version 1 and its extensions) and which
+//! of them end the connection.
 //!
 //! This module only names codes; deciding when to send one is the server's.
 
-/// Every error code of protocol version 1 (§4 of the spec).
+/// Every error code of protocol version 1 (§4 of the spec) and of its
+/// extensions (§7–§10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u16)]
 pub enum ErrorCode {
@@ -28,11 +30,15 @@ pub enum ErrorCode {
     AuthRequired = 20,
     PasswordWeak = 21,
     Storage = 22,
+    TlsRequired = 23,
+    NoSuchUser = 24,
+    FileRefused = 25,
+    FileUnknown = 26,
 }
 
 impl ErrorCode {
     /// All codes, in numeric order.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 26] = [
         Self::BadFrame,
         Self::TooLarge,
         Self::BadVersion,
@@ -55,6 +61,10 @@ impl ErrorCode {
         Self::AuthRequired,
         Self::PasswordWeak,
         Self::Storage,
+        Self::TlsRequired,
+        Self::NoSuchUser,
+        Self::FileRefused,
+        Self::FileUnknown,
     ];
 
     /// The code as it travels in `ERROR.code`.
@@ -68,7 +78,9 @@ impl ErrorCode {
     }
 
     /// Whether the server closes the connection after sending this error.
-    /// `BadFrame` is fatal only for `len = 0`, which the sender decides.
+    /// `BadFrame` is fatal only for `len = 0` (and before WELCOME), and
+    /// `AuthRequired` is not fatal for a direct message (§8): the sender
+    /// decides those.
     pub fn is_fatal(self) -> bool {
         matches!(
             self,
@@ -84,6 +96,7 @@ impl ErrorCode {
                 | Self::SlowConsumer
                 | Self::Superseded
                 | Self::AuthRequired
+                | Self::TlsRequired
         )
     }
 
@@ -112,6 +125,10 @@ impl ErrorCode {
             Self::AuthRequired => "AUTH_REQUIRED",
             Self::PasswordWeak => "PASSWORD_WEAK",
             Self::Storage => "STORAGE",
+            Self::TlsRequired => "TLS_REQUIRED",
+            Self::NoSuchUser => "NO_SUCH_USER",
+            Self::FileRefused => "FILE_REFUSED",
+            Self::FileUnknown => "FILE_UNKNOWN",
         }
     }
 }
@@ -133,13 +150,13 @@ mod tests {
             assert_eq!(ErrorCode::from_code(c.code()), Some(*c));
         }
         assert_eq!(ErrorCode::from_code(0), None);
-        assert_eq!(ErrorCode::from_code(23), None);
+        assert_eq!(ErrorCode::from_code(27), None);
     }
 
     #[test]
     fn fatal_column_matches_spec() {
         let fatal: Vec<u16> =
             ErrorCode::ALL.iter().filter(|c| c.is_fatal()).map(|c| c.code()).collect();
-        assert_eq!(fatal, vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 20]);
+        assert_eq!(fatal, vec![2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 20, 23]);
     }
 }

@@ -1,28 +1,39 @@
-//! The Banter wire protocol, version 1: frames, framing and the validation
-//! rules of names and text, shared by `banterd`, `banter` and `banter-bench`.
+//! The Banter wire protocol, version 1 with its extensions: frames, framing
+//! and the validation rules of names and text, shared by `banterd`,
+//! `banter` and `banter-bench`.
 //!
 //! This crate does no I/O. A receiver appends what it reads to a buffer, asks
 //! [`check`] whether a whole frame is there (which refuses an oversized frame
-//! from its 4-byte header alone, before the body arrives), then [`decode`]s
-//! exactly that many bytes and drops them. A sender [`Frame::encode`]s into a
-//! `Vec<u8>` it owns and writes that buffer whenever the socket allows.
+//! from its 4-byte header alone, before the body arrives), then decodes
+//! exactly that many bytes with [`decode_client`] (a server) or
+//! [`decode_server`] (a client) and drops them. Frames are split by
+//! direction, [`ClientFrame`] and [`ServerFrame`], so each side matches
+//! exhaustively on what it may receive. A sender encodes into a `Vec<u8>`
+//! it owns and writes that buffer whenever the socket allows.
 //!
 //! The normative description is `shared/PROTOCOL.md`; the decisions it leaves
 //! open are recorded in this crate's `PROTOCOL.md`.
 
+mod client;
 mod codes;
-mod decode;
-mod encode;
-mod frame;
+mod fields;
+mod framing;
+mod server;
+pub mod types;
 pub mod validate;
+mod view;
+mod wire;
 
 #[cfg(test)]
 mod tests;
 
+pub use client::{decode_client, encode_say, ClientFrame};
 pub use codes::ErrorCode;
-pub use decode::{check, decode, DecodeError};
-pub use encode::{encode_msg, truncate_str};
-pub use frame::{types, Frame, PresenceEvent, FLAG_REPLAY};
+pub use fields::{FileRef, PresenceEvent, FLAG_ACTION, FLAG_FILE, FLAG_REPLAY};
+pub use framing::{check, frame_size, frame_type, hello_version, DecodeError};
+pub use server::{decode_server, encode_file_data_head, encode_msg, msg_size, MsgRef, ServerFrame};
+pub use view::{view_msg, MsgView};
+pub use wire::truncate_str;
 
 /// The protocol version this crate speaks (`HELLO.version`, `WELCOME.version`).
 pub const VERSION: u16 = 1;

@@ -4,7 +4,7 @@
 //! Nothing here decides what to do with a bad value; callers turn a `false`
 //! or an `Err` into NAME_INVALID, TEXT_INVALID or a message for the user.
 
-use crate::encode::truncate_str;
+use crate::wire::truncate_str;
 
 /// Longest user or room name, in bytes.
 pub const MAX_NAME: usize = 32;
@@ -84,6 +84,26 @@ pub fn clean_reason(reason: &str) -> String {
     truncate_str(&cleaned, crate::MAX_REASON).to_owned()
 }
 
+/// The other party's name when `room` names a direct conversation
+/// (`@name`, §8) with a valid name; `None` for anything else.
+pub fn direct_peer(room: &str) -> Option<&str> {
+    room.strip_prefix('@').filter(|n| is_valid_name(n))
+}
+
+/// Whether `room` starts like a direct conversation (`@`), valid or not.
+pub fn is_direct(room: &str) -> bool {
+    room.starts_with('@')
+}
+
+/// Longest file name of an UPLOAD, in bytes (§10).
+pub const MAX_FILE_NAME: usize = 255;
+
+/// Whether an UPLOAD's file name follows §10: 1 to 255 bytes, no `/`, no
+/// control character (C0, DEL or C1).
+pub fn is_valid_file_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_FILE_NAME && !s.chars().any(|c| c == '/' || c.is_control())
+}
+
 /// Whether a password has an acceptable length: 8 to 256 bytes.
 pub fn is_valid_password_len(p: &str) -> bool {
     (8..=256).contains(&p.len())
@@ -129,6 +149,20 @@ mod tests {
         assert!(cut.chars().all(|c| c == 'é'));
         let odd = format!("a{}", "é".repeat(200));
         assert_eq!(clean_reason(&odd).len(), 255);
+    }
+
+    #[test]
+    fn direct_names_and_file_names() {
+        assert_eq!(direct_peer("@Ada"), Some("Ada"));
+        assert_eq!(direct_peer("@"), None);
+        assert_eq!(direct_peer("@@ada"), None);
+        assert_eq!(direct_peer("ada"), None);
+        assert!(is_direct("@") && !is_direct("lobby"));
+        assert!(is_valid_file_name("report (final).pdf"));
+        assert!(is_valid_file_name(&"é".repeat(127)));
+        for bad in ["", "a/b", "a\nb", "a\u{7f}", "a\u{85}", &"x".repeat(256)] {
+            assert!(!is_valid_file_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::server::Server;
 use crate::session::{Ack, NO_CONN};
 use crate::store::StoredMsg;
 use banter_proto::validate::check_text;
-use banter_proto::{encode_msg, types, ErrorCode, Frame, FLAG_REPLAY, HEADER_LEN};
+use banter_proto::{encode_msg, types, ErrorCode, MsgRef, ServerFrame, FLAG_REPLAY, HEADER_LEN};
 use std::collections::HashSet;
 
 /// A SAY accepted this iteration, not yet committed.
@@ -138,7 +138,10 @@ impl Server {
         let mut bytes = std::mem::take(&mut self.scratch);
         bytes.clear();
         let m = &p.msg;
-        encode_msg(&mut bytes, &self.rooms[r as usize].name, m.id, m.ts, &m.from, 0, &m.text);
+        let room = &self.rooms[r as usize].name;
+        let mr =
+            MsgRef { room, id: m.id, ts: m.ts, from: &m.from, flags: 0, text: &m.text, file: None };
+        encode_msg(&mut bytes, &mr);
         self.send_to_members(r, &bytes, Some(p.session));
         self.scratch = bytes;
         let ack = Ack { seq: p.seq, room: r, id: m.id, ts: m.ts };
@@ -166,7 +169,7 @@ impl Server {
     /// Sends an ACK as remembered (the same bytes every time it is repeated).
     fn send_ack(&mut self, key: usize, a: Ack) {
         let room = self.rooms[a.room as usize].name.to_string();
-        self.send(key, &Frame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
+        self.send(key, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
     }
 
     pub(crate) fn on_history(&mut self, key: usize, s: u32, room: &str, before: u64, limit: u16) {
@@ -213,12 +216,21 @@ impl Server {
             .map_or(0, |kept| msgs.len() - kept.max(1));
         let mut bytes = Vec::with_capacity(size.min(budget));
         for m in &msgs[skip..] {
-            encode_msg(&mut bytes, &name, m.id, m.ts, &m.from, FLAG_REPLAY, &m.text);
+            let mr = MsgRef {
+                room: &name,
+                id: m.id,
+                ts: m.ts,
+                from: &m.from,
+                flags: FLAG_REPLAY,
+                text: &m.text,
+                file: None,
+            };
+            encode_msg(&mut bytes, &mr);
         }
         self.send_bytes(key, &bytes);
         let count = (msgs.len() - skip) as u16;
         let more = u8::from(plan.more || skip > 0);
-        self.send(key, &Frame::HistoryEnd { room: name, count, more });
+        self.send(key, &ServerFrame::HistoryEnd { room: name, count, more });
     }
 
     fn page_from_store(

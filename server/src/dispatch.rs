@@ -8,12 +8,9 @@
 
 use crate::conn::{Outcome, Reason, State};
 use crate::server::Server;
-use banter_proto::{check, decode, types, DecodeError, ErrorCode, Frame, HEADER_LEN};
-
-/// Types a client may send: HELLO..REGISTER, PING, PONG.
-fn is_client_type(ty: u8) -> bool {
-    matches!(ty, types::HELLO..=types::REGISTER | types::PING | types::PONG)
-}
+use banter_proto::{
+    check, decode_client, types, ClientFrame, DecodeError, ErrorCode, ServerFrame, HEADER_LEN,
+};
 
 impl Server {
     /// Takes newly read bytes of connection `key`.
@@ -91,15 +88,15 @@ impl Server {
             _ => return self.on_first_frame(key, bytes),
         };
         let ty = bytes[HEADER_LEN];
-        if !is_client_type(ty) {
-            let detail = match Frame::type_name(ty) {
+        if !types::is_client(ty) {
+            let detail = match types::name(ty) {
                 "UNKNOWN" => format!("unknown frame type 0x{ty:02x}"),
                 name => format!("{name} is a server-to-client frame"),
             };
             self.send_error(key, ErrorCode::UnknownType, ty, 0, &detail);
             return Outcome::Continue;
         }
-        match decode(bytes) {
+        match decode_client(bytes) {
             Ok(frame) => self.on_active_frame(key, session, frame),
             Err(e) => {
                 let code = e.error_code().unwrap_or(ErrorCode::BadFrame);
@@ -109,24 +106,32 @@ impl Server {
         }
     }
 
-    fn on_active_frame(&mut self, key: usize, s: u32, frame: Frame) -> Outcome {
+    fn on_active_frame(&mut self, key: usize, s: u32, frame: ClientFrame) -> Outcome {
         log::trace!("#{key} <- {frame:?}");
         match frame {
-            Frame::Join { room, since, limit } => self.on_join(key, s, &room, since, limit),
-            Frame::Leave { room } => self.on_leave(key, s, &room),
-            Frame::Say { room, seq, text } => self.on_say(key, s, &room, seq, text),
-            Frame::History { room, before, limit } => self.on_history(key, s, &room, before, limit),
-            Frame::Typing { room, active } => self.on_typing(key, s, &room, active),
-            Frame::Who { room } => self.on_who(key, s, &room),
-            Frame::Quit { reason } => return self.on_quit(s, &reason),
-            Frame::Register { password } => self.on_register(key, s, password),
-            Frame::Ping { nonce } => self.send(key, &Frame::Pong { nonce }),
-            Frame::Pong { .. } => {}
-            Frame::Hello { .. } => {
+            ClientFrame::Join { room, since, limit } => self.on_join(key, s, &room, since, limit),
+            ClientFrame::Leave { room } => self.on_leave(key, s, &room),
+            ClientFrame::Say { room, seq, text, .. } => self.on_say(key, s, &room, seq, text),
+            ClientFrame::History { room, before, limit } => {
+                self.on_history(key, s, &room, before, limit)
+            }
+            ClientFrame::Typing { room, active } => self.on_typing(key, s, &room, active),
+            ClientFrame::Who { room } => self.on_who(key, s, &room),
+            ClientFrame::Quit { reason } => return self.on_quit(s, &reason),
+            ClientFrame::Register { password } => self.on_register(key, s, password),
+            ClientFrame::Ping { nonce } => self.send(key, &ServerFrame::Pong { nonce }),
+            ClientFrame::Pong { .. } => {}
+            ClientFrame::Mark { .. }
+            | ClientFrame::Upload { .. }
+            | ClientFrame::Chunk { .. }
+            | ClientFrame::Fetch { .. } => {
+                let ty = frame.frame_type();
+                let detail = format!("{} is not offered by this server", types::name(ty));
+                self.send_error(key, ErrorCode::UnknownType, ty, 0, &detail);
+            }
+            ClientFrame::Hello { .. } => {
                 self.send_error(key, ErrorCode::BadFrame, types::HELLO, 0, "already logged in");
             }
-            // Not reached: `is_client_type` answered every other type.
-            other => log::debug!("#{key}: ignoring {other:?}"),
         }
         Outcome::Continue
     }

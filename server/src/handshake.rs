@@ -11,7 +11,7 @@ use crate::conn::{Outcome, Reason, State};
 use crate::server::Server;
 use crate::session::Session;
 use banter_proto::validate::{is_valid_name, is_valid_password_len, name_key};
-use banter_proto::{types, ErrorCode, Frame, VERSION};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame, VERSION};
 
 /// What to do when the hasher answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ impl Server {
     pub(crate) fn on_first_frame(&mut self, key: usize, frame: &[u8]) -> Outcome {
         let ty = frame[4];
         if ty != types::HELLO {
-            let why = format!("the first frame must be HELLO, not {}", Frame::type_name(ty));
+            let why = format!("the first frame must be HELLO, not {}", types::name(ty));
             return Outcome::Close(Reason::fatal(ErrorCode::HelloFirst, ty, why));
         }
         let Some(v) = frame.get(5..7) else {
@@ -64,8 +64,8 @@ impl Server {
                 format!("version {version} not supported; this server speaks {VERSION}"),
             );
         }
-        match banter_proto::decode(frame) {
-            Ok(Frame::Hello { name, password, resume, .. }) => {
+        match banter_proto::decode_client(frame) {
+            Ok(ClientFrame::Hello { name, password, resume, .. }) => {
                 self.on_hello(key, name, password, resume)
             }
             Ok(_) => unreachable!("type checked above"),
@@ -148,7 +148,8 @@ impl Server {
         let (name, token) = (session.name.to_string(), session.token);
         log::info!("#{key} is {name}{}", if resumed == 1 { " (resumed)" } else { "" });
         let cfg = &self.cfg;
-        let welcome = Frame::Welcome {
+        let welcome = ServerFrame::Welcome {
+            features: vec![],
             version: VERSION,
             name: name.clone(),
             token,
@@ -161,7 +162,7 @@ impl Server {
         self.send(key, &welcome);
         let online = self.names.len();
         let text = format!("Welcome to Banter, {name}. {online} signed in. /help lists commands.");
-        self.send(key, &Frame::Notice { text });
+        self.send(key, &ServerFrame::Notice { text });
         Outcome::Continue
     }
 
@@ -281,7 +282,7 @@ impl Server {
         match result {
             Ok(true) => {
                 log::info!("account {name} registered");
-                self.send(key, &Frame::Registered { name: name.to_string() });
+                self.send(key, &ServerFrame::Registered { name: name.to_string() });
             }
             Ok(false) => self.send_error(
                 key,

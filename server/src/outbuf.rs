@@ -6,7 +6,7 @@
 //! one frame partway written, and the stream stays whole. It does no I/O of
 //! its own beyond the single `write` it is asked to make.
 
-use banter_proto::{Frame, HEADER_LEN};
+use banter_proto::{ServerFrame, HEADER_LEN};
 use std::io::{self, Write};
 
 /// Bytes a buffer may have written before it is worth moving the rest down.
@@ -43,7 +43,7 @@ impl OutBuf {
     }
 
     /// Appends one frame.
-    pub fn push(&mut self, f: &Frame) {
+    pub fn push(&mut self, f: &ServerFrame) {
         f.encode(&mut self.buf);
     }
 
@@ -108,7 +108,7 @@ impl OutBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use banter_proto::{check, decode};
+    use banter_proto::{check, decode_server};
 
     /// A writer that takes at most `cap` bytes per call.
     struct Trickle {
@@ -129,12 +129,12 @@ mod tests {
         }
     }
 
-    fn frames(bytes: &[u8]) -> Vec<Frame> {
+    fn frames(bytes: &[u8]) -> Vec<ServerFrame> {
         let mut out = Vec::new();
         let mut at = 0;
         while at < bytes.len() {
             let n = check(&bytes[at..], u32::MAX).unwrap();
-            out.push(decode(&bytes[at..at + n]).unwrap());
+            out.push(decode_server(&bytes[at..at + n]).unwrap());
             at += n;
         }
         out
@@ -144,7 +144,7 @@ mod tests {
     fn writes_everything_and_frees_memory() {
         let mut o = OutBuf::default();
         for nonce in 0..10 {
-            o.push(&Frame::Ping { nonce });
+            o.push(&ServerFrame::Ping { nonce });
         }
         let mut w = Trickle { cap: 7, got: Vec::new() };
         while !o.is_empty() {
@@ -158,25 +158,29 @@ mod tests {
     fn discard_keeps_the_frame_partway_written() {
         let mut o = OutBuf::default();
         for nonce in 0..5 {
-            o.push(&Frame::Ping { nonce });
+            o.push(&ServerFrame::Ping { nonce });
         }
         let mut w = Trickle { cap: 15, got: Vec::new() }; // frame = 13 bytes
         o.write_to(&mut w).unwrap();
         assert_eq!(o.discard_unsent(), 13 * 3);
-        o.push(&Frame::Pong { nonce: 99 });
+        o.push(&ServerFrame::Pong { nonce: 99 });
         w.cap = 1000;
         o.write_to(&mut w).unwrap();
         assert_eq!(
             frames(&w.got),
-            vec![Frame::Ping { nonce: 0 }, Frame::Ping { nonce: 1 }, Frame::Pong { nonce: 99 }]
+            vec![
+                ServerFrame::Ping { nonce: 0 },
+                ServerFrame::Ping { nonce: 1 },
+                ServerFrame::Pong { nonce: 99 }
+            ]
         );
     }
 
     #[test]
     fn discard_at_a_boundary_keeps_nothing() {
         let mut o = OutBuf::default();
-        o.push(&Frame::Ping { nonce: 1 });
-        o.push(&Frame::Ping { nonce: 2 });
+        o.push(&ServerFrame::Ping { nonce: 1 });
+        o.push(&ServerFrame::Ping { nonce: 2 });
         let mut w = Trickle { cap: 13, got: Vec::new() };
         o.write_to(&mut w).unwrap();
         assert_eq!(o.discard_unsent(), 13);
@@ -190,7 +194,7 @@ mod tests {
         let text = "x".repeat(1000);
         for id in 0..200 {
             let (room, from, text) = ("r".into(), "a".into(), text.clone());
-            o.push(&Frame::Msg { room, id, ts: 0, from, flags: 0, text });
+            o.push(&ServerFrame::Msg { file: None, room, id, ts: 0, from, flags: 0, text });
         }
         let mut w = Trickle { cap: 3001, got: Vec::new() };
         while !o.is_empty() {
@@ -199,6 +203,6 @@ mod tests {
         }
         let got = frames(&w.got);
         assert_eq!(got.len(), 200);
-        assert!(matches!(got[199], Frame::Msg { id: 199, .. }));
+        assert!(matches!(got[199], ServerFrame::Msg { id: 199, .. }));
     }
 }

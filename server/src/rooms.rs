@@ -9,7 +9,7 @@ use crate::room::Room;
 use crate::server::Server;
 use crate::session::{MAX_ROOMS, NO_CONN};
 use banter_proto::validate::{clean_reason, is_valid_name, name_key};
-use banter_proto::{types, ErrorCode, Frame, PresenceEvent};
+use banter_proto::{types, ErrorCode, PresenceEvent, ServerFrame};
 
 impl Server {
     /// The index of an existing room the session is in, or `None`.
@@ -55,7 +55,8 @@ impl Server {
             self.rooms[r as usize].members.push(s);
         }
         let room = &self.rooms[r as usize];
-        let joined = Frame::Joined {
+        let joined = ServerFrame::Joined {
+            read: 0,
             room: room.name.to_string(),
             last_id: room.last_id,
             members: room.members.len() as u32,
@@ -79,7 +80,7 @@ impl Server {
         self.sessions[s as usize].leave(r);
         self.rooms[r as usize].remove_member(s);
         let name = self.rooms[r as usize].name.to_string();
-        self.send(key, &Frame::Left { room: name });
+        self.send(key, &ServerFrame::Left { room: name });
         let who = self.sessions[s as usize].name.to_string();
         self.presence(r, &who, PresenceEvent::Left, "", None);
     }
@@ -116,7 +117,7 @@ impl Server {
         let room = room.name.to_string();
         for (i, names) in frames.into_iter().enumerate() {
             let more = u8::from(i < last);
-            self.send(key, &Frame::Roster { room: room.clone(), more, names });
+            self.send(key, &ServerFrame::Roster { room: room.clone(), more, names });
         }
     }
 
@@ -144,7 +145,7 @@ impl Server {
     }
 
     fn typing_frame(&mut self, s: u32, r: u32, active: u8) {
-        let f = Frame::UserTyping {
+        let f = ServerFrame::Typing {
             room: self.rooms[r as usize].name.to_string(),
             name: self.sessions[s as usize].name.to_string(),
             active,
@@ -186,7 +187,7 @@ impl Server {
         except: Option<u32>,
     ) {
         let room = self.rooms[r as usize].name.to_string();
-        let f = Frame::Presence {
+        let f = ServerFrame::Presence {
             room,
             name: name.to_string(),
             event: event as u8,
@@ -196,7 +197,7 @@ impl Server {
     }
 
     /// Sends `f` (encoded once) to every connected member of room `r` but `except`.
-    pub(crate) fn broadcast(&mut self, r: u32, f: &Frame, except: Option<u32>) {
+    pub(crate) fn broadcast(&mut self, r: u32, f: &ServerFrame, except: Option<u32>) {
         let mut bytes = std::mem::take(&mut self.scratch);
         bytes.clear();
         f.encode(&mut bytes);

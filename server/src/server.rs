@@ -16,7 +16,7 @@ use crate::room::Room;
 use crate::session::Session;
 use crate::store::Store;
 use crate::wheel::Wheel;
-use banter_proto::{ErrorCode, Frame};
+use banter_proto::{ErrorCode, ServerFrame};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -316,7 +316,7 @@ impl Server {
     }
 
     /// Appends a frame to a connection's output (nothing once it is closing).
-    pub(crate) fn send(&mut self, key: usize, f: &Frame) {
+    pub(crate) fn send(&mut self, key: usize, f: &ServerFrame) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
@@ -348,7 +348,7 @@ impl Server {
         seq: u32,
         detail: &str,
     ) {
-        self.send(key, &Frame::error(code, about, seq, detail));
+        self.send(key, &ServerFrame::error(code, about, seq, detail));
     }
 
     fn after_push(&mut self, key: usize) {

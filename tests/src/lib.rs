@@ -4,7 +4,7 @@
 //!
 //! Nothing here fakes the server: tests talk to the built binary over TCP.
 
-use banter_proto::{check, decode, DecodeError, Frame};
+use banter_proto::{check, decode_server, ClientFrame, DecodeError, ServerFrame};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -201,7 +201,7 @@ impl Conn {
     }
 
     /// Sends one frame.
-    pub fn send(&mut self, f: &Frame) {
+    pub fn send(&mut self, f: &ClientFrame) {
         self.send_raw(&f.to_bytes());
     }
 
@@ -213,18 +213,18 @@ impl Conn {
     /// Sends HELLO.
     pub fn hello(&mut self, name: &str, password: &str, resume: u64) {
         let (name, password) = (name.into(), password.into());
-        self.send(&Frame::Hello { version: 1, name, password, resume });
+        self.send(&ClientFrame::Hello { version: 1, name, password, resume });
     }
 
     /// Reads frames until WELCOME (skipping NOTICE), records the token, returns it.
-    pub fn expect_welcome(&mut self) -> Frame {
+    pub fn expect_welcome(&mut self) -> ServerFrame {
         loop {
             match self.recv() {
-                f @ Frame::Welcome { token, .. } => {
+                f @ ServerFrame::Welcome { token, .. } => {
                     self.token = token;
                     return f;
                 }
-                Frame::Notice { .. } => {}
+                ServerFrame::Notice { .. } => {}
                 other => panic!("expected WELCOME, got {other:?}"),
             }
         }
@@ -232,7 +232,7 @@ impl Conn {
 
     /// The next frame; panics if none arrives within [`WAIT`] or the
     /// connection closes.
-    pub fn recv(&mut self) -> Frame {
+    pub fn recv(&mut self) -> ServerFrame {
         match self.recv_within(WAIT) {
             Some(f) => f,
             None => panic!("no frame within {WAIT:?} (or connection closed)"),
@@ -240,23 +240,23 @@ impl Conn {
     }
 
     /// The next frame that is not a NOTICE or a PING (PINGs are answered).
-    pub fn recv_app(&mut self) -> Frame {
+    pub fn recv_app(&mut self) -> ServerFrame {
         loop {
             match self.recv() {
-                Frame::Notice { .. } => {}
-                Frame::Ping { nonce } => self.send(&Frame::Pong { nonce }),
+                ServerFrame::Notice { .. } => {}
+                ServerFrame::Ping { nonce } => self.send(&ClientFrame::Pong { nonce }),
                 f => return f,
             }
         }
     }
 
     /// The next frame within `limit`, `None` on timeout or close.
-    pub fn recv_within(&mut self, limit: Duration) -> Option<Frame> {
+    pub fn recv_within(&mut self, limit: Duration) -> Option<ServerFrame> {
         let end = Instant::now() + limit;
         loop {
             match check(&self.buf, u32::MAX) {
                 Ok(n) => {
-                    let f = decode(&self.buf[..n]).expect("server sent a malformed frame");
+                    let f = decode_server(&self.buf[..n]).expect("server sent a malformed frame");
                     self.buf.drain(..n);
                     return Some(f);
                 }
@@ -281,8 +281,8 @@ impl Conn {
         while let Some(left) = end.checked_duration_since(Instant::now()) {
             match self.recv_within(left) {
                 None => return,
-                Some(Frame::Notice { .. }) => {}
-                Some(Frame::Ping { nonce }) => self.send(&Frame::Pong { nonce }),
+                Some(ServerFrame::Notice { .. }) => {}
+                Some(ServerFrame::Ping { nonce }) => self.send(&ClientFrame::Pong { nonce }),
                 Some(f) => panic!("expected silence, got {f:?}"),
             }
         }
@@ -290,7 +290,7 @@ impl Conn {
 
     /// Reads until the server closes the connection (within [`WAIT`]), returning
     /// every frame that came before the close.
-    pub fn expect_closed(&mut self) -> Vec<Frame> {
+    pub fn expect_closed(&mut self) -> Vec<ServerFrame> {
         let end = Instant::now() + WAIT;
         let mut frames = Vec::new();
         loop {

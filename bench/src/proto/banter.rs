@@ -1,13 +1,17 @@
 //! The Banter side of the adapter: encodes HELLO, JOIN, SAY, PONG and QUIT
-//! (SAY by hand, straight into the output buffer, since it is the hot path)
-//! and reads server frames, decoding MSG and ACK only as far as needed.
+//! (SAY through `banter_proto::encode_say`, straight into the output buffer,
+//! since it is the hot path) and reads server frames, MSG through the
+//! borrowed `banter_proto::view_msg` (no allocation per message).
 //!
-//! Rare frames (WELCOME, JOINED, ERROR, …) go through `banter_proto::decode`
-//! so their checks stay in one place. It does not validate names or text:
+//! Rare frames (WELCOME, JOINED, ERROR, …) go through
+//! `banter_proto::decode_server` so their checks stay in one place. It does not validate names or text:
 //! the harness generates both.
 
 use super::{Event, Parsed};
-use banter_proto::{check, decode, types, DecodeError, ErrorCode, Frame, FLAG_REPLAY};
+use banter_proto::{
+    check, decode_server, types, view_msg, ClientFrame, DecodeError, ErrorCode, ServerFrame,
+    FLAG_REPLAY,
+};
 
 /// Largest frame accepted from a server: above any `--max-frame` a benchmark
 /// uses, below the engine's read buffer, so an impossible frame is refused
@@ -16,7 +20,7 @@ const MAX_FRAME: u32 = 512 * 1024;
 
 /// Appends HELLO without password or resume.
 pub fn hello(out: &mut Vec<u8>, name: &str) {
-    Frame::Hello {
+    ClientFrame::Hello {
         version: banter_proto::VERSION,
         name: name.into(),
         password: String::new(),
@@ -28,30 +32,27 @@ pub fn hello(out: &mut Vec<u8>, name: &str) {
 /// Appends JOIN of `room` from the start, replaying up to `limit` messages.
 pub fn join(out: &mut Vec<u8>, room: &str, limit: u16) {
     let room = room.into();
-    Frame::Join { room, since: 0, limit }.encode(out);
+    ClientFrame::Join { room, since: 0, limit }.encode(out);
 }
 
-/// Appends SAY without building a `Frame` (no allocation per message).
+/// Appends SAY without building a frame (no allocation per message). The
+/// payload is the harness's own ASCII stamp; anything else is not sent.
 pub fn say(out: &mut Vec<u8>, room: &str, seq: u32, text: &[u8]) {
-    let len = 1 + 2 + room.len() + 4 + 2 + text.len();
-    out.extend_from_slice(&(len as u32).to_be_bytes());
-    out.push(types::SAY);
-    out.extend_from_slice(&(room.len() as u16).to_be_bytes());
-    out.extend_from_slice(room.as_bytes());
-    out.extend_from_slice(&seq.to_be_bytes());
-    out.extend_from_slice(&(text.len() as u16).to_be_bytes());
-    out.extend_from_slice(text);
+    match std::str::from_utf8(text) {
+        Ok(text) => banter_proto::encode_say(out, room, seq, text, 0),
+        Err(_) => debug_assert!(false, "bench payloads are ASCII"),
+    }
 }
 
 /// Appends PONG echoing `nonce`.
 pub fn pong(out: &mut Vec<u8>, nonce: u64) {
-    Frame::Pong { nonce }.encode(out);
+    ClientFrame::Pong { nonce }.encode(out);
 }
 
 /// Appends QUIT.
 pub fn quit(out: &mut Vec<u8>) {
     let reason = "bench done".into();
-    Frame::Quit { reason }.encode(out);
+    ClientFrame::Quit { reason }.encode(out);
 }
 
 /// Reads the frame at the front of `buf`.
@@ -62,50 +63,31 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         Err(e) => return Err(format!("framing error from server: {e}")),
     };
     let frame = &buf[..n];
-    let body = &frame[5..];
-    let ev = match frame[4] {
-        types::MSG => msg(body).ok_or("malformed MSG")?,
-        types::ACK => Event::Ack,
-        types::PING => Event::Ping { nonce: u64_at(body, 0).ok_or("malformed PING")? },
-        types::NOTICE | types::ROSTER | types::PRESENCE | types::USER_TYPING => Event::Other,
+    let ev = match banter_proto::frame_type(frame) {
+        Some(types::MSG) => {
+            let m = view_msg(frame).map_err(|e| format!("malformed MSG: {e}"))?;
+            Event::Msg { payload: m.text.as_bytes(), replay: m.flags & FLAG_REPLAY != 0 }
+        }
+        Some(types::ACK) => Event::Ack,
+        Some(types::NOTICE | types::ROSTER | types::PRESENCE | types::USER_TYPING) => Event::Other,
         _ => rare(frame)?,
     };
     Ok(Some((ev, n)))
 }
 
-/// The payload of a MSG body: skips room, id, ts, from; reads flags, text.
-fn msg(body: &[u8]) -> Option<Event<'_>> {
-    let mut at = skip_str(body, 0)? + 16;
-    at = skip_str(body, at)?;
-    let flags = *body.get(at)?;
-    let len = usize::from(u16::from_be_bytes([*body.get(at + 1)?, *body.get(at + 2)?]));
-    let payload = body.get(at + 3..at + 3 + len)?;
-    Some(Event::Msg { payload, replay: flags & FLAG_REPLAY != 0 })
-}
-
-/// The offset just past the `str` field at `at`.
-fn skip_str(body: &[u8], at: usize) -> Option<usize> {
-    let len = u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]);
-    let end = at + 2 + usize::from(len);
-    (end <= body.len()).then_some(end)
-}
-
-fn u64_at(body: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(body.get(at..at + 8)?.try_into().ok()?))
-}
-
 /// Frames seen a few times per connection: decoded in full.
 fn rare(frame: &[u8]) -> Result<Event<'static>, String> {
-    let f = match decode(frame) {
+    let f = match decode_server(frame) {
         Ok(f) => f,
         Err(DecodeError::UnknownType { .. }) => return Ok(Event::Other),
         Err(e) => return Err(format!("malformed frame from server: {e}")),
     };
     Ok(match f {
-        Frame::Welcome { .. } => Event::Welcome,
-        Frame::Joined { last_id, .. } => Event::Joined { last_id },
-        Frame::HistoryEnd { more, .. } => Event::HistoryEnd { more: more != 0 },
-        Frame::Error { code, about, detail, .. } => {
+        ServerFrame::Ping { nonce } => Event::Ping { nonce },
+        ServerFrame::Welcome { .. } => Event::Welcome,
+        ServerFrame::Joined { last_id, .. } => Event::Joined { last_id },
+        ServerFrame::HistoryEnd { more, .. } => Event::HistoryEnd { more: more != 0 },
+        ServerFrame::Error { code, about, detail, .. } => {
             let known = ErrorCode::from_code(code);
             let name = known.map_or("UNKNOWN", |c| c.name());
             Event::Error {
@@ -140,13 +122,14 @@ mod tests {
 
     #[test]
     fn msg_yields_the_payload_even_split() {
-        let f = Frame::Msg {
+        let f = ServerFrame::Msg {
             room: "r".into(),
             id: 3,
             ts: 9,
             from: "ada".into(),
             flags: FLAG_REPLAY,
             text: "payload!".into(),
+            file: None,
         }
         .to_bytes();
         for cut in 0..f.len() {
@@ -158,12 +141,12 @@ mod tests {
 
     #[test]
     fn control_frames() {
-        let ack = Frame::Ack { seq: 1, room: "r".into(), id: 1, ts: 1 };
+        let ack = ServerFrame::Ack { seq: 1, room: "r".into(), id: 1, ts: 1 };
         assert_eq!(one(&ack.to_bytes()), Event::Ack);
-        assert_eq!(one(&Frame::Ping { nonce: 42 }.to_bytes()), Event::Ping { nonce: 42 });
-        let j = Frame::Joined { room: "r".into(), last_id: 5, members: 2 };
+        assert_eq!(one(&ServerFrame::Ping { nonce: 42 }.to_bytes()), Event::Ping { nonce: 42 });
+        let j = ServerFrame::Joined { room: "r".into(), last_id: 5, members: 2, read: 0 };
         assert_eq!(one(&j.to_bytes()), Event::Joined { last_id: 5 });
-        let e = Frame::error(ErrorCode::RateLimited, types::SAY, 4, "slow down");
+        let e = ServerFrame::error(ErrorCode::RateLimited, types::SAY, 4, "slow down");
         match one(&e.to_bytes()) {
             Event::Error { fatal, answers_publish, text } => {
                 assert!(!fatal && answers_publish);
@@ -171,7 +154,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let full = Frame::error(ErrorCode::ServerFull, 0, 0, "full").to_bytes();
+        let full = ServerFrame::error(ErrorCode::ServerFull, 0, 0, "full").to_bytes();
         assert!(matches!(one(&full), Event::Error { fatal: true, .. }));
     }
 

@@ -8,7 +8,7 @@ use super::{Server, Timer, CLOSE_GRACE_MS};
 use crate::conn::{Reason, State};
 use crate::room::Room;
 use crate::session::NO_CONN;
-use banter_proto::{ErrorCode, Frame, PresenceEvent};
+use banter_proto::{ErrorCode, PresenceEvent, ServerFrame};
 use mio::{Interest, Token};
 use std::io;
 
@@ -30,7 +30,7 @@ impl Server {
             self.detached.push((session, key));
         }
         if let Some((code, about)) = reason.error {
-            conn.out.push(&Frame::error(code, about, 0, reason.why.as_ref()));
+            conn.out.push(&ServerFrame::error(code, about, 0, reason.why.as_ref()));
         }
         let deadline = self.now + CLOSE_GRACE_MS;
         conn.state = State::Closing { deadline };
@@ -71,7 +71,7 @@ impl Server {
         self.names.remove(&*banter_proto::validate::name_key(&session.name));
         for &r in &session.rooms {
             self.rooms[r as usize].remove_member(s);
-            let f = Frame::Presence {
+            let f = ServerFrame::Presence {
                 room: self.rooms[r as usize].name.to_string(),
                 name: session.name.to_string(),
                 event: event as u8,
@@ -123,7 +123,7 @@ impl Server {
             return self.close_conn(key, Reason::fatal(ErrorCode::Timeout, 0, why));
         } else if idle >= hb {
             self.ping_nonce += 1;
-            self.send(key, &Frame::Ping { nonce: self.ping_nonce });
+            self.send(key, &ServerFrame::Ping { nonce: self.ping_nonce });
             heard + 2 * hb
         } else {
             heard + hb

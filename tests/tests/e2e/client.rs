@@ -4,7 +4,7 @@
 
 mod tmux;
 
-use banter_proto::{check, decode, Frame};
+use banter_proto::{check, decode_client, ClientFrame, ServerFrame};
 use banter_tests::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -25,10 +25,10 @@ fn member(server_addr: std::net::SocketAddr, name: &str, room: &str) -> Conn {
     let mut c = Conn::connect(server_addr);
     c.hello(name, "", 0);
     c.expect_welcome();
-    c.send(&Frame::Join { room: room.into(), since: 0, limit: 0 });
+    c.send(&ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
     // limit 0: no history, so the answer ends with the last ROSTER.
     loop {
-        if let Frame::Roster { more: 0, .. } = c.recv_app() {
+        if let ServerFrame::Roster { more: 0, .. } = c.recv_app() {
             return c;
         }
     }
@@ -36,11 +36,11 @@ fn member(server_addr: std::net::SocketAddr, name: &str, room: &str) -> Conn {
 
 /// Sends a SAY and waits for its ACK.
 fn say(c: &mut Conn, room: &str, seq: u32, text: &str) {
-    c.send(&Frame::Say { room: room.into(), seq, text: text.into() });
+    c.send(&ClientFrame::Say { flags: 0, room: room.into(), seq, text: text.into() });
     loop {
         match c.recv_app() {
-            Frame::Ack { seq: s, .. } if s == seq => return,
-            Frame::Error { .. } => panic!("SAY {text:?} refused"),
+            ServerFrame::Ack { seq: s, .. } if s == seq => return,
+            ServerFrame::Error { .. } => panic!("SAY {text:?} refused"),
             _ => {}
         }
     }
@@ -49,7 +49,7 @@ fn say(c: &mut Conn, room: &str, seq: u32, text: &str) {
 /// The next MSG a raw connection receives.
 fn next_msg(c: &mut Conn) -> (String, String) {
     loop {
-        if let Frame::Msg { from, text, .. } = c.recv_app() {
+        if let ServerFrame::Msg { from, text, .. } = c.recv_app() {
             return (from, text);
         }
     }
@@ -60,7 +60,7 @@ fn no_msg_within(c: &mut Conn, d: Duration) {
     let end = std::time::Instant::now() + d;
     while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
         match c.recv_within(left) {
-            Some(f @ Frame::Msg { .. }) => panic!("unexpected {f:?}"),
+            Some(f @ ServerFrame::Msg { .. }) => panic!("unexpected {f:?}"),
             Some(_) => {}
             None => return,
         }
@@ -349,14 +349,14 @@ fn typing_resize_and_terminal_restored_on_sigterm() {
     );
     let t = Tmux::start(&cmd, 100, 30);
     t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
-    bob.send(&Frame::Typing { room: "lobby".into(), active: 1 });
+    bob.send(&ClientFrame::Typing { room: "lobby".into(), active: 1 });
     t.wait("typing", |sc| status_bar(sc).contains("bob is typing"));
     t.type_text("x");
     let mut states = Vec::new();
     while states.len() < 2 {
         // Typing starts at the key and stops by itself after a few idle seconds.
         match bob.recv_within(Duration::from_secs(8)) {
-            Some(Frame::UserTyping { name, active, .. }) if name == "ada" => states.push(active),
+            Some(ServerFrame::Typing { name, active, .. }) if name == "ada" => states.push(active),
             Some(_) => {}
             None => panic!("typing states so far: {states:?}"),
         }
@@ -386,7 +386,7 @@ fn fake_server(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
     let mut buf = Vec::new();
     let mut next = |sock: &mut TcpStream| loop {
         if let Ok(n) = check(&buf, 1 << 20) {
-            let f = decode(&buf[..n]).expect("client frame");
+            let f = decode_client(&buf[..n]).expect("client frame");
             buf.drain(..n);
             return f;
         }
@@ -395,8 +395,9 @@ fn fake_server(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
         assert!(n > 0, "client closed");
         buf.extend_from_slice(&chunk[..n]);
     };
-    assert!(matches!(next(&mut sock), Frame::Hello { .. }));
-    let welcome = Frame::Welcome {
+    assert!(matches!(next(&mut sock), ClientFrame::Hello { .. }));
+    let welcome = ServerFrame::Welcome {
+        features: vec![],
         version: 1,
         name: "ada".into(),
         token: 7,
@@ -407,9 +408,10 @@ fn fake_server(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
         server: "fake".into(),
     };
     sock.write_all(&welcome.to_bytes()).expect("write");
-    assert!(matches!(next(&mut sock), Frame::Join { .. }));
+    assert!(matches!(next(&mut sock), ClientFrame::Join { .. }));
     let room = || "lobby".to_string();
-    let msg = |id, text: &str| Frame::Msg {
+    let msg = |id, text: &str| ServerFrame::Msg {
+        file: None,
         room: room(),
         id,
         ts: 1_764_300_000_000,
@@ -418,9 +420,9 @@ fn fake_server(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
         text: text.into(),
     };
     for f in [
-        Frame::Joined { room: room(), last_id: 0, members: 2 },
-        Frame::Roster { room: room(), more: 0, names: vec!["ada".into(), "mallory".into()] },
-        Frame::HistoryEnd { room: room(), count: 0, more: 0 },
+        ServerFrame::Joined { read: 0, room: room(), last_id: 0, members: 2 },
+        ServerFrame::Roster { room: room(), more: 0, names: vec!["ada".into(), "mallory".into()] },
+        ServerFrame::HistoryEnd { room: room(), count: 0, more: 0 },
         msg(1, hostile),
         msg(2, "sentinel"),
     ] {

@@ -6,7 +6,7 @@
 //! the SQLite tests' (AUTH_REQUIRED and STORAGE are not covered here).
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::Duration;
 
@@ -15,16 +15,16 @@ const PASSWORD: &str = "correct horse";
 /// normally, more on a busy machine, plus the failure slowdown (up to 4 s).
 const HASH_WAIT: Duration = Duration::from_secs(20);
 
-fn register(c: &mut Conn, password: &str) -> Frame {
-    c.send(&Frame::Register { password: password.into() });
+fn register(c: &mut Conn, password: &str) -> ServerFrame {
+    c.send(&ClientFrame::Register { password: password.into() });
     next_app_within(c, HASH_WAIT)
 }
 
 /// Sends HELLO and waits for WELCOME (NOTICE and PING skipped).
-fn welcome(c: &mut Conn, name: &str, password: &str, resume: u64) -> Frame {
+fn welcome(c: &mut Conn, name: &str, password: &str, resume: u64) -> ServerFrame {
     c.hello(name, password, resume);
     let f = next_app_within(c, HASH_WAIT);
-    assert!(matches!(f, Frame::Welcome { .. }), "expected WELCOME, got {f:?}");
+    assert!(matches!(f, ServerFrame::Welcome { .. }), "expected WELCOME, got {f:?}");
     f
 }
 
@@ -36,7 +36,7 @@ fn register_binds_the_name_once() {
         let f = register(&mut c, weak);
         assert_error(&f, ErrorCode::PasswordWeak, types::REGISTER, 0);
     }
-    assert_eq!(register(&mut c, "12345678"), Frame::Registered { name: "Ada".into() });
+    assert_eq!(register(&mut c, "12345678"), ServerFrame::Registered { name: "Ada".into() });
     for again in ["12345678", PASSWORD] {
         let f = register(&mut c, again);
         assert_error(&f, ErrorCode::AlreadyRegistered, types::REGISTER, 0);
@@ -45,15 +45,15 @@ fn register_binds_the_name_once() {
     // The longest password is fine for another name.
     let mut b = s.login("bob");
     let f = register(&mut b, &"p".repeat(256));
-    assert_eq!(f, Frame::Registered { name: "bob".into() });
+    assert_eq!(f, ServerFrame::Registered { name: "bob".into() });
 }
 
 #[test]
 fn a_registered_name_needs_its_password() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
-    c.send(&Frame::Quit { reason: "".into() });
+    assert!(matches!(register(&mut c, PASSWORD), ServerFrame::Registered { .. }));
+    c.send(&ClientFrame::Quit { reason: "".into() });
     c.expect_closed();
     for wrong in ["", "correct horsE", "wrong password"] {
         let mut c = s.connect();
@@ -69,7 +69,7 @@ fn a_registered_name_needs_its_password() {
 fn name_taken_is_checked_before_the_password() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
+    assert!(matches!(register(&mut c, PASSWORD), ServerFrame::Registered { .. }));
     let mut other = s.connect();
     other.hello("ada", "wrong password", 0);
     expect_fatal(&mut other, ErrorCode::NameTaken, types::HELLO);
@@ -83,14 +83,14 @@ fn name_taken_is_checked_before_the_password() {
 fn a_resume_of_a_registered_name_checks_the_password_too() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
+    assert!(matches!(register(&mut c, PASSWORD), ServerFrame::Registered { .. }));
     let token = c.token;
     drop(c); // lingers
     let mut r = s.connect();
     r.hello("ada", "wrong password", token);
     expect_fatal_within(&mut r, ErrorCode::AuthFailed, types::HELLO, HASH_WAIT);
     let mut r = s.connect();
-    let Frame::Welcome { resumed, .. } = welcome(&mut r, "ada", PASSWORD, token) else {
+    let ServerFrame::Welcome { resumed, .. } = welcome(&mut r, "ada", PASSWORD, token) else {
         unreachable!()
     };
     assert_eq!(resumed, 1);
@@ -100,11 +100,11 @@ fn a_resume_of_a_registered_name_checks_the_password_too() {
 fn frames_pipelined_behind_a_password_hello_wait_for_its_check() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
-    assert!(matches!(register(&mut c, PASSWORD), Frame::Registered { .. }));
-    c.send(&Frame::Quit { reason: "".into() });
+    assert!(matches!(register(&mut c, PASSWORD), ServerFrame::Registered { .. }));
+    c.send(&ClientFrame::Quit { reason: "".into() });
     c.expect_closed();
     let pipelined = |password: &str| {
-        batch(&[hello_f("ada", password, 0), join_f("lobby", 0, 0), Frame::Ping { nonce: 4 }])
+        batch(&[hello_f("ada", password, 0), join_f("lobby", 0, 0), ClientFrame::Ping { nonce: 4 }])
     };
     // Wrong password: AUTH_FAILED and nothing else is handled.
     let mut c = s.connect();
@@ -114,7 +114,7 @@ fn frames_pipelined_behind_a_password_hello_wait_for_its_check() {
     let mut c = s.connect();
     c.send_raw(&pipelined(PASSWORD));
     let f = next_app_within(&mut c, HASH_WAIT);
-    assert!(matches!(f, Frame::Welcome { resumed: 0, .. }), "{f:?}");
+    assert!(matches!(f, ServerFrame::Welcome { resumed: 0, .. }), "{f:?}");
     assert_eq!(read_join(&mut c, "lobby", 0).names(), ["ada"]);
-    assert_eq!(c.recv_app(), Frame::Pong { nonce: 4 });
+    assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 4 });
 }

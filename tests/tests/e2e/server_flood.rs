@@ -3,7 +3,7 @@
 //! else is still served while the flood goes on.
 
 use crate::server_util::*;
-use banter_proto::Frame;
+use banter_proto::{ClientFrame, ServerFrame};
 use banter_tests::*;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,10 +50,10 @@ fn a_flooding_sender_does_not_starve_others() {
     let mut worst = Duration::ZERO;
     for nonce in 1..=5u64 {
         let t = Instant::now();
-        calm.send(&Frame::Ping { nonce });
+        calm.send(&ClientFrame::Ping { nonce });
         loop {
             match calm.recv_within(Duration::from_secs(3)) {
-                Some(Frame::Pong { nonce: n }) if n == nonce => break,
+                Some(ServerFrame::Pong { nonce: n }) if n == nonce => break,
                 Some(_) => {} // the flood's MSGs
                 None => panic!("no PONG within 3 s while another client floods"),
             }

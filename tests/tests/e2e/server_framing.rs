@@ -4,7 +4,7 @@
 //! Size limits and malformed frames are in `server_limits`.
 
 use crate::server_util::*;
-use banter_proto::Frame;
+use banter_proto::{ClientFrame, ServerFrame};
 use banter_tests::*;
 use std::time::Duration;
 
@@ -41,18 +41,18 @@ fn a_stream_split_at_every_byte_is_understood() {
     stream.extend_from_slice(&JOIN_VECTOR);
     stream.extend(batch(&[
         say_f("lobby", 1, "split é"),
-        Frame::Ping { nonce: 77 },
-        Frame::Who { room: "lobby".into() },
+        ClientFrame::Ping { nonce: 77 },
+        ClientFrame::Who { room: "lobby".into() },
     ]));
     trickle(&mut c, &stream);
     c.expect_welcome();
     let a = read_join(&mut c, "lobby", 20);
     assert_eq!(a.names(), ["bob", "ada"]);
-    assert!(matches!(c.recv_app(), Frame::Ack { seq: 1, id: 1, .. }));
-    assert_eq!(c.recv_app(), Frame::Pong { nonce: 77 });
+    assert!(matches!(c.recv_app(), ServerFrame::Ack { seq: 1, id: 1, .. }));
+    assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 77 });
     assert_eq!(roster_names(&read_rosters(&mut c, "lobby")), ["bob", "ada"]);
     assert_eq!(bob.recv_app(), presence("lobby", "ada", JOINED_EV));
-    let Frame::Msg { text, .. } = bob.recv_app() else {
+    let ServerFrame::Msg { text, .. } = bob.recv_app() else {
         panic!("expected MSG");
     };
     assert_eq!(text, "split é");
@@ -65,7 +65,7 @@ fn a_thousand_frames_in_one_write() {
     let mut frames = Vec::new();
     for i in 1..=1000u32 {
         frames.push(say_f("lobby", i, &format!("n{i}")));
-        frames.push(Frame::Ping { nonce: u64::from(i) });
+        frames.push(ClientFrame::Ping { nonce: u64::from(i) });
     }
     v[0].send_raw(&batch(&frames));
     // ACKs in SAY order and PONGs in PING order; the spec does not order
@@ -73,8 +73,8 @@ fn a_thousand_frames_in_one_write() {
     let (mut acks, mut pongs) = (Vec::new(), Vec::new());
     for _ in 0..2000 {
         match v[0].recv_app() {
-            Frame::Ack { seq, id, .. } => acks.push((seq, id)),
-            Frame::Pong { nonce } => pongs.push(nonce),
+            ServerFrame::Ack { seq, id, .. } => acks.push((seq, id)),
+            ServerFrame::Pong { nonce } => pongs.push(nonce),
             f => panic!("expected ACK or PONG, got {f:?}"),
         }
     }
@@ -82,7 +82,7 @@ fn a_thousand_frames_in_one_write() {
     assert_eq!(acks, want);
     assert_eq!(pongs, (1..=1000u64).collect::<Vec<_>>());
     for i in 1..=1000u64 {
-        let Frame::Msg { id, text, .. } = v[1].recv_app() else {
+        let ServerFrame::Msg { id, text, .. } = v[1].recv_app() else {
             panic!("expected MSG {i}");
         };
         assert_eq!((id, text), (i, format!("n{i}")));

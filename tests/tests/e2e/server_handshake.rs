@@ -7,7 +7,7 @@
 //! session.
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::{Duration, Instant};
 
@@ -22,8 +22,17 @@ fn welcome_carries_the_defaults_and_a_notice_follows() {
     let s = Server::start(&[]);
     let mut c = s.connect();
     c.send_raw(&HELLO_VECTOR);
-    let Frame::Welcome { version, name, token, resumed, heartbeat_ms, max_frame, max_text, server } =
-        c.recv()
+    let ServerFrame::Welcome {
+        version,
+        name,
+        token,
+        resumed,
+        heartbeat_ms,
+        max_frame,
+        max_text,
+        server,
+        ..
+    } = c.recv()
     else {
         panic!("WELCOME must be the first frame");
     };
@@ -32,7 +41,7 @@ fn welcome_carries_the_defaults_and_a_notice_follows() {
     assert_eq!((heartbeat_ms, max_frame, max_text), (5000, 65_536, 4096));
     // proto/PROTOCOL.md: WELCOME.server is `banterd <version>`, NOTICE follows.
     assert_eq!(server, format!("banterd {}", env!("CARGO_PKG_VERSION")));
-    assert!(matches!(c.recv(), Frame::Notice { .. }), "NOTICE greeting");
+    assert!(matches!(c.recv(), ServerFrame::Notice { .. }), "NOTICE greeting");
 }
 
 #[test]
@@ -41,7 +50,8 @@ fn welcome_announces_the_configured_limits() {
     let s = Server::start(&args);
     let mut c = s.connect();
     c.hello("Ada_1.x-y", "", 0);
-    let Frame::Welcome { name, heartbeat_ms, max_frame, max_text, .. } = c.expect_welcome() else {
+    let ServerFrame::Welcome { name, heartbeat_ms, max_frame, max_text, .. } = c.expect_welcome()
+    else {
         unreachable!()
     };
     assert_eq!(name, "Ada_1.x-y", "name shown with its owner's case");
@@ -64,7 +74,7 @@ fn bad_version_is_checked_first_and_fatal() {
     for version in [0u16, 2, 0xffff] {
         let mut c = s.connect();
         // The name is invalid too: the version is checked first.
-        c.send(&Frame::Hello {
+        c.send(&ClientFrame::Hello {
             version,
             name: "@bad name".into(),
             password: String::new(),
@@ -118,7 +128,12 @@ fn checks_run_in_the_spec_order() {
     expect_fatal(&mut c, ErrorCode::NameInvalid, types::HELLO);
     // BAD_VERSION beats NAME_TAKEN.
     let mut c = s.connect();
-    c.send(&Frame::Hello { version: 3, name: "ada".into(), password: String::new(), resume: 0 });
+    c.send(&ClientFrame::Hello {
+        version: 3,
+        name: "ada".into(),
+        password: String::new(),
+        resume: 0,
+    });
     expect_fatal(&mut c, ErrorCode::BadVersion, types::HELLO);
 }
 
@@ -127,7 +142,7 @@ fn any_first_frame_but_hello_is_hello_first() {
     let s = Server::start(&[]);
     let cases: Vec<(u8, Vec<u8>)> = vec![
         (types::JOIN, join_f("lobby", 0, 0).to_bytes()),
-        (types::PING, Frame::Ping { nonce: 1 }.to_bytes()),
+        (types::PING, ServerFrame::Ping { nonce: 1 }.to_bytes()),
         (types::SAY, say_f("lobby", 1, "hi").to_bytes()),
         (0x50, raw_frame(0x50, b"whatever")),
         (types::JOIN, raw_frame(types::JOIN, &[0])), // malformed JOIN
@@ -210,19 +225,22 @@ fn frames_pipelined_after_hello_are_handled_in_order_after_welcome() {
         hello_f("ada", "", 0),
         join_f("lobby", 0, 5),
         say_f("lobby", 1, "first"),
-        Frame::Ping { nonce: 9 },
+        ClientFrame::Ping { nonce: 9 },
     ]));
     c.expect_welcome();
     let a = read_join(&mut c, "lobby", 5);
     assert_eq!(a.names(), ["ada"]);
-    assert_eq!(a.joined, Frame::Joined { room: "lobby".into(), last_id: 0, members: 1 });
+    assert_eq!(
+        a.joined,
+        ServerFrame::Joined { read: 0, room: "lobby".into(), last_id: 0, members: 1 }
+    );
     // The ACK and the PONG, in either order (the spec does not order the
     // answers of different frames).
     let mut two = [c.recv_app(), c.recv_app()];
     two.sort_by_key(|f| f.frame_type());
     let [pong, ack] = two;
-    assert_eq!(pong, Frame::Pong { nonce: 9 });
-    assert!(matches!(ack, Frame::Ack { seq: 1, id: 1, .. }), "{ack:?}");
+    assert_eq!(pong, ServerFrame::Pong { nonce: 9 });
+    assert!(matches!(ack, ServerFrame::Ack { seq: 1, id: 1, .. }), "{ack:?}");
 }
 
 #[test]
@@ -233,7 +251,7 @@ fn a_password_for_an_unregistered_name_is_ignored() {
     // It is checked against a dummy hash first (proto/PROTOCOL.md): allow
     // for hashing on a busy machine.
     let f = next_app_within(&mut c, Duration::from_secs(20));
-    assert!(matches!(f, Frame::Welcome { resumed: 0, .. }), "{f:?}");
+    assert!(matches!(f, ServerFrame::Welcome { resumed: 0, .. }), "{f:?}");
     assert_alive(&mut c);
 }
 
@@ -242,7 +260,7 @@ fn a_resume_token_of_no_session_opens_a_new_one() {
     let s = Server::start(&[]);
     let mut c = s.connect();
     c.hello("ada", "", 0x1234_5678);
-    let Frame::Welcome { resumed, .. } = c.expect_welcome() else { unreachable!() };
+    let ServerFrame::Welcome { resumed, .. } = c.expect_welcome() else { unreachable!() };
     assert_eq!(resumed, 0);
 }
 
@@ -253,7 +271,7 @@ fn pipelined_frames_may_exceed_1024_bytes_in_all() {
     let s = Server::start(&[]);
     let mut frames = vec![hello_f("ada", "", 0)];
     frames.extend((0..60).map(|i| join_f(&format!("room-{i:02}"), 0, 0)));
-    frames.push(Frame::Ping { nonce: 60 });
+    frames.push(ClientFrame::Ping { nonce: 60 });
     let bytes = batch(&frames);
     assert!(bytes.len() > 1024);
     let mut c = s.connect();
@@ -262,5 +280,5 @@ fn pipelined_frames_may_exceed_1024_bytes_in_all() {
     for i in 0..60 {
         assert_eq!(read_join(&mut c, &format!("room-{i:02}"), 0).names(), ["ada"]);
     }
-    assert_eq!(c.recv_app(), Frame::Pong { nonce: 60 });
+    assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 60 });
 }

@@ -6,7 +6,7 @@
 //! timeout in `server_sessions`.
 
 use crate::server_util::*;
-use banter_proto::{ErrorCode, Frame};
+use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::{Duration, Instant};
 
@@ -18,13 +18,13 @@ fn client_ping_gets_pong_with_the_same_nonce() {
     let s = Server::start(&[]);
     let mut c = s.login("ada");
     c.send_raw(&PING_VECTOR);
-    assert_eq!(c.recv_app(), Frame::Pong { nonce: 42 });
+    assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 42 });
     for nonce in [0, 1, u64::MAX] {
-        c.send(&Frame::Ping { nonce });
-        assert_eq!(c.recv_app(), Frame::Pong { nonce });
+        c.send(&ClientFrame::Ping { nonce });
+        assert_eq!(c.recv_app(), ServerFrame::Pong { nonce });
     }
     // An unexpected PONG is ignored (proto/PROTOCOL.md).
-    c.send(&Frame::Pong { nonce: 5 });
+    c.send(&ClientFrame::Pong { nonce: 5 });
     assert_alive(&mut c);
 }
 
@@ -37,15 +37,15 @@ fn server_pings_a_silent_client_and_a_pong_keeps_it() {
     // For 1.5 s (five heartbeats): every frame is a PING, each answered.
     while t0.elapsed() < Duration::from_millis(1500) {
         match c.recv_within(Duration::from_millis(50)) {
-            Some(Frame::Ping { nonce }) => {
+            Some(ServerFrame::Ping { nonce }) => {
                 if pings == 0 {
                     let at = t0.elapsed();
                     assert!(at >= Duration::from_millis(250), "first PING at {at:?}");
                 }
                 pings += 1;
-                c.send(&Frame::Pong { nonce });
+                c.send(&ClientFrame::Pong { nonce });
             }
-            Some(Frame::Notice { .. }) => {}
+            Some(ServerFrame::Notice { .. }) => {}
             Some(f) => panic!("expected only PINGs, got {f:?}"),
             None => assert!(!c.is_closed(), "dropped although it answered"),
         }
@@ -63,7 +63,7 @@ fn a_client_that_never_answers_is_dropped_with_timeout() {
     let took = t0.elapsed();
     let (last, before) = frames.split_last().expect("ERROR TIMEOUT");
     assert_error(last, ErrorCode::Timeout, 0, 0);
-    let pings = before.iter().filter(|f| matches!(f, Frame::Ping { .. })).count();
+    let pings = before.iter().filter(|f| matches!(f, ServerFrame::Ping { .. })).count();
     assert!(pings >= 1, "a PING before the drop: {before:?}");
     assert!(
         took >= Duration::from_millis(550) && took < Duration::from_millis(2500),
@@ -85,13 +85,15 @@ fn bytes_of_a_slow_frame_count_as_hearing() {
             seen.push(f);
         }
     }
-    if !seen.iter().any(|f| matches!(f, Frame::Ack { .. })) {
+    if !seen.iter().any(|f| matches!(f, ServerFrame::Ack { .. })) {
         seen.push(next_app(c));
     }
-    let errors: Vec<&Frame> = seen.iter().filter(|f| matches!(f, Frame::Error { .. })).collect();
+    let errors: Vec<&ServerFrame> =
+        seen.iter().filter(|f| matches!(f, ServerFrame::Error { .. })).collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let acks: Vec<&Frame> = seen.iter().filter(|f| matches!(f, Frame::Ack { .. })).collect();
-    assert!(matches!(acks.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]), "{seen:?}");
+    let acks: Vec<&ServerFrame> =
+        seen.iter().filter(|f| matches!(f, ServerFrame::Ack { .. })).collect();
+    assert!(matches!(acks.as_slice(), [ServerFrame::Ack { seq: 1, id: 1, .. }]), "{seen:?}");
     assert_alive(c);
 }
 
@@ -102,10 +104,10 @@ fn a_client_heard_from_is_not_pinged() {
     // A frame every 100 ms for 1.2 s: the server hears from ada all along,
     // so it owes only the PONGs.
     for nonce in 0..12 {
-        c.send(&Frame::Ping { nonce });
+        c.send(&ClientFrame::Ping { nonce });
         match c.recv_within(Duration::from_millis(100)) {
-            Some(Frame::Notice { .. }) => assert_eq!(c.recv(), Frame::Pong { nonce }),
-            Some(f) => assert_eq!(f, Frame::Pong { nonce }),
+            Some(ServerFrame::Notice { .. }) => assert_eq!(c.recv(), ServerFrame::Pong { nonce }),
+            Some(f) => assert_eq!(f, ServerFrame::Pong { nonce }),
             None => panic!("no PONG {nonce}"),
         }
         std::thread::sleep(Duration::from_millis(100));

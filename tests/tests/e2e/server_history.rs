@@ -6,30 +6,30 @@
 //! The JOIN answer's order is in `server_rooms`.
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 
 /// Sends `n` SAYs (seq and text from `first`) in one write and reads their
 /// ACKs; returns `(id, ts)` of each.
 fn fill(c: &mut Conn, room: &str, first: u32, n: u32, text: &str) -> Vec<(u64, u64)> {
-    let says: Vec<Frame> = (first..first + n).map(|i| say_f(room, i, text)).collect();
+    let says: Vec<ClientFrame> = (first..first + n).map(|i| say_f(room, i, text)).collect();
     c.send_raw(&batch(&says));
     (first..first + n)
         .map(|seq| match c.recv_app() {
-            Frame::Ack { seq: s, id, ts, .. } if s == seq => (id, ts),
+            ServerFrame::Ack { seq: s, id, ts, .. } if s == seq => (id, ts),
             f => panic!("expected ACK {seq}, got {f:?}"),
         })
         .collect()
 }
 
 /// Sends HISTORY and reads the answer.
-fn history(c: &mut Conn, room: &str, before: u64, limit: u16) -> (Vec<Frame>, Frame) {
-    c.send(&Frame::History { room: room.into(), before, limit });
+fn history(c: &mut Conn, room: &str, before: u64, limit: u16) -> (Vec<ServerFrame>, ServerFrame) {
+    c.send(&ClientFrame::History { room: room.into(), before, limit });
     read_history(c, &room.to_ascii_lowercase())
 }
 
-fn end(room: &str, count: u16, more: u8) -> Frame {
-    Frame::HistoryEnd { room: room.into(), count, more }
+fn end(room: &str, count: u16, more: u8) -> ServerFrame {
+    ServerFrame::HistoryEnd { room: room.into(), count, more }
 }
 
 #[test]
@@ -40,11 +40,12 @@ fn history_pages_backwards_with_the_more_flag() {
     for i in 1..=25u32 {
         acks.push(say(&mut v[0], "lobby", i, &format!("text {i}")));
     }
-    let live: Vec<Frame> = (0..25).map(|_| v[1].recv_app()).collect();
+    let live: Vec<ServerFrame> = (0..25).map(|_| v[1].recv_app()).collect();
     assert_eq!(ids(&live), (1..=25).collect::<Vec<_>>());
     let (page, e) = history(&mut v[1], "LOBBY", 0, 10);
     assert_eq!((ids(&page), e), ((16..=25).collect(), end("lobby", 10, 1)));
-    let want = Frame::Msg {
+    let want = ServerFrame::Msg {
+        file: None,
         room: "lobby".into(),
         id: 16,
         ts: acks[15].1,
@@ -86,7 +87,7 @@ fn history_of_a_room_not_joined_is_not_in_room() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     say(&mut v[0], "lobby", 1, "secret");
     let mut eve = s.login("eve");
-    eve.send(&Frame::History { room: "lobby".into(), before: 0, limit: 10 });
+    eve.send(&ClientFrame::History { room: "lobby".into(), before: 0, limit: 10 });
     expect_error(&mut eve, ErrorCode::NotInRoom, types::HISTORY, 0);
     assert_alive(&mut eve);
 }
@@ -126,7 +127,7 @@ fn one_answer_holds_at_most_a_thousand_messages() {
 
 /// Asserts a history answer of 1..=`cap` messages, the newest ones up to
 /// `newest`, contiguous, with `more = 1`.
-fn check_capped(page: &[Frame], e: &Frame, cap: usize, newest: u64) {
+fn check_capped(page: &[ServerFrame], e: &ServerFrame, cap: usize, newest: u64) {
     let n = page.len();
     assert!((1..=cap).contains(&n), "{n} messages in one answer");
     let first = newest + 1 - n as u64;

@@ -7,7 +7,7 @@
 //! `server_framing`.
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ fn before_welcome_1024_is_the_limit() {
     c.send_raw(&hello);
     // The password goes through a (dummy) hash check: allow for a busy CPU.
     let f = next_app_within(&mut c, Duration::from_secs(20));
-    assert!(matches!(f, Frame::Welcome { .. }), "{f:?}");
+    assert!(matches!(f, ServerFrame::Welcome { .. }), "{f:?}");
     // 1 025 is refused from the header alone: no body is ever sent.
     let mut c = s.connect();
     c.send_raw(&header(1025));
@@ -80,7 +80,7 @@ fn unknown_types_are_skipped_with_unknown_type() {
     for ty in types {
         c.send_raw(&raw_frame(ty, b"\x00\x05lobby and more"));
         match c.recv_app() {
-            Frame::Error { code, about, seq, .. } => {
+            ServerFrame::Error { code, about, seq, .. } => {
                 got.push((ty, ErrorCode::from_code(code), about, seq))
             }
             f => panic!("type {ty:#x}: expected ERROR, got {f:?}"),
@@ -90,10 +90,10 @@ fn unknown_types_are_skipped_with_unknown_type() {
     assert_eq!(got, want);
     // Skipped by its length: the next frame in the same write is handled.
     let mut bytes = raw_frame(0x77, &[0xff; 300]);
-    bytes.extend(Frame::Ping { nonce: 3 }.to_bytes());
+    bytes.extend(ServerFrame::Ping { nonce: 3 }.to_bytes());
     c.send_raw(&bytes);
     expect_error(&mut c, ErrorCode::UnknownType, 0x77, 0);
-    assert_eq!(c.recv_app(), Frame::Pong { nonce: 3 });
+    assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 3 });
 }
 
 #[test]
@@ -116,10 +116,10 @@ fn malformed_bodies_after_welcome_are_non_fatal_bad_frames() {
     ];
     for (ty, body) in cases {
         let mut bytes = raw_frame(ty, &body);
-        bytes.extend(Frame::Ping { nonce: 77 }.to_bytes());
+        bytes.extend(ServerFrame::Ping { nonce: 77 }.to_bytes());
         c.send_raw(&bytes);
         expect_error(&mut c, ErrorCode::BadFrame, ty, 0);
-        assert_eq!(c.recv_app(), Frame::Pong { nonce: 77 }, "after {ty:#x}");
+        assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 77 }, "after {ty:#x}");
     }
     // Bytes after the known fields are ignored.
     let mut body = Vec::new();
@@ -128,7 +128,7 @@ fn malformed_bodies_after_welcome_are_non_fatal_bad_frames() {
     put_str(&mut body, b"hi");
     body.extend_from_slice(b"trailing");
     c.send_raw(&raw_frame(types::SAY, &body));
-    assert!(matches!(c.recv_app(), Frame::Ack { seq: 9, id: 1, .. }));
+    assert!(matches!(c.recv_app(), ServerFrame::Ack { seq: 9, id: 1, .. }));
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn server_full_refuses_the_extra_connection() {
     c.hello("cy", "", 0);
     expect_fatal(&mut c, ErrorCode::ServerFull, 0);
     // A connection the server is closing no longer counts.
-    ada.send(&Frame::Quit { reason: "".into() });
+    ada.send(&ClientFrame::Quit { reason: "".into() });
     ada.expect_closed();
     s.login("cy");
 }
@@ -158,15 +158,15 @@ fn max_clients_comes_from_the_environment_too() {
 fn rate_limit_refuses_beyond_the_burst_then_refills() {
     let s = Server::start(&["--rate", "2"]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    let mut frames: Vec<Frame> = (1..=10).map(|i| say_f("lobby", i, "x")).collect();
+    let mut frames: Vec<ClientFrame> = (1..=10).map(|i| say_f("lobby", i, "x")).collect();
     // Typing counts too (refused: about TYPING, seq 0).
-    frames.push(Frame::Typing { room: "lobby".into(), active: 1 });
+    frames.push(ClientFrame::Typing { room: "lobby".into(), active: 1 });
     v[0].send_raw(&batch(&frames));
     // Eleven answers; ACKs may come after later frames' ERRORs.
     let (mut acked, mut refused) = (Vec::new(), Vec::new());
     for _ in 0..11 {
         match v[0].recv_app() {
-            Frame::Ack { seq, id, .. } => acked.push((seq, id)),
+            ServerFrame::Ack { seq, id, .. } => acked.push((seq, id)),
             f => refused.push(f),
         }
     }
@@ -181,7 +181,7 @@ fn rate_limit_refuses_beyond_the_burst_then_refills() {
     assert!((4..=5).contains(&n), "{acked:?}");
     let want: Vec<(u32, u64)> = (1..=n as u32).map(|i| (i, u64::from(i))).collect();
     assert_eq!(acked, want);
-    let seen: Vec<Frame> = (0..n).map(|_| v[1].recv_app()).collect();
+    let seen: Vec<ServerFrame> = (0..n).map(|_| v[1].recv_app()).collect();
     assert_eq!(ids(&seen), (1..=n as u64).collect::<Vec<_>>());
     v[1].expect_silence(Duration::from_millis(100));
     // Two tokens a second: after 600 ms one SAY passes again.
@@ -193,10 +193,10 @@ fn rate_limit_refuses_beyond_the_burst_then_refills() {
 fn rate_zero_disables_the_limit() {
     let s = Server::start(&["--rate", "0"]);
     let mut v = room_of(&s, &["ada"], "lobby");
-    let says: Vec<Frame> = (1..=300).map(|i| say_f("lobby", i, "x")).collect();
+    let says: Vec<ClientFrame> = (1..=300).map(|i| say_f("lobby", i, "x")).collect();
     v[0].send_raw(&batch(&says));
     for seq in 1..=300u32 {
-        assert!(matches!(v[0].recv_app(), Frame::Ack { seq: s, .. } if s == seq));
+        assert!(matches!(v[0].recv_app(), ServerFrame::Ack { seq: s, .. } if s == seq));
     }
 }
 

@@ -7,7 +7,7 @@
 //! own arithmetic in `server_limits`.
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::Duration;
 
@@ -23,12 +23,13 @@ fn say_gives_msg_to_others_and_ack_to_the_sender_only() {
     let mut v = room_of(&s, &["Ada", "bob", "cy"], "lobby");
     let before = now_ms();
     v[0].send_raw(&SAY_VECTOR);
-    let Frame::Ack { seq, room, id, ts } = v[0].recv_app() else {
+    let ServerFrame::Ack { seq, room, id, ts } = v[0].recv_app() else {
         panic!("expected ACK");
     };
     assert_eq!((seq, room.as_str(), id), (7, "lobby", 1));
     assert!(ts + 1000 >= before && ts <= now_ms() + 1000, "ts {ts}");
-    let msg = Frame::Msg {
+    let msg = ServerFrame::Msg {
+        file: None,
         room: "lobby".into(),
         id: 1,
         ts,
@@ -55,7 +56,7 @@ fn ids_count_per_room_from_one() {
     assert_eq!(say(&mut v[0], "a", 3, "x").0, 2);
     let got: Vec<(String, u64)> = (0..3)
         .map(|_| match v[1].recv_app() {
-            Frame::Msg { room, id, .. } => (room, id),
+            ServerFrame::Msg { room, id, .. } => (room, id),
             f => panic!("expected MSG, got {f:?}"),
         })
         .collect();
@@ -72,9 +73,9 @@ fn repeated_seq_gets_the_original_ack_before_any_check() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     let (id, ts) = say(&mut v[0], "lobby", 1, "one");
     say(&mut v[0], "lobby", 2, "two"); // the burst of 2 is spent
-    let original = Frame::Ack { seq: 1, room: "lobby".into(), id, ts };
-    v[0].send(&Frame::Leave { room: "lobby".into() });
-    assert!(matches!(v[0].recv_app(), Frame::Left { .. }));
+    let original = ServerFrame::Ack { seq: 1, room: "lobby".into(), id, ts };
+    v[0].send(&ClientFrame::Leave { room: "lobby".into() });
+    assert!(matches!(v[0].recv_app(), ServerFrame::Left { .. }));
     // Not in the room any more, other room and bad text, no rate token
     // left: still the original ACK, and it costs no token.
     for (room, text) in [("lobby", "one"), ("nowhere", ""), ("#bad", "\u{1b}")] {
@@ -82,7 +83,7 @@ fn repeated_seq_gets_the_original_ack_before_any_check() {
         assert_eq!(v[0].recv_app(), original);
     }
     for _ in 0..2 {
-        assert!(matches!(v[1].recv_app(), Frame::Msg { .. }));
+        assert!(matches!(v[1].recv_app(), ServerFrame::Msg { .. }));
     }
     assert_eq!(v[1].recv_app(), presence("lobby", "ada", LEFT_EV));
     v[1].expect_silence(Duration::from_millis(200));
@@ -94,9 +95,9 @@ fn a_seq_repeated_in_the_same_write_is_stored_once_and_acked_twice() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     v[0].send_raw(&batch(&[say_f("lobby", 1, "once"), say_f("lobby", 1, "once")]));
     let first = v[0].recv_app();
-    assert!(matches!(first, Frame::Ack { seq: 1, id: 1, .. }), "{first:?}");
+    assert!(matches!(first, ServerFrame::Ack { seq: 1, id: 1, .. }), "{first:?}");
     assert_eq!(v[0].recv_app(), first, "the repeat gets the same ACK");
-    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
+    assert!(matches!(v[1].recv_app(), ServerFrame::Msg { id: 1, .. }));
     v[1].expect_silence(Duration::from_millis(200));
     // The next SAY gets the next id: the repeat took none.
     assert_eq!(say(&mut v[0], "lobby", 2, "next").0, 2);
@@ -120,10 +121,10 @@ fn rate_limited_is_checked_before_not_in_room() {
         say_f("nowhere", 3, ""),
     ]));
     // Three answers, told apart by seq (ERRORs may overtake ACKs).
-    let mut got: Vec<Frame> = (0..3).map(|_| v[0].recv_app()).collect();
+    let mut got: Vec<ServerFrame> = (0..3).map(|_| v[0].recv_app()).collect();
     got.sort_by_key(|f| std::cmp::Reverse(f.frame_type()));
-    assert!(matches!(got[0], Frame::Ack { seq: 1, id: 1, .. }), "{got:?}");
-    assert!(matches!(got[1], Frame::Ack { seq: 2, id: 2, .. }), "{got:?}");
+    assert!(matches!(got[0], ServerFrame::Ack { seq: 1, id: 1, .. }), "{got:?}");
+    assert!(matches!(got[1], ServerFrame::Ack { seq: 2, id: 2, .. }), "{got:?}");
     assert_error(&got[2], ErrorCode::RateLimited, types::SAY, 3);
     assert_alive(&mut v[0]);
 }
@@ -138,7 +139,7 @@ fn not_in_room_is_checked_before_text_invalid() {
     expect_error(&mut v[0], ErrorCode::TextInvalid, types::SAY, 6);
     // Nothing was stored: the next message still gets id 1.
     assert_eq!(say(&mut v[0], "lobby", 7, "ok").0, 1);
-    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
+    assert!(matches!(v[1].recv_app(), ServerFrame::Msg { id: 1, .. }));
 }
 
 #[test]
@@ -168,7 +169,7 @@ fn text_rules_are_enforced_with_the_seq() {
     }
     // Nothing was stored or sent.
     assert_eq!(say(&mut v[0], "lobby", 1, "ok").0, 1);
-    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
+    assert!(matches!(v[1].recv_app(), ServerFrame::Msg { id: 1, .. }));
 }
 
 #[test]
@@ -180,7 +181,8 @@ fn text_at_the_limit_and_allowed_characters_pass_unchanged() {
         let seq = i as u32 + 1;
         let (id, ts) = say(&mut v[0], "lobby", seq, text);
         let f = v[1].recv_app();
-        let want = Frame::Msg {
+        let want = ServerFrame::Msg {
+            file: None,
             room: "lobby".into(),
             id,
             ts,
@@ -198,7 +200,7 @@ fn concurrent_senders_are_delivered_in_order_without_gaps() {
     let s = Server::start(&["--rate", "0"]);
     let mut v = room_of(&s, &["s1", "s2", "s3", "watcher"], "lobby");
     for c in &mut v[..3] {
-        let says: Vec<Frame> =
+        let says: Vec<ClientFrame> =
             (1..=EACH).map(|i| say_f("lobby", i, &format!("message {i}"))).collect();
         c.send_raw(&batch(&says));
     }
@@ -212,8 +214,8 @@ fn concurrent_senders_are_delivered_in_order_without_gaps() {
         let (mut acked, mut seen) = (Vec::new(), Vec::new());
         while acked.len() + seen.len() < total as usize {
             match c.recv_app() {
-                Frame::Ack { seq, id, .. } => acked.push((seq, id)),
-                Frame::Msg { id, .. } => seen.push(id),
+                ServerFrame::Ack { seq, id, .. } => acked.push((seq, id)),
+                ServerFrame::Msg { id, .. } => seen.push(id),
                 f => panic!("sender {k}: unexpected {f:?}"),
             }
         }
@@ -230,12 +232,12 @@ fn concurrent_senders_are_delivered_in_order_without_gaps() {
 fn the_last_1024_acked_seqs_are_remembered() {
     let s = Server::start(&["--rate", "0"]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    let says: Vec<Frame> = (1..=1100).map(|i| say_f("lobby", i, "m")).collect();
+    let says: Vec<ClientFrame> = (1..=1100).map(|i| say_f("lobby", i, "m")).collect();
     v[0].send_raw(&batch(&says));
     let mut acks = Vec::new();
     for seq in 1..=1100u32 {
         match v[0].recv_app() {
-            f @ Frame::Ack { seq: s, .. } if s == seq => acks.push(f),
+            f @ ServerFrame::Ack { seq: s, .. } if s == seq => acks.push(f),
             f => panic!("expected ACK {seq}, got {f:?}"),
         }
     }
@@ -256,16 +258,16 @@ fn seq_memory_belongs_to_the_session_not_the_name() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     say(&mut v[0], "lobby", 1, "first session");
-    assert!(matches!(v[1].recv_app(), Frame::Msg { id: 1, .. }));
-    v[0].send(&Frame::Quit { reason: "".into() });
+    assert!(matches!(v[1].recv_app(), ServerFrame::Msg { id: 1, .. }));
+    v[0].send(&ClientFrame::Quit { reason: "".into() });
     v[0].expect_closed();
-    assert!(matches!(v[1].recv_app(), Frame::Presence { .. }));
+    assert!(matches!(v[1].recv_app(), ServerFrame::Presence { .. }));
     let mut ada = s.login("ada");
     join(&mut ada, "lobby", "lobby", 0, 0);
     assert_eq!(v[1].recv_app(), presence("lobby", "ada", JOINED_EV));
     // A new session starts its seqs again: seq 1 is a new message.
     assert_eq!(say(&mut ada, "lobby", 1, "second session").0, 2);
-    let Frame::Msg { id, text, .. } = v[1].recv_app() else {
+    let ServerFrame::Msg { id, text, .. } = v[1].recv_app() else {
         panic!("expected MSG");
     };
     assert_eq!((id, text.as_str()), (2, "second session"));

@@ -8,7 +8,7 @@
 //! `server_rooms`.
 
 use crate::server_util::*;
-use banter_proto::Frame;
+use banter_proto::{ClientFrame, ServerFrame};
 use banter_tests::*;
 
 /// Members in the room: enough for three ROSTER frames at 1 024 bytes.
@@ -22,11 +22,11 @@ fn long_name(i: usize) -> String {
 }
 
 /// Checks one run of ROSTER frames against the full member list.
-fn check_split(rosters: &[Frame], members: &[String]) {
+fn check_split(rosters: &[ServerFrame], members: &[String]) {
     assert!(rosters.len() >= 3, "{} ROSTER frames", rosters.len());
     let mut listed = 0;
     for (i, f) in rosters.iter().enumerate() {
-        let Frame::Roster { more, names, .. } = f else {
+        let ServerFrame::Roster { more, names, .. } = f else {
             panic!("expected ROSTER, got {f:?}");
         };
         let len = f.to_bytes().len() - 4;
@@ -52,7 +52,7 @@ fn roster_is_split_to_fit_max_frame() {
     for (i, name) in names.iter().enumerate() {
         let mut c = s.login(name);
         let a = join(&mut c, "big", "big", 0, 0);
-        let Frame::Joined { members, .. } = a.joined else { unreachable!() };
+        let ServerFrame::Joined { members, .. } = a.joined else { unreachable!() };
         assert_eq!(members as usize, i + 1);
         assert_eq!(a.names(), names[..i + 1].to_vec());
         conns.push(c);
@@ -60,10 +60,10 @@ fn roster_is_split_to_fit_max_frame() {
     let last = conns.last_mut().expect("members");
     last.send(&join_f("big", 0, 0));
     let a = read_join(last, "big", 0);
-    assert!(matches!(a.joined, Frame::Joined { members: 70, .. }));
+    assert!(matches!(a.joined, ServerFrame::Joined { members: 70, .. }));
     check_split(&a.rosters, &names);
     let first = conns.first_mut().expect("members");
-    first.send(&Frame::Who { room: "big".into() });
+    first.send(&ClientFrame::Who { room: "big".into() });
     // The first member first reads the PRESENCE of all the others.
     for name in &names[1..] {
         assert_eq!(first.recv_app(), presence("big", name, JOINED_EV));

@@ -7,21 +7,21 @@
 //! in `server_accounts`.
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::{Duration, Instant};
 
 /// Opens a connection resuming `name` with `token`; returns it and WELCOME.
-fn resume(s: &Server, name: &str, token: u64) -> (Conn, Frame) {
+fn resume(s: &Server, name: &str, token: u64) -> (Conn, ServerFrame) {
     let mut c = s.connect();
     c.hello(name, "", token);
     let w = c.expect_welcome();
     (c, w)
 }
 
-fn resumed_flag(w: &Frame) -> u8 {
+fn resumed_flag(w: &ServerFrame) -> u8 {
     match w {
-        Frame::Welcome { resumed, .. } => *resumed,
+        ServerFrame::Welcome { resumed, .. } => *resumed,
         other => panic!("expected WELCOME, got {other:?}"),
     }
 }
@@ -32,13 +32,14 @@ fn takeover_supersedes_the_open_connection_silently_for_others() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     let (mut ada2, w) = resume(&s, "ADA", v[0].token);
     assert_eq!(resumed_flag(&w), 1);
-    let Frame::Welcome { name, token, .. } = &w else { unreachable!() };
+    let ServerFrame::Welcome { name, token, .. } = &w else { unreachable!() };
     assert_eq!(name, "ada", "WELCOME carries the first spelling");
     assert_ne!(*token, 0);
     expect_fatal(&mut v[0], ErrorCode::Superseded, 0);
     // Memberships carried over: SAY without a new JOIN.
     let (id, ts) = say(&mut ada2, "lobby", 1, "still here");
-    let m = Frame::Msg {
+    let m = ServerFrame::Msg {
+        file: None,
         room: "lobby".into(),
         id,
         ts,
@@ -48,7 +49,7 @@ fn takeover_supersedes_the_open_connection_silently_for_others() {
     };
     // bob got no PRESENCE of any kind: the MSG is the next thing he sees.
     assert_eq!(v[1].recv_app(), m);
-    ada2.send(&Frame::Who { room: "lobby".into() });
+    ada2.send(&ClientFrame::Who { room: "lobby".into() });
     assert_eq!(roster_names(&read_rosters(&mut ada2, "lobby")), ["ada", "bob"]);
 }
 
@@ -65,7 +66,7 @@ fn resume_within_the_linger_keeps_rooms_and_sends_no_presence() {
     let mut carol = s.login("carol");
     let a = join(&mut carol, "lobby", "lobby", 0, 0);
     assert_eq!(a.names(), ["ada", "bob", "carol"]);
-    assert!(matches!(a.joined, Frame::Joined { members: 3, .. }));
+    assert!(matches!(a.joined, ServerFrame::Joined { members: 3, .. }));
     assert_eq!(v[0].recv_app(), presence("lobby", "carol", JOINED_EV));
     // The name stays reserved: only the token takes it.
     for wrong in [0, token ^ 1] {
@@ -79,7 +80,7 @@ fn resume_within_the_linger_keeps_rooms_and_sends_no_presence() {
     say(&mut ada, "second", 2, "also back");
     for c in [&mut v[0], &mut carol] {
         let f = c.recv_app();
-        assert!(matches!(&f, Frame::Msg { text, .. } if text == "back"), "{f:?}");
+        assert!(matches!(&f, ServerFrame::Msg { text, .. } if text == "back"), "{f:?}");
     }
 }
 
@@ -114,8 +115,13 @@ fn linger_end_sends_presence_lost_and_frees_the_name() {
 }
 
 /// PRESENCE quit from ada with `reason`.
-fn quit_of_ada(room: &str, reason: &str) -> Frame {
-    Frame::Presence { room: room.into(), name: "ada".into(), event: QUIT_EV, reason: reason.into() }
+fn quit_of_ada(room: &str, reason: &str) -> ServerFrame {
+    ServerFrame::Presence {
+        room: room.into(),
+        name: "ada".into(),
+        event: QUIT_EV,
+        reason: reason.into(),
+    }
 }
 
 #[test]
@@ -127,9 +133,9 @@ fn quit_sends_presence_quit_to_every_room_and_ends_the_session() {
     }
     assert_eq!(v[0].recv_app(), presence("other", "bob", JOINED_EV));
     let token = v[0].token;
-    v[0].send(&Frame::Quit { reason: "gone fishing".into() });
+    v[0].send(&ClientFrame::Quit { reason: "gone fishing".into() });
     let rest = v[0].expect_closed();
-    assert!(rest.iter().all(|f| matches!(f, Frame::Notice { .. })), "{rest:?}");
+    assert!(rest.iter().all(|f| matches!(f, ServerFrame::Notice { .. })), "{rest:?}");
     let mut two = [v[1].recv_app(), v[1].recv_app()];
     two.sort_by_key(|f| format!("{f:?}"));
     let want = [quit_of_ada("lobby", "gone fishing"), quit_of_ada("other", "gone fishing")];
@@ -145,17 +151,20 @@ fn quit_sends_presence_quit_to_every_room_and_ends_the_session() {
 fn quit_flushes_what_the_server_owes_the_sender() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
-    v[0].send_raw(&batch(&[say_f("lobby", 1, "bye all"), Frame::Quit { reason: "gone".into() }]));
+    v[0].send_raw(&batch(&[
+        say_f("lobby", 1, "bye all"),
+        ClientFrame::Quit { reason: "gone".into() },
+    ]));
     // The ACK owed before QUIT arrives, then the connection closes.
-    let rest: Vec<Frame> = v[0]
+    let rest: Vec<ServerFrame> = v[0]
         .expect_closed()
         .into_iter()
-        .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
+        .filter(|f| !matches!(f, ServerFrame::Notice { .. } | ServerFrame::Ping { .. }))
         .collect();
-    assert!(matches!(rest.as_slice(), [Frame::Ack { seq: 1, id: 1, .. }]), "{rest:?}");
+    assert!(matches!(rest.as_slice(), [ServerFrame::Ack { seq: 1, id: 1, .. }]), "{rest:?}");
     let mut two = [v[1].recv_app(), v[1].recv_app()];
     two.sort_by_key(|f| f.frame_type());
-    assert!(matches!(two[0], Frame::Msg { id: 1, .. }), "{two:?}");
+    assert!(matches!(two[0], ServerFrame::Msg { id: 1, .. }), "{two:?}");
     assert_eq!(two[1], quit_of_ada("lobby", "gone"));
 }
 
@@ -164,7 +173,7 @@ fn quit_reason_is_cleaned_and_cut_to_256_bytes() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob", "cy"], "lobby");
     let reason = format!("x\n\t\u{1b}[0m\u{7f}\u{85}\r{}", "é".repeat(200));
-    v[0].send(&Frame::Quit { reason });
+    v[0].send(&ClientFrame::Quit { reason });
     // "x[0m" (4 bytes) + 126 × "é" = 256 bytes; one more "é" would be 258.
     let want = format!("x[0m{}", "é".repeat(126));
     assert_eq!(want.len(), 256);
@@ -172,7 +181,7 @@ fn quit_reason_is_cleaned_and_cut_to_256_bytes() {
         let f = c.recv_app();
         assert_eq!(
             f,
-            Frame::Presence {
+            ServerFrame::Presence {
                 room: "lobby".into(),
                 name: "ada".into(),
                 event: QUIT_EV,
@@ -181,8 +190,8 @@ fn quit_reason_is_cleaned_and_cut_to_256_bytes() {
         );
     }
     // Odd cut: "y" + "é"s leaves 255 bytes on a character boundary.
-    v[1].send(&Frame::Quit { reason: format!("y{}", "é".repeat(200)) });
-    let Frame::Presence { reason, .. } = v[2].recv_app() else {
+    v[1].send(&ClientFrame::Quit { reason: format!("y{}", "é".repeat(200)) });
+    let ServerFrame::Presence { reason, .. } = v[2].recv_app() else {
         panic!("expected PRESENCE quit");
     };
     assert_eq!(reason, format!("y{}", "é".repeat(127)));
@@ -203,11 +212,11 @@ fn repeated_say_after_a_resume_is_acked_once_and_not_resent() {
         say_f("nowhere", 2, ""),
         say_f("lobby", 3, "new"),
     ]));
-    let acks: Vec<Frame> = (0..3).map(|_| ada.recv_app()).collect();
-    let ack = |seq, (id, ts)| Frame::Ack { seq, room: "lobby".into(), id, ts };
+    let acks: Vec<ServerFrame> = (0..3).map(|_| ada.recv_app()).collect();
+    let ack = |seq, (id, ts)| ServerFrame::Ack { seq, room: "lobby".into(), id, ts };
     assert_eq!(acks[0], ack(1, first));
     assert_eq!(acks[1], ack(2, second));
-    assert!(matches!(acks[2], Frame::Ack { seq: 3, id: 3, .. }), "{acks:?}");
+    assert!(matches!(acks[2], ServerFrame::Ack { seq: 3, id: 3, .. }), "{acks:?}");
     let got: Vec<u64> = (0..3).map(|_| ids(&[v[0].recv_app()])[0]).collect();
     assert_eq!(got, [1, 2, 3], "bob sees each message exactly once");
     v[0].expect_silence(Duration::from_millis(200));
@@ -236,7 +245,7 @@ fn a_timed_out_connection_lingers_and_resumes() {
     let (mut ada, w) = resume(&s, "ada", v[0].token);
     assert_eq!(resumed_flag(&w), 1);
     say(&mut ada, "lobby", 1, "back");
-    assert!(matches!(next_app(&mut v[1]), Frame::Msg { id: 1, .. }));
+    assert!(matches!(next_app(&mut v[1]), ServerFrame::Msg { id: 1, .. }));
 }
 
 #[test]
@@ -244,7 +253,7 @@ fn a_lingering_session_is_sent_nothing_and_catches_up_with_join_since() {
     let s = Server::start(&[]);
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     say(&mut v[1], "lobby", 1, "before");
-    assert!(matches!(v[0].recv_app(), Frame::Msg { id: 1, .. }));
+    assert!(matches!(v[0].recv_app(), ServerFrame::Msg { id: 1, .. }));
     let token = v[0].token;
     drop(v.remove(0));
     say(&mut v[0], "lobby", 2, "while away");
@@ -253,7 +262,7 @@ fn a_lingering_session_is_sent_nothing_and_catches_up_with_join_since() {
     ada.expect_silence(Duration::from_millis(300));
     let a = join(&mut ada, "lobby", "lobby", 1, 50);
     assert_eq!(ids(&a.history), [2]);
-    assert!(matches!(&a.history[0], Frame::Msg { text, .. } if text == "while away"));
+    assert!(matches!(&a.history[0], ServerFrame::Msg { text, .. } if text == "while away"));
     v[0].expect_silence(Duration::from_millis(100));
 }
 
@@ -264,7 +273,7 @@ fn a_token_resumes_only_its_own_name() {
     // eve presents ada's token under her own name: a fresh session for
     // eve, in no room, and ada's connection is left alone.
     let (mut eve, w) = resume(&s, "eve", v[0].token);
-    let Frame::Welcome { name, resumed, .. } = &w else { unreachable!() };
+    let ServerFrame::Welcome { name, resumed, .. } = &w else { unreachable!() };
     assert_eq!((name.as_str(), *resumed), ("eve", 0));
     eve.send(&say_f("lobby", 1, "as ada?"));
     expect_error(&mut eve, ErrorCode::NotInRoom, types::SAY, 1);

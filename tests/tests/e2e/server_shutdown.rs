@@ -19,7 +19,7 @@ fn shutdown_on(sig: i32) {
     for c in v.iter_mut().skip(1) {
         // bob still gets the MSG sent before the signal, then the ERROR.
         let f = c.recv_app();
-        assert!(matches!(f, banter_proto::Frame::Msg { id: 1, .. }), "{f:?}");
+        assert!(matches!(f, banter_proto::ServerFrame::Msg { id: 1, .. }), "{f:?}");
     }
     for c in v.iter_mut().chain([&mut half]) {
         expect_fatal(c, ErrorCode::ShuttingDown, 0);
@@ -53,7 +53,7 @@ fn shutdown_does_not_wait_long_for_a_client_that_never_reads() {
         let says: Vec<_> = (1..=8).map(|i| say_f("lobby", chunk * 8 + i, &text)).collect();
         v[0].send_raw(&batch(&says));
         for _ in 0..8 {
-            assert!(matches!(v[0].recv_app(), banter_proto::Frame::Ack { .. }));
+            assert!(matches!(v[0].recv_app(), banter_proto::ServerFrame::Ack { .. }));
         }
     }
     let t0 = Instant::now();

@@ -7,7 +7,7 @@
 //! It does not measure throughput; `banter-bench` does.
 
 use crate::server_util::*;
-use banter_proto::{ErrorCode, Frame};
+use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::sync::mpsc;
 use std::thread;
@@ -37,7 +37,7 @@ struct Watched {
     /// Longest wait between two MSGs.
     max_gap: Duration,
     /// Frames other than MSG, PING and NOTICE.
-    other: Vec<Frame>,
+    other: Vec<ServerFrame>,
 }
 
 /// Reads MSGs until `FLOOD` of them; signals `wake` when bob stops typing.
@@ -46,7 +46,7 @@ fn watch(mut carol: Conn, wake: mpsc::Sender<Wake>) -> Watched {
     let mut last = Instant::now();
     while w.ids.len() < FLOOD as usize {
         match carol.recv_app() {
-            Frame::Msg { id, .. } => {
+            ServerFrame::Msg { id, .. } => {
                 w.max_gap = w.max_gap.max(last.elapsed());
                 last = Instant::now();
                 w.ids.push(id);
@@ -74,7 +74,7 @@ fn flood(mut ada: Conn, wake: mpsc::Sender<Wake>) {
         let until = (acked + WINDOW).min(FLOOD);
         while acked < until {
             match ada.recv_app() {
-                Frame::Ack { seq, .. } if seq == acked + 1 => acked = seq,
+                ServerFrame::Ack { seq, .. } if seq == acked + 1 => acked = seq,
                 // ada is a member too: she sees bob's typing stop.
                 f if f == typing("lobby", "bob", 0) => {}
                 f => panic!("expected ACK {}, got {f:?}", acked + 1),
@@ -92,7 +92,7 @@ fn a_never_reading_client_is_dropped_and_others_keep_up() {
     bob.hello("bob", "", 0);
     bob.expect_welcome();
     join(&mut bob, "lobby", "lobby", 0, 0);
-    bob.send(&Frame::Typing { room: "lobby".into(), active: 1 });
+    bob.send(&ClientFrame::Typing { room: "lobby".into(), active: 1 });
     for c in v.iter_mut() {
         assert_eq!(c.recv_app(), presence("lobby", "bob", JOINED_EV));
         assert_eq!(c.recv_app(), typing("lobby", "bob", 1));
@@ -115,12 +115,12 @@ fn a_never_reading_client_is_dropped_and_others_keep_up() {
 
 /// bob's stream: a gap-free prefix of the MSGs, then SLOW_CONSUMER, then the
 /// close; and it was dropped well before the flood's end.
-fn check_dropped(frames: &[Frame], why: &Wake) {
+fn check_dropped(frames: &[ServerFrame], why: &Wake) {
     let (last, before) = frames.split_last().expect("frames before the close");
     assert_error(last, ErrorCode::SlowConsumer, 0, 0);
-    let msgs: Vec<Frame> = before
+    let msgs: Vec<ServerFrame> = before
         .iter()
-        .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
+        .filter(|f| !matches!(f, ServerFrame::Notice { .. } | ServerFrame::Ping { .. }))
         .cloned()
         .collect();
     let got = ids(&msgs);
@@ -142,7 +142,7 @@ fn flood_until_dropped(sender: &mut Conn, stalled: &str) -> u32 {
         let until = acked + WINDOW;
         while acked < until {
             match sender.recv_app() {
-                Frame::Ack { seq, .. } if seq == acked + 1 => acked = seq,
+                ServerFrame::Ack { seq, .. } if seq == acked + 1 => acked = seq,
                 f if f == stop => dropped = true,
                 f => panic!("expected ACK {}, got {f:?}", acked + 1),
             }
@@ -156,7 +156,7 @@ fn a_closing_connection_no_longer_counts_toward_max_clients() {
     let args = ["--rate", "0", "--out-limit", "65536", "--max-clients", "2"];
     let s = Server::start(&args);
     let mut v = room_of(&s, &["bob", "ada"], "lobby");
-    v[1].send(&Frame::Typing { room: "lobby".into(), active: 1 });
+    v[1].send(&ClientFrame::Typing { room: "lobby".into(), active: 1 });
     assert_eq!(v[0].recv_app(), typing("lobby", "ada", 1));
     let mut full = s.connect();
     full.hello("cy", "", 0);

@@ -6,20 +6,20 @@
 //! Typing's share of the rate limit is in `server_limits`.
 
 use crate::server_util::*;
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::Duration;
 
 /// Reads two application frames and asserts they are `a` and `b` in either
 /// order (the spec does not order the automatic TYPING against the rest).
-fn expect_pair(c: &mut Conn, a: &Frame, b: &Frame) {
+fn expect_pair(c: &mut Conn, a: &ServerFrame, b: &ServerFrame) {
     let got = [c.recv_app(), c.recv_app()];
     let ok = (&got[0] == a && &got[1] == b) || (&got[0] == b && &got[1] == a);
     assert!(ok, "expected {a:?} and {b:?}, got {got:?}");
 }
 
-fn typing_f(room: &str, active: u8) -> Frame {
-    Frame::Typing { room: room.into(), active }
+fn typing_f(room: &str, active: u8) -> ClientFrame {
+    ClientFrame::Typing { room: room.into(), active }
 }
 
 #[test]
@@ -53,7 +53,8 @@ fn saying_stops_typing() {
     v[0].send(&typing_f("lobby", 1));
     assert_eq!(v[1].recv_app(), typing("lobby", "ada", 1));
     let (id, ts) = say(&mut v[0], "lobby", 1, "done");
-    let msg = Frame::Msg {
+    let msg = ServerFrame::Msg {
+        file: None,
         room: "lobby".into(),
         id,
         ts,
@@ -64,7 +65,7 @@ fn saying_stops_typing() {
     expect_pair(&mut v[1], &typing("lobby", "ada", 0), &msg);
     // Not typing any more: the next SAY brings the MSG alone.
     let (id, _) = say(&mut v[0], "lobby", 2, "again");
-    assert!(matches!(v[1].recv_app(), Frame::Msg { id: i, .. } if i == id));
+    assert!(matches!(v[1].recv_app(), ServerFrame::Msg { id: i, .. } if i == id));
     v[1].expect_silence(Duration::from_millis(200));
 }
 
@@ -74,7 +75,7 @@ fn leaving_stops_typing() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     v[0].send(&typing_f("lobby", 1));
     assert_eq!(v[1].recv_app(), typing("lobby", "ada", 1));
-    v[0].send(&Frame::Leave { room: "lobby".into() });
+    v[0].send(&ClientFrame::Leave { room: "lobby".into() });
     let left = presence("lobby", "ada", LEFT_EV);
     expect_pair(&mut v[1], &typing("lobby", "ada", 0), &left);
 }
@@ -85,7 +86,7 @@ fn quitting_stops_typing() {
     let mut v = room_of(&s, &["ada", "bob"], "lobby");
     v[0].send(&typing_f("lobby", 1));
     assert_eq!(v[1].recv_app(), typing("lobby", "ada", 1));
-    v[0].send(&Frame::Quit { reason: "".into() });
+    v[0].send(&ClientFrame::Quit { reason: "".into() });
     let quit = presence("lobby", "ada", QUIT_EV);
     expect_pair(&mut v[1], &typing("lobby", "ada", 0), &quit);
 }

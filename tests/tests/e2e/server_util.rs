@@ -6,7 +6,7 @@
 //! [`banter_tests::Conn`]; nothing here decides what the server should answer
 //! beyond what the calling test asks it to check.
 
-use banter_proto::{ErrorCode, Frame};
+use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::{Conn, Server, WAIT};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -18,28 +18,28 @@ pub const QUIT_EV: u8 = 3;
 pub const LOST_EV: u8 = 4;
 
 /// A JOIN frame.
-pub fn join_f(room: &str, since: u64, limit: u16) -> Frame {
-    Frame::Join { room: room.into(), since, limit }
+pub fn join_f(room: &str, since: u64, limit: u16) -> ClientFrame {
+    ClientFrame::Join { room: room.into(), since, limit }
 }
 
 /// A SAY frame.
-pub fn say_f(room: &str, seq: u32, text: &str) -> Frame {
-    Frame::Say { room: room.into(), seq, text: text.into() }
+pub fn say_f(room: &str, seq: u32, text: &str) -> ClientFrame {
+    ClientFrame::Say { flags: 0, room: room.into(), seq, text: text.into() }
 }
 
 /// A HELLO frame of version 1.
-pub fn hello_f(name: &str, password: &str, resume: u64) -> Frame {
-    Frame::Hello { version: 1, name: name.into(), password: password.into(), resume }
+pub fn hello_f(name: &str, password: &str, resume: u64) -> ClientFrame {
+    ClientFrame::Hello { version: 1, name: name.into(), password: password.into(), resume }
 }
 
 /// A PRESENCE frame with an empty reason (every event but quit).
-pub fn presence(room: &str, name: &str, event: u8) -> Frame {
-    Frame::Presence { room: room.into(), name: name.into(), event, reason: String::new() }
+pub fn presence(room: &str, name: &str, event: u8) -> ServerFrame {
+    ServerFrame::Presence { room: room.into(), name: name.into(), event, reason: String::new() }
 }
 
 /// A server TYPING frame.
-pub fn typing(room: &str, name: &str, active: u8) -> Frame {
-    Frame::UserTyping { room: room.into(), name: name.into(), active }
+pub fn typing(room: &str, name: &str, active: u8) -> ServerFrame {
+    ServerFrame::Typing { room: room.into(), name: name.into(), active }
 }
 
 /// The bytes of a frame of type `ty` with `body`, length prefix included.
@@ -61,18 +61,18 @@ pub fn put_str(out: &mut Vec<u8>, s: &[u8]) {
 /// The next frame that is not a NOTICE or a PING (PINGs are answered),
 /// within [`WAIT`] in all: unlike `Conn::recv_app`, a stream of PINGs under a
 /// short `--heartbeat-ms` cannot keep it waiting forever.
-pub fn next_app(c: &mut Conn) -> Frame {
+pub fn next_app(c: &mut Conn) -> ServerFrame {
     next_app_within(c, WAIT)
 }
 
 /// [`next_app`] within `limit`.
-pub fn next_app_within(c: &mut Conn, limit: Duration) -> Frame {
+pub fn next_app_within(c: &mut Conn, limit: Duration) -> ServerFrame {
     let end = Instant::now() + limit;
     loop {
         let left = end.saturating_duration_since(Instant::now());
         match c.recv_within(left) {
-            Some(Frame::Notice { .. }) => {}
-            Some(Frame::Ping { nonce }) => c.send(&Frame::Pong { nonce }),
+            Some(ServerFrame::Notice { .. }) => {}
+            Some(ServerFrame::Ping { nonce }) => c.send(&ClientFrame::Pong { nonce }),
             Some(f) => return f,
             None => panic!("no frame within {limit:?} (or connection closed)"),
         }
@@ -80,7 +80,7 @@ pub fn next_app_within(c: &mut Conn, limit: Duration) -> Frame {
 }
 
 /// The encoded bytes of many frames, one buffer (one write).
-pub fn batch(frames: &[Frame]) -> Vec<u8> {
+pub fn batch(frames: &[ClientFrame]) -> Vec<u8> {
     let mut out = Vec::new();
     for f in frames {
         f.encode(&mut out);
@@ -90,9 +90,9 @@ pub fn batch(frames: &[Frame]) -> Vec<u8> {
 
 /// Asserts that `f` is an ERROR with this code, `about` and `seq`; returns
 /// its detail (free text, not checked).
-pub fn assert_error(f: &Frame, code: ErrorCode, about: u8, seq: u32) -> String {
+pub fn assert_error(f: &ServerFrame, code: ErrorCode, about: u8, seq: u32) -> String {
     match f {
-        Frame::Error { code: c, about: a, seq: s, detail } => {
+        ServerFrame::Error { code: c, about: a, seq: s, detail } => {
             let got = (ErrorCode::from_code(*c), *a, *s);
             assert_eq!(got, (Some(code), about, seq), "ERROR {detail:?}");
             detail.clone()
@@ -120,7 +120,7 @@ pub fn expect_fatal_within(c: &mut Conn, code: ErrorCode, about: u8, limit: Dura
     let end = Instant::now() + limit;
     let mut frames = Vec::new();
     while let Some(f) = c.recv_within(end.saturating_duration_since(Instant::now())) {
-        if !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }) {
+        if !matches!(f, ServerFrame::Notice { .. } | ServerFrame::Ping { .. }) {
             frames.push(f);
         }
     }
@@ -138,21 +138,21 @@ pub fn expect_fatal_within(c: &mut Conn, code: ErrorCode, about: u8, limit: Dura
 pub fn assert_alive(c: &mut Conn) {
     static NONCE: AtomicU64 = AtomicU64::new(0x5eed_0000);
     let nonce = NONCE.fetch_add(1, Ordering::Relaxed);
-    c.send(&Frame::Ping { nonce });
-    assert_eq!(next_app(c), Frame::Pong { nonce });
+    c.send(&ClientFrame::Ping { nonce });
+    assert_eq!(next_app(c), ServerFrame::Pong { nonce });
 }
 
 /// The frames of one JOIN answer, split by role.
 #[derive(Debug)]
 pub struct JoinAnswer {
     /// The JOINED frame.
-    pub joined: Frame,
+    pub joined: ServerFrame,
     /// The ROSTER frames, in order; the last has `more = 0`.
-    pub rosters: Vec<Frame>,
+    pub rosters: Vec<ServerFrame>,
     /// The history MSG frames (empty when `limit = 0`).
-    pub history: Vec<Frame>,
+    pub history: Vec<ServerFrame>,
     /// HISTORY_END, absent when `limit = 0` (proto/PROTOCOL.md).
-    pub end: Option<Frame>,
+    pub end: Option<ServerFrame>,
 }
 
 impl JoinAnswer {
@@ -163,11 +163,11 @@ impl JoinAnswer {
 }
 
 /// Reads ROSTER frames of `room` until one has `more = 0`.
-pub fn read_rosters(c: &mut Conn, room: &str) -> Vec<Frame> {
+pub fn read_rosters(c: &mut Conn, room: &str) -> Vec<ServerFrame> {
     let mut out = Vec::new();
     loop {
         let f = next_app(c);
-        let Frame::Roster { room: r, more, .. } = &f else {
+        let ServerFrame::Roster { room: r, more, .. } = &f else {
             panic!("expected ROSTER of {room}, got {f:?}");
         };
         assert_eq!(r, room, "ROSTER room");
@@ -180,10 +180,10 @@ pub fn read_rosters(c: &mut Conn, room: &str) -> Vec<Frame> {
 }
 
 /// All names of a run of ROSTER frames, in order.
-pub fn roster_names(rosters: &[Frame]) -> Vec<String> {
+pub fn roster_names(rosters: &[ServerFrame]) -> Vec<String> {
     let mut names = Vec::new();
     for f in rosters {
-        if let Frame::Roster { names: n, .. } = f {
+        if let ServerFrame::Roster { names: n, .. } = f {
             names.extend(n.iter().cloned());
         }
     }
@@ -202,7 +202,7 @@ pub fn join(c: &mut Conn, sent: &str, room: &str, since: u64, limit: u16) -> Joi
 pub fn read_join(c: &mut Conn, room: &str, limit: u16) -> JoinAnswer {
     let joined = next_app(c);
     assert!(
-        matches!(&joined, Frame::Joined { room: r, .. } if r == room),
+        matches!(&joined, ServerFrame::Joined { room: r, .. } if r == room),
         "expected JOINED {room}, got {joined:?}"
     );
     let rosters = read_rosters(c, room);
@@ -217,13 +217,13 @@ pub fn read_join(c: &mut Conn, room: &str, limit: u16) -> JoinAnswer {
 
 /// Reads MSG frames (flag bit 0 set) until HISTORY_END of `room`; checks
 /// that HISTORY_END.count matches.
-pub fn read_history(c: &mut Conn, room: &str) -> (Vec<Frame>, Frame) {
+pub fn read_history(c: &mut Conn, room: &str) -> (Vec<ServerFrame>, ServerFrame) {
     let mut msgs = Vec::new();
     loop {
         match next_app(c) {
-            f @ Frame::Msg { flags: 1, .. } => msgs.push(f),
-            f @ Frame::HistoryEnd { .. } => {
-                let Frame::HistoryEnd { room: r, count, .. } = &f else { unreachable!() };
+            f @ ServerFrame::Msg { flags: 1, .. } => msgs.push(f),
+            f @ ServerFrame::HistoryEnd { .. } => {
+                let ServerFrame::HistoryEnd { room: r, count, .. } = &f else { unreachable!() };
                 assert_eq!((r.as_str(), usize::from(*count)), (room, msgs.len()));
                 return (msgs, f);
             }
@@ -233,10 +233,10 @@ pub fn read_history(c: &mut Conn, room: &str) -> (Vec<Frame>, Frame) {
 }
 
 /// The ids of MSG frames.
-pub fn ids(msgs: &[Frame]) -> Vec<u64> {
+pub fn ids(msgs: &[ServerFrame]) -> Vec<u64> {
     msgs.iter()
         .map(|f| match f {
-            Frame::Msg { id, .. } => *id,
+            ServerFrame::Msg { id, .. } => *id,
             other => panic!("expected MSG, got {other:?}"),
         })
         .collect()
@@ -247,7 +247,7 @@ pub fn ids(msgs: &[Frame]) -> Vec<u64> {
 pub fn say(c: &mut Conn, room: &str, seq: u32, text: &str) -> (u64, u64) {
     c.send(&say_f(room, seq, text));
     match next_app(c) {
-        Frame::Ack { seq: s, room: r, id, ts } => {
+        ServerFrame::Ack { seq: s, room: r, id, ts } => {
             let room = room.to_ascii_lowercase();
             assert_eq!((s, r), (seq, room), "ACK of SAY {seq}");
             (id, ts)

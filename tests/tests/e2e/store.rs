@@ -11,7 +11,7 @@ mod accounts;
 mod crash;
 mod faults;
 
-use banter_proto::{types, ErrorCode, Frame};
+use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
 use std::time::Duration;
 
@@ -37,16 +37,16 @@ pub fn stop(s: &mut Server) {
 
 /// Sends JOIN and reads JOINED, the ROSTERs and (when `limit > 0`) the
 /// replay; returns `JOINED.last_id` and the replayed messages.
-pub fn join(c: &mut Conn, room: &str, since: u64, limit: u16) -> (u64, Vec<Frame>) {
-    c.send(&Frame::Join { room: room.into(), since, limit });
+pub fn join(c: &mut Conn, room: &str, since: u64, limit: u16) -> (u64, Vec<ServerFrame>) {
+    c.send(&ClientFrame::Join { room: room.into(), since, limit });
     let last = match c.recv_app() {
-        Frame::Joined { last_id, .. } => last_id,
+        ServerFrame::Joined { last_id, .. } => last_id,
         f => panic!("expected JOINED {room}, got {f:?}"),
     };
     loop {
         match c.recv_app() {
-            Frame::Roster { more: 0, .. } => break,
-            Frame::Roster { .. } => {}
+            ServerFrame::Roster { more: 0, .. } => break,
+            ServerFrame::Roster { .. } => {}
             f => panic!("expected ROSTER, got {f:?}"),
         }
     }
@@ -55,12 +55,12 @@ pub fn join(c: &mut Conn, room: &str, since: u64, limit: u16) -> (u64, Vec<Frame
 }
 
 /// Reads history MSGs up to HISTORY_END; returns them and its `more`.
-pub fn read_page(c: &mut Conn) -> (Vec<Frame>, bool) {
+pub fn read_page(c: &mut Conn) -> (Vec<ServerFrame>, bool) {
     let mut msgs = Vec::new();
     loop {
         match c.recv_app() {
-            f @ Frame::Msg { flags: 1, .. } => msgs.push(f),
-            Frame::HistoryEnd { count, more, .. } => {
+            f @ ServerFrame::Msg { flags: 1, .. } => msgs.push(f),
+            ServerFrame::HistoryEnd { count, more, .. } => {
                 assert_eq!(usize::from(count), msgs.len(), "HISTORY_END.count");
                 return (msgs, more == 1);
             }
@@ -70,8 +70,8 @@ pub fn read_page(c: &mut Conn) -> (Vec<Frame>, bool) {
 }
 
 /// One HISTORY page.
-pub fn history(c: &mut Conn, room: &str, before: u64, limit: u16) -> (Vec<Frame>, bool) {
-    c.send(&Frame::History { room: room.into(), before, limit });
+pub fn history(c: &mut Conn, room: &str, before: u64, limit: u16) -> (Vec<ServerFrame>, bool) {
+    c.send(&ClientFrame::History { room: room.into(), before, limit });
     read_page(c)
 }
 
@@ -93,9 +93,9 @@ pub fn all_history(c: &mut Conn, room: &str) -> Vec<(u64, String, String)> {
 }
 
 /// `(id, from, text)` of a MSG.
-pub fn msg_fields(f: Frame) -> (u64, String, String) {
+pub fn msg_fields(f: ServerFrame) -> (u64, String, String) {
     match f {
-        Frame::Msg { id, from, text, .. } => (id, from, text),
+        ServerFrame::Msg { id, from, text, .. } => (id, from, text),
         f => panic!("expected MSG, got {f:?}"),
     }
 }
@@ -104,20 +104,20 @@ pub fn msg_fields(f: Frame) -> (u64, String, String) {
 pub fn say(c: &mut Conn, room: &str, seq: u32, text: &str) -> (u64, u64) {
     c.send(&say_f(room, seq, text));
     match c.recv_app() {
-        Frame::Ack { seq: s, id, ts, .. } if s == seq => (id, ts),
+        ServerFrame::Ack { seq: s, id, ts, .. } if s == seq => (id, ts),
         f => panic!("expected ACK of SAY {seq}, got {f:?}"),
     }
 }
 
 /// A SAY frame.
-pub fn say_f(room: &str, seq: u32, text: &str) -> Frame {
-    Frame::Say { room: room.into(), seq, text: text.into() }
+pub fn say_f(room: &str, seq: u32, text: &str) -> ClientFrame {
+    ClientFrame::Say { flags: 0, room: room.into(), seq, text: text.into() }
 }
 
 /// The next application frame must be this ERROR.
 pub fn expect_error(c: &mut Conn, code: ErrorCode, about: u8, seq: u32) {
     match c.recv_app() {
-        Frame::Error { code: got, about: a, seq: s, detail } => assert_eq!(
+        ServerFrame::Error { code: got, about: a, seq: s, detail } => assert_eq!(
             (ErrorCode::from_code(got), a, s),
             (Some(code), about, seq),
             "ERROR {detail:?}"
@@ -145,8 +145,9 @@ fn a_restart_keeps_history_and_ids_continue() {
     let mut bob = s.login("bob");
     let (last, replay) = join(&mut bob, "lobby", 0, 50);
     assert_eq!(last, 3, "JOINED.last_id after restart");
-    let want: Vec<Frame> = (sent.iter())
-        .map(|((id, ts), text)| Frame::Msg {
+    let want: Vec<ServerFrame> = (sent.iter())
+        .map(|((id, ts), text)| ServerFrame::Msg {
+            file: None,
             room: "lobby".into(),
             id: *id,
             ts: *ts,
@@ -178,7 +179,7 @@ fn history_older_than_the_memory_window_comes_from_disk() {
     ada.send_raw(&frames);
     for seq in 1..=total {
         match ada.recv_app() {
-            Frame::Ack { seq: s, id, .. } => assert_eq!((s, id), (seq, u64::from(seq))),
+            ServerFrame::Ack { seq: s, id, .. } => assert_eq!((s, id), (seq, u64::from(seq))),
             f => panic!("expected ACK {seq}, got {f:?}"),
         }
     }

@@ -12,11 +12,11 @@ const PASSWORD: &str = "correct horse battery";
 fn refused(s: &Server, name: &str, password: &str, code: ErrorCode) {
     let mut c = s.connect();
     c.hello(name, password, 0);
-    let frames: Vec<Frame> = (c.expect_closed().into_iter())
-        .filter(|f| !matches!(f, Frame::Notice { .. } | Frame::Ping { .. }))
+    let frames: Vec<ServerFrame> = (c.expect_closed().into_iter())
+        .filter(|f| !matches!(f, ServerFrame::Notice { .. } | ServerFrame::Ping { .. }))
         .collect();
     match frames.as_slice() {
-        [Frame::Error { code: got, about, .. }] => assert_eq!(
+        [ServerFrame::Error { code: got, about, .. }] => assert_eq!(
             (ErrorCode::from_code(*got), *about),
             (Some(code), types::HELLO),
             "{name}/{password:?}"
@@ -30,7 +30,7 @@ fn welcomed(s: &Server, name: &str, password: &str, shown: &str) -> Conn {
     let mut c = s.connect();
     c.hello(name, password, 0);
     match c.expect_welcome() {
-        Frame::Welcome { name: got, .. } => assert_eq!(got, shown),
+        ServerFrame::Welcome { name: got, .. } => assert_eq!(got, shown),
         _ => unreachable!(),
     }
     c
@@ -38,12 +38,12 @@ fn welcomed(s: &Server, name: &str, password: &str, shown: &str) -> Conn {
 
 /// QUIT, so the name is free at once (no linger).
 fn quit(mut c: Conn) {
-    c.send(&Frame::Quit { reason: "bye".into() });
+    c.send(&ClientFrame::Quit { reason: "bye".into() });
     c.expect_closed();
 }
 
-fn register(c: &mut Conn, password: &str) -> Frame {
-    c.send(&Frame::Register { password: password.into() });
+fn register(c: &mut Conn, password: &str) -> ServerFrame {
+    c.send(&ClientFrame::Register { password: password.into() });
     c.recv_app()
 }
 
@@ -54,7 +54,7 @@ fn an_account_survives_a_restart() {
     let mut ada = s.login("Ada");
     c_weak(&mut ada);
     let got = register(&mut ada, PASSWORD);
-    assert_eq!(got, Frame::Registered { name: "Ada".into() });
+    assert_eq!(got, ServerFrame::Registered { name: "Ada".into() });
     quit(ada);
     stop(&mut s);
     let bytes = std::fs::read(dir.0.join("banter.db")).expect("read db");
@@ -70,7 +70,7 @@ fn an_account_survives_a_restart() {
     let mut ada = welcomed(&s, "Ada", PASSWORD, "Ada");
     let got = register(&mut ada, "another password");
     assert!(
-        matches!(got, Frame::Error { code, .. } if code == ErrorCode::AlreadyRegistered as u16),
+        matches!(got, ServerFrame::Error { code, .. } if code == ErrorCode::AlreadyRegistered as u16),
         "{got:?}"
     );
     // An unregistered name still logs in without a password.
@@ -80,7 +80,7 @@ fn an_account_survives_a_restart() {
 /// PASSWORD_WEAK for too short and too long, and the name stays free.
 fn c_weak(c: &mut Conn) {
     for weak in ["1234567", &"p".repeat(257)] {
-        c.send(&Frame::Register { password: weak.into() });
+        c.send(&ClientFrame::Register { password: weak.into() });
         expect_error(c, ErrorCode::PasswordWeak, types::REGISTER, 0);
     }
 }
@@ -94,7 +94,7 @@ fn accounts_only_registers_new_names_that_bring_a_password() {
     let mut cy = welcomed(&s, "Cy", PASSWORD, "Cy");
     let got = register(&mut cy, "yet another one");
     assert!(
-        matches!(got, Frame::Error { code, .. } if code == ErrorCode::AlreadyRegistered as u16),
+        matches!(got, ServerFrame::Error { code, .. } if code == ErrorCode::AlreadyRegistered as u16),
         "registered by its HELLO: {got:?}"
     );
     quit(cy);

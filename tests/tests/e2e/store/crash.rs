@@ -81,13 +81,13 @@ impl Seen {
         }
     }
 
-    fn take(&mut self, f: &Frame) {
+    fn take(&mut self, f: &ServerFrame) {
         match f {
-            Frame::Ack { seq, id, .. } => {
+            ServerFrame::Ack { seq, id, .. } => {
                 assert!(self.acks.insert(*seq, *id).is_none(), "two ACKs of {seq}");
                 self.acked.fetch_add(1, Ordering::Relaxed);
             }
-            Frame::Msg { id, text, .. } => {
+            ServerFrame::Msg { id, text, .. } => {
                 self.msgs.insert(*id, text.clone());
             }
             _ => {}
@@ -125,7 +125,7 @@ fn setup(s: &Server) -> (Conn, Conn) {
     join(&mut bob, "lobby", 0, 0);
     join(&mut ada, "lobby", 0, 0);
     match bob.recv_app() {
-        Frame::Presence { .. } => {}
+        ServerFrame::Presence { .. } => {}
         f => panic!("expected PRESENCE, got {f:?}"),
     }
     (ada, bob)

@@ -184,7 +184,7 @@ fn a_full_disk_refuses_says_with_storage_and_recovers() {
     join(&mut ada, "lobby", 0, 0);
     bob.recv_app(); // PRESENCE ada joined
     assert_eq!(say(&mut ada, "lobby", 1, "before").0, 1);
-    assert!(matches!(bob.recv_app(), Frame::Msg { id: 1, .. }));
+    assert!(matches!(bob.recv_app(), ServerFrame::Msg { id: 1, .. }));
 
     let filler = fill(&fs.0 .0);
     let big = "y".repeat(4000);
@@ -201,7 +201,7 @@ fn a_full_disk_refuses_says_with_storage_and_recovers() {
 
     std::fs::remove_file(filler).expect("free the space");
     assert_eq!(say(&mut ada, "lobby", 5, &big).0, 2, "no id was used up");
-    assert!(matches!(bob.recv_app(), Frame::Msg { id: 2, .. }));
+    assert!(matches!(bob.recv_app(), ServerFrame::Msg { id: 2, .. }));
     drop((ada, bob));
     stop(&mut s);
     let s = start_db(&fs.0, &[]);
