@@ -3,6 +3,7 @@
 //!
 //! This module only reads arguments and the environment; it opens nothing.
 
+use crate::store::SyncMode;
 use banter_proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_TEXT, MAX_STR, PRE_WELCOME_MAX_FRAME};
 use getopts::Options;
 use std::net::IpAddr;
@@ -26,8 +27,8 @@ pub struct Config {
     pub linger_ms: u64,
     /// SQLite database; `None` keeps history in memory.
     pub db: Option<PathBuf>,
-    /// `normal` or `full`: how hard each commit syncs (with `--db`).
-    pub sync: String,
+    /// How hard each commit syncs (with `--db`).
+    pub sync: SyncMode,
     /// Only registered names may log in (needs `--db`).
     pub accounts_only: bool,
     /// SAY and TYPING frames per second per connection; 0 disables.
@@ -103,7 +104,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         heartbeat_ms: num(opt("heartbeat-ms", None), "--heartbeat-ms", 5000)?,
         linger_ms: num(opt("linger-ms", None), "--linger-ms", 10_000)?,
         db: m.opt_str("db").map(PathBuf::from),
-        sync: m.opt_str("sync").unwrap_or_else(|| "normal".into()),
+        sync: m.opt_str("sync").as_deref().unwrap_or("normal").parse()?,
         accounts_only: m.opt_present("accounts-only"),
         rate: num(opt("rate", None), "--rate", 10)?,
         out_limit: num(opt("out-limit", None), "--out-limit", 4 << 20)?,
@@ -138,9 +139,6 @@ impl Config {
         }
         if self.out_limit < self.max_frame as usize {
             return Err(format!("--out-limit must be at least --max-frame ({})", self.max_frame));
-        }
-        if self.sync != "normal" && self.sync != "full" {
-            return Err(format!("--sync must be normal or full, not '{}'", self.sync));
         }
         if self.accounts_only && self.db.is_none() {
             return Err("--accounts-only needs --db (accounts must outlive the process)".into());

@@ -3,19 +3,11 @@
 //! until SIGTERM or SIGINT.
 
 mod auth;
-mod chat;
 mod config;
-mod conn;
-mod dispatch;
-mod handshake;
-mod outbuf;
-mod ratelimit;
-mod room;
-mod rooms;
-mod server;
-mod session;
+mod core;
+mod reactor;
 mod store;
-mod wheel;
+mod transport;
 
 use config::{Command, Config};
 use simplelog::{ConfigBuilder, WriteLogger};
@@ -64,19 +56,19 @@ fn run(cfg: Config) -> Result<(), String> {
         log::warn!("--max-clients {} is above what the open-file limit allows", cfg.max_clients);
     }
     let store = open_store(&cfg)?;
-    let addr = format!("{}:{}", cfg.bind, cfg.port);
-    let mut server =
-        server::Server::new(cfg, store).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    server.run().map_err(|e| format!("event loop failed: {e}"))
+    let addr = std::net::SocketAddr::new(cfg.bind, cfg.port);
+    let core = core::Core::new(cfg, store)?;
+    let mut reactor =
+        reactor::Reactor::new(addr, core).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    reactor.run().map_err(|e| format!("event loop failed: {e}"))
 }
 
 fn open_store(cfg: &Config) -> Result<Box<dyn store::Store>, String> {
     match &cfg.db {
         None => Ok(Box::new(store::memory::MemoryStore::default())),
         Some(path) => {
-            let sync = cfg.sync.parse::<store::sqlite::SyncMode>()?;
-            let db = store::sqlite::SqliteStore::open(path, sync).map_err(|e| e.to_string())?;
-            log::info!("history and accounts in {} (sync {})", path.display(), cfg.sync);
+            let db = store::sqlite::SqliteStore::open(path, cfg.sync).map_err(|e| e.to_string())?;
+            log::info!("history and accounts in {} (sync {:?})", path.display(), cfg.sync);
             Ok(Box::new(db))
         }
     }

@@ -53,6 +53,17 @@ pub fn bin(name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// What waiting for a frame found.
+#[derive(Debug)]
+pub enum Recv {
+    /// A whole frame.
+    Frame(ServerFrame),
+    /// Nothing within the time given; the connection is still open.
+    Timeout,
+    /// The server closed the connection (or it failed).
+    Closed,
+}
+
 /// A running `banterd`, killed when dropped.
 pub struct Server {
     /// The child process; `None` once it has been waited for.
@@ -252,25 +263,35 @@ impl Conn {
 
     /// The next frame within `limit`, `None` on timeout or close.
     pub fn recv_within(&mut self, limit: Duration) -> Option<ServerFrame> {
+        match self.next_event(limit) {
+            Recv::Frame(f) => Some(f),
+            Recv::Timeout | Recv::Closed => None,
+        }
+    }
+
+    /// The next frame within `limit`, or why none came.
+    pub fn next_event(&mut self, limit: Duration) -> Recv {
         let end = Instant::now() + limit;
         loop {
             match check(&self.buf, u32::MAX) {
                 Ok(n) => {
                     let f = decode_server(&self.buf[..n]).expect("server sent a malformed frame");
                     self.buf.drain(..n);
-                    return Some(f);
+                    return Recv::Frame(f);
                 }
                 Err(DecodeError::Incomplete) => {}
                 Err(e) => panic!("framing error from server: {e}"),
             }
-            let left = end.checked_duration_since(Instant::now())?;
+            let Some(left) = end.checked_duration_since(Instant::now()) else {
+                return Recv::Timeout;
+            };
             self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).ok();
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
-                Ok(0) => return None,
+                Ok(0) => return Recv::Closed,
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                Err(e) if is_timeout(&e) => return None,
-                Err(_) => return None,
+                Err(e) if is_timeout(&e) => return Recv::Timeout,
+                Err(_) => return Recv::Closed,
             }
         }
     }
@@ -279,11 +300,12 @@ impl Conn {
     pub fn expect_silence(&mut self, d: Duration) {
         let end = Instant::now() + d;
         while let Some(left) = end.checked_duration_since(Instant::now()) {
-            match self.recv_within(left) {
-                None => return,
-                Some(ServerFrame::Notice { .. }) => {}
-                Some(ServerFrame::Ping { nonce }) => self.send(&ClientFrame::Pong { nonce }),
-                Some(f) => panic!("expected silence, got {f:?}"),
+            match self.next_event(left) {
+                Recv::Timeout => return,
+                Recv::Closed => panic!("expected silence, but the server closed the connection"),
+                Recv::Frame(ServerFrame::Notice { .. }) => {}
+                Recv::Frame(ServerFrame::Ping { nonce }) => self.send(&ClientFrame::Pong { nonce }),
+                Recv::Frame(f) => panic!("expected silence, got {f:?}"),
             }
         }
     }

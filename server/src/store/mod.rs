@@ -1,17 +1,29 @@
 //! The storage seam: where accepted messages and accounts go to last.
 //!
-//! The loop never waits on anything but this trait, and only at one point
-//! per iteration: all SAYs accepted in an iteration are handed to
-//! [`Store::append`] together (group commit) before any ACK or MSG about
-//! them is released. Without `--db` the [`memory::MemoryStore`] keeps
-//! nothing itself (each room's in-memory window is the history); with it,
-//! `sqlite::SqliteStore` makes messages and accounts durable.
+//! All calls come from the loop's thread. Writes happen at one point per
+//! turn: all SAYs accepted in a turn are handed to [`Store::append`]
+//! together (group commit) before any ACK or MSG about them is released.
+//! Reads are synchronous too, and bounded: an account by its primary key
+//! (at HELLO and REGISTER) and a history page of at most 1 000 messages by
+//! `(room, id)` range, asked only for what the in-memory window of the
+//! newest 10 000 messages per room does not hold. Measured with
+//! `read_latency_of_the_synchronous_paths` (release build, a room of
+//! 1 000 000 messages and 100 000 accounts, a busy 2-core machine): a page
+//! of 1 000 takes 0.7 ms at the median and 3.4 ms at worst, an account
+//! lookup 4 µs at the median and 0.13 ms at worst. Those are the longest
+//! the loop waits on a read. Start-up (`rooms`, `recent`) reads more, before
+//! the loop runs.
 //!
-//! This module does not decide what a message may say or who may read it:
-//! callers have validated everything before it gets here.
+//! Without `--db` the [`memory::MemoryStore`] keeps nothing itself (each
+//! room's in-memory window is the history); with it, `sqlite::SqliteStore`
+//! makes messages and accounts durable. This module does not decide what a
+//! message may say or who may read it: callers have validated everything
+//! before it gets here.
 
 pub mod memory;
 pub mod sqlite;
+
+pub use sqlite::SyncMode;
 
 use std::fmt;
 

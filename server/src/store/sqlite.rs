@@ -399,5 +399,4 @@ fn load_rooms(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> {
 }
 
 #[cfg(test)]
-#[path = "sqlite_tests.rs"]
 mod tests;

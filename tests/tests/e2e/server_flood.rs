@@ -6,7 +6,7 @@ use crate::server_util::*;
 use banter_proto::{ClientFrame, ServerFrame};
 use banter_tests::*;
 use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,11 +23,15 @@ fn a_flooding_sender_does_not_starve_others() {
     let mut writer = flood.stream.try_clone().expect("clone");
     let mut reader = flood.stream.try_clone().expect("clone");
     let st = stop.clone();
+    let acked = Arc::new(AtomicUsize::new(0));
+    let seen = acked.clone();
     let drain = std::thread::spawn(move || {
         let mut b = vec![0u8; 1 << 16];
         reader.set_read_timeout(Some(Duration::from_millis(100))).ok();
         while !st.load(Ordering::Relaxed) {
-            let _ = reader.read(&mut b);
+            if let Ok(n) = reader.read(&mut b) {
+                seen.fetch_add(n, Ordering::Relaxed);
+            }
         }
     });
     let st = stop.clone();
@@ -45,7 +49,13 @@ fn a_flooding_sender_does_not_starve_others() {
             }
         }
     });
-    std::thread::sleep(Duration::from_millis(300)); // let the flood build up
+    // The flood is on once the server has answered a thousand of its SAYs
+    // (an ACK of room "lobby" is 32 bytes) while the pump keeps writing.
+    let started = Instant::now();
+    while acked.load(Ordering::Relaxed) < 1000 * 32 {
+        assert!(started.elapsed() < WAIT, "the server answered no flood within {WAIT:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let mut calm = calm;
     let mut worst = Duration::ZERO;
     for nonce in 1..=5u64 {

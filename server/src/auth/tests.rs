@@ -122,3 +122,12 @@ fn a_throttled_name_does_not_delay_others() {
     assert_eq!(got[1].1, AuthResult { ticket: 20, outcome: AuthOutcome::Verified(true) });
     assert!(got[1].0 - start >= Duration::from_millis(400), "eve held back");
 }
+
+#[test]
+fn no_dummy_hash_means_no_hasher() {
+    assert!(dummy_phc(|_| Err("out of memory".into())).is_err(), "no cheap fallback");
+    let argon =
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(256, 2, 1, None).unwrap());
+    let dummy = dummy_phc(|p| hash(&argon, p)).unwrap();
+    assert!(dummy.starts_with("$argon2id$v=19$m=256,t=2,p=1$"), "{dummy}");
+}

@@ -11,8 +11,8 @@ use std::collections::VecDeque;
 pub const ACK_MEMORY: usize = 1024;
 /// Rooms a session may be in at once.
 pub const MAX_ROOMS: usize = 100;
-/// Marks "no connection" in [`Session::conn`].
-pub const NO_CONN: u32 = u32::MAX;
+/// Marks "no peer" in [`Session::peer`].
+pub const NO_PEER: u32 = u32::MAX;
 
 /// One remembered ACK: enough to send it again byte for byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +65,13 @@ impl AckMemory {
 pub struct Session {
     /// The name as its owner first spelled it.
     pub name: Box<str>,
-    /// The secret that resumes this session.
+    /// The secret that resumes this session; replaced at every resume.
     pub token: u64,
-    /// Slab key of the live connection, or [`NO_CONN`] while lingering.
-    pub conn: u32,
+    /// Unique for the life of the process: tells this session from a later
+    /// one in the same slab slot (work queued for it checks this).
+    pub uid: u64,
+    /// Slab key of the live peer, or [`NO_PEER`] while lingering.
+    pub peer: u32,
     /// Bumped on every attach and detach, so a stale linger timer is ignored.
     pub gen: u32,
     /// Rooms this session is a member of (room table indices).
@@ -80,12 +83,13 @@ pub struct Session {
 }
 
 impl Session {
-    /// A new session attached to connection `conn`.
-    pub fn new(name: &str, token: u64, conn: u32) -> Session {
+    /// A new session attached to peer `peer`.
+    pub fn new(name: &str, token: u64, uid: u64, peer: u32) -> Session {
         Session {
             name: name.into(),
             token,
-            conn,
+            uid,
+            peer,
             gen: 0,
             rooms: SmallVec::new(),
             typing: SmallVec::new(),
@@ -155,7 +159,7 @@ mod tests {
 
     #[test]
     fn rooms_and_typing() {
-        let mut s = Session::new("Ada", 7, 0);
+        let mut s = Session::new("Ada", 7, 1, 0);
         s.rooms.push(3);
         s.rooms.push(5);
         s.typing.push(5);

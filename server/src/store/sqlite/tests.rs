@@ -346,3 +346,49 @@ fn a_full_disk_fails_the_batch_and_the_store_recovers() {
     let mut s = SqliteStore::open(&db, SyncMode::Normal).unwrap();
     assert_eq!(ids(&s.recent("r", 100).unwrap()), (1..=20).collect::<Vec<_>>());
 }
+
+/// The loop reads SQLite synchronously in two places (an account at HELLO
+/// and REGISTER, a history page older than the in-memory window): this
+/// measures how long those reads take at their worst: a page of 1 000 (the
+/// most one answer carries) anywhere in a room of 1 000 000 messages, and
+/// an account among 100 000. Run by hand; figures in store/mod.rs:
+/// `cargo test --release -p banterd read_latency -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement, run by hand"]
+fn read_latency_of_the_synchronous_paths() {
+    let t = Tmp::new("reads");
+    let mut s = open(&t);
+    let text = "x".repeat(200);
+    for chunk in 0..1000u64 {
+        let batch: Vec<StoredMsg> =
+            (1..=1000).map(|i| msg("lobby", chunk * 1000 + i, &text)).collect();
+        s.append(&batch).unwrap();
+    }
+    for i in 0..100_000 {
+        s.create_account(&format!("user{i}"), &format!("User{i}"), "$argon2id$x").unwrap();
+    }
+    let mut pages = Vec::new();
+    for k in 0..200u64 {
+        let before = 1 + (k * 7919 % 999) * 1000 + 1000;
+        let t0 = Instant::now();
+        let p = s.history("lobby", 0, before, 1000).unwrap();
+        pages.push(t0.elapsed());
+        assert_eq!(p.msgs.len(), 1000);
+    }
+    let mut accts = Vec::new();
+    for k in 0..2000u64 {
+        let t0 = Instant::now();
+        let a = s.account(&format!("user{}", k * 48_271 % 100_000)).unwrap();
+        accts.push(t0.elapsed());
+        assert!(a.is_some());
+    }
+    for (what, mut v) in [("page of 1000", pages), ("account", accts)] {
+        v.sort();
+        println!(
+            "{what}: p50 {:?} p99 {:?} max {:?}",
+            v[v.len() / 2],
+            v[v.len() * 99 / 100],
+            v[v.len() - 1]
+        );
+    }
+}

@@ -1,35 +1,36 @@
-//! One connection's state machine: handshake → (authenticating) → active →
-//! closing, with its partial-read leftover, its bounded output and the
-//! bookkeeping the heartbeat timer looks at.
+//! One peer as the protocol sees it: where it is in its life (handshake →
+//! authenticating → active → closing), its partial-frame leftover, its
+//! output queue and the bookkeeping the heartbeat and rate limit look at.
+//! It has no socket: whatever carries its bytes (TCP, TLS, WebSocket) lives
+//! in the reactor's link, which the core never sees.
 //!
 //! Closing happens in two phases (after rustls' `tlsserver-mio`): a handler
-//! only marks the connection closing and queues its last ERROR; the loop
-//! flushes, shuts the write side, and reaps it once the peer has gone or a
-//! second has passed. This module holds state; the server acts on it.
+//! only marks the peer closing and queues its last ERROR; the reactor drains
+//! the output, closes the transport, and removes the peer once the far end
+//! has gone or the close deadline has passed.
 
-use crate::outbuf::OutBuf;
-use crate::ratelimit::Bucket;
+use super::outq::OutQueue;
+use super::ratelimit::Bucket;
 use banter_proto::{ErrorCode, PRE_WELCOME_MAX_FRAME};
-use mio::net::TcpStream;
 use std::borrow::Cow;
 use std::net::SocketAddr;
 
-/// Where a connection is in its life.
+/// Where a peer is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
-    /// Accepted; waiting for HELLO.
+    /// Connected; waiting for HELLO.
     Handshake,
-    /// HELLO received; a password check is under way on the hasher thread.
+    /// HELLO received; a password check is under way on the hasher.
     /// Input waits in the leftover buffer until it answers.
     Authenticating,
     /// Logged in as session `session`.
     Active { session: u32 },
-    /// Being closed: output drains, then the socket goes (at `deadline` at
-    /// the latest, in loop milliseconds).
+    /// Being closed: output drains, then the transport goes (at `deadline`
+    /// at the latest, in loop milliseconds).
     Closing { deadline: u64 },
 }
 
-/// What a handler asks the loop to do with its connection.
+/// What a handler asks the core to do with its peer.
 #[derive(Debug)]
 pub enum Outcome {
     /// Keep going.
@@ -38,8 +39,8 @@ pub enum Outcome {
     Close(Reason),
 }
 
-/// Why a connection closes: the ERROR to send first, if any, and words for
-/// the log line.
+/// Why a peer closes: the ERROR to send first, if any, and words for the
+/// log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
     /// The fatal ERROR to send before closing: code and `about`.
@@ -60,61 +61,59 @@ impl Reason {
     }
 }
 
-/// One TCP connection.
-pub struct Conn {
-    /// The socket, non-blocking, registered with the poll under this slab key.
-    pub sock: TcpStream,
-    /// The peer's address, for the accept and close log lines.
+/// One peer.
+#[derive(Debug)]
+pub struct Peer {
+    /// The far end's address: for log lines and address-based rules.
     pub addr: SocketAddr,
-    /// Bumped per accept across the slab: timers carry it so a timer of a
-    /// reused slot is ignored.
+    /// Bumped per peer across the slab: timers and hasher tickets carry it
+    /// so that those of a reused slot are ignored.
     pub gen: u32,
     /// Where it is in its life.
     pub state: State,
     /// Bytes of a frame not yet complete (empty, and unallocated, between frames).
     pub inbuf: Vec<u8>,
     /// Encoded frames owed to the peer.
-    pub out: OutBuf,
+    pub out: OutQueue,
+    /// Bytes the transport took from `out` but has not yet handed to the
+    /// operating system (TLS records, WebSocket framing): they count toward
+    /// the output limit too.
+    pub held: usize,
     /// Loop time (ms) of the last byte received: the heartbeat's only input.
     pub last_heard: u64,
     /// SAY/TYPING rate limit.
     pub bucket: Bucket,
-    /// Already on the loop's list of connections to flush this iteration.
+    /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
-    /// Registered for WRITABLE as well as READABLE.
-    pub want_write: bool,
-    /// The write side has been shut down (closing, output drained).
-    pub shut: bool,
-    /// The peer has closed its side (read EOF): nothing more to read.
-    pub eof: bool,
-    /// The socket failed (reset, broken pipe): nothing more to read or write.
-    pub gone: bool,
-    /// Why it is closing, for the log line at reap.
+    /// Closing and past its deadline: the reactor removes it without waiting.
+    pub expired: bool,
+    /// Why it is closing, for the log line at removal.
     pub close_why: Option<Cow<'static, str>>,
+    /// The fatal ERROR it was closed with, if any (a WebSocket close code
+    /// depends on it).
+    pub close_code: Option<ErrorCode>,
 }
 
-impl Conn {
-    /// A freshly accepted connection.
-    pub fn new(sock: TcpStream, addr: SocketAddr, gen: u32, now: u64, rate: u32) -> Conn {
-        Conn {
-            sock,
+impl Peer {
+    /// A freshly connected peer.
+    pub fn new(addr: SocketAddr, gen: u32, now: u64, rate: u32) -> Peer {
+        Peer {
             addr,
             gen,
             state: State::Handshake,
             inbuf: Vec::new(),
-            out: OutBuf::default(),
+            out: OutQueue::default(),
+            held: 0,
             last_heard: now,
             bucket: Bucket::new(rate, now),
             dirty: false,
-            want_write: false,
-            shut: false,
-            eof: false,
-            gone: false,
+            expired: false,
             close_why: None,
+            close_code: None,
         }
     }
 
-    /// The session this connection is logged in as.
+    /// The session this peer is logged in as.
     pub fn session(&self) -> Option<u32> {
         match self.state {
             State::Active { session } => Some(session),
@@ -133,5 +132,10 @@ impl Conn {
             State::Active { .. } => after_welcome,
             _ => PRE_WELCOME_MAX_FRAME,
         }
+    }
+
+    /// Output owed in all: queued here and held by the transport.
+    pub fn backlog(&self) -> usize {
+        self.out.pending() + self.held
     }
 }

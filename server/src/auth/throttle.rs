@@ -65,11 +65,7 @@ impl Throttle {
     pub fn begin(&mut self, key: &str, now: Instant) -> Duration {
         let window = self.rules.window;
         if !self.entries.contains_key(key) && self.entries.len() >= self.rules.max_names {
-            self.entries
-                .retain(|_, e| e.in_flight > 0 || now.duration_since(e.last_failure) < window);
-            if self.entries.len() >= self.rules.max_names {
-                return Duration::ZERO;
-            }
+            self.make_room(now);
         }
         let e = self.entries.entry(key.to_string()).or_insert(Entry {
             failures: 0,
@@ -98,6 +94,21 @@ impl Throttle {
         }
         if e.failures == 0 && e.in_flight == 0 {
             self.entries.remove(key);
+        }
+    }
+
+    /// Frees a slot in a full table: names whose failures are past the
+    /// window go first; if none are, the oldest record is forgotten. The
+    /// slowdown never switches itself off, however many names are sprayed.
+    fn make_room(&mut self, now: Instant) {
+        let window = self.rules.window;
+        self.entries.retain(|_, e| e.in_flight > 0 || now.duration_since(e.last_failure) < window);
+        if self.entries.len() < self.rules.max_names {
+            return;
+        }
+        let oldest = self.entries.iter().min_by_key(|(_, e)| (e.in_flight > 0, e.last_failure));
+        if let Some(k) = oldest.map(|(k, _)| k.clone()) {
+            self.entries.remove(&k);
         }
     }
 
@@ -167,6 +178,22 @@ mod tests {
         let now = Instant::now();
         let d: Vec<u128> = (0..5).map(|_| t.begin("eve", now).as_millis()).collect();
         assert_eq!(d, [0, 0, 0, 500, 1000]);
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_oldest_and_keeps_slowing_down() {
+        let mut t = Throttle::new(rules());
+        let now = Instant::now();
+        for (i, name) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            fail(&mut t, name, 4, now + Duration::from_millis(i as u64));
+        }
+        // Full of fresh failures: a new name still gets counted and slowed.
+        let later = now + Duration::from_millis(10);
+        fail(&mut t, "eve", 4, later);
+        assert_eq!(t.begin("eve", later), Duration::from_secs(1), "not switched off");
+        assert!(t.entries.len() <= 4);
+        assert!(!t.entries.contains_key("a"), "the oldest went");
+        assert!(t.entries.contains_key("d"));
     }
 
     #[test]

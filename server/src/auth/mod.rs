@@ -25,7 +25,6 @@ pub const OWASP_T: u32 = 2;
 /// OWASP's parallelism.
 pub const OWASP_P: u32 = 1;
 
-#[path = "auth_throttle.rs"]
 mod throttle;
 
 use throttle::Throttle;
@@ -125,6 +124,9 @@ impl Hasher {
                 .name(format!("hasher-{i}"))
                 .spawn(move || worker(&jobs, &done, &argon))?;
         }
+        // Without the dummy hash an unknown name would be answered faster
+        // than a registered one: refuse to start rather than leak that.
+        let dummy = dummy_phc(|p| hash(&argon, p))?;
         let out = Arc::new(Mutex::new(Vec::new()));
         let d = Dispatcher {
             rx,
@@ -134,9 +136,7 @@ impl Hasher {
             throttle: Throttle::new(cfg.throttle),
             held: Vec::new(),
         };
-        std::thread::Builder::new()
-            .name("hasher-dispatch".into())
-            .spawn(move || d.run(dummy_phc(&argon)))?;
+        std::thread::Builder::new().name("hasher-dispatch".into()).spawn(move || d.run(dummy))?;
         Ok(Hasher { tx, out })
     }
 
@@ -313,11 +313,12 @@ fn verify(argon: &Argon2<'_>, phc: &str, password: &str) -> bool {
     }
 }
 
-/// The hash unknown names are checked against: same cost as real ones.
-fn dummy_phc(argon: &Argon2<'_>) -> String {
-    hash(argon, "banterd dummy password, matches nothing").unwrap_or_default()
+/// The hash unknown names are checked against: same cost as real ones. No
+/// fallback: an empty or cheap dummy would answer unknown names faster.
+fn dummy_phc(hash: impl FnOnce(&str) -> Result<String, String>) -> std::io::Result<String> {
+    hash("banterd dummy password, matches nothing")
+        .map_err(|e| std::io::Error::other(format!("cannot make the dummy password hash: {e}")))
 }
 
 #[cfg(test)]
-#[path = "auth_tests.rs"]
 mod tests;

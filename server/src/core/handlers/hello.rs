@@ -1,0 +1,339 @@
+//! HELLO: version, name, name taken or resumed, password, accounts-only, in
+//! the spec's order; then WELCOME, a new session or a resumed one (with a
+//! fresh token; the old connection of a resumed session gets SUPERSEDED).
+//! Also REGISTER, which shares the password-check round trip.
+//!
+//! Password hashing never runs here: jobs wait in [`AuthWait`] until the
+//! reactor hands them to the hasher threads, and results come back through
+//! [`Core::auth_result`].
+
+use crate::auth::{AuthJob, AuthOutcome, AuthResult};
+use crate::core::peer::{Outcome, Reason, State};
+use crate::core::session::{Session, NO_PEER};
+use crate::core::{Core, PeerId};
+use banter_proto::validate::{is_valid_name, is_valid_password_len, name_key};
+use banter_proto::{hello_version, types, ClientFrame, ErrorCode, ServerFrame, VERSION};
+use std::collections::HashMap;
+
+/// What to do when the hasher answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Then {
+    /// A HELLO: WELCOME if the password matched (or the name is free).
+    Login { registered: bool },
+    /// A HELLO in accounts-only mode with no usable password: refuse (after
+    /// the same delay as a wrong password).
+    RequireAccount,
+    /// A HELLO in accounts-only mode for a free name: create the account.
+    CreateOnLogin,
+    /// A REGISTER from a logged-in session (by its uid).
+    Register { session: u32, uid: u64 },
+}
+
+/// A HELLO or REGISTER waiting for the hasher.
+#[derive(Debug)]
+struct Pending {
+    /// The peer that asked.
+    peer: PeerId,
+    /// Its generation, so a reused slot is not answered.
+    gen: u32,
+    /// The name asked for.
+    name: String,
+    /// HELLO.resume.
+    resume: u64,
+    /// What to do with the answer.
+    then: Then,
+}
+
+/// A password job for the hasher: its ticket, the name key (for the
+/// failure slowdown) and the job. Holds a password: no `Debug`.
+pub struct AuthTicket {
+    pub ticket: u64,
+    pub key: String,
+    pub job: AuthJob,
+}
+
+/// Password checks not yet handed to the hasher, and those it works on.
+#[derive(Default)]
+pub struct AuthWait {
+    /// Jobs for the reactor to submit.
+    jobs: Vec<AuthTicket>,
+    /// Checks under way, by ticket.
+    waiting: HashMap<u64, Pending>,
+}
+
+fn fatal(code: ErrorCode, why: impl Into<std::borrow::Cow<'static, str>>) -> Outcome {
+    Outcome::Close(Reason::fatal(code, types::HELLO, why))
+}
+
+impl Core {
+    /// The first frame of a peer: HELLO, its version read first.
+    pub(super) fn on_first_frame(&mut self, p: PeerId, frame: &[u8]) -> Outcome {
+        let ty = banter_proto::frame_type(frame).unwrap_or(0);
+        if ty != types::HELLO {
+            let why = format!("the first frame must be HELLO, not {}", types::name(ty));
+            return Outcome::Close(Reason::fatal(ErrorCode::HelloFirst, ty, why));
+        }
+        let Some(version) = hello_version(frame) else {
+            return fatal(ErrorCode::BadFrame, "HELLO frame too short: missing version");
+        };
+        if version != VERSION {
+            let why = format!("version {version} not supported; this server speaks {VERSION}");
+            return fatal(ErrorCode::BadVersion, why);
+        }
+        match banter_proto::decode_client(frame) {
+            Ok(ClientFrame::Hello { name, password, resume, .. }) => {
+                self.on_hello(p, name, password, resume)
+            }
+            Ok(_) => unreachable!("type checked above"),
+            Err(e) => fatal(ErrorCode::BadFrame, e.to_string()),
+        }
+    }
+
+    fn on_hello(&mut self, p: PeerId, mut name: String, password: String, resume: u64) -> Outcome {
+        if !is_valid_name(&name) {
+            return fatal(
+                ErrorCode::NameInvalid,
+                "names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit",
+            );
+        }
+        if let Err(o) = self.check_name_free(&name, resume) {
+            return o;
+        }
+        let account = match self.store.account(&name_key(&name)) {
+            Ok(a) => a,
+            Err(e) => return fatal(ErrorCode::Storage, format!("account lookup failed: {e}")),
+        };
+        let (job, then) = match account {
+            Some(crate::store::Account { name: registered, phc }) => {
+                name = registered; // shown as its owner registered it
+                (AuthJob::Verify { phc: Some(phc), password }, Then::Login { registered: true })
+            }
+            None if self.cfg.accounts_only && is_valid_password_len(&password) => {
+                (AuthJob::Hash { password }, Then::CreateOnLogin)
+            }
+            None if self.cfg.accounts_only => {
+                (AuthJob::Verify { phc: None, password }, Then::RequireAccount)
+            }
+            None if !password.is_empty() => {
+                // Same time as a wrong password: nothing tells a name is free.
+                (AuthJob::Verify { phc: None, password }, Then::Login { registered: false })
+            }
+            None => return self.welcome(p, &name, resume),
+        };
+        let gen = self.peers[p].gen;
+        self.submit_auth(Pending { peer: p, gen, name, resume, then }, job);
+        self.peers[p].state = State::Authenticating;
+        Outcome::Continue
+    }
+
+    /// NAME_TAKEN unless the name is free or `resume` is its session's token.
+    fn check_name_free(&self, name: &str, resume: u64) -> Result<Option<u32>, Outcome> {
+        match self.names.get(&*name_key(name)) {
+            None => Ok(None),
+            Some(&s) if resume != 0 && self.sessions[s as usize].token == resume => Ok(Some(s)),
+            Some(_) => Err(fatal(ErrorCode::NameTaken, format!("the name {name} is in use"))),
+        }
+    }
+
+    fn submit_auth(&mut self, pending: Pending, job: AuthJob) {
+        let ticket = (u64::from(pending.gen) << 32) | pending.peer as u64;
+        let key = name_key(&pending.name);
+        self.auth.jobs.push(AuthTicket { ticket, key, job });
+        self.auth.waiting.insert(ticket, pending);
+    }
+
+    /// Password jobs for the hasher, queued since the last call.
+    pub fn take_auth_jobs(&mut self, out: &mut Vec<AuthTicket>) {
+        out.append(&mut self.auth.jobs);
+    }
+
+    /// Creates or resumes the session and sends WELCOME and the greeting.
+    fn welcome(&mut self, p: PeerId, name: &str, resume: u64) -> Outcome {
+        let found = match self.check_name_free(name, resume) {
+            Ok(found) => found,
+            Err(o) => return o,
+        };
+        let Some(token) = new_token(self.random) else {
+            return fatal(ErrorCode::Storage, "no randomness for a session token; try again later");
+        };
+        let (s, resumed) = match found {
+            Some(s) => {
+                self.take_over(s, p, token);
+                (s, 1)
+            }
+            None => {
+                self.next_uid += 1;
+                let s =
+                    self.sessions.insert(Session::new(name, token, self.next_uid, p as u32)) as u32;
+                self.names.insert(name_key(name).into(), s);
+                (s, 0)
+            }
+        };
+        self.peers[p].state = State::Active { session: s };
+        let name = self.sessions[s as usize].name.to_string();
+        let how = if resumed == 1 { " (resumed)" } else { "" };
+        log::info!("#{p} ({}) is {name}{how}", self.peers[p].addr);
+        let welcome = ServerFrame::Welcome {
+            version: VERSION,
+            name: name.clone(),
+            token,
+            resumed,
+            heartbeat_ms: self.cfg.heartbeat_ms.min(u64::from(u32::MAX)) as u32,
+            max_frame: self.cfg.max_frame,
+            max_text: self.cfg.max_text,
+            server: format!("banterd {}", env!("CARGO_PKG_VERSION")),
+            features: self.features(),
+        };
+        self.send(p, &welcome);
+        let online = self.names.len();
+        let text = format!("Welcome to Banter, {name}. {online} signed in. /help lists commands.");
+        self.send(p, &ServerFrame::Notice { text });
+        Outcome::Continue
+    }
+
+    /// What `WELCOME.features` lists.
+    fn features(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Moves session `s` to peer `p` under a fresh token; an old peer still
+    /// open gets SUPERSEDED.
+    fn take_over(&mut self, s: u32, p: PeerId, token: u64) {
+        let session = &mut self.sessions[s as usize];
+        let old = session.peer;
+        session.peer = p as u32;
+        session.token = token;
+        session.gen = session.gen.wrapping_add(1); // the linger timer, if any, is stale now
+        if old != NO_PEER && old as usize != p {
+            let why = "session resumed on another connection";
+            self.close(old as usize, Reason::fatal(ErrorCode::Superseded, 0, why));
+        }
+    }
+
+    /// The hasher answered a HELLO or a REGISTER.
+    pub fn auth_result(&mut self, r: AuthResult) {
+        self.on_auth_result(r);
+        self.settle();
+    }
+
+    fn on_auth_result(&mut self, r: AuthResult) {
+        let Some(pending) = self.auth.waiting.remove(&r.ticket) else { return };
+        if let Then::Register { session, uid } = pending.then {
+            return self.finish_register(session, uid, &pending.name, r.outcome);
+        }
+        let p = pending.peer;
+        let alive = self
+            .peers
+            .get(p)
+            .is_some_and(|x| x.gen == pending.gen && x.state == State::Authenticating);
+        if !alive {
+            return;
+        }
+        let outcome = match (pending.then, r.outcome) {
+            (Then::Login { registered }, AuthOutcome::Verified(ok)) if ok || !registered => {
+                self.welcome(p, &pending.name, pending.resume)
+            }
+            (Then::Login { .. }, _) => fatal(ErrorCode::AuthFailed, "wrong password"),
+            (Then::CreateOnLogin, AuthOutcome::Hashed(Ok(phc))) => {
+                self.create_on_login(&pending, &phc)
+            }
+            (Then::CreateOnLogin, _) => fatal(ErrorCode::Storage, "could not hash the password"),
+            _ => fatal(
+                ErrorCode::AuthRequired,
+                "this server admits registered names only: give a password of 8-256 bytes",
+            ),
+        };
+        match outcome {
+            Outcome::Close(reason) => self.close(p, reason),
+            Outcome::Continue => self.resume_input(p),
+        }
+    }
+
+    fn create_on_login(&mut self, pending: &Pending, phc: &str) -> Outcome {
+        let name = &pending.name;
+        match self.store.create_account(&name_key(name), name, phc) {
+            Ok(true) => {
+                log::info!("account {name} created at login");
+                self.welcome(pending.peer, name, pending.resume)
+            }
+            Ok(false) => fatal(ErrorCode::AuthFailed, "the name was registered meanwhile"),
+            Err(e) => fatal(ErrorCode::Storage, format!("could not store the account: {e}")),
+        }
+    }
+
+    /// REGISTER from a logged-in session.
+    pub(super) fn on_register(&mut self, p: PeerId, s: u32, password: String) {
+        let about = types::REGISTER;
+        if !is_valid_password_len(&password) {
+            return self.send_error(
+                p,
+                ErrorCode::PasswordWeak,
+                about,
+                0,
+                "a password is 8 to 256 bytes",
+            );
+        }
+        let session = &self.sessions[s as usize];
+        let (name, uid) = (session.name.to_string(), session.uid);
+        match self.store.account(&name_key(&name)) {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                let detail = "this name is registered already";
+                return self.send_error(p, ErrorCode::AlreadyRegistered, about, 0, detail);
+            }
+            Err(e) => {
+                let detail = format!("account lookup failed: {e}");
+                return self.send_error(p, ErrorCode::Storage, about, 0, &detail);
+            }
+        }
+        let gen = self.peers[p].gen;
+        let pending =
+            Pending { peer: p, gen, name, resume: 0, then: Then::Register { session: s, uid } };
+        self.submit_auth(pending, AuthJob::Hash { password });
+    }
+
+    fn finish_register(&mut self, s: u32, uid: u64, name: &str, outcome: AuthOutcome) {
+        let about = types::REGISTER;
+        let result = match outcome {
+            AuthOutcome::Hashed(Ok(phc)) => self.store.create_account(&name_key(name), name, &phc),
+            _ => Err(crate::store::StoreError("could not hash the password".into())),
+        };
+        let live = self.sessions.get(s as usize).filter(|x| x.uid == uid).map(|x| x.peer);
+        let Some(p) = live.filter(|&k| k != NO_PEER).map(|k| k as usize) else { return };
+        match result {
+            Ok(true) => {
+                log::info!("account {name} registered");
+                self.send(p, &ServerFrame::Registered { name: name.to_string() });
+            }
+            Ok(false) => {
+                let detail = "this name is registered already";
+                self.send_error(p, ErrorCode::AlreadyRegistered, about, 0, detail);
+            }
+            Err(e) => {
+                let detail = format!("could not store the account: {e}");
+                self.send_error(p, ErrorCode::Storage, about, 0, &detail);
+            }
+        }
+    }
+}
+
+/// A fresh random non-zero session token from `random`, or `None` when it
+/// has no randomness to give: a guessable token would let anyone take the
+/// session over, so the login fails instead (fail closed).
+fn new_token(random: super::super::Random) -> Option<u64> {
+    loop {
+        let mut b = [0u8; 8];
+        if !random(&mut b) {
+            return None;
+        }
+        let t = u64::from_be_bytes(b);
+        if t != 0 {
+            return Some(t);
+        }
+    }
+}
+
+/// The operating system's randomness.
+pub fn os_random(b: &mut [u8; 8]) -> bool {
+    getrandom::getrandom(b).is_ok()
+}

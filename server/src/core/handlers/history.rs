@@ -1,0 +1,84 @@
+//! History pages, for HISTORY and the replay of a JOIN: the newest `limit`
+//! messages of a range, from the room's in-memory window or, for older
+//! pages, the store; never more than half the output limit in bytes (but at
+//! least one message when any matches), then HISTORY_END.
+
+use crate::core::room::WinMsg;
+use crate::core::{Core, PeerId};
+use banter_proto::{encode_msg, msg_size, types, ErrorCode, MsgRef, ServerFrame, FLAG_REPLAY};
+use std::ops::RangeInclusive;
+
+impl Core {
+    pub(super) fn on_history(&mut self, p: PeerId, s: u32, room: &str, before: u64, limit: u16) {
+        match self.member_room(s, room) {
+            Some(r) => self.send_page(p, r, 0, before, limit),
+            None => self.not_in_room(p, types::HISTORY, 0, room),
+        }
+    }
+
+    /// MSG frames (flag 1) of the newest `limit` messages with
+    /// `after < id < before`, oldest first, then HISTORY_END.
+    pub(super) fn send_page(&mut self, p: PeerId, r: u32, after: u64, before: u64, limit: u16) {
+        let room = &self.rooms[r as usize];
+        let oldest = if self.store.is_durable() { 1 } else { room.window_first() };
+        let plan = room.plan(after, before, usize::from(limit), oldest);
+        let window: Option<Vec<WinMsg>> = match room.in_window(&plan.ids) {
+            _ if plan.ids.is_empty() => Some(Vec::new()),
+            found => found.map(|it| it.cloned().collect()),
+        };
+        let msgs = match window {
+            Some(msgs) => msgs,
+            None => self.page_from_store(p, r, &plan.ids),
+        };
+        let name = self.rooms[r as usize].name.to_string();
+        let budget = self.cfg.out_limit / 2;
+        let mut size = 0;
+        let skip = msgs
+            .iter()
+            .rev()
+            .position(|m| {
+                size += msg_size(&replayed(&name, m));
+                size > budget
+            })
+            .map_or(0, |kept| msgs.len() - kept.max(1));
+        let kept = &msgs[skip..];
+        if let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) {
+            peer.out.push_with(|b| kept.iter().for_each(|m| encode_msg(b, &replayed(&name, m))));
+        }
+        let count = kept.len() as u16;
+        let more = u8::from(plan.more || skip > 0);
+        self.send(p, &ServerFrame::HistoryEnd { room: name, count, more });
+    }
+
+    fn page_from_store(&mut self, p: PeerId, r: u32, ids: &RangeInclusive<u64>) -> Vec<WinMsg> {
+        let room = self.rooms[r as usize].name.to_string();
+        let want = (ids.end() - ids.start() + 1) as usize;
+        match self.store.history(&room, ids.start() - 1, ids.end() + 1, want) {
+            Ok(page) => page.msgs.into_iter().map(WinMsg::from).collect(),
+            Err(e) => {
+                log::error!("reading history of {room}: {e}");
+                self.send_error(
+                    p,
+                    ErrorCode::Storage,
+                    types::HISTORY,
+                    0,
+                    "history could not be read",
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// A message of room `room` as a replayed MSG.
+fn replayed<'a>(room: &'a str, m: &'a WinMsg) -> MsgRef<'a> {
+    MsgRef {
+        room,
+        id: m.id,
+        ts: m.ts,
+        from: &m.from,
+        flags: FLAG_REPLAY,
+        text: &m.text,
+        file: None,
+    }
+}

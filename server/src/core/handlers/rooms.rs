@@ -1,0 +1,149 @@
+//! Rooms as the users see them: JOIN (with its exact answer order), LEAVE,
+//! WHO and ROSTER splitting, QUIT, and PRESENCE to the other members.
+//!
+//! Messages are in `say`, history pages in `history`, typing in `typing`;
+//! what a room holds is in `core::room`.
+
+use crate::core::peer::{Outcome, Reason};
+use crate::core::room::Room;
+use crate::core::session::MAX_ROOMS;
+use crate::core::{Core, PeerId};
+use banter_proto::validate::{clean_reason, is_valid_name, name_key};
+use banter_proto::{types, ErrorCode, PresenceEvent, ServerFrame};
+
+impl Core {
+    /// The index of an existing room the session is in, or `None`.
+    pub(super) fn member_room(&self, s: u32, room: &str) -> Option<u32> {
+        if !is_valid_name(room) {
+            return None;
+        }
+        let r = *self.room_ids.get(&*name_key(room))?;
+        self.sessions[s as usize].in_room(r).then_some(r)
+    }
+
+    /// NOT_IN_ROOM about frame type `about`.
+    pub(super) fn not_in_room(&mut self, p: PeerId, about: u8, seq: u32, room: &str) {
+        let detail = format!("not in room {}", banter_proto::truncate_str(room, 64));
+        self.send_error(p, ErrorCode::NotInRoom, about, seq, &detail);
+    }
+
+    fn room_or_create(&mut self, name: &str) -> u32 {
+        let key = name_key(name);
+        if let Some(&r) = self.room_ids.get(&*key) {
+            return r;
+        }
+        let r = self.rooms.len() as u32;
+        self.rooms.push(Room::new(&key, 0));
+        self.room_ids.insert(key.into(), r);
+        r
+    }
+
+    pub(super) fn on_join(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
+        if !is_valid_name(room) {
+            let detail =
+                "room names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit";
+            return self.send_error(p, ErrorCode::RoomInvalid, types::JOIN, 0, detail);
+        }
+        let r = self.room_or_create(room);
+        let already = self.sessions[s as usize].in_room(r);
+        if !already && self.sessions[s as usize].rooms.len() >= MAX_ROOMS {
+            let detail = format!("at most {MAX_ROOMS} rooms at once");
+            return self.send_error(p, ErrorCode::TooManyRooms, types::JOIN, 0, &detail);
+        }
+        if !already {
+            self.sessions[s as usize].rooms.push(r);
+            self.rooms[r as usize].members.push(s);
+        }
+        let room = &self.rooms[r as usize];
+        let joined = ServerFrame::Joined {
+            room: room.name.to_string(),
+            last_id: room.last_id,
+            members: room.members.len() as u32,
+            read: 0,
+        };
+        self.send(p, &joined);
+        self.send_roster(p, r);
+        if limit > 0 {
+            self.send_page(p, r, since, 0, limit);
+        }
+        if !already {
+            let name = self.sessions[s as usize].name.to_string();
+            self.presence(r, &name, PresenceEvent::Joined, "", Some(s));
+        }
+    }
+
+    pub(super) fn on_leave(&mut self, p: PeerId, s: u32, room: &str) {
+        let Some(r) = self.member_room(s, room) else {
+            return self.not_in_room(p, types::LEAVE, 0, room);
+        };
+        self.stop_typing(s, r);
+        self.sessions[s as usize].leave(r);
+        self.rooms[r as usize].remove_member(s);
+        let name = self.rooms[r as usize].name.to_string();
+        self.send(p, &ServerFrame::Left { room: name });
+        let who = self.sessions[s as usize].name.to_string();
+        self.presence(r, &who, PresenceEvent::Left, "", None);
+    }
+
+    pub(super) fn on_who(&mut self, p: PeerId, s: u32, room: &str) {
+        match self.member_room(s, room) {
+            Some(r) => self.send_roster(p, r),
+            None => self.not_in_room(p, types::WHO, 0, room),
+        }
+    }
+
+    /// ROSTER frames of room `r`, split so none is over the frame limit.
+    fn send_roster(&mut self, p: PeerId, r: u32) {
+        let room = &self.rooms[r as usize];
+        // type + room str + more + list count
+        let base = 1 + 2 + room.name.len() + 1 + 2;
+        let max = self.cfg.max_frame as usize;
+        let mut frames = Vec::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut size = base;
+        for &m in &room.members {
+            let name = &self.sessions[m as usize].name;
+            if !names.is_empty()
+                && (size + 2 + name.len() > max || names.len() == u16::MAX as usize)
+            {
+                frames.push(std::mem::take(&mut names));
+                size = base;
+            }
+            size += 2 + name.len();
+            names.push(name.to_string());
+        }
+        frames.push(names);
+        let last = frames.len() - 1;
+        let room = room.name.to_string();
+        for (i, names) in frames.into_iter().enumerate() {
+            let more = u8::from(i < last);
+            self.send(p, &ServerFrame::Roster { room: room.clone(), more, names });
+        }
+    }
+
+    pub(super) fn on_quit(&mut self, s: u32, reason: &str) -> Outcome {
+        // SAYs of this turn are owed their ACKs before the session ends.
+        self.commit_batch();
+        let reason = clean_reason(reason);
+        self.end_session(s, PresenceEvent::Quit, &reason);
+        Outcome::Close(Reason::quiet(format!("quit: {reason}")))
+    }
+
+    fn presence(
+        &mut self,
+        r: u32,
+        name: &str,
+        event: PresenceEvent,
+        reason: &str,
+        except: Option<u32>,
+    ) {
+        let room = self.rooms[r as usize].name.to_string();
+        let f = ServerFrame::Presence {
+            room,
+            name: name.to_string(),
+            event: event as u8,
+            reason: reason.to_string(),
+        };
+        self.broadcast(r, &f, except);
+    }
+}

@@ -1,0 +1,237 @@
+//! SAY with its checks in the spec's order, and the group commit that
+//! stores every SAY of a turn in one go before anyone hears of them. On
+//! release, each room's messages of the turn are encoded once into one
+//! shared buffer that every member's output queues by reference; a member
+//! that sent some of them gets the slices around its own (no echo).
+
+use crate::core::room::WinMsg;
+use crate::core::session::{Ack, NO_PEER};
+use crate::core::{Core, PeerId};
+use crate::store::StoredMsg;
+use banter_proto::validate::check_text;
+use banter_proto::{encode_msg, types, ErrorCode, MsgRef, ServerFrame};
+use bytes::Bytes;
+use std::collections::HashSet;
+
+/// A SAY accepted this turn, not yet committed.
+#[derive(Debug)]
+struct Pending {
+    /// Sender session.
+    session: u32,
+    /// Its uid: the session slot may be reused before the commit.
+    uid: u64,
+    /// The SAY's seq.
+    seq: u32,
+    /// Room index.
+    room: u32,
+    /// The message, id and time assigned.
+    msg: WinMsg,
+}
+
+/// The SAYs of one turn.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// In acceptance order (ids increase per room in this order).
+    items: Vec<Pending>,
+    /// (session, seq) already in `items`: a resent SAY is not stored twice.
+    seqs: HashSet<(u32, u32)>,
+    /// Repeats of a SAY still in `items`: (session, uid, seq), each answered
+    /// with the same ACK once the original is committed.
+    repeats: Vec<(u32, u64, u32)>,
+}
+
+impl Core {
+    pub(super) fn on_say(
+        &mut self,
+        p: PeerId,
+        s: u32,
+        room: &str,
+        seq: u32,
+        text: String,
+        _flags: u8,
+    ) {
+        let about = types::SAY;
+        if let Some(a) = self.sessions[s as usize].acks.find(seq) {
+            return self.send_ack(p, a);
+        }
+        if self.batch.seqs.contains(&(s, seq)) {
+            // The same SAY is in this batch: it gets the same ACK after the commit.
+            let uid = self.sessions[s as usize].uid;
+            return self.batch.repeats.push((s, uid, seq));
+        }
+        if !self.peers[p].bucket.take(self.cfg.rate, self.now) {
+            return self.send_error(
+                p,
+                ErrorCode::RateLimited,
+                about,
+                seq,
+                "too many SAY/TYPING frames",
+            );
+        }
+        let Some(r) = self.member_room(s, room) else {
+            return self.not_in_room(p, about, seq, room);
+        };
+        if let Err(e) = check_text(&text, self.cfg.max_text as usize) {
+            return self.send_error(p, ErrorCode::TextInvalid, about, seq, &e.to_string());
+        }
+        self.stop_typing(s, r);
+        let room = &mut self.rooms[r as usize];
+        let id = room.next_id;
+        room.next_id += 1;
+        let session = &self.sessions[s as usize];
+        let msg = WinMsg { id, ts: self.wall, from: session.name.clone(), text: text.into() };
+        self.batch.seqs.insert((s, seq));
+        self.batch.items.push(Pending { session: s, uid: session.uid, seq, room: r, msg });
+    }
+
+    /// Stores the turn's SAYs in one transaction, then releases their MSGs
+    /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
+    /// the ids are handed out again.
+    pub(in crate::core) fn commit_batch(&mut self) {
+        if self.batch.items.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let result = if self.store.is_durable() {
+            let rows: Vec<StoredMsg> = batch.items.iter().map(|p| self.stored(p)).collect();
+            self.store.append(&rows)
+        } else {
+            Ok(())
+        };
+        match result {
+            Ok(()) => {
+                self.release(batch.items);
+                batch.repeats.into_iter().for_each(|(s, uid, seq)| self.ack_again(s, uid, seq));
+            }
+            Err(e) => self.refuse(batch, &e.to_string()),
+        }
+    }
+
+    fn refuse(&mut self, batch: Batch, why: &str) {
+        log::error!("storing {} messages failed: {why}", batch.items.len());
+        let detail = format!("message not stored: {why}");
+        let repeats = batch.repeats.into_iter();
+        let refused = batch.items.iter().map(|p| (p.session, p.uid, p.seq)).chain(repeats);
+        for (s, uid, seq) in refused.collect::<Vec<_>>() {
+            if let Some(p) = self.live_peer(s, uid) {
+                self.send_error(p, ErrorCode::Storage, types::SAY, seq, &detail);
+            }
+        }
+        for p in &batch.items {
+            let room = &mut self.rooms[p.room as usize];
+            room.next_id = room.last_id + 1;
+        }
+    }
+
+    fn stored(&self, p: &Pending) -> StoredMsg {
+        StoredMsg {
+            room: self.rooms[p.room as usize].name.to_string(),
+            id: p.msg.id,
+            ts: p.msg.ts,
+            from: p.msg.from.to_string(),
+            text: p.msg.text.to_string(),
+        }
+    }
+
+    /// The live peer of session `s` if it is still the session `uid` names.
+    fn live_peer(&self, s: u32, uid: u64) -> Option<PeerId> {
+        let session = self.sessions.get(s as usize).filter(|x| x.uid == uid)?;
+        (session.peer != NO_PEER).then_some(session.peer as usize)
+    }
+
+    /// Committed: each room's MSGs go out as one shared buffer, then every
+    /// ACK in the order the SAYs were accepted.
+    fn release(&mut self, items: Vec<Pending>) {
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| items[i].room); // stable: ids stay in order
+        for group in order.chunk_by(|&a, &b| items[a].room == items[b].room) {
+            let group: Vec<&Pending> = group.iter().map(|&i| &items[i]).collect();
+            self.fan_out(&group);
+        }
+        for p in items {
+            let ack = Ack { seq: p.seq, room: p.room, id: p.msg.id, ts: p.msg.ts };
+            if let Some(session) =
+                self.sessions.get_mut(p.session as usize).filter(|x| x.uid == p.uid)
+            {
+                session.acks.push(ack);
+            }
+            if let Some(peer) = self.live_peer(p.session, p.uid) {
+                self.send_ack(peer, ack);
+            }
+            self.rooms[p.room as usize].push(p.msg);
+        }
+    }
+
+    /// One room's new messages, encoded once, to every connected member.
+    fn fan_out(&mut self, group: &[&Pending]) {
+        let r = group[0].room;
+        let mut buf = Vec::new();
+        let mut spans = Vec::with_capacity(group.len());
+        for p in group {
+            let start = buf.len();
+            let m = &p.msg;
+            let name = &self.rooms[r as usize].name;
+            let mr = MsgRef {
+                room: name,
+                id: m.id,
+                ts: m.ts,
+                from: &m.from,
+                flags: 0,
+                text: &m.text,
+                file: None,
+            };
+            encode_msg(&mut buf, &mr);
+            spans.push((start, buf.len(), p.session));
+        }
+        let frames = Bytes::from(buf);
+        let members = std::mem::take(&mut self.rooms[r as usize].members);
+        for &m in &members {
+            let peer = self.sessions[m as usize].peer;
+            if peer == NO_PEER {
+                continue;
+            }
+            if spans.iter().any(|&(_, _, s)| s == m) {
+                self.send_around_own(peer as usize, &frames, &spans, m);
+            } else {
+                self.send_shared(peer as usize, &frames);
+            }
+        }
+        self.rooms[r as usize].members = members;
+    }
+
+    /// The slices of `frames` between session `m`'s own messages.
+    fn send_around_own(
+        &mut self,
+        p: PeerId,
+        frames: &Bytes,
+        spans: &[(usize, usize, u32)],
+        m: u32,
+    ) {
+        let mut from = 0;
+        for &(start, end, s) in
+            spans.iter().chain(std::iter::once(&(frames.len(), frames.len(), m)))
+        {
+            if s != m {
+                continue;
+            }
+            if start > from {
+                self.send_shared(p, &frames.slice(from..start));
+            }
+            from = end;
+        }
+    }
+
+    /// Sends the remembered ACK of `seq` again (a repeat in the same batch).
+    fn ack_again(&mut self, s: u32, uid: u64, seq: u32) {
+        let Some(p) = self.live_peer(s, uid) else { return };
+        if let Some(a) = self.sessions[s as usize].acks.find(seq) {
+            self.send_ack(p, a);
+        }
+    }
+
+    /// Sends an ACK as remembered (the same bytes every time it is repeated).
+    fn send_ack(&mut self, p: PeerId, a: Ack) {
+        let room = self.rooms[a.room as usize].name.to_string();
+        self.send(p, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
+    }
+}

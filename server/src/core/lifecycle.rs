@@ -1,0 +1,183 @@
+//! The core's housekeeping: closing in two phases, detaching sessions so
+//! they linger, ending sessions, timers (handshake deadline, heartbeat,
+//! close deadline, linger), the end of a turn, and shutdown.
+//!
+//! Nothing here interprets frames; see `handlers`.
+
+use super::peer::{Reason, State};
+use super::room::Room;
+use super::session::NO_PEER;
+use super::{Core, PeerId, Timer, CLOSE_GRACE_MS};
+use banter_proto::{ErrorCode, PresenceEvent, ServerFrame};
+
+impl Core {
+    /// Marks a peer closing: queues its fatal ERROR (if any), stops counting
+    /// it, detaches its session (settled later), and leaves the rest to the
+    /// reactor (drain, close the transport, remove).
+    pub(super) fn close(&mut self, p: PeerId, reason: Reason) {
+        let Some(peer) = self.peers.get_mut(p) else { return };
+        if peer.is_closing() {
+            return;
+        }
+        if let Some(session) = peer.session() {
+            self.detached.push((session, p));
+        }
+        if let Some((code, about)) = reason.error {
+            let f = ServerFrame::error(code, about, 0, reason.why.as_ref());
+            peer.out.push_with(|b| f.encode(b));
+            peer.close_code = Some(code);
+        }
+        let deadline = self.now + CLOSE_GRACE_MS;
+        peer.state = State::Closing { deadline };
+        peer.inbuf = Vec::new();
+        peer.close_why = Some(reason.why);
+        let gen = peer.gen;
+        self.open -= 1;
+        self.mark_dirty(p);
+        self.wheel.insert(deadline, Timer::Peer { key: p as u32, gen });
+    }
+
+    /// Sessions whose peer closed start to linger (nothing is said to anyone
+    /// but a typing stop); those that moved on are left alone.
+    pub(super) fn settle(&mut self) {
+        while let Some((s, p)) = self.detached.pop() {
+            let Some(session) = self.sessions.get_mut(s as usize) else { continue };
+            if session.peer != p as u32 {
+                continue;
+            }
+            session.peer = NO_PEER;
+            session.gen = session.gen.wrapping_add(1);
+            let gen = session.gen;
+            self.stop_all_typing(s);
+            if self.shutting_down {
+                continue; // nothing lingers on the way out
+            }
+            self.wheel.insert(self.now + self.cfg.linger_ms, Timer::Linger { session: s, gen });
+        }
+    }
+
+    /// Ends a session for good: it leaves every room with PRESENCE `event`,
+    /// and its name is free again.
+    pub(super) fn end_session(&mut self, s: u32, event: PresenceEvent, reason: &str) {
+        self.stop_all_typing(s);
+        let Some(session) = self.sessions.try_remove(s as usize) else { return };
+        self.names.remove(&*banter_proto::validate::name_key(&session.name));
+        for &r in &session.rooms {
+            self.rooms[r as usize].remove_member(s);
+            let f = ServerFrame::Presence {
+                room: self.rooms[r as usize].name.to_string(),
+                name: session.name.to_string(),
+                event: event as u8,
+                reason: reason.to_string(),
+            };
+            self.broadcast(r, &f, None);
+        }
+        log::debug!("session {} ended ({event:?})", session.name);
+    }
+
+    /// Runs every timer due by now.
+    pub fn fire_timers(&mut self) {
+        let mut due = Vec::new();
+        self.wheel.poll(self.now, &mut due);
+        for t in due {
+            match t {
+                Timer::Peer { key, gen } => self.on_peer_timer(key as usize, gen),
+                Timer::Linger { session, gen } => self.on_linger_end(session, gen),
+            }
+            self.settle();
+        }
+    }
+
+    fn on_peer_timer(&mut self, p: PeerId, gen: u32) {
+        let Some(peer) = self.peers.get_mut(p).filter(|x| x.gen == gen) else { return };
+        match peer.state {
+            State::Closing { deadline } => {
+                if self.now >= deadline {
+                    peer.expired = true; // give up on the rest
+                    self.mark_dirty(p);
+                }
+            }
+            State::Handshake | State::Authenticating => {
+                let why = "handshake not finished in time";
+                self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));
+            }
+            State::Active { .. } => self.heartbeat(p, gen),
+        }
+    }
+
+    /// PING after one heartbeat of silence, drop after two. Looked at only
+    /// when the timer fires: hearing from a peer never touches the wheel. An
+    /// idle peer's output buffers are given back here too.
+    fn heartbeat(&mut self, p: PeerId, gen: u32) {
+        let hb = self.cfg.heartbeat_ms;
+        let peer = &mut self.peers[p];
+        let heard = peer.last_heard;
+        if peer.out.is_empty() {
+            let before = peer.out.capacity();
+            peer.out.release();
+            self.released += before;
+        }
+        let idle = self.now.saturating_sub(heard);
+        let next = if idle >= 2 * hb {
+            let why = format!("no traffic for {idle} ms");
+            return self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));
+        } else if idle >= hb {
+            self.ping_nonce += 1;
+            self.send(p, &ServerFrame::Ping { nonce: self.ping_nonce });
+            heard + 2 * hb
+        } else {
+            heard + hb
+        };
+        self.wheel.insert(next, Timer::Peer { key: p as u32, gen });
+    }
+
+    fn on_linger_end(&mut self, s: u32, gen: u32) {
+        let lingering =
+            self.sessions.get(s as usize).is_some_and(|x| x.gen == gen && x.peer == NO_PEER);
+        if lingering {
+            self.end_session(s, PresenceEvent::Lost, "");
+        }
+    }
+
+    /// The end of a reactor turn: the SAYs accepted in it are committed and
+    /// their ACKs and MSGs released.
+    pub fn end_turn(&mut self) {
+        self.commit_batch();
+        self.settle();
+    }
+
+    /// Stops admitting and tells every client SHUTTING_DOWN, after the SAYs
+    /// accepted so far are committed and acknowledged.
+    pub fn shutdown(&mut self) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        self.commit_batch();
+        let keys: Vec<PeerId> = self.peers.iter().map(|(k, _)| k).collect();
+        for p in keys {
+            let why = "server shutting down";
+            self.close(p, Reason::fatal(ErrorCode::ShuttingDown, 0, why));
+        }
+        self.settle();
+    }
+
+    /// Makes everything durable before exit.
+    pub fn close_store(&mut self) -> Result<(), String> {
+        self.store.close().map_err(|e| e.to_string())
+    }
+
+    /// Learns every stored room and its newest id, and fills its window.
+    pub(super) fn load_rooms(&mut self) -> Result<(), String> {
+        let rooms = self.store.rooms().map_err(|e| e.to_string())?;
+        for (name, last_id) in rooms {
+            let recent = self.store.recent(&name, super::room::WINDOW);
+            let recent = recent.map_err(|e| e.to_string())?;
+            let mut room = Room::new(&name, last_id);
+            recent.into_iter().for_each(|m| room.push(m.into()));
+            self.room_ids.insert(name.into(), self.rooms.len() as u32);
+            self.rooms.push(room);
+        }
+        Ok(())
+    }
+}

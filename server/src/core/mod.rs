@@ -1,0 +1,273 @@
+//! The protocol core: sessions, names, rooms, timers, storage, the
+//! group-commit batch, the password-check queue and a slab of peers. It does
+//! no I/O and reads no clock. The reactor feeds it plaintext bytes, end of
+//! input, time and password-check results, and takes back each peer's
+//! output bytes and what to do with the peer (flush it, close it, read it
+//! again). What carries a peer's bytes (TCP, TLS, WebSocket) is invisible
+//! here: no `mio`, socket or token appears in this module tree.
+//!
+//! Handlers live in `handlers` (one file per family of frames); the data
+//! they work on in `peer`, `session`, `room` and `outq`; closing, lingering
+//! and timers in `lifecycle`.
+
+mod handlers;
+mod lifecycle;
+mod output;
+mod outq;
+mod peer;
+mod ratelimit;
+mod room;
+mod session;
+#[cfg(test)]
+mod tests;
+mod wheel;
+
+pub use handlers::AuthTicket;
+pub use outq::OutQueue;
+pub use peer::{Peer, Reason};
+
+use crate::config::Config;
+use crate::store::Store;
+use handlers::{AuthWait, Batch};
+use room::Room;
+use session::Session;
+use slab::Slab;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use wheel::Wheel;
+
+/// A peer's key in the core's slab.
+pub type PeerId = usize;
+
+/// Fills a session token with randomness; false when there is none.
+pub type Random = fn(&mut [u8; 8]) -> bool;
+
+/// Timer resolution: deadlines (heartbeat, handshake, linger, close) fire
+/// up to this late, and timers due together share one wake-up.
+const TICK_MS: u64 = 50;
+/// How long a closing peer may take to drain its output.
+pub const CLOSE_GRACE_MS: u64 = 1000;
+/// Input a peer may have waiting while its password is checked.
+const HELD_INPUT: usize = 64 * 1024;
+
+/// What a timer is for; the generation makes a timer of a reused slot inert.
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    /// Handshake deadline, heartbeat check, or close deadline of a peer.
+    Peer { key: u32, gen: u32 },
+    /// End of a session's linger.
+    Linger { session: u32, gen: u32 },
+}
+
+/// All protocol state of the server.
+pub struct Core {
+    /// The command line.
+    cfg: Config,
+    /// Connected peers by key.
+    peers: Slab<Peer>,
+    /// Sessions, live or lingering.
+    sessions: Slab<Session>,
+    /// Session by lower-case name.
+    names: HashMap<Box<str>, u32>,
+    /// Every room ever created; rooms are never removed (ids must go on).
+    rooms: Vec<Room>,
+    /// Room index by lower-case name.
+    room_ids: HashMap<Box<str>, u32>,
+    /// Heartbeats, handshake and close deadlines, lingers.
+    wheel: Wheel<Timer>,
+    /// Durable storage, or the in-memory stand-in.
+    store: Box<dyn Store>,
+    /// Password checks to hand to the hasher, and those it is working on.
+    auth: AuthWait,
+    /// Milliseconds on the reactor's monotonic clock, set once per turn.
+    now: u64,
+    /// Milliseconds since the Unix epoch, set with `now`: message times.
+    wall: u64,
+    /// Next peer generation.
+    next_gen: u32,
+    /// Next session uid.
+    next_uid: u64,
+    /// Peers with output to flush or a state change to act on.
+    dirty: Vec<PeerId>,
+    /// Peers whose input was held and may be read again.
+    resume: Vec<PeerId>,
+    /// Sessions whose peer just closed: (session, peer), settled after each call.
+    detached: Vec<(u32, PeerId)>,
+    /// SAYs accepted this turn, waiting for the group commit.
+    batch: Batch,
+    /// Scratch space for encoding frames once for many receivers.
+    scratch: Vec<u8>,
+    /// Peers that are not closing (what `--max-clients` counts).
+    open: usize,
+    /// Set once shutdown has begun: nothing lingers, nobody new gets in.
+    shutting_down: bool,
+    /// Nonce of the next server PING.
+    ping_nonce: u64,
+    /// Heap bytes of output buffers released since last asked.
+    released: usize,
+    /// Where session tokens come from (the OS; tests make it fail).
+    random: Random,
+}
+
+impl Core {
+    /// A core over `store`, with every stored room loaded.
+    pub fn new(cfg: Config, store: Box<dyn Store>) -> Result<Core, String> {
+        let mut core = Core {
+            wheel: Wheel::new(TICK_MS, 512, 0),
+            peers: Slab::new(),
+            sessions: Slab::new(),
+            names: HashMap::new(),
+            rooms: Vec::new(),
+            room_ids: HashMap::new(),
+            store,
+            auth: AuthWait::default(),
+            now: 0,
+            wall: 0,
+            next_gen: 0,
+            next_uid: 0,
+            dirty: Vec::new(),
+            resume: Vec::new(),
+            detached: Vec::new(),
+            batch: Batch::default(),
+            scratch: Vec::new(),
+            open: 0,
+            shutting_down: false,
+            ping_nonce: 0,
+            released: 0,
+            random: handlers::os_random,
+            cfg,
+        };
+        core.load_rooms()?;
+        Ok(core)
+    }
+
+    /// Sets the time for what follows: `mono_ms` on a monotonic clock
+    /// (timers), `wall_ms` since the Unix epoch (message times).
+    pub fn set_time(&mut self, mono_ms: u64, wall_ms: u64) {
+        self.now = mono_ms;
+        self.wall = wall_ms;
+    }
+
+    /// A new connection from `addr`. Over `--max-clients` it is answered
+    /// SERVER_FULL and starts closing at once.
+    pub fn connect(&mut self, addr: SocketAddr) -> PeerId {
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let gen = self.next_gen;
+        let key = self.peers.insert(Peer::new(addr, gen, self.now, self.cfg.rate));
+        self.open += 1;
+        if self.open > self.cfg.max_clients || self.shutting_down {
+            let why = format!("server full ({} clients)", self.cfg.max_clients);
+            self.close(key, Reason::fatal(banter_proto::ErrorCode::ServerFull, 0, why));
+        } else {
+            let deadline = self.now + self.cfg.heartbeat_ms;
+            self.wheel.insert(deadline, Timer::Peer { key: key as u32, gen });
+        }
+        key
+    }
+
+    /// Plaintext bytes from peer `p`.
+    pub fn input(&mut self, p: PeerId, data: &[u8]) {
+        let Some(peer) = self.peers.get_mut(p) else { return };
+        peer.last_heard = self.now;
+        if !peer.is_closing() {
+            self.ingest(p, data);
+        } // else: the reactor drains the peer's input so our close is not a reset
+        self.settle();
+    }
+
+    /// Whether the reactor should read more of `p`'s input now.
+    pub fn wants_input(&self, p: PeerId) -> bool {
+        self.peers.get(p).is_some_and(|peer| match peer.state {
+            peer::State::Authenticating => peer.inbuf.len() <= HELD_INPUT,
+            _ => true,
+        })
+    }
+
+    /// The far end of `p` closed its side: answer what it sent, then close.
+    pub fn peer_closed(&mut self, p: PeerId) {
+        self.close(p, Reason::quiet("peer closed the connection"));
+        self.settle();
+    }
+
+    /// The transport of `p` failed: nothing more can be sent; close now.
+    pub fn transport_failed(&mut self, p: PeerId, why: String) {
+        self.close(p, Reason::quiet(why));
+        if let Some(peer) = self.peers.get_mut(p) {
+            peer.expired = true;
+        }
+        self.settle();
+    }
+
+    /// Peers to flush or act on since the last call, each once.
+    pub fn take_dirty(&mut self, out: &mut Vec<PeerId>) {
+        for p in self.dirty.drain(..) {
+            if let Some(peer) = self.peers.get_mut(p) {
+                peer.dirty = false;
+                out.push(p);
+            }
+        }
+    }
+
+    /// Peers whose held input may be read again.
+    pub fn take_resumed(&mut self, out: &mut Vec<PeerId>) {
+        out.append(&mut self.resume);
+    }
+
+    /// A peer, for the reactor to flush and look at.
+    pub fn peer(&self, p: PeerId) -> Option<&Peer> {
+        self.peers.get(p)
+    }
+
+    /// A peer's output, for its transport to drain.
+    pub fn output(&mut self, p: PeerId) -> Option<&mut OutQueue> {
+        self.peers.get_mut(p).map(|peer| &mut peer.out)
+    }
+
+    /// After a flush: how many bytes the transport of `p` still holds.
+    pub fn set_held(&mut self, p: PeerId, held: usize) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            peer.held = held;
+        }
+    }
+
+    /// Forgets a peer the reactor has closed for good; returns it for the
+    /// log line.
+    pub fn remove(&mut self, p: PeerId) -> Option<Peer> {
+        let peer = self.peers.try_remove(p)?;
+        self.released += peer.out.capacity() + peer.inbuf.capacity();
+        if !peer.is_closing() {
+            self.open -= 1; // removed without a close: cannot happen, but count right
+        }
+        Some(peer)
+    }
+
+    /// Heap bytes of buffers released since the last call.
+    pub fn take_released(&mut self) -> usize {
+        std::mem::take(&mut self.released)
+    }
+
+    /// Whether no peer is left.
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+
+    /// The earliest timer deadline, if any.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.wheel.next_deadline()
+    }
+
+    /// The transport of `p` can take more bytes: flush it this turn.
+    pub fn want_flush(&mut self, p: PeerId) {
+        self.mark_dirty(p);
+    }
+
+    /// Marks `p` to be flushed this turn.
+    fn mark_dirty(&mut self, p: PeerId) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            if !peer.dirty {
+                peer.dirty = true;
+                self.dirty.push(p);
+            }
+        }
+    }
+}

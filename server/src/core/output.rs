@@ -1,0 +1,93 @@
+//! Putting frames in peers' output: one frame to one peer, a frame or a run
+//! of frames to every member of a room (encoded once, queued as one shared
+//! buffer), and the output limit that drops a slow consumer rather than let
+//! it slow anyone else.
+
+use super::peer::Reason;
+use super::session::NO_PEER;
+use super::{Core, PeerId};
+use banter_proto::{ErrorCode, ServerFrame};
+use bytes::Bytes;
+
+impl Core {
+    /// Appends a frame to a peer's output (nothing once it is closing).
+    pub(super) fn send(&mut self, p: PeerId, f: &ServerFrame) {
+        let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { return };
+        peer.out.push_with(|b| f.encode(b));
+        self.after_push(p);
+    }
+
+    /// Appends encoded whole frames to a peer's output.
+    pub(super) fn send_bytes(&mut self, p: PeerId, bytes: &[u8]) {
+        let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { return };
+        peer.out.push_bytes(bytes);
+        self.after_push(p);
+    }
+
+    /// Appends shared encoded whole frames to a peer's output.
+    pub(super) fn send_shared(&mut self, p: PeerId, bytes: &Bytes) {
+        let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { return };
+        peer.out.push_shared(bytes.clone());
+        self.after_push(p);
+    }
+
+    /// A non-fatal ERROR.
+    pub(super) fn send_error(
+        &mut self,
+        p: PeerId,
+        code: ErrorCode,
+        about: u8,
+        seq: u32,
+        detail: &str,
+    ) {
+        self.send(p, &ServerFrame::error(code, about, seq, detail));
+    }
+
+    /// Flags the peer for the flush, and drops it if it now owes more than
+    /// the output limit (what its transport holds included).
+    fn after_push(&mut self, p: PeerId) {
+        self.mark_dirty(p);
+        let peer = &mut self.peers[p];
+        if peer.backlog() > self.cfg.out_limit {
+            let dropped = peer.out.discard_unsent();
+            let why =
+                format!("slow consumer: over the output limit of {} bytes", self.cfg.out_limit);
+            log::debug!("#{p}: dropping {dropped} unsent bytes");
+            self.close(p, Reason::fatal(ErrorCode::SlowConsumer, 0, why));
+        }
+    }
+
+    /// Sends `f` (encoded once) to every connected member of room `r` but `except`.
+    pub(super) fn broadcast(&mut self, r: u32, f: &ServerFrame, except: Option<u32>) {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        f.encode(&mut buf);
+        self.send_to_members(r, &buf, except);
+        self.scratch = buf;
+    }
+
+    /// Queues encoded frames for every connected member of room `r` but
+    /// `except`: copied into each queue when small, else one shared buffer.
+    pub(super) fn send_to_members(&mut self, r: u32, frames: &[u8], except: Option<u32>) {
+        let members = std::mem::take(&mut self.rooms[r as usize].members);
+        let shared = (frames.len() > SHARE_ABOVE).then(|| Bytes::copy_from_slice(frames));
+        for &m in &members {
+            if Some(m) == except {
+                continue;
+            }
+            let p = self.sessions[m as usize].peer;
+            if p == NO_PEER {
+                continue;
+            }
+            match &shared {
+                Some(b) => self.send_shared(p as usize, b),
+                None => self.send_bytes(p as usize, frames),
+            }
+        }
+        self.rooms[r as usize].members = members;
+    }
+}
+
+/// Frames up to this size are copied into each receiver's own buffer (as
+/// cheap as a shared handle, and no allocation); larger ones are shared.
+const SHARE_ABOVE: usize = 256;

@@ -1,0 +1,283 @@
+//! A peer's output: whole encoded frames waiting for its transport, as a
+//! queue of segments. A segment is either bytes owned by this peer (ACKs,
+//! answers, history pages) or a shared, reference-counted buffer that many
+//! peers queue at once (a room's messages of one loop turn, a broadcast):
+//! fan-out copies a pointer per receiver, not the message (after the shared
+//! reply objects of Redis and NATS).
+//!
+//! Every segment starts and ends on a frame boundary, so when a slow
+//! consumer is dropped everything not yet handed to the transport can be
+//! discarded except the rest of the one frame partway written, and the
+//! stream stays whole. The queue does no I/O: a transport takes
+//! [`OutQueue::slices`] and reports what it wrote with [`OutQueue::consume`].
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+/// One run of whole frames.
+#[derive(Debug)]
+enum Seg {
+    /// Bytes only this peer will send.
+    Own(Vec<u8>),
+    /// Bytes shared with other peers' queues.
+    Shared(Bytes),
+}
+
+impl Seg {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Seg::Own(v) => v,
+            Seg::Shared(b) => b,
+        }
+    }
+}
+
+/// Pending output of one peer.
+#[derive(Debug, Default)]
+pub struct OutQueue {
+    /// Segments in send order; `segs[0]` may be partly written.
+    segs: VecDeque<Seg>,
+    /// Bytes of `segs[0]` already taken by the transport.
+    pos: usize,
+    /// Bytes not yet taken, across all segments.
+    pending: usize,
+    /// An emptied owned buffer kept for the next frames, so a busy peer
+    /// does not allocate per turn; released by [`OutQueue::release`].
+    spare: Vec<u8>,
+}
+
+impl OutQueue {
+    /// Bytes still owed to the peer.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+
+    /// Whether nothing is owed.
+    pub fn is_empty(&self) -> bool {
+        self.pending == 0
+    }
+
+    /// Heap bytes this queue holds on its own (shared buffers not counted).
+    pub fn capacity(&self) -> usize {
+        let own = |s: &Seg| if let Seg::Own(v) = s { v.capacity() } else { 0 };
+        self.spare.capacity() + self.segs.iter().map(own).sum::<usize>()
+    }
+
+    /// Appends frames encoded by `encode` into this peer's own bytes.
+    pub fn push_with(&mut self, encode: impl FnOnce(&mut Vec<u8>)) {
+        if !matches!(self.segs.back(), Some(Seg::Own(_))) {
+            let buf = std::mem::take(&mut self.spare);
+            self.segs.push_back(Seg::Own(buf));
+        }
+        let Some(Seg::Own(buf)) = self.segs.back_mut() else { unreachable!("pushed above") };
+        let before = buf.len();
+        encode(buf);
+        self.pending += buf.len() - before;
+    }
+
+    /// Appends encoded whole frames, copying them.
+    pub fn push_bytes(&mut self, frames: &[u8]) {
+        if !frames.is_empty() {
+            self.push_with(|b| b.extend_from_slice(frames));
+        }
+    }
+
+    /// Appends shared whole frames without copying them.
+    pub fn push_shared(&mut self, frames: Bytes) {
+        if frames.is_empty() {
+            return;
+        }
+        self.pending += frames.len();
+        self.segs.push_back(Seg::Shared(frames));
+    }
+
+    /// Fills `out` with the pending bytes in order; returns how many slices
+    /// it filled (at most `out.len()`).
+    pub fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut n = 0;
+        for (i, seg) in self.segs.iter().enumerate().take(out.len()) {
+            let b = seg.bytes();
+            out[i] = IoSlice::new(if i == 0 { &b[self.pos..] } else { b });
+            n += 1;
+        }
+        n
+    }
+
+    /// The transport took `n` bytes from the front.
+    pub fn consume(&mut self, mut n: usize) {
+        debug_assert!(n <= self.pending);
+        self.pending -= n.min(self.pending);
+        while n > 0 {
+            let Some(front) = self.segs.front() else { return };
+            let left = front.bytes().len() - self.pos;
+            if n < left {
+                self.pos += n;
+                return;
+            }
+            n -= left;
+            self.pop_front();
+        }
+    }
+
+    fn pop_front(&mut self) {
+        self.pos = 0;
+        if let Some(Seg::Own(mut v)) = self.segs.pop_front() {
+            if self.spare.capacity() < v.capacity() {
+                v.clear();
+                self.spare = v;
+            }
+        }
+    }
+
+    /// Drops every byte not yet taken, except the rest of the frame partway
+    /// written. Returns how many bytes were dropped.
+    pub fn discard_unsent(&mut self) -> usize {
+        let before = self.pending;
+        let keep = match self.segs.front() {
+            Some(front) if self.pos > 0 => frame_end_after(front.bytes(), self.pos),
+            _ => 0,
+        };
+        self.segs.truncate(usize::from(keep > 0));
+        match self.segs.front_mut() {
+            Some(Seg::Own(v)) => v.truncate(keep),
+            Some(Seg::Shared(b)) => b.truncate(keep),
+            None => self.pos = 0,
+        }
+        self.pending = keep.saturating_sub(self.pos);
+        if self.pending == 0 {
+            self.segs.clear();
+            self.pos = 0;
+        }
+        before - self.pending
+    }
+
+    /// Gives memory back once the peer has gone idle (nothing owed).
+    pub fn release(&mut self) {
+        if self.is_empty() {
+            self.segs = VecDeque::new();
+            self.spare = Vec::new();
+        }
+    }
+}
+
+/// The end of the frame that contains byte `pos` of `buf` (a run of whole
+/// frames starting at 0).
+fn frame_end_after(buf: &[u8], pos: usize) -> usize {
+    let mut at = 0;
+    while at < buf.len() && at < pos {
+        let next = at + banter_proto::frame_size(&buf[at..]).unwrap_or(buf.len() - at);
+        if next > pos {
+            return next.min(buf.len());
+        }
+        at = next;
+    }
+    at.min(buf.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use banter_proto::{check, decode_server, ServerFrame};
+
+    /// Drains `q` through a writer that takes at most `cap` bytes a call.
+    fn drain(q: &mut OutQueue, cap: usize, got: &mut Vec<u8>) {
+        while !q.is_empty() {
+            let mut s = [IoSlice::new(&[]); 8];
+            let n = q.slices(&mut s);
+            let mut took = 0;
+            for sl in &s[..n] {
+                let k = sl.len().min(cap - took);
+                got.extend_from_slice(&sl[..k]);
+                took += k;
+                if took == cap {
+                    break;
+                }
+            }
+            q.consume(took);
+        }
+    }
+
+    fn frames(bytes: &[u8]) -> Vec<ServerFrame> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let n = check(&bytes[at..], u32::MAX).unwrap();
+            out.push(decode_server(&bytes[at..at + n]).unwrap());
+            at += n;
+        }
+        out
+    }
+
+    fn ping(nonce: u64) -> Vec<u8> {
+        ServerFrame::Ping { nonce }.to_bytes()
+    }
+
+    #[test]
+    fn own_and_shared_segments_keep_their_order() {
+        let mut q = OutQueue::default();
+        q.push_bytes(&ping(1));
+        let shared = Bytes::from([ping(2), ping(3)].concat());
+        q.push_shared(shared.clone());
+        q.push_bytes(&ping(4));
+        q.push_bytes(&ping(5));
+        assert_eq!(q.pending(), 13 * 5);
+        let mut got = Vec::new();
+        drain(&mut q, 7, &mut got);
+        let nonces: Vec<_> = frames(&got)
+            .into_iter()
+            .map(|f| match f {
+                ServerFrame::Ping { nonce } => nonce,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(nonces, [1, 2, 3, 4, 5]);
+        assert_eq!(shared.len(), 26, "the shared buffer itself is untouched");
+        q.release();
+        assert_eq!(q.capacity(), 0);
+    }
+
+    #[test]
+    fn discard_keeps_the_frame_partway_written() {
+        let mut q = OutQueue::default();
+        q.push_shared(Bytes::from([ping(0), ping(1), ping(2)].concat()));
+        q.push_bytes(&ping(3));
+        q.consume(15); // frame 0 and 2 bytes of frame 1
+        assert_eq!(q.discard_unsent(), 13 + 13);
+        assert_eq!(q.pending(), 11);
+        q.push_bytes(&ServerFrame::Pong { nonce: 99 }.to_bytes());
+        let mut got = ping(0);
+        got.extend_from_slice(&ping(1)[..2]);
+        drain(&mut q, 1000, &mut got);
+        assert_eq!(
+            frames(&got),
+            [
+                ServerFrame::Ping { nonce: 0 },
+                ServerFrame::Ping { nonce: 1 },
+                ServerFrame::Pong { nonce: 99 }
+            ]
+        );
+    }
+
+    #[test]
+    fn discard_at_a_boundary_keeps_nothing() {
+        let mut q = OutQueue::default();
+        q.push_bytes(&[ping(1), ping(2)].concat());
+        q.consume(13);
+        assert_eq!(q.discard_unsent(), 13);
+        assert!(q.is_empty());
+        q.release();
+        assert_eq!(q.capacity(), 0);
+    }
+
+    #[test]
+    fn a_busy_queue_reuses_its_buffer() {
+        let mut q = OutQueue::default();
+        q.push_bytes(&[7; 4000]);
+        q.consume(4000);
+        let cap = q.capacity();
+        assert!(cap >= 4000);
+        q.push_bytes(&[7; 100]);
+        assert_eq!(q.capacity(), cap, "no new allocation");
+    }
+}

@@ -1,0 +1,181 @@
+//! Rooms, messages and the group commit: answer order, fan-out around a
+//! sender's own messages, the rate limit, and ACKs that wait for the store.
+
+use super::*;
+use crate::store::{Account, Page, StoreError, StoredMsg};
+use banter_proto::ErrorCode;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+fn msg_ids(frames: &[ServerFrame]) -> Vec<(String, u64)> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Msg { from, id, .. } => Some((from.clone(), *id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn join_answers_in_order_then_say_acks_and_fans_out() {
+    let mut k = Kit::new(&[]);
+    let ada = k.member("ada", "lobby");
+    let bob = k.login("bob");
+    k.send(bob, ClientFrame::Join { room: "Lobby".into(), since: 0, limit: 10 });
+    let got = k.recv(bob);
+    assert!(
+        matches!(&got[0], ServerFrame::Joined { room, members: 2, last_id: 0, .. } if room == "lobby")
+    );
+    assert!(
+        matches!(&got[1], ServerFrame::Roster { more: 0, names, .. } if names == &["ada", "bob"])
+    );
+    assert!(matches!(&got[2], ServerFrame::HistoryEnd { count: 0, more: 0, .. }));
+    assert_eq!(got.len(), 3);
+    assert!(matches!(&k.recv(ada)[..], [ServerFrame::Presence { event: 1, .. }]));
+    k.send(ada, say("lobby", 1, "hi"));
+    assert!(k.recv(ada).is_empty() && k.recv(bob).is_empty(), "nothing before the turn ends");
+    k.turn();
+    assert!(
+        matches!(&k.recv(ada)[..], [ServerFrame::Ack { seq: 1, id: 1, .. }]),
+        "no echo, one ACK"
+    );
+    assert_eq!(msg_ids(&k.recv(bob)), [("ada".to_string(), 1)]);
+}
+
+#[test]
+fn one_turn_of_many_senders_reaches_each_member_in_id_order_without_echo() {
+    let mut k = Kit::new(&["--rate", "0"]);
+    let names = ["a", "b", "c"];
+    let peers: Vec<PeerId> = names.iter().map(|n| k.member(n, "r")).collect();
+    let watcher = k.member("w", "r");
+    peers.iter().for_each(|&p| drop(k.recv(p)));
+    for round in 0..3u32 {
+        for (i, &p) in peers.iter().enumerate() {
+            k.send(p, say("r", round + 1, &format!("{} {round}", names[i])));
+        }
+    }
+    k.turn();
+    let all = msg_ids(&k.recv(watcher));
+    assert_eq!(all.iter().map(|m| m.1).collect::<Vec<_>>(), (1..=9).collect::<Vec<_>>());
+    for (i, &p) in peers.iter().enumerate() {
+        let got = k.recv(p);
+        let mine: Vec<_> = all.iter().filter(|m| m.0 != names[i]).cloned().collect();
+        assert_eq!(msg_ids(&got), mine, "{} sees the others' in order", names[i]);
+        let acks: Vec<u32> = got
+            .iter()
+            .filter_map(|f| if let ServerFrame::Ack { seq, .. } = f { Some(*seq) } else { None })
+            .collect();
+        assert_eq!(acks, [1, 2, 3], "ACKs in seq order after the MSGs");
+    }
+}
+
+#[test]
+fn rate_limit_refuses_beyond_the_burst_and_refills_with_time() {
+    let mut k = Kit::new(&["--rate", "2"]);
+    let p = k.member("ada", "r");
+    for seq in 1..=6 {
+        k.send(p, say("r", seq, "x"));
+    }
+    k.turn();
+    let got = k.recv(p);
+    let acks = got.iter().filter(|f| matches!(f, ServerFrame::Ack { .. })).count();
+    let limited = got.iter().filter(|f| matches!(f, ServerFrame::Error { code: 15, .. })).count();
+    assert_eq!((acks, limited), (4, 2), "a burst of twice the rate");
+    k.advance(500);
+    k.send(p, say("r", 7, "x"));
+    k.turn();
+    assert!(
+        matches!(&k.recv(p)[..], [ServerFrame::Ack { seq: 7, .. }]),
+        "one token per 500 ms at 2/s"
+    );
+}
+
+/// A durable store double: keeps appended batches, and fails on demand.
+struct Gate {
+    stored: Rc<RefCell<Vec<StoredMsg>>>,
+    fail: Rc<Cell<bool>>,
+}
+
+impl Store for Gate {
+    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn recent(&mut self, _: &str, _: usize) -> Result<Vec<StoredMsg>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn append(&mut self, batch: &[StoredMsg]) -> Result<(), StoreError> {
+        if self.fail.get() {
+            return Err(StoreError("disk full".into()));
+        }
+        self.stored.borrow_mut().extend_from_slice(batch);
+        Ok(())
+    }
+    fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
+        Ok(Page::default())
+    }
+    fn account(&mut self, _: &str) -> Result<Option<Account>, StoreError> {
+        Ok(None)
+    }
+    fn create_account(&mut self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    fn is_durable(&self) -> bool {
+        true
+    }
+    fn close(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn acks_wait_for_the_store_and_a_refused_batch_is_never_heard_of() {
+    let stored = Rc::new(RefCell::new(Vec::new()));
+    let fail = Rc::new(Cell::new(false));
+    let gate = Gate { stored: stored.clone(), fail: fail.clone() };
+    let mut k = Kit::with_store(&[], Box::new(gate));
+    let ada = k.member("ada", "r");
+    let bob = k.member("bob", "r");
+    k.recv(ada);
+    fail.set(true);
+    k.send(ada, say("r", 1, "lost"));
+    k.send(ada, say("r", 2, "lost too"));
+    k.turn();
+    let got = k.recv(ada);
+    let refused: Vec<_> =
+        got.iter().filter(|f| matches!(f, ServerFrame::Error { code: 22, .. })).collect();
+    assert_eq!(refused.len(), 2, "{got:?}");
+    assert!(k.recv(bob).is_empty(), "no MSG of a refused batch");
+    fail.set(false);
+    k.send(ada, say("r", 3, "kept"));
+    assert!(stored.borrow().is_empty() && k.recv(ada).is_empty(), "nothing before the commit");
+    k.turn();
+    assert_eq!(
+        stored.borrow().iter().map(|m| m.id).collect::<Vec<_>>(),
+        [1],
+        "ids handed out again"
+    );
+    assert!(matches!(&k.recv(ada)[..], [ServerFrame::Ack { seq: 3, id: 1, .. }]));
+    assert_eq!(msg_ids(&k.recv(bob)), [("ada".to_string(), 1)]);
+}
+
+#[test]
+fn a_repeated_seq_is_answered_with_the_original_ack() {
+    let mut k = Kit::new(&[]);
+    let ada = k.member("ada", "r");
+    let bob = k.member("bob", "r");
+    k.recv(ada);
+    k.send(ada, say("r", 5, "once"));
+    k.send(ada, say("r", 5, "once")); // the same SAY twice in one write
+    k.turn();
+    let acks = k.recv(ada);
+    assert_eq!(acks.len(), 2);
+    assert_eq!(acks[0], acks[1]);
+    k.send(ada, say("elsewhere", 5, "ignored"));
+    k.turn();
+    assert_eq!(k.recv(ada), [acks[0].clone()], "remembered, room and text ignored");
+    assert_eq!(msg_ids(&k.recv(bob)).len(), 1, "stored and sent once");
+    let err = k.recv(bob);
+    assert!(err.is_empty());
+    let _ = ErrorCode::Storage;
+}

@@ -1,0 +1,150 @@
+//! Unit tests of the core, in-process: no sockets, no threads, made-up
+//! time. A [`Kit`] drives a [`Core`] the way the reactor does (bytes in,
+//! timers, end of turn, output drained) and decodes what each peer was sent.
+
+mod chat;
+mod sessions;
+
+use super::{Core, PeerId};
+use crate::auth::{AuthOutcome, AuthResult};
+use crate::config::{parse, Command};
+use crate::store::{memory::MemoryStore, Store};
+use banter_proto::{check, decode_server, ClientFrame, ServerFrame};
+use std::io::IoSlice;
+
+/// A core and the clock it is driven with.
+pub struct Kit {
+    pub core: Core,
+    /// Milliseconds on the made-up monotonic clock.
+    pub now: u64,
+    /// Next client port, so peers have distinct addresses.
+    port: u16,
+}
+
+/// The wall clock the kit reports: a fixed day plus `now`.
+const EPOCH: u64 = 1_764_300_000_000;
+
+impl Kit {
+    /// A core with the in-memory store, configured by `args`.
+    pub fn new(args: &[&str]) -> Kit {
+        Kit::with_store(args, Box::new(MemoryStore::default()))
+    }
+
+    /// A core over `store`, configured by `args`.
+    pub fn with_store(args: &[&str], store: Box<dyn Store>) -> Kit {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let Ok(Command::Run(cfg)) = parse(&args, |_| None) else { panic!("bad args {args:?}") };
+        let mut core = Core::new(cfg, store).expect("core");
+        core.set_time(0, EPOCH);
+        Kit { core, now: 0, port: 40_000 }
+    }
+
+    /// A new peer.
+    pub fn connect(&mut self) -> PeerId {
+        self.port += 1;
+        self.core.connect(([127, 0, 0, 1], self.port).into())
+    }
+
+    /// Bytes from `p`, as the transport would hand them over.
+    pub fn send_raw(&mut self, p: PeerId, bytes: &[u8]) {
+        self.core.input(p, bytes);
+    }
+
+    /// A frame from `p`.
+    pub fn send(&mut self, p: PeerId, f: ClientFrame) {
+        self.send_raw(p, &f.to_bytes());
+    }
+
+    /// The end of a reactor turn: timers, then the group commit.
+    pub fn turn(&mut self) {
+        self.core.fire_timers();
+        self.core.end_turn();
+    }
+
+    /// Moves the clock on by `ms` and runs a turn.
+    pub fn advance(&mut self, ms: u64) {
+        self.now += ms;
+        self.core.set_time(self.now, EPOCH + self.now);
+        self.turn();
+    }
+
+    /// Everything `p` has been sent, drained as a transport would.
+    pub fn recv_bytes(&mut self, p: PeerId) -> Vec<u8> {
+        let mut got = Vec::new();
+        let Some(out) = self.core.output(p) else { return got };
+        while !out.is_empty() {
+            let mut s = [IoSlice::new(&[]); 16];
+            let n = out.slices(&mut s);
+            let len: usize = s[..n].iter().map(|x| x.len()).sum();
+            s[..n].iter().for_each(|x| got.extend_from_slice(x));
+            out.consume(len);
+        }
+        got
+    }
+
+    /// Every frame `p` has been sent, decoded.
+    pub fn recv(&mut self, p: PeerId) -> Vec<ServerFrame> {
+        let bytes = self.recv_bytes(p);
+        let mut frames = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let n = check(&bytes[at..], u32::MAX).expect("whole frames");
+            frames.push(decode_server(&bytes[at..at + n]).expect("decodes"));
+            at += n;
+        }
+        frames
+    }
+
+    /// Frames `p` was sent, without NOTICEs and PINGs.
+    pub fn recv_app(&mut self, p: PeerId) -> Vec<ServerFrame> {
+        let app =
+            |f: &ServerFrame| !matches!(f, ServerFrame::Notice { .. } | ServerFrame::Ping { .. });
+        self.recv(p).into_iter().filter(app).collect()
+    }
+
+    /// A peer signed in as `name` (no password), its greeting drained.
+    pub fn login(&mut self, name: &str) -> PeerId {
+        let p = self.connect();
+        self.send(p, hello(name, "", 0));
+        let got = self.recv(p);
+        assert!(matches!(got.first(), Some(ServerFrame::Welcome { .. })), "{got:?}");
+        p
+    }
+
+    /// `name` signed in and in `room` (no replay), answers drained.
+    pub fn member(&mut self, name: &str, room: &str) -> PeerId {
+        let p = self.login(name);
+        self.send(p, ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
+        self.recv(p);
+        p
+    }
+
+    /// Answers every queued password job with `outcome`.
+    pub fn answer_auth(&mut self, outcome: AuthOutcome) -> usize {
+        let mut jobs = Vec::new();
+        self.core.take_auth_jobs(&mut jobs);
+        let n = jobs.len();
+        for j in jobs {
+            self.core.auth_result(AuthResult { ticket: j.ticket, outcome: outcome.clone() });
+        }
+        n
+    }
+}
+
+/// A HELLO.
+pub fn hello(name: &str, password: &str, resume: u64) -> ClientFrame {
+    ClientFrame::Hello { version: 1, name: name.into(), password: password.into(), resume }
+}
+
+/// A SAY without flags.
+pub fn say(room: &str, seq: u32, text: &str) -> ClientFrame {
+    ClientFrame::Say { room: room.into(), seq, text: text.into(), flags: 0 }
+}
+
+/// The token of a WELCOME.
+pub fn token_of(f: &ServerFrame) -> u64 {
+    match f {
+        ServerFrame::Welcome { token, .. } => *token,
+        other => panic!("not a WELCOME: {other:?}"),
+    }
+}
