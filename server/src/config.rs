@@ -3,6 +3,7 @@
 //!
 //! This module only reads arguments and the environment; it opens nothing.
 
+use crate::cidr::Cidr;
 use crate::store::SyncMode;
 use banter_proto::{DEFAULT_MAX_FRAME, DEFAULT_MAX_TEXT, MAX_STR, PRE_WELCOME_MAX_FRAME};
 use getopts::Options;
@@ -41,6 +42,17 @@ pub struct Config {
     pub max_text: u32,
     /// Log level filter.
     pub log_level: log::LevelFilter,
+    /// PEM certificate chain and private key; TLS is offered with both.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Plain connections from outside `trust_plain` are refused.
+    pub require_tls: bool,
+    /// Where passwords may travel in clear (plain TCP or WebSocket).
+    pub trust_plain: Vec<Cidr>,
+    /// Origins a browser page may open the WebSocket from, besides the
+    /// page's own.
+    pub allow_origins: Vec<String>,
+    /// `/metrics` answers any address, not only loopback.
+    pub metrics_public: bool,
 }
 
 /// What the command line asks for.
@@ -71,6 +83,27 @@ fn options() -> Options {
     o.optopt("", "max-frame", "largest frame accepted after WELCOME (default 65536)", "BYTES");
     o.optopt("", "max-text", "largest message text (default 4096)", "BYTES");
     o.optopt("", "log-level", "error, warn, info, debug or trace (default info)", "LEVEL");
+    o.optopt(
+        "",
+        "tls-cert",
+        "PEM certificate chain: offer TLS on the same port (with --tls-key)",
+        "PATH",
+    );
+    o.optopt("", "tls-key", "PEM private key of --tls-cert", "PATH");
+    o.optflag("", "require-tls", "refuse plain connections from outside --trust-plain");
+    o.optmulti(
+        "",
+        "trust-plain",
+        "CIDR from which passwords may travel in clear (repeatable; default 127.0.0.0/8 and ::1; none: nowhere)",
+        "NET",
+    );
+    o.optmulti(
+        "",
+        "allow-origin",
+        "a web origin allowed to open /ws besides the page's own (repeatable)",
+        "ORIGIN",
+    );
+    o.optflag("", "metrics-public", "answer /metrics to any address, not only loopback");
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
     o
@@ -111,6 +144,11 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         max_frame,
         max_text: num(opt("max-text", None), "--max-text", default_text)?,
         log_level: parsed(opt("log-level", None), "--log-level", log::LevelFilter::Info)?,
+        tls: tls_pair(m.opt_str("tls-cert"), m.opt_str("tls-key"))?,
+        require_tls: m.opt_present("require-tls"),
+        trust_plain: trust_plain(&m.opt_strs("trust-plain"))?,
+        allow_origins: allow_origins(&m.opt_strs("allow-origin"))?,
+        metrics_public: m.opt_present("metrics-public"),
     };
     c.check()?;
     Ok(Command::Run(c))
@@ -145,6 +183,47 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// `--tls-cert` and `--tls-key`: both or neither.
+fn tls_pair(
+    cert: Option<String>,
+    key: Option<String>,
+) -> Result<Option<(PathBuf, PathBuf)>, String> {
+    match (cert, key) {
+        (Some(c), Some(k)) => Ok(Some((c.into(), k.into()))),
+        (None, None) => Ok(None),
+        _ => Err("--tls-cert and --tls-key go together: give both or neither".into()),
+    }
+}
+
+/// `--trust-plain`: loopback by default, `none` for nowhere.
+fn trust_plain(nets: &[String]) -> Result<Vec<Cidr>, String> {
+    if nets.is_empty() {
+        return Ok(vec!["127.0.0.0/8".parse()?, "::1".parse()?]);
+    }
+    if nets.iter().any(|n| n.eq_ignore_ascii_case("none")) {
+        if nets.len() > 1 {
+            return Err("--trust-plain none cannot be combined with ranges".into());
+        }
+        return Ok(Vec::new());
+    }
+    nets.iter().map(|n| n.parse().map_err(|e| format!("--trust-plain: {e}"))).collect()
+}
+
+/// `--allow-origin`: `scheme://host[:port]`, compared case-insensitively.
+fn allow_origins(origins: &[String]) -> Result<Vec<String>, String> {
+    origins
+        .iter()
+        .map(|o| {
+            let ok = o
+                .split_once("://")
+                .is_some_and(|(s, h)| !s.is_empty() && !h.is_empty() && !h.contains('/'));
+            ok.then(|| o.to_ascii_lowercase()).ok_or_else(|| {
+                format!("--allow-origin: '{o}' is not an origin like https://chat.example.org")
+            })
+        })
+        .collect()
 }
 
 fn parsed<T: std::str::FromStr>(v: Option<String>, what: &str, default: T) -> Result<T, String> {
@@ -203,5 +282,31 @@ mod tests {
         assert!(run(&["--sync", "maybe"], &[]).is_err());
         assert!(run(&["stray"], &[]).is_err());
         assert!(run(&["--log-level", "loud"], &[]).is_err());
+        assert!(run(&["--tls-cert", "c.pem"], &[]).unwrap_err().contains("--tls-key"));
+        assert!(run(&["--trust-plain", "10.0.0.0/40"], &[]).unwrap_err().contains("--trust-plain"));
+        assert!(run(&["--trust-plain", "none", "--trust-plain", "::1"], &[]).is_err());
+        assert!(run(&["--allow-origin", "example.org"], &[])
+            .unwrap_err()
+            .contains("--allow-origin"));
+    }
+
+    #[test]
+    fn transport_flags() {
+        let c = run(&[], &[]).unwrap();
+        assert_eq!(c.trust_plain.len(), 2, "loopback by default");
+        assert!(c.tls.is_none() && !c.require_tls && !c.metrics_public);
+        let c = run(
+            &["--tls-cert", "c", "--tls-key", "k", "--trust-plain", "none", "--require-tls"],
+            &[],
+        )
+        .unwrap();
+        assert!(c.tls.is_some() && c.require_tls && c.trust_plain.is_empty());
+        let c = run(
+            &["--allow-origin", "HTTPS://Chat.Example.org", "--trust-plain", "10.0.0.0/8"],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.allow_origins, ["https://chat.example.org"]);
+        assert!(c.trust_plain[0].contains("10.9.8.7".parse().unwrap()));
     }
 }

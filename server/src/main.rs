@@ -3,8 +3,10 @@
 //! until SIGTERM or SIGINT.
 
 mod auth;
+mod cidr;
 mod config;
 mod core;
+mod metrics;
 mod reactor;
 mod store;
 mod transport;
@@ -57,9 +59,27 @@ fn run(cfg: Config) -> Result<(), String> {
     }
     let store = open_store(&cfg)?;
     let addr = std::net::SocketAddr::new(cfg.bind, cfg.port);
+    let tls = match &cfg.tls {
+        Some((cert, key)) => {
+            let id = transport::tls::TlsIdentity::load(cert, key)?;
+            log::info!("TLS offered on the same port with {}", cert.display());
+            Some(id)
+        }
+        None => {
+            log::warn!("no --tls-cert: passwords travel in clear (allowed from --trust-plain only when TLS is on)");
+            None
+        }
+    };
+    let web = reactor::WebConfig {
+        require_tls: cfg.require_tls,
+        trust_plain: cfg.trust_plain.clone(),
+        allow_origins: cfg.allow_origins.clone(),
+        metrics_public: cfg.metrics_public,
+        max_frame: cfg.max_frame,
+    };
     let core = core::Core::new(cfg, store)?;
-    let mut reactor =
-        reactor::Reactor::new(addr, core).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let mut reactor = reactor::Reactor::new(addr, core, tls, web)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     reactor.run().map_err(|e| format!("event loop failed: {e}"))
 }
 

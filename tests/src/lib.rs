@@ -5,12 +5,17 @@
 //! Nothing here fakes the server: tests talk to the built binary over TCP.
 
 use banter_proto::{check, decode_server, ClientFrame, DecodeError, ServerFrame};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+
+pub mod pki;
+pub mod wire;
+
 use std::time::{Duration, Instant};
+pub use wire::Wire;
 
 /// How long a test waits for anything the server owes it.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -193,10 +198,12 @@ impl Drop for Server {
     }
 }
 
-/// A raw protocol connection with bounded reads.
+/// A raw protocol connection with bounded reads, over any transport.
 pub struct Conn {
-    /// The socket, blocking with a read timeout.
+    /// The socket, blocking with a read timeout (raw bytes, below any TLS).
     pub stream: TcpStream,
+    /// TLS and WebSocket layers, if any.
+    pub wire: Wire,
     /// Bytes read but not yet decoded.
     buf: Vec<u8>,
     /// The WELCOME's token, once seen.
@@ -208,7 +215,49 @@ impl Conn {
     pub fn connect(addr: SocketAddr) -> Conn {
         let stream = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
         stream.set_nodelay(true).ok();
-        Conn { stream, buf: Vec::new(), token: 0 }
+        stream.set_read_timeout(Some(WAIT)).ok();
+        Conn { stream, wire: Wire::plain(), buf: Vec::new(), token: 0 }
+    }
+
+    /// Connects with TLS, verifying the server as `host` with `cfg`.
+    pub fn connect_tls(
+        addr: SocketAddr,
+        cfg: Arc<rustls::ClientConfig>,
+        host: &str,
+    ) -> io::Result<Conn> {
+        let mut c = Conn::connect(addr);
+        c.wire = Wire::tls(&mut c.stream, cfg, host)?;
+        Ok(c)
+    }
+
+    /// Upgrades this connection to a WebSocket at `/ws` (subprotocol
+    /// `banter.1`), sending `origin` if given; panics unless the answer is 101.
+    pub fn upgrade_ws(mut self, origin: Option<&str>) -> Conn {
+        let req = ws_request(&self.stream.peer_addr().expect("peer"), origin, "banter.1");
+        self.wire.send_bytes(&mut self.stream, req.as_bytes()).expect("send upgrade");
+        let (head, rest) = self.read_head();
+        assert!(head.starts_with("HTTP/1.1 101 "), "no upgrade: {head}");
+        assert!(head.to_ascii_lowercase().contains("sec-websocket-protocol: banter.1"), "{head}");
+        let wire = std::mem::replace(&mut self.wire, Wire::plain());
+        self.wire = wire.upgraded(&rest);
+        self
+    }
+
+    /// Reads an HTTP response head; returns it and the bytes after it.
+    pub fn read_head(&mut self) -> (String, Vec<u8>) {
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = self.wire.read_bytes(&mut self.stream, &mut chunk).expect("read HTTP head");
+            assert!(
+                n > 0,
+                "closed before the HTTP head ended: {:?}",
+                String::from_utf8_lossy(&got)
+            );
+            got.extend_from_slice(&chunk[..n]);
+        }
+        let end = got.windows(4).position(|w| w == b"\r\n\r\n").expect("found") + 4;
+        (String::from_utf8_lossy(&got[..end]).into_owned(), got[end..].to_vec())
     }
 
     /// Sends one frame.
@@ -216,9 +265,9 @@ impl Conn {
         self.send_raw(&f.to_bytes());
     }
 
-    /// Sends raw bytes.
+    /// Sends raw Banter bytes (in one WebSocket message when upgraded).
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.stream.write_all(bytes).expect("write");
+        self.wire.send(&mut self.stream, bytes).expect("write");
     }
 
     /// Sends HELLO.
@@ -287,7 +336,7 @@ impl Conn {
             };
             self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).ok();
             let mut chunk = [0u8; 65536];
-            match self.stream.read(&mut chunk) {
+            match self.wire.read(&mut self.stream, &mut chunk) {
                 Ok(0) => return Recv::Closed,
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
                 Err(e) if is_timeout(&e) => return Recv::Timeout,
@@ -331,7 +380,7 @@ impl Conn {
     pub fn is_closed(&mut self) -> bool {
         self.stream.set_read_timeout(Some(Duration::from_millis(50))).ok();
         let mut b = [0u8; 1024];
-        match self.stream.read(&mut b) {
+        match self.wire.read(&mut self.stream, &mut b) {
             Ok(0) => true,
             Ok(n) => {
                 self.buf.extend_from_slice(&b[..n]);
@@ -344,6 +393,42 @@ impl Conn {
 
 fn is_timeout(e: &std::io::Error) -> bool {
     matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+}
+
+/// A WebSocket upgrade request for `/ws` on `host`.
+pub fn ws_request(host: &SocketAddr, origin: Option<&str>, protocol: &str) -> String {
+    let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+    format!(
+        "GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: {protocol}\r\n{origin}\r\n"
+    )
+}
+
+/// One HTTP exchange over a fresh connection (TLS with `tls`): the
+/// response's status, head and body, read until the server closes.
+pub fn http(
+    addr: SocketAddr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    request: &[u8],
+) -> (u16, String, Vec<u8>) {
+    let mut c = match tls {
+        Some(cfg) => Conn::connect_tls(addr, cfg, "localhost").expect("TLS"),
+        None => Conn::connect(addr),
+    };
+    c.wire.send_bytes(&mut c.stream, request).expect("send request");
+    let (head, mut body) = c.read_head();
+    let mut chunk = [0u8; 65536];
+    loop {
+        match c.wire.read_bytes(&mut c.stream, &mut chunk) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if is_timeout(&e) => panic!("server did not close after its answer"),
+            Err(_) => break,
+        }
+    }
+    let status = head.get(9..12).and_then(|s| s.parse().ok()).expect("status code");
+    (status, head, body)
 }
 
 /// A fresh temporary directory, removed when dropped.

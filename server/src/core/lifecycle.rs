@@ -26,6 +26,8 @@ impl Core {
             let f = ServerFrame::error(code, about, 0, reason.why.as_ref());
             peer.out.push_with(|b| f.encode(b));
             peer.close_code = Some(code);
+            self.counters.error(code.code());
+            self.counters.frames_out += 1;
         }
         let deadline = self.now + CLOSE_GRACE_MS;
         peer.state = State::Closing { deadline };
@@ -140,10 +142,11 @@ impl Core {
     }
 
     /// The end of a reactor turn: the SAYs accepted in it are committed and
-    /// their ACKs and MSGs released.
-    pub fn end_turn(&mut self) {
-        self.commit_batch();
+    /// their ACKs and MSGs released. Returns how many there were.
+    pub fn end_turn(&mut self) -> usize {
+        let n = self.commit_batch();
         self.settle();
+        n
     }
 
     /// Stops admitting and tells every client SHUTTING_DOWN, after the SAYs
@@ -153,7 +156,7 @@ impl Core {
             return;
         }
         self.shutting_down = true;
-        self.commit_batch();
+        let _ = self.commit_batch();
         let keys: Vec<PeerId> = self.peers.iter().map(|(k, _)| k).collect();
         for p in keys {
             let why = "server shutting down";

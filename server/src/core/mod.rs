@@ -27,6 +27,7 @@ pub use outq::OutQueue;
 pub use peer::{Peer, Reason};
 
 use crate::config::Config;
+use crate::metrics::Counters;
 use crate::store::Store;
 use handlers::{AuthWait, Batch};
 use room::Room;
@@ -107,6 +108,8 @@ pub struct Core {
     released: usize,
     /// Where session tokens come from (the OS; tests make it fail).
     random: Random,
+    /// What `/metrics` reports of the protocol's work.
+    counters: Counters,
 }
 
 impl Core {
@@ -135,6 +138,7 @@ impl Core {
             ping_nonce: 0,
             released: 0,
             random: handlers::os_random,
+            counters: Counters::default(),
             cfg,
         };
         core.load_rooms()?;
@@ -169,9 +173,34 @@ impl Core {
     pub fn input(&mut self, p: PeerId, data: &[u8]) {
         let Some(peer) = self.peers.get_mut(p) else { return };
         peer.last_heard = self.now;
+        self.counters.bytes_in += data.len() as u64;
         if !peer.is_closing() {
             self.ingest(p, data);
         } // else: the reactor drains the peer's input so our close is not a reset
+        self.settle();
+    }
+
+    /// Bytes arrived for `p` that are not plaintext yet (part of a TLS
+    /// handshake, a WebSocket frame header, an HTTP request): they count as
+    /// hearing from it.
+    pub fn heard(&mut self, p: PeerId) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            peer.last_heard = self.now;
+        }
+    }
+
+    /// The transport of `p` is encrypted (its TLS handshake completed).
+    pub fn set_secure(&mut self, p: PeerId) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            peer.secure = true;
+        }
+    }
+
+    /// The transport of `p` ends the connection itself (an HTTP answer, a
+    /// WebSocket CLOSE, a TLS alert): close without a Banter ERROR, letting
+    /// the transport's goodbye drain.
+    pub fn end(&mut self, p: PeerId, why: String) {
+        self.close(p, Reason::quiet(why));
         self.settle();
     }
 
@@ -249,6 +278,16 @@ impl Core {
     /// Whether no peer is left.
     pub fn is_empty(&self) -> bool {
         self.peers.is_empty()
+    }
+
+    /// The protocol's counters, sessions and rooms, for `/metrics`.
+    pub fn stats(&self) -> (&Counters, u64, u64) {
+        (&self.counters, self.sessions.len() as u64, self.rooms.len() as u64)
+    }
+
+    /// Whether shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down
     }
 
     /// The earliest timer deadline, if any.

@@ -14,6 +14,10 @@ impl Core {
     pub(super) fn send(&mut self, p: PeerId, f: &ServerFrame) {
         let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { return };
         peer.out.push_with(|b| f.encode(b));
+        self.counters.frames_out += 1;
+        if let ServerFrame::Error { code, .. } = f {
+            self.counters.error(*code);
+        }
         self.after_push(p);
     }
 
@@ -83,6 +87,7 @@ impl Core {
                 Some(b) => self.send_shared(p as usize, b),
                 None => self.send_bytes(p as usize, frames),
             }
+            self.counters.frames_out += 1;
         }
         self.rooms[r as usize].members = members;
     }

@@ -95,10 +95,22 @@ impl OutQueue {
     /// Fills `out` with the pending bytes in order; returns how many slices
     /// it filled (at most `out.len()`).
     pub fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        self.slices_upto(out, usize::MAX)
+    }
+
+    /// As [`OutQueue::slices`], but at most `limit` bytes in all (a
+    /// WebSocket frame carries an exact count).
+    pub fn slices_upto<'a>(&'a self, out: &mut [IoSlice<'a>], mut limit: usize) -> usize {
         let mut n = 0;
         for (i, seg) in self.segs.iter().enumerate().take(out.len()) {
+            if limit == 0 {
+                break;
+            }
             let b = seg.bytes();
-            out[i] = IoSlice::new(if i == 0 { &b[self.pos..] } else { b });
+            let b = if i == 0 { &b[self.pos..] } else { b };
+            let b = &b[..b.len().min(limit)];
+            limit -= b.len();
+            out[i] = IoSlice::new(b);
             n += 1;
         }
         n

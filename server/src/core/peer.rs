@@ -66,6 +66,8 @@ impl Reason {
 pub struct Peer {
     /// The far end's address: for log lines and address-based rules.
     pub addr: SocketAddr,
+    /// Whether its bytes travel encrypted (TLS), for the password rule.
+    pub secure: bool,
     /// Bumped per peer across the slab: timers and hasher tickets carry it
     /// so that those of a reused slot are ignored.
     pub gen: u32,
@@ -99,6 +101,7 @@ impl Peer {
     pub fn new(addr: SocketAddr, gen: u32, now: u64, rate: u32) -> Peer {
         Peer {
             addr,
+            secure: false,
             gen,
             state: State::Handshake,
             inbuf: Vec::new(),

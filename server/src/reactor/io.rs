@@ -6,7 +6,7 @@
 use super::link::Link;
 use super::Reactor;
 use crate::core::PeerId;
-use crate::transport::{tcp, Input, Transport};
+use crate::transport::{Input, Transport};
 use mio::{Interest, Token};
 use std::io;
 
@@ -39,7 +39,8 @@ impl Reactor {
         }
         let p = self.core.connect(addr);
         self.next_serial += 1;
-        entry.insert(Link::new(sock, addr, Transport::Tcp(tcp::Plain), p, self.next_serial));
+        let transport = Transport::new(self.tls.as_ref().map(|t| t.config()));
+        entry.insert(Link::new(sock, addr, transport, p, self.next_serial));
         if self.by_peer.len() <= p {
             self.by_peer.resize(p + 1, u32::MAX);
         }
@@ -78,12 +79,32 @@ impl Reactor {
             if link.eof || link.gone || !self.core.wants_input(p) {
                 break;
             }
-            match link.transport.read(&mut link.sock, &mut buf) {
+            let input = link.transport.read(&mut link.sock, &mut buf);
+            if link.transport.take_established() {
+                self.core.set_secure(p);
+                self.stats.tls_handshakes += 1;
+            }
+            if link.transport.is_tls() {
+                self.core.want_flush(p); // handshake records, alerts
+            }
+            match input {
                 Ok(Input::Plain { n, more }) => {
                     self.core.input(p, &buf[..n]);
                     if !more && !closed {
                         break;
                     }
+                }
+                Ok(Input::Heard) => self.core.heard(p),
+                Ok(Input::Request(req)) => {
+                    self.core.heard(p);
+                    self.answer(key, &req);
+                    if !self.links[key].transport.has_input() {
+                        break; // else: bytes that followed an upgrade, decoded next
+                    }
+                }
+                Ok(Input::Ended(why)) => {
+                    self.core.end(p, why);
+                    break;
                 }
                 Ok(Input::Empty) => break,
                 Ok(Input::Eof) => {
@@ -137,15 +158,24 @@ impl Reactor {
         let code = peer.close_code;
         let out = self.core.output(p).expect("peer checked above");
         let before = out.pending();
-        if let Err(e) = link.transport.write(&mut link.sock, out) {
+        let mut result = link.transport.write(&mut link.sock, out);
+        let left = out.pending();
+        self.released += before - left;
+        self.stats.bytes_out += (before - left) as u64;
+        let mut held = link.transport.held();
+        if result.is_ok() && closing && left == 0 && held == 0 && !link.shut {
+            match link.transport.shutdown(&mut link.sock, code) {
+                Ok(true) => link.shut = true,
+                Ok(false) => held = link.transport.held(),
+                Err(e) => result = Err(e),
+            }
+        }
+        if let Err(e) = result {
             link.gone = true;
             log::debug!("#{p}: write failed: {e}");
             self.core.transport_failed(p, format!("write failed: {e}"));
             return self.mark_closing(key);
         }
-        let left = out.pending();
-        self.released += before - left;
-        let held = link.transport.held();
         self.core.set_held(p, held);
         let want = left > 0 || held > 0;
         if want != link.want_write {
@@ -153,10 +183,6 @@ impl Reactor {
             let interest =
                 if want { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
             let _ = self.poll.registry().reregister(&mut link.sock, Token(key), interest);
-        }
-        if closing && !want && !link.shut {
-            link.shut = true;
-            link.transport.shutdown(&mut link.sock, code);
         }
         if closing {
             self.mark_closing(key);
@@ -182,8 +208,7 @@ impl Reactor {
             let Some(peer) = self.core.peer(link.peer) else {
                 unreachable!("closing link without peer")
             };
-            let drained = peer.out.is_empty() && link.transport.held() == 0;
-            let done = drained && (link.eof || link.shut && self.shutdown_at.is_some());
+            let done = link.shut && (link.eof || self.shutdown_at.is_some());
             if !(link.gone || peer.expired || done) {
                 i += 1;
                 continue;

@@ -11,13 +11,18 @@
 
 mod io;
 mod link;
+mod web;
+
+pub use web::WebConfig;
 
 use crate::auth::Hasher;
 use crate::core::{AuthTicket, Core, PeerId, CLOSE_GRACE_MS};
+use crate::metrics::{Histogram, LATENCY_BOUNDS};
+use crate::transport::tls::TlsIdentity;
 use link::Link;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 use std::sync::Arc;
@@ -64,6 +69,24 @@ pub struct Reactor {
     trimmed_at: u64,
     /// Scratch lists reused every turn.
     scratch: Scratch,
+    /// The TLS certificate, when one was given.
+    tls: Option<TlsIdentity>,
+    /// What HTTP answers need of the command line.
+    web: WebConfig,
+    /// What the reactor measures for `/metrics`.
+    stats: Stats,
+}
+
+/// The reactor's own figures.
+struct Stats {
+    /// TLS handshakes completed.
+    tls_handshakes: u64,
+    /// Banter bytes taken by transports.
+    bytes_out: u64,
+    /// Time of turns that committed messages, commit and release included.
+    commit: Histogram,
+    /// Time of each turn, poll excluded.
+    turn: Histogram,
 }
 
 /// Lists the loop fills and empties every turn, kept to save allocations.
@@ -79,11 +102,16 @@ struct Scratch {
 
 impl Reactor {
     /// Binds the listener and sets everything up; logs `listening on`.
-    pub fn new(bind: std::net::SocketAddr, core: Core) -> std::io::Result<Reactor> {
+    pub fn new(
+        bind: std::net::SocketAddr,
+        core: Core,
+        tls: Option<TlsIdentity>,
+        web: WebConfig,
+    ) -> std::io::Result<Reactor> {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(bind)?;
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        let mut signals = Signals::new([SIGTERM, SIGINT])?;
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let hasher = Hasher::start(waker)?;
@@ -106,6 +134,14 @@ impl Reactor {
             released: 0,
             trimmed_at: 0,
             scratch: Scratch::default(),
+            tls,
+            web,
+            stats: Stats {
+                tls_handshakes: 0,
+                bytes_out: 0,
+                commit: Histogram::new(LATENCY_BOUNDS),
+                turn: Histogram::new(LATENCY_BOUNDS),
+            },
         })
     }
 
@@ -119,6 +155,7 @@ impl Reactor {
                     return Err(e);
                 }
             }
+            let started = Instant::now();
             self.tick();
             self.read_hot();
             for ev in events.iter() {
@@ -130,13 +167,17 @@ impl Reactor {
                 }
             }
             self.core.fire_timers();
-            self.core.end_turn();
+            let commit = Instant::now();
+            if self.core.end_turn() > 0 {
+                self.stats.commit.observe(commit.elapsed());
+            }
             self.submit_auth();
             self.flush();
             self.trim_heap();
             if self.reap() > 0 && self.shutdown_at.is_none() {
                 self.accept_all(); // a freed descriptor may let a waiting client in
             }
+            self.stats.turn.observe(started.elapsed());
             if self.shutdown_at.is_some_and(|at| self.core.is_empty() || self.now >= at) {
                 return self.finish();
             }
@@ -185,8 +226,23 @@ impl Reactor {
 
     fn on_signals(&mut self) {
         let signals: Vec<i32> = self.signals.pending().collect();
-        if let Some(sig) = signals.first() {
-            self.begin_shutdown(*sig);
+        for sig in signals {
+            match sig {
+                SIGHUP => self.reload_tls(),
+                _ => self.begin_shutdown(sig),
+            }
+        }
+    }
+
+    /// SIGHUP: the certificate and key are read again for new connections;
+    /// a pair that fails to load leaves the old one.
+    fn reload_tls(&mut self) {
+        match &mut self.tls {
+            None => log::warn!("SIGHUP: no --tls-cert to reload; ignored"),
+            Some(t) => match t.reload() {
+                Ok(()) => log::info!("SIGHUP: certificate reloaded; new connections use it"),
+                Err(e) => log::error!("SIGHUP: {e}; keeping the certificate in use"),
+            },
         }
     }
 

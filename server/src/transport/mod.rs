@@ -1,68 +1,271 @@
-//! Transports: what carries a peer's bytes between its socket and the
-//! protocol core (after sozu's `SocketHandler` and rustls' `tlsserver-mio`).
-//! A transport reads the socket and yields plaintext Banter bytes; it takes
-//! Banter bytes from the core's output queue and puts them on the socket in
-//! its own form; it says what it still holds (for the output limit and the
-//! write interest); and it closes in its own way. The core never learns
-//! which transport a peer uses, and no handler changes when one is added.
+//! Transports: what carries a peer's Banter bytes between its socket and
+//! the protocol core (after sozu's `SocketHandler` and rustls'
+//! `tlsserver-mio`). Two layers: a byte [`stream`] (plain TCP, or TLS over
+//! it) and, on its plaintext, an application protocol told by the first
+//! byte (§7): Banter frames as they are, an HTTP/1.1 request (answered by
+//! the reactor, or upgraded to a WebSocket whose binary messages carry the
+//! Banter stream). `0x16` first starts TLS, and inside TLS the first
+//! decrypted byte is told the same way.
 //!
-//! Plain TCP is the only transport so far.
+//! The core never learns which transport a peer uses: it gets plaintext
+//! Banter bytes and its output queue is drained by [`Transport::write`].
+//! What a transport holds below the core counts toward the output limit.
 
-pub mod tcp;
+pub mod http;
+pub mod stream;
+pub mod tls;
+pub mod ws;
 
 use crate::core::OutQueue;
 use banter_proto::ErrorCode;
 use mio::net::TcpStream;
-use std::io;
+use std::io::{self, IoSlice};
+use std::sync::Arc;
+use stream::{Got, Stream};
+use ws::{Fault, Ws};
 
-/// What one read of a transport produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Most slices handed to one vectored write.
+const MAX_SLICES: usize = 64;
+
+/// What one read of a transport produced, for the reactor.
+#[derive(Debug)]
 pub enum Input {
-    /// `n` plaintext bytes at the front of the caller's buffer; `more` when
-    /// the socket may hold more (the read filled the buffer).
+    /// `n` Banter bytes at the front of the caller's buffer; `more` when
+    /// the transport may have more right now.
     Plain { n: usize, more: bool },
+    /// Bytes arrived, nothing for the core yet (a handshake, part of a
+    /// request or of a frame header).
+    Heard,
+    /// A whole HTTP request head, to answer with [`Transport::reply`] or
+    /// [`Transport::accept_ws`].
+    Request(Box<http::Request>),
+    /// The transport ends the connection itself (an HTTP answer to a bad
+    /// request is queued, a WebSocket CLOSE is exchanged or queued, a TLS
+    /// alert is queued): close the peer without a Banter ERROR.
+    Ended(String),
     /// The far end closed its side.
     Eof,
     /// Nothing to read now.
     Empty,
 }
 
-/// A peer's transport.
-pub enum Transport {
-    /// Banter frames straight on TCP.
-    Tcp(tcp::Plain),
+/// The application protocol on the stream's plaintext.
+enum App {
+    /// Nothing received yet: the first byte decides.
+    Sniff,
+    /// Banter frames.
+    Banter,
+    /// Reading an HTTP request head.
+    Http(Vec<u8>),
+    /// Writing an HTTP response, then closing; Banter output is dropped.
+    Reply(Vec<u8>),
+    /// Banter in WebSocket binary messages.
+    Ws(Box<Ws>),
+}
+
+/// How a peer's bytes travel.
+pub struct Transport {
+    /// Plain TCP or TLS.
+    stream: Stream,
+    /// What runs on the stream's plaintext.
+    app: App,
+    /// The TLS config to start TLS with, when a certificate is loaded.
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Transport {
-    /// Reads once from `sock` into `buf`.
+    /// A new connection; `tls` when the server has a certificate.
+    pub fn new(tls: Option<Arc<rustls::ServerConfig>>) -> Transport {
+        Transport { stream: Stream::Tcp, app: App::Sniff, tls }
+    }
+
+    /// Whether the bytes travel encrypted.
+    pub fn is_tls(&self) -> bool {
+        self.stream.is_tls()
+    }
+
+    /// Whether a WebSocket carries the Banter stream.
+    pub fn is_ws(&self) -> bool {
+        matches!(self.app, App::Ws(_))
+    }
+
+    /// Whether this is an HTTP request being read or answered.
+    pub fn is_http(&self) -> bool {
+        matches!(self.app, App::Http(_) | App::Reply(_))
+    }
+
+    /// Whether the TLS handshake just completed (true once).
+    pub fn take_established(&mut self) -> bool {
+        self.stream.take_established()
+    }
+
+    /// Reads once from `sock`; Banter bytes come out in `buf`.
     pub fn read(&mut self, sock: &mut TcpStream, buf: &mut [u8]) -> io::Result<Input> {
-        match self {
-            Transport::Tcp(t) => t.read(sock, buf),
+        if let App::Ws(ws) = &mut self.app {
+            if ws.has_input() {
+                return Ok(ws_decode(ws, buf));
+            }
+        }
+        let got = match self.stream.read(sock, buf) {
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                return Ok(Input::Ended(format!("TLS: {e}")))
+            }
+            other => other?,
+        };
+        match got {
+            Got::Plain { n, more } => Ok(self.on_plain(buf, n, more)),
+            Got::Heard => Ok(Input::Heard),
+            Got::Eof => Ok(Input::Eof),
+            Got::Empty => Ok(Input::Empty),
         }
     }
 
-    /// Moves what it can of `out` to the socket (one write).
-    pub fn write(&mut self, sock: &mut TcpStream, out: &mut OutQueue) -> io::Result<()> {
-        match self {
-            Transport::Tcp(t) => t.write(sock, out),
+    /// The application layer's share of `n` plaintext bytes in `buf`.
+    fn on_plain(&mut self, buf: &mut [u8], n: usize, more: bool) -> Input {
+        if let App::Sniff = self.app {
+            match buf[0] {
+                0x16 if !self.stream.is_tls() => return self.start_tls(&buf[..n]),
+                b'A'..=b'Z' => self.app = App::Http(Vec::new()),
+                _ => self.app = App::Banter,
+            }
         }
+        match &mut self.app {
+            App::Sniff => unreachable!("decided above"),
+            App::Banter => Input::Plain { n, more },
+            App::Http(head) => {
+                head.extend_from_slice(&buf[..n]);
+                self.on_head()
+            }
+            App::Reply(_) => Input::Heard, // a client talking over our answer
+            App::Ws(ws) => {
+                ws.feed(&buf[..n]);
+                ws_decode(ws, buf)
+            }
+        }
+    }
+
+    fn start_tls(&mut self, first: &[u8]) -> Input {
+        let Some(cfg) = self.tls.clone() else {
+            return Input::Ended("TLS asked of a server without a certificate".into());
+        };
+        match Stream::start_tls(cfg, first) {
+            Ok(s) => {
+                self.stream = s;
+                Input::Heard
+            }
+            Err(e) => Input::Ended(format!("TLS: {e}")),
+        }
+    }
+
+    fn on_head(&mut self) -> Input {
+        let App::Http(head) = &self.app else { unreachable!("called for HTTP") };
+        match http::parse(head) {
+            http::Parsed::Partial => Input::Heard,
+            http::Parsed::Done(req, _) => Input::Request(Box::new(req)),
+            http::Parsed::TooLarge => self.refuse(431, "request headers over 8 KiB"),
+            http::Parsed::Malformed => self.refuse(400, "malformed HTTP request"),
+        }
+    }
+
+    fn refuse(&mut self, status: u16, why: &str) -> Input {
+        self.reply(http::response(
+            status,
+            "text/plain; charset=utf-8",
+            "",
+            format!("{why}\n").as_bytes(),
+        ));
+        Input::Ended(format!("HTTP {status}: {why}"))
+    }
+
+    /// Answers the HTTP request with a whole response, then closes.
+    pub fn reply(&mut self, response: Vec<u8>) {
+        self.app = App::Reply(response);
+    }
+
+    /// Upgrades the HTTP request to a WebSocket: `preamble` is the 101
+    /// answer; bytes after the request head are its first input.
+    pub fn accept_ws(&mut self, preamble: Vec<u8>, max_frame: u32) {
+        let App::Http(head) = &self.app else { return };
+        let used = match http::parse(head) {
+            http::Parsed::Done(_, n) => n,
+            _ => head.len(),
+        };
+        self.app = App::Ws(Box::new(Ws::new(preamble, &head[used..], max_frame)));
+    }
+
+    /// Whether decoded input waits without a socket read (after an upgrade).
+    pub fn has_input(&self) -> bool {
+        matches!(&self.app, App::Ws(ws) if ws.has_input())
+    }
+
+    /// Moves what it can of `out` toward the socket.
+    pub fn write(&mut self, sock: &mut TcpStream, out: &mut OutQueue) -> io::Result<()> {
+        match &mut self.app {
+            App::Sniff | App::Banter => write_queue(&mut self.stream, sock, out)?,
+            App::Http(_) => out.consume(out.pending()), // nothing but HTTP goes to an HTTP client
+            App::Reply(resp) => {
+                out.consume(out.pending());
+                let took = self.stream.write(sock, &[IoSlice::new(resp)])?;
+                resp.drain(..took);
+            }
+            App::Ws(ws) => {
+                ws.write(&mut self.stream, sock, out)?;
+                if ws.closed_and_flushed() {
+                    out.consume(out.pending()); // after our CLOSE nothing more is sent
+                }
+            }
+        }
+        self.stream.flush(sock)
     }
 
     /// Bytes taken from the output queue but not yet on the socket.
     pub fn held(&self) -> usize {
-        match self {
-            Transport::Tcp(_) => 0,
-        }
+        let app = match &self.app {
+            App::Reply(resp) => resp.len(),
+            App::Ws(ws) => ws.held(),
+            _ => 0,
+        };
+        app + self.stream.held()
     }
 
-    /// Ends the stream once everything is written: `code` is the fatal
-    /// ERROR the peer was closed with, if any (a WebSocket close code
-    /// follows from it). Returns once the close is on its way.
-    pub fn shutdown(&mut self, sock: &mut TcpStream, _code: Option<ErrorCode>) {
-        match self {
-            Transport::Tcp(_) => {
-                let _ = sock.shutdown(std::net::Shutdown::Write);
+    /// Ends the stream once the core's output is written: a WebSocket CLOSE
+    /// (1001 on shutdown, else 1000) first, then TLS close_notify and the
+    /// TCP write side. `code` is the fatal ERROR the peer was closed with.
+    /// Returns false while the goodbye is still being written.
+    pub fn shutdown(&mut self, sock: &mut TcpStream, code: Option<ErrorCode>) -> io::Result<bool> {
+        if let App::Ws(ws) = &mut self.app {
+            let wscode =
+                if code == Some(ErrorCode::ShuttingDown) { ws::GOING_AWAY } else { ws::NORMAL };
+            ws.close(wscode);
+            ws.write(&mut self.stream, sock, &mut OutQueue::default())?;
+            self.stream.flush(sock)?;
+            if !ws.closed_and_flushed() {
+                return Ok(false);
             }
         }
+        self.stream.shutdown(sock);
+        Ok(true)
     }
+}
+
+/// Decoded WebSocket payload, or how the WebSocket ended.
+fn ws_decode(ws: &mut Ws, buf: &mut [u8]) -> Input {
+    match ws.decode(buf) {
+        Ok((0, _)) => Input::Heard,
+        Ok((n, more)) => Input::Plain { n, more },
+        Err(Fault::Closed) => Input::Ended("WebSocket closed by the client".into()),
+        Err(Fault::Broke { code, why }) => Input::Ended(format!("WebSocket {code}: {why}")),
+    }
+}
+
+/// One vectored write of `out` to the stream.
+fn write_queue(stream: &mut Stream, sock: &mut TcpStream, out: &mut OutQueue) -> io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+    let n = out.slices(&mut slices);
+    let took = stream.write(sock, &slices[..n])?;
+    out.consume(took);
+    Ok(())
 }

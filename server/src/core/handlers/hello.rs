@@ -69,6 +69,10 @@ impl Core {
     /// The first frame of a peer: HELLO, its version read first.
     pub(super) fn on_first_frame(&mut self, p: PeerId, frame: &[u8]) -> Outcome {
         let ty = banter_proto::frame_type(frame).unwrap_or(0);
+        if self.cfg.require_tls && !self.secure_or_trusted(p) {
+            let why = "this server requires TLS from your address: connect with TLS";
+            return Outcome::Close(Reason::fatal(ErrorCode::TlsRequired, ty, why));
+        }
         if ty != types::HELLO {
             let why = format!("the first frame must be HELLO, not {}", types::name(ty));
             return Outcome::Close(Reason::fatal(ErrorCode::HelloFirst, ty, why));
@@ -81,6 +85,14 @@ impl Core {
             return fatal(ErrorCode::BadVersion, why);
         }
         match banter_proto::decode_client(frame) {
+            Ok(ClientFrame::Hello { password, .. })
+                if !password.is_empty() && !self.password_may_travel(p) =>
+            {
+                fatal(
+                    ErrorCode::TlsRequired,
+                    "passwords travel only over TLS from your address: connect with TLS",
+                )
+            }
             Ok(ClientFrame::Hello { name, password, resume, .. }) => {
                 self.on_hello(p, name, password, resume)
             }
@@ -124,6 +136,18 @@ impl Core {
         self.submit_auth(Pending { peer: p, gen, name, resume, then }, job);
         self.peers[p].state = State::Authenticating;
         Outcome::Continue
+    }
+
+    /// Whether `p` arrived over TLS or from a `--trust-plain` address.
+    fn secure_or_trusted(&self, p: PeerId) -> bool {
+        let peer = &self.peers[p];
+        peer.secure || self.cfg.trust_plain.iter().any(|c| c.contains(peer.addr.ip()))
+    }
+
+    /// Whether a password may come from `p`: over TLS, from a trusted
+    /// address, or on a server with no certificate (which warned at start).
+    fn password_may_travel(&self, p: PeerId) -> bool {
+        self.cfg.tls.is_none() || self.secure_or_trusted(p)
     }
 
     /// NAME_TAKEN unless the name is free or `resume` is its session's token.
@@ -191,9 +215,14 @@ impl Core {
         Outcome::Continue
     }
 
-    /// What `WELCOME.features` lists.
+    /// What `WELCOME.features` lists: `tls` whenever a certificate is
+    /// loaded, on every transport.
     fn features(&self) -> Vec<String> {
-        Vec::new()
+        let mut f = Vec::new();
+        if self.cfg.tls.is_some() {
+            f.push("tls".to_string());
+        }
+        f
     }
 
     /// Moves session `s` to peer `p` under a fresh token; an old peer still
@@ -262,7 +291,17 @@ impl Core {
     }
 
     /// REGISTER from a logged-in session.
-    pub(super) fn on_register(&mut self, p: PeerId, s: u32, password: String) {
+    pub(super) fn on_register(&mut self, p: PeerId, s: u32, password: String) -> Outcome {
+        let about = types::REGISTER;
+        if !self.password_may_travel(p) {
+            let why = "passwords travel only over TLS from your address: connect with TLS";
+            return Outcome::Close(Reason::fatal(ErrorCode::TlsRequired, about, why));
+        }
+        self.register(p, s, password);
+        Outcome::Continue
+    }
+
+    fn register(&mut self, p: PeerId, s: u32, password: String) {
         let about = types::REGISTER;
         if !is_valid_password_len(&password) {
             return self.send_error(

@@ -45,6 +45,8 @@ impl Core {
         if let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) {
             peer.out.push_with(|b| kept.iter().for_each(|m| encode_msg(b, &replayed(&name, m))));
         }
+        self.counters.deliveries += kept.len() as u64;
+        self.counters.frames_out += kept.len() as u64;
         let count = kept.len() as u16;
         let more = u8::from(plan.more || skip > 0);
         self.send(p, &ServerFrame::HistoryEnd { room: name, count, more });

@@ -78,6 +78,7 @@ impl Core {
             let outcome = match check(rest, peer.max_frame(self.cfg.max_frame)) {
                 Ok(n) => {
                     at += n;
+                    self.counters.frames_in += 1;
                     self.on_frame(p, &rest[..n])
                 }
                 Err(DecodeError::Incomplete) => return at,
@@ -120,7 +121,7 @@ impl Core {
             ClientFrame::Typing { room, active } => self.on_typing(p, s, &room, active),
             ClientFrame::Who { room } => self.on_who(p, s, &room),
             ClientFrame::Quit { reason } => return self.on_quit(s, &reason),
-            ClientFrame::Register { password } => self.on_register(p, s, password),
+            ClientFrame::Register { password } => return self.on_register(p, s, password),
             ClientFrame::Ping { nonce } => self.send(p, &ServerFrame::Pong { nonce }),
             ClientFrame::Pong { .. } => {}
             ClientFrame::Hello { .. } => {

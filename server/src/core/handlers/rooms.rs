@@ -123,7 +123,7 @@ impl Core {
 
     pub(super) fn on_quit(&mut self, s: u32, reason: &str) -> Outcome {
         // SAYs of this turn are owed their ACKs before the session ends.
-        self.commit_batch();
+        let _ = self.commit_batch();
         let reason = clean_reason(reason);
         self.end_session(s, PresenceEvent::Quit, &reason);
         Outcome::Close(Reason::quiet(format!("quit: {reason}")))

@@ -87,10 +87,11 @@ impl Core {
     /// Stores the turn's SAYs in one transaction, then releases their MSGs
     /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
     /// the ids are handed out again.
-    pub(in crate::core) fn commit_batch(&mut self) {
+    pub(in crate::core) fn commit_batch(&mut self) -> usize {
         if self.batch.items.is_empty() {
-            return;
+            return 0;
         }
+        let n = self.batch.items.len();
         let batch = std::mem::take(&mut self.batch);
         let result = if self.store.is_durable() {
             let rows: Vec<StoredMsg> = batch.items.iter().map(|p| self.stored(p)).collect();
@@ -105,6 +106,7 @@ impl Core {
             }
             Err(e) => self.refuse(batch, &e.to_string()),
         }
+        n
     }
 
     fn refuse(&mut self, batch: Batch, why: &str) {
@@ -142,6 +144,7 @@ impl Core {
     /// Committed: each room's MSGs go out as one shared buffer, then every
     /// ACK in the order the SAYs were accepted.
     fn release(&mut self, items: Vec<Pending>) {
+        self.counters.messages += items.len() as u64;
         let mut order: Vec<usize> = (0..items.len()).collect();
         order.sort_by_key(|&i| items[i].room); // stable: ids stay in order
         for group in order.chunk_by(|&a, &b| items[a].room == items[b].room) {
@@ -190,11 +193,15 @@ impl Core {
             if peer == NO_PEER {
                 continue;
             }
-            if spans.iter().any(|&(_, _, s)| s == m) {
+            let own = spans.iter().filter(|&&(_, _, s)| s == m).count();
+            if own > 0 {
                 self.send_around_own(peer as usize, &frames, &spans, m);
             } else {
                 self.send_shared(peer as usize, &frames);
             }
+            let n = (spans.len() - own) as u64;
+            self.counters.deliveries += n;
+            self.counters.frames_out += n;
         }
         self.rooms[r as usize].members = members;
     }
