@@ -64,6 +64,7 @@ impl Core {
         self.stop_all_typing(s);
         let Some(session) = self.sessions.try_remove(s as usize) else { return };
         self.names.remove(&*banter_proto::validate::name_key(&session.name));
+        self.forget_receipts(s);
         for &r in &session.rooms {
             self.rooms[r as usize].remove_member(s);
             let f = ServerFrame::Presence {
@@ -85,6 +86,7 @@ impl Core {
             match t {
                 Timer::Peer { key, gen } => self.on_peer_timer(key as usize, gen),
                 Timer::Linger { session, gen } => self.on_linger_end(session, gen),
+                Timer::Receipt { kind, room, who } => self.on_receipt_timer(kind, room, who),
             }
             self.settle();
         }
@@ -178,8 +180,33 @@ impl Core {
             let recent = recent.map_err(|e| e.to_string())?;
             let mut room = Room::new(&name, last_id);
             recent.into_iter().for_each(|m| room.push(m.into()));
-            self.room_ids.insert(name.into(), self.rooms.len() as u32);
-            self.rooms.push(room);
+            self.add_room(room);
+        }
+        self.load_direct_marks()
+    }
+
+    /// Adds a room to the table (and a conversation to its parties' lists).
+    pub(super) fn add_room(&mut self, room: Room) -> u32 {
+        let r = self.rooms.len() as u32;
+        if let Some(d) = &room.direct {
+            for k in &d.keys {
+                self.convs.entry(k.clone()).or_default().push(r);
+            }
+        }
+        self.room_ids.insert(room.name.clone(), r);
+        self.rooms.push(room);
+        r
+    }
+
+    /// Every conversation's markers, from the store.
+    fn load_direct_marks(&mut self) -> Result<(), String> {
+        for m in self.store.direct_marks().map_err(|e| e.to_string())? {
+            let Some(&r) = self.room_ids.get(m.room.as_str()) else { continue };
+            let Some(d) = self.rooms[r as usize].direct.as_mut() else { continue };
+            if let Some(i) = d.party(&m.account) {
+                d.read[i] = d.read[i].max(m.read);
+                d.delivered[i] = d.delivered[i].max(m.delivered);
+            }
         }
         Ok(())
     }

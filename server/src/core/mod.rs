@@ -29,7 +29,8 @@ pub use peer::{Peer, Reason};
 use crate::config::Config;
 use crate::metrics::Counters;
 use crate::store::Store;
-use handlers::{AuthWait, Batch};
+use crate::store::StoredMark;
+use handlers::{AuthWait, Batch, Receipts};
 use room::Room;
 use session::Session;
 use slab::Slab;
@@ -58,6 +59,8 @@ enum Timer {
     Peer { key: u32, gen: u32 },
     /// End of a session's linger.
     Linger { session: u32, gen: u32 },
+    /// End of a receipt's second (a stale one finds nothing to do).
+    Receipt { kind: handlers::ReceiptKind, room: u32, who: u32 },
 }
 
 /// All protocol state of the server.
@@ -110,6 +113,12 @@ pub struct Core {
     random: Random,
     /// What `/metrics` reports of the protocol's work.
     counters: Counters,
+    /// Conversations of each account (by key), for UNREAD at sign-in.
+    convs: HashMap<Box<str>, Vec<u32>>,
+    /// Markers moved this turn, stored with the turn's commit.
+    marks_out: Vec<StoredMark>,
+    /// READ and DELIVERED receipts being paced.
+    receipts: Receipts,
 }
 
 impl Core {
@@ -139,6 +148,9 @@ impl Core {
             released: 0,
             random: handlers::os_random,
             counters: Counters::default(),
+            convs: HashMap::new(),
+            marks_out: Vec::new(),
+            receipts: Receipts::default(),
             cfg,
         };
         core.load_rooms()?;
@@ -252,10 +264,14 @@ impl Core {
         self.peers.get_mut(p).map(|peer| &mut peer.out)
     }
 
-    /// After a flush: how many bytes the transport of `p` still holds.
-    pub fn set_held(&mut self, p: PeerId, held: usize) {
-        if let Some(peer) = self.peers.get_mut(p) {
-            peer.held = held;
+    /// After a flush: how many bytes the transport of `p` still holds; the
+    /// direct messages it took are delivered.
+    pub fn flushed(&mut self, p: PeerId, held: usize) {
+        let Some(peer) = self.peers.get_mut(p) else { return };
+        peer.held = held;
+        if !peer.delivery.is_empty() {
+            self.check_delivery(p);
+            self.settle();
         }
     }
 

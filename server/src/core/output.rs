@@ -49,7 +49,7 @@ impl Core {
 
     /// Flags the peer for the flush, and drops it if it now owes more than
     /// the output limit (what its transport holds included).
-    fn after_push(&mut self, p: PeerId) {
+    pub(super) fn after_push(&mut self, p: PeerId) {
         self.mark_dirty(p);
         let peer = &mut self.peers[p];
         if peer.backlog() > self.cfg.out_limit {

@@ -45,6 +45,10 @@ pub struct OutQueue {
     /// An emptied owned buffer kept for the next frames, so a busy peer
     /// does not allocate per turn; released by [`OutQueue::release`].
     spare: Vec<u8>,
+    /// Bytes ever queued: positions in the stream for delivery marks.
+    pushed: u64,
+    /// Bytes ever taken by the transport.
+    taken: u64,
 }
 
 impl OutQueue {
@@ -74,6 +78,7 @@ impl OutQueue {
         let before = buf.len();
         encode(buf);
         self.pending += buf.len() - before;
+        self.pushed += (buf.len() - before) as u64;
     }
 
     /// Appends encoded whole frames, copying them.
@@ -89,7 +94,18 @@ impl OutQueue {
             return;
         }
         self.pending += frames.len();
+        self.pushed += frames.len() as u64;
         self.segs.push_back(Seg::Shared(frames));
+    }
+
+    /// Bytes ever queued (the stream position of the end of the queue).
+    pub fn pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// Bytes ever taken by the transport.
+    pub fn taken(&self) -> u64 {
+        self.taken
     }
 
     /// Fills `out` with the pending bytes in order; returns how many slices
@@ -119,7 +135,9 @@ impl OutQueue {
     /// The transport took `n` bytes from the front.
     pub fn consume(&mut self, mut n: usize) {
         debug_assert!(n <= self.pending);
-        self.pending -= n.min(self.pending);
+        let n0 = n.min(self.pending);
+        self.pending -= n0;
+        self.taken += n0 as u64;
         while n > 0 {
             let Some(front) = self.segs.front() else { return };
             let left = front.bytes().len() - self.pos;

@@ -77,6 +77,9 @@ pub struct Peer {
     pub inbuf: Vec<u8>,
     /// Encoded frames owed to the peer.
     pub out: OutQueue,
+    /// Direct messages queued and not yet taken by the transport: (end of
+    /// them in the output stream, conversation, highest id), oldest first.
+    pub delivery: Vec<(u64, u32, u64)>,
     /// Bytes the transport took from `out` but has not yet handed to the
     /// operating system (TLS records, WebSocket framing): they count toward
     /// the output limit too.
@@ -106,6 +109,7 @@ impl Peer {
             state: State::Handshake,
             inbuf: Vec::new(),
             out: OutQueue::default(),
+            delivery: Vec::new(),
             held: 0,
             last_heard: now,
             bucket: Bucket::new(rate, now),

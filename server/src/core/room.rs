@@ -25,12 +25,47 @@ pub struct WinMsg {
     pub from: Box<str>,
     /// The text.
     pub text: Box<str>,
+    /// MSG flags kept with the message (bit 2: an action).
+    pub flags: u8,
 }
 
 impl From<crate::store::StoredMsg> for WinMsg {
     fn from(m: crate::store::StoredMsg) -> WinMsg {
-        WinMsg { id: m.id, ts: m.ts, from: m.from.into(), text: m.text.into() }
+        WinMsg { id: m.id, ts: m.ts, from: m.from.into(), text: m.text.into(), flags: m.flags }
     }
+}
+
+/// What makes a room a direct conversation (§8): its two parties, always
+/// its members, and what each has read and been handed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Direct {
+    /// The parties' account keys (lower case), in order.
+    pub keys: [Box<str>; 2],
+    /// Each party's read marker.
+    pub read: [u64; 2],
+    /// The highest id handed to each party's connection.
+    pub delivered: [u64; 2],
+}
+
+impl Direct {
+    /// The parties of an internal conversation name (`@a|b`), if it is one.
+    pub fn from_name(name: &str) -> Option<Direct> {
+        let (a, b) = name.strip_prefix('@')?.split_once('|')?;
+        Some(Direct { keys: [a.into(), b.into()], read: [0; 2], delivered: [0; 2] })
+    }
+
+    /// Which party `key` is.
+    pub fn party(&self, key: &str) -> Option<usize> {
+        self.keys.iter().position(|k| &**k == key)
+    }
+}
+
+/// The internal name of the conversation between accounts `a` and `b`
+/// (lower-case keys): `@` and the two keys in order, joined by `|`, a name
+/// no room or user can have, so it never meets a room's.
+pub fn direct_name(a: &str, b: &str) -> String {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    format!("@{x}|{y}")
 }
 
 /// One room.
@@ -46,6 +81,8 @@ pub struct Room {
     pub next_id: u64,
     /// The newest committed messages, oldest first, ids contiguous.
     window: VecDeque<WinMsg>,
+    /// Set for a direct conversation: its parties and their markers.
+    pub direct: Option<Box<Direct>>,
 }
 
 /// Which ids a history answer should carry.
@@ -66,6 +103,7 @@ impl Room {
             last_id,
             next_id: last_id + 1,
             window: VecDeque::new(),
+            direct: Direct::from_name(name).map(Box::new),
         }
     }
 
@@ -114,6 +152,16 @@ impl Room {
         Some(self.window.range(start..=end))
     }
 
+    /// The window's messages after `after`, if the window holds all of them.
+    pub fn window_after(&self, after: u64) -> Option<impl Iterator<Item = &WinMsg>> {
+        let first = self.window.front().map_or(self.last_id + 1, |m| m.id);
+        if after.saturating_add(1) < first {
+            return None;
+        }
+        let skip = after.saturating_add(1).saturating_sub(first) as usize;
+        Some(self.window.iter().skip(skip))
+    }
+
     /// Removes a member; true if it was one.
     pub fn remove_member(&mut self, session: u32) -> bool {
         match self.members.iter().position(|&s| s == session) {
@@ -133,7 +181,13 @@ mod tests {
     fn room_with(n: u64) -> Room {
         let mut r = Room::new("r", 0);
         for id in 1..=n {
-            r.push(WinMsg { id, ts: id, from: "a".into(), text: format!("m{id}").into() });
+            r.push(WinMsg {
+                id,
+                ts: id,
+                from: "a".into(),
+                text: format!("m{id}").into(),
+                flags: 0,
+            });
         }
         r
     }
@@ -169,6 +223,22 @@ mod tests {
         // Without a database, what fell out of the window is gone.
         let oldest = r.window_first();
         assert_eq!(r.plan(0, 20, 100, oldest), PagePlan { ids: 11..=19, more: false });
+    }
+
+    #[test]
+    fn direct_names_sort_their_parties() {
+        assert_eq!(direct_name("bob", "ada"), "@ada|bob");
+        assert_eq!(direct_name("ada", "bob"), "@ada|bob");
+        let r = Room::new("@ada|bob", 0);
+        let d = r.direct.as_ref().expect("a conversation");
+        assert_eq!((d.party("bob"), d.party("eve")), (Some(1), None));
+        assert!(Room::new("lobby", 0).direct.is_none());
+        let r = room_with(30);
+        assert_eq!(
+            r.window_after(25).unwrap().map(|m| m.id).collect::<Vec<_>>(),
+            [26, 27, 28, 29, 30]
+        );
+        assert_eq!(r.window_after(u64::MAX).unwrap().count(), 0);
     }
 
     #[test]

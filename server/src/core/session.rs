@@ -80,6 +80,12 @@ pub struct Session {
     pub typing: SmallVec<[u32; 1]>,
     /// Recent ACKs, for answering a repeated SAY.
     pub acks: AckMemory,
+    /// Signed in with the password of a registered name (or registered
+    /// since): may send and receive direct messages.
+    pub account: bool,
+    /// Read markers in rooms (not conversations, whose markers live with
+    /// them): (room, id). An account's are loaded at sign-in and stored.
+    pub marks: SmallVec<[(u32, u64); 2]>,
 }
 
 impl Session {
@@ -94,6 +100,28 @@ impl Session {
             rooms: SmallVec::new(),
             typing: SmallVec::new(),
             acks: AckMemory::default(),
+            account: false,
+            marks: SmallVec::new(),
+        }
+    }
+
+    /// The read marker in room `room` (0: none).
+    pub fn mark(&self, room: u32) -> u64 {
+        self.marks.iter().find(|m| m.0 == room).map_or(0, |m| m.1)
+    }
+
+    /// Moves the read marker in `room` forward to `id`; true if it moved.
+    pub fn set_mark(&mut self, room: u32, id: u64) -> bool {
+        match self.marks.iter_mut().find(|m| m.0 == room) {
+            Some(m) if m.1 >= id => false,
+            Some(m) => {
+                m.1 = id;
+                true
+            }
+            None => {
+                self.marks.push((room, id));
+                true
+            }
         }
     }
 
@@ -169,5 +197,7 @@ mod tests {
         assert!(s.leave(3));
         assert!(!s.leave(3));
         assert_eq!(&s.rooms[..], &[5]);
+        assert!(s.set_mark(5, 10) && !s.set_mark(5, 9) && s.set_mark(5, 11));
+        assert_eq!((s.mark(5), s.mark(6)), (11, 0));
     }
 }

@@ -176,7 +176,7 @@ impl Reactor {
             self.core.transport_failed(p, format!("write failed: {e}"));
             return self.mark_closing(key);
         }
-        self.core.set_held(p, held);
+        self.core.flushed(p, held);
         let want = left > 0 || held > 0;
         if want != link.want_write {
             link.want_write = want;

@@ -132,8 +132,7 @@ impl Reactor {
         let origin = origin.to_ascii_lowercase();
         let scheme = if tls { "https" } else { "http" };
         let own = req.host.as_ref().map(|h| format!("{scheme}://{}", h.to_ascii_lowercase()));
-        own.as_deref() == Some(origin.as_str())
-            || self.web.allow_origins.contains(&origin)
+        own.as_deref() == Some(origin.as_str()) || self.web.allow_origins.contains(&origin)
     }
 
     /// `/metrics` now.

@@ -1,15 +1,17 @@
-//! The store used without `--db`: accounts in a map for the life of the
-//! process, messages nowhere but each room's in-memory window (the loop
-//! keeps the last 10 000 per room there).
+//! The store used without `--db`: accounts and their markers in maps for
+//! the life of the process, messages nowhere but each room's in-memory
+//! window (the loop keeps the last 10 000 per room there).
 
-use super::{Account, Page, Store, StoreError, StoredMsg};
+use super::{Account, Page, Store, StoreError, StoredMark, StoredMsg};
 use std::collections::HashMap;
 
-/// Accounts only; messages are not kept here.
+/// Accounts and markers only; messages are not kept here.
 #[derive(Default)]
 pub struct MemoryStore {
     /// Name key -> (name as registered, PHC hash string).
     accounts: HashMap<String, (String, String)>,
+    /// (account, room) -> (read, delivered).
+    marks: HashMap<(String, String), (u64, u64)>,
 }
 
 impl Store for MemoryStore {
@@ -19,8 +21,21 @@ impl Store for MemoryStore {
     fn recent(&mut self, _room: &str, _limit: usize) -> Result<Vec<StoredMsg>, StoreError> {
         Ok(Vec::new())
     }
-    fn append(&mut self, _batch: &[StoredMsg]) -> Result<(), StoreError> {
+    fn append(&mut self, _batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {
+        for m in marks {
+            let e = self.marks.entry((m.account.clone(), m.room.clone())).or_default();
+            *e = (e.0.max(m.read), e.1.max(m.delivered));
+        }
         Ok(())
+    }
+    fn marks(&mut self, account: &str) -> Result<Vec<StoredMark>, StoreError> {
+        Ok(self.rows(|a, _| a == account))
+    }
+    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError> {
+        Ok(self.rows(|_, r| r.starts_with('@')))
+    }
+    fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
+        Ok(0) // never asked: without a database the window is the history
     }
     fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
         Ok(Page::default())
@@ -44,6 +59,19 @@ impl Store for MemoryStore {
     }
 }
 
+impl MemoryStore {
+    fn rows(&self, keep: impl Fn(&str, &str) -> bool) -> Vec<StoredMark> {
+        let row =
+            |((account, room), (read, delivered)): (&(String, String), &(u64, u64))| StoredMark {
+                account: account.clone(),
+                room: room.clone(),
+                read: *read,
+                delivered: *delivered,
+            };
+        self.marks.iter().filter(|((a, r), _)| keep(a, r)).map(row).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,7 +84,7 @@ mod tests {
         assert!(!s.create_account("ada", "ADA", "$argon2id$y").unwrap());
         let a = s.account("ada").unwrap().unwrap();
         assert_eq!((a.name.as_str(), a.phc.as_str()), ("Ada", "$argon2id$x"));
-        assert!(s.append(&[]).is_ok());
+        assert!(s.append(&[], &[]).is_ok());
         assert!(!s.is_durable());
     }
 }

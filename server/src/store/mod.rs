@@ -40,6 +40,21 @@ pub struct StoredMsg {
     pub from: String,
     /// The text, already validated.
     pub text: String,
+    /// MSG flags kept with it (bit 2: an action).
+    pub flags: u8,
+}
+
+/// An account's markers in one room or conversation, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMark {
+    /// The account's key (lower-case name).
+    pub account: String,
+    /// Room name (a conversation's internal `@a|b`).
+    pub room: String,
+    /// Read up to this id (only ever raised).
+    pub read: u64,
+    /// Handed to the account's connection up to this id (only ever raised).
+    pub delivered: u64,
 }
 
 /// A registered name.
@@ -84,9 +99,20 @@ pub trait Store {
     /// room's in-memory window at start-up.
     fn recent(&mut self, room: &str, limit: usize) -> Result<Vec<StoredMsg>, StoreError>;
 
-    /// Makes a batch durable in one transaction, or none of it. Only after
-    /// `Ok` may anyone hear of these messages.
-    fn append(&mut self, batch: &[StoredMsg]) -> Result<(), StoreError>;
+    /// Makes a batch of messages and markers durable in one transaction, or
+    /// none of it. Only after `Ok` may anyone hear of these messages.
+    /// Markers only move forward: a lower value than stored is ignored.
+    fn append(&mut self, batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError>;
+
+    /// Every marker of `account`: loaded when it signs in.
+    fn marks(&mut self, account: &str) -> Result<Vec<StoredMark>, StoreError>;
+
+    /// Every marker in a direct conversation: loaded at start-up.
+    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError>;
+
+    /// How many messages of `room` with `id > after` were not sent by
+    /// `not_from` (an unread count). Asked only for what the window lacks.
+    fn count_after(&mut self, room: &str, after: u64, not_from: &str) -> Result<u64, StoreError>;
 
     /// Messages of `room` with `after < id < before` (`before = 0`: no upper
     /// bound), the newest `limit` of them, oldest first, and whether older

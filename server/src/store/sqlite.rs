@@ -15,77 +15,25 @@
 //! ids or validate anything (the loop does), or retry: a failed write is
 //! rolled back whole and reported, and the caller refuses the batch.
 
-use super::{Account, Page, Store, StoreError, StoredMsg};
-use rusqlite::{params, Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior};
+mod marks;
+mod setup;
+
+use super::{Account, Page, Store, StoreError, StoredMark, StoredMsg};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+pub use setup::SyncMode;
+use setup::{
+    check_header, configure, describe, load_rooms, lock_file, migrate, runtime, schema_version,
+    BUSY_TIMEOUT,
+};
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
+use std::fs::File;
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
-
-/// `PRAGMA application_id` of a Banter database ("BNTR"): tells our files
-/// from every other SQLite file.
-pub const APPLICATION_ID: i32 = 0x424E_5452;
-
-/// The schema migrations in order: entry `i` takes `user_version` `i` to
-/// `i + 1`. Only ever append to this list.
-const MIGRATIONS: &[&str] = &["
-    CREATE TABLE rooms (
-        id   INTEGER PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE
-    );
-    CREATE TABLE messages (
-        room   INTEGER NOT NULL REFERENCES rooms (id),
-        id     INTEGER NOT NULL,
-        ts     INTEGER NOT NULL,
-        sender TEXT NOT NULL,
-        text   TEXT NOT NULL,
-        PRIMARY KEY (room, id)
-    ) WITHOUT ROWID;
-    CREATE TABLE accounts (
-        key     TEXT PRIMARY KEY,
-        name    TEXT NOT NULL,
-        phc     TEXT NOT NULL,
-        created INTEGER NOT NULL
-    ) WITHOUT ROWID;
-"];
-
-/// How long opening waits for a lock held by another program (e.g. an
-/// operator's `sqlite3` shell) before failing. Short: the loop waits.
-const BUSY_TIMEOUT: Duration = Duration::from_millis(100);
 
 const INSERT_MSG: &str =
-    "INSERT INTO messages (room, id, ts, sender, text) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO messages (room, id, ts, sender, text, flags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 const INSERT_ROOM: &str = "INSERT INTO rooms (name) VALUES (?1)";
-const SELECT_PAGE: &str = "SELECT id, ts, sender, text FROM messages
+const SELECT_PAGE: &str = "SELECT id, ts, sender, text, flags FROM messages
      WHERE room = ?1 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4";
-
-/// How hard each commit is pushed to the disk (`--sync`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncMode {
-    /// `synchronous = NORMAL`: a commit is in the operating system's hands
-    /// when `append` returns; survives a crash of the process, not of the
-    /// machine (the last commits before a power loss may be lost).
-    Normal,
-    /// `synchronous = FULL`: the WAL is fsync'ed at every commit; survives
-    /// power loss too, at one fsync per loop iteration that wrote.
-    Full,
-}
-
-impl FromStr for SyncMode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<SyncMode, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "normal" => Ok(SyncMode::Normal),
-            "full" => Ok(SyncMode::Full),
-            _ => Err(format!("--sync must be normal or full, not {s:?}")),
-        }
-    }
-}
 
 /// Messages and accounts in one SQLite database in WAL mode.
 pub struct SqliteStore {
@@ -129,11 +77,13 @@ impl SqliteStore {
     fn write_batch(
         &mut self,
         batch: &[StoredMsg],
+        marks: &[StoredMark],
         fresh: &mut Vec<(String, i64)>,
     ) -> rusqlite::Result<()> {
         self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let done = self
             .insert_all(batch, fresh)
+            .and_then(|()| self.upsert_marks(marks, fresh))
             .and_then(|()| self.conn.prepare_cached("COMMIT")?.execute([]));
         if done.is_err() && !self.conn.is_autocommit() {
             if let Err(e) = self.conn.execute_batch("ROLLBACK") {
@@ -151,19 +101,23 @@ impl SqliteStore {
     ) -> rusqlite::Result<()> {
         let mut insert = self.conn.prepare_cached(INSERT_MSG)?;
         for m in batch {
-            let known = self.room_ids.get(&m.room).copied();
-            let room = match known.or_else(|| fresh.iter().find(|f| f.0 == m.room).map(|f| f.1)) {
-                Some(id) => id,
-                None => {
-                    self.conn.prepare_cached(INSERT_ROOM)?.execute([&m.room])?;
-                    let id = self.conn.last_insert_rowid();
-                    fresh.push((m.room.clone(), id));
-                    id
-                }
-            };
-            insert.execute(params![room, m.id, m.ts, m.from, m.text])?;
+            let room = self.room_row(&m.room, fresh)?;
+            insert.execute(params![room, m.id, m.ts, m.from, m.text, m.flags])?;
         }
         Ok(())
+    }
+
+    /// The row id of room `name`, inserting the room (inside the caller's
+    /// transaction) if it is new.
+    fn room_row(&self, name: &str, fresh: &mut Vec<(String, i64)>) -> rusqlite::Result<i64> {
+        let known = self.room_ids.get(name).copied();
+        if let Some(id) = known.or_else(|| fresh.iter().find(|f| f.0 == name).map(|f| f.1)) {
+            return Ok(id);
+        }
+        self.conn.prepare_cached(INSERT_ROOM)?.execute([name])?;
+        let id = self.conn.last_insert_rowid();
+        fresh.push((name.to_string(), id));
+        Ok(id)
     }
 }
 
@@ -184,12 +138,12 @@ impl Store for SqliteStore {
         Ok(self.history(room, 0, 0, limit)?.msgs)
     }
 
-    fn append(&mut self, batch: &[StoredMsg]) -> Result<(), StoreError> {
-        if batch.is_empty() {
+    fn append(&mut self, batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {
+        if batch.is_empty() && marks.is_empty() {
             return Ok(());
         }
         let mut fresh = Vec::new();
-        self.write_batch(batch, &mut fresh).map_err(|e| runtime("write failed", &e))?;
+        self.write_batch(batch, marks, &mut fresh).map_err(|e| runtime("write failed", &e))?;
         self.room_ids.extend(fresh);
         Ok(())
     }
@@ -217,6 +171,7 @@ impl Store for SqliteStore {
                     ts: r.get(1)?,
                     from: r.get(2)?,
                     text: r.get(3)?,
+                    flags: r.get(4)?,
                 })
             })?;
             rows.collect()
@@ -252,6 +207,19 @@ impl Store for SqliteStore {
         Ok(n == 1)
     }
 
+    fn marks(&mut self, account: &str) -> Result<Vec<StoredMark>, StoreError> {
+        self.marks_where(marks::OF_ACCOUNT, account).map_err(|e| runtime("reading markers", &e))
+    }
+
+    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError> {
+        self.marks_where(marks::DIRECT, "@").map_err(|e| runtime("reading markers", &e))
+    }
+
+    fn count_after(&mut self, room: &str, after: u64, not_from: &str) -> Result<u64, StoreError> {
+        let Some(&rid) = self.room_ids.get(room) else { return Ok(0) };
+        self.count_not_from(rid, after, not_from).map_err(|e| runtime("counting unread", &e))
+    }
+
     fn is_durable(&self) -> bool {
         true
     }
@@ -267,135 +235,6 @@ impl Store for SqliteStore {
         }
         Ok(())
     }
-}
-
-/// A run-time failure as a one-line reason (no path: it may reach users).
-fn runtime(what: &str, e: &rusqlite::Error) -> StoreError {
-    StoreError(format!("{what}: {}", describe(e)))
-}
-
-/// An SQLite error in words, the two start-up faults named plainly.
-fn describe(e: &rusqlite::Error) -> String {
-    match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => "not a Banter database (not an SQLite file)".into(),
-        Some(ErrorCode::DatabaseCorrupt) => format!("database is corrupt ({e})"),
-        _ => e.to_string().replace('\n', " "),
-    }
-}
-
-/// Opens (creating, mode 0600: it holds password hashes) the database file
-/// and takes an exclusive, non-blocking `flock` on it.
-fn lock_file(path: &Path) -> Result<File, String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| format!("cannot open: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot open: {e}"))?;
-    if !meta.is_file() {
-        return Err("cannot open: not a regular file".into());
-    }
-    // SAFETY: flock(2) on a descriptor this function owns; no memory shared.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc != 0 {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            return Err("locked by another banterd".into());
-        }
-        return Err(format!("cannot lock: {e}"));
-    }
-    Ok(file)
-}
-
-/// An empty file is a new database; anything else must start with the
-/// SQLite magic string.
-fn check_header(mut file: &File) -> Result<(), String> {
-    let mut head = [0u8; 16];
-    let mut got = 0;
-    while got < head.len() {
-        match file.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("cannot read: {e}")),
-        }
-    }
-    if got == 0 || &head[..got] == b"SQLite format 3\0" {
-        return Ok(());
-    }
-    Err("not a Banter database (not an SQLite file)".into())
-}
-
-/// The schema version of a Banter database (0 for a new, empty one), or why
-/// this file is not one we may use.
-fn schema_version(conn: &Connection) -> Result<usize, String> {
-    let read = || -> rusqlite::Result<(i32, i64, i64)> {
-        let app = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
-        let version = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let objects = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
-        Ok((app, version, objects))
-    };
-    let (app, version, objects) = read().map_err(|e| describe(&e))?;
-    let latest = MIGRATIONS.len();
-    match app {
-        APPLICATION_ID => match usize::try_from(version) {
-            Ok(v) if v <= latest => Ok(v),
-            _ => Err(format!(
-                "schema version {version} is newer than this build of banterd supports ({latest})"
-            )),
-        },
-        0 if objects == 0 && version == 0 => Ok(0),
-        0 => Err("not a Banter database (it holds other tables)".into()),
-        other => Err(format!("not a Banter database (application_id {other:#x})")),
-    }
-}
-
-/// WAL mode and the synchronous level.
-fn configure(conn: &Connection, sync: SyncMode) -> Result<(), String> {
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-        .map_err(|e| format!("cannot use WAL mode: {}", describe(&e)))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!("cannot use WAL mode (journal mode stays {mode})"));
-    }
-    let level = match sync {
-        SyncMode::Normal => "NORMAL",
-        SyncMode::Full => "FULL",
-    };
-    conn.pragma_update(None, "synchronous", level)
-        .map_err(|e| format!("cannot set synchronous: {}", describe(&e)))
-}
-
-/// Applies the migrations after `from` in one transaction, stamping the
-/// application id and the new version with them.
-fn migrate(conn: &mut Connection, from: usize) -> Result<(), String> {
-    let latest = MIGRATIONS.len();
-    if from >= latest {
-        return Ok(());
-    }
-    let run = |conn: &mut Connection| -> rusqlite::Result<()> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for sql in MIGRATIONS.iter().skip(from) {
-            tx.execute_batch(sql)?;
-        }
-        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
-        tx.pragma_update(None, "user_version", latest as i64)?;
-        tx.commit()
-    };
-    run(conn)
-        .map_err(|e| format!("schema migration {from} -> {latest} failed: {}", describe(&e)))?;
-    log::info!("database schema migrated from version {from} to {latest}");
-    Ok(())
-}
-
-/// Every room's row id, by name.
-fn load_rooms(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> {
-    let mut stmt = conn.prepare("SELECT name, id FROM rooms")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod client;
 mod server;
 mod server_accounts;
 mod server_cli;
+mod server_direct;
 mod server_flood;
 mod server_framing;
 mod server_handshake;

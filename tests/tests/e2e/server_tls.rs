@@ -38,10 +38,14 @@ fn a_tls_user_and_a_plain_user_chat_in_one_room() {
     let mut ada = tls_conn(&s, &pki);
     assert_eq!(ada.wire.alpn().as_deref(), Some(&b"banter/1"[..]));
     ada.hello("ada", "", 0);
-    assert_eq!(features(&ada.expect_welcome()), ["tls"]);
+    assert_eq!(features(&ada.expect_welcome()), ["tls", "dm", "receipts"]);
     let mut bob = s.connect();
     bob.hello("bob", "", 0);
-    assert_eq!(features(&bob.expect_welcome()), ["tls"], "tls is listed on every transport");
+    assert_eq!(
+        features(&bob.expect_welcome()),
+        ["tls", "dm", "receipts"],
+        "tls is listed on every transport"
+    );
     join(&mut ada, "lobby", "lobby", 0, 0);
     join(&mut bob, "lobby", "lobby", 0, 0);
     next_app(&mut ada); // bob joined

@@ -160,6 +160,14 @@ impl JoinAnswer {
     pub fn names(&self) -> Vec<String> {
         roster_names(&self.rosters)
     }
+
+    /// `JOINED.read`: the joiner's read marker.
+    pub fn read(&self) -> u64 {
+        match &self.joined {
+            ServerFrame::Joined { read, .. } => *read,
+            f => panic!("not JOINED: {f:?}"),
+        }
+    }
 }
 
 /// Reads ROSTER frames of `room` until one has `more = 0`.
@@ -221,7 +229,7 @@ pub fn read_history(c: &mut Conn, room: &str) -> (Vec<ServerFrame>, ServerFrame)
     let mut msgs = Vec::new();
     loop {
         match next_app(c) {
-            f @ ServerFrame::Msg { flags: 1, .. } => msgs.push(f),
+            f @ ServerFrame::Msg { flags, .. } if flags & 1 != 0 => msgs.push(f),
             f @ ServerFrame::HistoryEnd { .. } => {
                 let ServerFrame::HistoryEnd { room: r, count, .. } = &f else { unreachable!() };
                 assert_eq!((r.as_str(), usize::from(*count)), (room, msgs.len()));

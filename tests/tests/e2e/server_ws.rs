@@ -175,7 +175,7 @@ fn a_websocket_inside_tls_carries_banter_too() {
     let mut c = tls.upgrade_ws(Some(&origin));
     c.hello("ada", "", 0);
     assert!(
-        matches!(c.expect_welcome(), ServerFrame::Welcome { features, .. } if features == ["tls"])
+        matches!(c.expect_welcome(), ServerFrame::Welcome { features, .. } if features == ["tls", "dm", "receipts"])
     );
     c.send(&ClientFrame::Register { password: "correct horse".into() });
     assert!(

@@ -130,7 +130,7 @@ impl Core {
                 // Same time as a wrong password: nothing tells a name is free.
                 (AuthJob::Verify { phc: None, password }, Then::Login { registered: false })
             }
-            None => return self.welcome(p, &name, resume),
+            None => return self.welcome(p, &name, resume, false),
         };
         let gen = self.peers[p].gen;
         self.submit_auth(Pending { peer: p, gen, name, resume, then }, job);
@@ -171,8 +171,9 @@ impl Core {
         out.append(&mut self.auth.jobs);
     }
 
-    /// Creates or resumes the session and sends WELCOME and the greeting.
-    fn welcome(&mut self, p: PeerId, name: &str, resume: u64) -> Outcome {
+    /// Creates or resumes the session and sends WELCOME, the UNREAD counts
+    /// and the greeting; `account` when it signed in with a password.
+    fn welcome(&mut self, p: PeerId, name: &str, resume: u64, account: bool) -> Outcome {
         let found = match self.check_name_free(name, resume) {
             Ok(found) => found,
             Err(o) => return o,
@@ -194,6 +195,12 @@ impl Core {
             }
         };
         self.peers[p].state = State::Active { session: s };
+        let session = &mut self.sessions[s as usize];
+        let newly = account && !session.account;
+        session.account |= account;
+        if newly {
+            self.load_marks(s);
+        }
         let name = self.sessions[s as usize].name.to_string();
         let how = if resumed == 1 { " (resumed)" } else { "" };
         log::info!("#{p} ({}) is {name}{how}", self.peers[p].addr);
@@ -209,6 +216,9 @@ impl Core {
             features: self.features(),
         };
         self.send(p, &welcome);
+        if self.sessions[s as usize].account {
+            self.send_unread(p, s);
+        }
         let online = self.names.len();
         let text = format!("Welcome to Banter, {name}. {online} signed in. /help lists commands.");
         self.send(p, &ServerFrame::Notice { text });
@@ -216,12 +226,13 @@ impl Core {
     }
 
     /// What `WELCOME.features` lists: `tls` whenever a certificate is
-    /// loaded, on every transport.
+    /// loaded (on every transport), direct messages and receipts always.
     fn features(&self) -> Vec<String> {
         let mut f = Vec::new();
         if self.cfg.tls.is_some() {
             f.push("tls".to_string());
         }
+        f.extend(["dm", "receipts"].map(String::from));
         f
     }
 
@@ -260,7 +271,7 @@ impl Core {
         }
         let outcome = match (pending.then, r.outcome) {
             (Then::Login { registered }, AuthOutcome::Verified(ok)) if ok || !registered => {
-                self.welcome(p, &pending.name, pending.resume)
+                self.welcome(p, &pending.name, pending.resume, registered)
             }
             (Then::Login { .. }, _) => fatal(ErrorCode::AuthFailed, "wrong password"),
             (Then::CreateOnLogin, AuthOutcome::Hashed(Ok(phc))) => {
@@ -283,7 +294,7 @@ impl Core {
         match self.store.create_account(&name_key(name), name, phc) {
             Ok(true) => {
                 log::info!("account {name} created at login");
-                self.welcome(pending.peer, name, pending.resume)
+                self.welcome(pending.peer, name, pending.resume, true)
             }
             Ok(false) => fatal(ErrorCode::AuthFailed, "the name was registered meanwhile"),
             Err(e) => fatal(ErrorCode::Storage, format!("could not store the account: {e}")),
@@ -337,6 +348,10 @@ impl Core {
             AuthOutcome::Hashed(Ok(phc)) => self.store.create_account(&name_key(name), name, &phc),
             _ => Err(crate::store::StoreError("could not hash the password".into())),
         };
+        let session = self.sessions.get_mut(s as usize).filter(|x| x.uid == uid);
+        if let (Some(session), Ok(true)) = (session, &result) {
+            session.account = true; // signed in from now on (§8)
+        }
         let live = self.sessions.get(s as usize).filter(|x| x.uid == uid).map(|x| x.peer);
         let Some(p) = live.filter(|&k| k != NO_PEER).map(|k| k as usize) else { return };
         match result {

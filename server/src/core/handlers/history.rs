@@ -10,15 +10,22 @@ use std::ops::RangeInclusive;
 
 impl Core {
     pub(super) fn on_history(&mut self, p: PeerId, s: u32, room: &str, before: u64, limit: u16) {
-        match self.member_room(s, room) {
-            Some(r) => self.send_page(p, r, 0, before, limit),
-            None => self.not_in_room(p, types::HISTORY, 0, room),
+        if let Some(r) = self.target(p, s, room, types::HISTORY, 0) {
+            self.send_page(p, s, r, 0, before, limit);
         }
     }
 
     /// MSG frames (flag 1) of the newest `limit` messages with
     /// `after < id < before`, oldest first, then HISTORY_END.
-    pub(super) fn send_page(&mut self, p: PeerId, r: u32, after: u64, before: u64, limit: u16) {
+    pub(super) fn send_page(
+        &mut self,
+        p: PeerId,
+        s: u32,
+        r: u32,
+        after: u64,
+        before: u64,
+        limit: u16,
+    ) {
         let room = &self.rooms[r as usize];
         let oldest = if self.store.is_durable() { 1 } else { room.window_first() };
         let plan = room.plan(after, before, usize::from(limit), oldest);
@@ -30,7 +37,7 @@ impl Core {
             Some(msgs) => msgs,
             None => self.page_from_store(p, r, &plan.ids),
         };
-        let name = self.rooms[r as usize].name.to_string();
+        let name = self.wire_name(r, s);
         let budget = self.cfg.out_limit / 2;
         let mut size = 0;
         let skip = msgs
@@ -44,6 +51,13 @@ impl Core {
         let kept = &msgs[skip..];
         if let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) {
             peer.out.push_with(|b| kept.iter().for_each(|m| encode_msg(b, &replayed(&name, m))));
+        }
+        let theirs = kept
+            .iter()
+            .rev()
+            .find(|m| !m.from.eq_ignore_ascii_case(&self.sessions[s as usize].name));
+        if let (Some(m), true) = (theirs, self.rooms[r as usize].direct.is_some()) {
+            self.expect_delivery(p, r, m.id); // a replay hands them over too
         }
         self.counters.deliveries += kept.len() as u64;
         self.counters.frames_out += kept.len() as u64;
@@ -79,7 +93,7 @@ fn replayed<'a>(room: &'a str, m: &'a WinMsg) -> MsgRef<'a> {
         id: m.id,
         ts: m.ts,
         from: &m.from,
-        flags: FLAG_REPLAY,
+        flags: FLAG_REPLAY | m.flags,
         text: &m.text,
         file: None,
     }

@@ -7,15 +7,19 @@
 //! Framing errors are fatal; after WELCOME a malformed body or an unknown
 //! type is answered and skipped (its length is known). One file per family
 //! of frames: `hello` (HELLO, REGISTER, password checks), `rooms` (JOIN,
-//! LEAVE, WHO, QUIT), `typing`, `say` (SAY and the group commit), `history`.
+//! LEAVE, WHO, QUIT), `typing`, `say` (SAY and the group commit), `history`,
+//! `direct` (what `@name` names), `receipts` (MARK, READ, DELIVERED).
 
+mod direct;
 mod hello;
 mod history;
+mod receipts;
 mod rooms;
 mod say;
 mod typing;
 
 pub use hello::{os_random, AuthTicket, AuthWait};
+pub use receipts::{Kind as ReceiptKind, Receipts};
 pub use say::Batch;
 
 use super::peer::{Outcome, Reason, State};
@@ -127,10 +131,10 @@ impl Core {
             ClientFrame::Hello { .. } => {
                 self.send_error(p, ErrorCode::BadFrame, types::HELLO, 0, "already logged in");
             }
-            ClientFrame::Mark { .. }
-            | ClientFrame::Upload { .. }
-            | ClientFrame::Chunk { .. }
-            | ClientFrame::Fetch { .. } => self.not_offered(p, frame.frame_type()),
+            ClientFrame::Mark { room, id } => self.on_mark(p, s, &room, id),
+            ClientFrame::Upload { .. } | ClientFrame::Chunk { .. } | ClientFrame::Fetch { .. } => {
+                self.not_offered(p, frame.frame_type())
+            }
         }
         Outcome::Continue
     }

@@ -32,13 +32,13 @@ impl Core {
         if let Some(&r) = self.room_ids.get(&*key) {
             return r;
         }
-        let r = self.rooms.len() as u32;
-        self.rooms.push(Room::new(&key, 0));
-        self.room_ids.insert(key.into(), r);
-        r
+        self.add_room(Room::new(&key, 0))
     }
 
     pub(super) fn on_join(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
+        if room.starts_with('@') {
+            return self.join_conversation(p, s, room, since, limit);
+        }
         if !is_valid_name(room) {
             let detail =
                 "room names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit";
@@ -59,12 +59,12 @@ impl Core {
             room: room.name.to_string(),
             last_id: room.last_id,
             members: room.members.len() as u32,
-            read: 0,
+            read: self.sessions[s as usize].mark(r),
         };
         self.send(p, &joined);
         self.send_roster(p, r);
         if limit > 0 {
-            self.send_page(p, r, since, 0, limit);
+            self.send_page(p, s, r, since, 0, limit);
         }
         if !already {
             let name = self.sessions[s as usize].name.to_string();
@@ -72,7 +72,32 @@ impl Core {
         }
     }
 
+    /// JOIN of `@name`: the conversation's answer (§8), no PRESENCE, no
+    /// membership to change; then the other party's receipts.
+    fn join_conversation(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
+        let Some(r) = self.target(p, s, room, types::JOIN, 0) else { return };
+        let key = name_key(&self.sessions[s as usize].name);
+        let Some(d) = self.rooms[r as usize].direct.clone() else { return };
+        let read = d.party(&key).map_or(0, |i| d.read[i]);
+        let wire = self.wire_name(r, s);
+        let last_id = self.rooms[r as usize].last_id;
+        self.send(p, &ServerFrame::Joined { room: wire.clone(), last_id, members: 2, read });
+        let names = d.keys.iter().map(|k| self.display_name(k)).collect();
+        self.send(p, &ServerFrame::Roster { room: wire, more: 0, names });
+        if limit > 0 {
+            self.send_page(p, s, r, since, 0, limit);
+        }
+        self.conversation_state(p, s, r);
+    }
+
     pub(super) fn on_leave(&mut self, p: PeerId, s: u32, room: &str) {
+        if room.starts_with('@') {
+            // A conversation's parties stay its members: LEFT, nothing else.
+            if let Some(r) = self.target(p, s, room, types::LEAVE, 0) {
+                self.send(p, &ServerFrame::Left { room: self.wire_name(r, s) });
+            }
+            return;
+        }
         let Some(r) = self.member_room(s, room) else {
             return self.not_in_room(p, types::LEAVE, 0, room);
         };
@@ -86,9 +111,13 @@ impl Core {
     }
 
     pub(super) fn on_who(&mut self, p: PeerId, s: u32, room: &str) {
-        match self.member_room(s, room) {
-            Some(r) => self.send_roster(p, r),
-            None => self.not_in_room(p, types::WHO, 0, room),
+        let Some(r) = self.target(p, s, room, types::WHO, 0) else { return };
+        match self.rooms[r as usize].direct.clone() {
+            Some(d) => {
+                let names = d.keys.iter().map(|k| self.display_name(k)).collect();
+                self.send(p, &ServerFrame::Roster { room: self.wire_name(r, s), more: 0, names });
+            }
+            None => self.send_roster(p, r),
         }
     }
 

@@ -9,7 +9,7 @@ use crate::core::session::{Ack, NO_PEER};
 use crate::core::{Core, PeerId};
 use crate::store::StoredMsg;
 use banter_proto::validate::check_text;
-use banter_proto::{encode_msg, types, ErrorCode, MsgRef, ServerFrame};
+use banter_proto::{encode_msg, types, ErrorCode, MsgRef, ServerFrame, FLAG_ACTION};
 use bytes::Bytes;
 use std::collections::HashSet;
 
@@ -48,7 +48,7 @@ impl Core {
         room: &str,
         seq: u32,
         text: String,
-        _flags: u8,
+        flags: u8,
     ) {
         let about = types::SAY;
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
@@ -68,9 +68,7 @@ impl Core {
                 "too many SAY/TYPING frames",
             );
         }
-        let Some(r) = self.member_room(s, room) else {
-            return self.not_in_room(p, about, seq, room);
-        };
+        let Some(r) = self.target(p, s, room, about, seq) else { return };
         if let Err(e) = check_text(&text, self.cfg.max_text as usize) {
             return self.send_error(p, ErrorCode::TextInvalid, about, seq, &e.to_string());
         }
@@ -79,7 +77,9 @@ impl Core {
         let id = room.next_id;
         room.next_id += 1;
         let session = &self.sessions[s as usize];
-        let msg = WinMsg { id, ts: self.wall, from: session.name.clone(), text: text.into() };
+        let flags = flags & FLAG_ACTION; // the server clears every other bit
+        let msg =
+            WinMsg { id, ts: self.wall, from: session.name.clone(), text: text.into(), flags };
         self.batch.seqs.insert((s, seq));
         self.batch.items.push(Pending { session: s, uid: session.uid, seq, room: r, msg });
     }
@@ -88,17 +88,20 @@ impl Core {
     /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
     /// the ids are handed out again.
     pub(in crate::core) fn commit_batch(&mut self) -> usize {
-        if self.batch.items.is_empty() {
+        if self.batch.items.is_empty() && self.marks_out.is_empty() {
             return 0;
         }
         let n = self.batch.items.len();
         let batch = std::mem::take(&mut self.batch);
-        let result = if self.store.is_durable() {
-            let rows: Vec<StoredMsg> = batch.items.iter().map(|p| self.stored(p)).collect();
-            self.store.append(&rows)
-        } else {
-            Ok(())
+        let marks = std::mem::take(&mut self.marks_out);
+        let rows: Vec<StoredMsg> = match self.store.is_durable() {
+            true => batch.items.iter().map(|p| self.stored(p)).collect(),
+            false => Vec::new(), // the window is the history
         };
+        let result = self.store.append(&rows, &marks);
+        if result.is_err() && !marks.is_empty() {
+            self.marks_out.extend(marks); // retried with the next commit
+        }
         match result {
             Ok(()) => {
                 self.release(batch.items);
@@ -132,6 +135,7 @@ impl Core {
             ts: p.msg.ts,
             from: p.msg.from.to_string(),
             text: p.msg.text.to_string(),
+            flags: p.msg.flags,
         }
     }
 
@@ -168,6 +172,9 @@ impl Core {
     /// One room's new messages, encoded once, to every connected member.
     fn fan_out(&mut self, group: &[&Pending]) {
         let r = group[0].room;
+        if self.rooms[r as usize].direct.is_some() {
+            return self.fan_out_direct(group);
+        }
         let mut buf = Vec::new();
         let mut spans = Vec::with_capacity(group.len());
         for p in group {
@@ -179,7 +186,7 @@ impl Core {
                 id: m.id,
                 ts: m.ts,
                 from: &m.from,
-                flags: 0,
+                flags: m.flags,
                 text: &m.text,
                 file: None,
             };
@@ -204,6 +211,36 @@ impl Core {
             self.counters.frames_out += n;
         }
         self.rooms[r as usize].members = members;
+    }
+
+    /// A conversation's new messages to the connected party that did not
+    /// send them, named from its side, with a delivery mark.
+    fn fan_out_direct(&mut self, group: &[&Pending]) {
+        let r = group[0].room;
+        for s in self.parties(r) {
+            let p = self.sessions[s as usize].peer as usize;
+            let room = self.wire_name(r, s);
+            let theirs: Vec<&WinMsg> =
+                group.iter().filter(|x| x.session != s).map(|x| &x.msg).collect();
+            let Some(last) = theirs.last().map(|m| m.id) else { continue };
+            for m in &theirs {
+                let f = MsgRef {
+                    room: &room,
+                    id: m.id,
+                    ts: m.ts,
+                    from: &m.from,
+                    flags: m.flags,
+                    text: &m.text,
+                    file: None,
+                };
+                let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { break };
+                peer.out.push_with(|b| encode_msg(b, &f));
+            }
+            self.counters.deliveries += theirs.len() as u64;
+            self.counters.frames_out += theirs.len() as u64;
+            self.expect_delivery(p, r, last);
+            self.after_push(p);
+        }
     }
 
     /// The slices of `frames` between session `m`'s own messages.
@@ -238,7 +275,8 @@ impl Core {
 
     /// Sends an ACK as remembered (the same bytes every time it is repeated).
     fn send_ack(&mut self, p: PeerId, a: Ack) {
-        let room = self.rooms[a.room as usize].name.to_string();
+        let Some(s) = self.peers[p].session() else { return };
+        let room = self.wire_name(a.room, s);
         self.send(p, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
     }
 }

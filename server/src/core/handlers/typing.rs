@@ -16,9 +16,7 @@ impl Core {
                 "too many SAY/TYPING frames",
             );
         }
-        let Some(r) = self.member_room(s, room) else {
-            return self.not_in_room(p, types::TYPING, 0, room);
-        };
+        let Some(r) = self.target(p, s, room, types::TYPING, 0) else { return };
         let session = &mut self.sessions[s as usize];
         let active = u8::from(active != 0);
         if active == 1 && !session.typing.contains(&r) {
@@ -30,12 +28,8 @@ impl Core {
     }
 
     fn typing_frame(&mut self, s: u32, r: u32, active: u8) {
-        let f = ServerFrame::Typing {
-            room: self.rooms[r as usize].name.to_string(),
-            name: self.sessions[s as usize].name.to_string(),
-            active,
-        };
-        self.broadcast(r, &f, Some(s));
+        let name = self.sessions[s as usize].name.to_string();
+        self.tell_room(r, Some(s), |room| ServerFrame::Typing { room, name: name.clone(), active });
     }
 
     /// Sends TYPING `active = 0` for `s` in `r` if it was typing there.

@@ -2,7 +2,7 @@
 //! sender's own messages, the rate limit, and ACKs that wait for the store.
 
 use super::*;
-use crate::store::{Account, Page, StoreError, StoredMsg};
+use crate::store::{Account, Page, StoreError, StoredMark, StoredMsg};
 use banter_proto::ErrorCode;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -104,7 +104,7 @@ impl Store for Gate {
     fn recent(&mut self, _: &str, _: usize) -> Result<Vec<StoredMsg>, StoreError> {
         Ok(Vec::new())
     }
-    fn append(&mut self, batch: &[StoredMsg]) -> Result<(), StoreError> {
+    fn append(&mut self, batch: &[StoredMsg], _: &[StoredMark]) -> Result<(), StoreError> {
         if self.fail.get() {
             return Err(StoreError("disk full".into()));
         }
@@ -119,6 +119,15 @@ impl Store for Gate {
     }
     fn create_account(&mut self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
         Ok(true)
+    }
+    fn marks(&mut self, _: &str) -> Result<Vec<StoredMark>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
+        Ok(0)
     }
     fn is_durable(&self) -> bool {
         true

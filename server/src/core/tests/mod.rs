@@ -3,6 +3,7 @@
 //! timers, end of turn, output drained) and decodes what each peer was sent.
 
 mod chat;
+mod direct;
 mod sessions;
 
 use super::{Core, PeerId};
@@ -79,6 +80,7 @@ impl Kit {
             s[..n].iter().for_each(|x| got.extend_from_slice(x));
             out.consume(len);
         }
+        self.core.flushed(p, 0); // as the reactor says after every write
         got
     }
 
@@ -116,6 +118,18 @@ impl Kit {
         let p = self.login(name);
         self.send(p, ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
         self.recv(p);
+        p
+    }
+
+    /// `name` registered (stored) and signed in with its password.
+    pub fn account(&mut self, name: &str) -> PeerId {
+        let key = name.to_ascii_lowercase();
+        let _ = self.core.store.create_account(&key, name, "$argon2id$stored");
+        let p = self.connect();
+        self.send(p, hello(name, "a good password", 0));
+        assert_eq!(self.answer_auth(AuthOutcome::Verified(true)), 1);
+        let got = self.recv(p);
+        assert!(matches!(got.first(), Some(ServerFrame::Welcome { .. })), "{got:?}");
         p
     }
 

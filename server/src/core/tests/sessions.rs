@@ -26,7 +26,7 @@ fn hello_bytes_in_welcome_bytes_out() {
             version: 1, name, resumed: 0, max_frame: 65_536, features, ..
         } => {
             assert_eq!(name, "ada");
-            assert!(features.is_empty());
+            assert_eq!(features, &["dm", "receipts"]);
         }
         other => panic!("{other:?}"),
     }
@@ -174,7 +174,7 @@ fn a_transport_backlog_counts_toward_the_output_limit() {
     let reader = k.member("reader", "lobby");
     let talker = k.member("talker", "lobby");
     k.recv(reader);
-    k.core.set_held(reader, 65_000); // bytes a TLS or WebSocket layer still holds
+    k.core.flushed(reader, 65_000); // bytes a TLS or WebSocket layer still holds
     k.send(talker, say("lobby", 1, &"y".repeat(1000)));
     k.turn();
     assert_eq!(error_code(&k.recv(reader)[0]), Some(ErrorCode::SlowConsumer));

@@ -2,8 +2,10 @@
 //! directory: round trips, atomic batches, persistence across reopen, every
 //! start-up fault, WAL and checkpoint, and a printed append throughput.
 
+use super::setup::APPLICATION_ID;
 use super::*;
 use std::path::PathBuf;
+use std::time::Duration;
 use std::time::Instant;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -38,6 +40,7 @@ fn msg(room: &str, id: u64, text: &str) -> StoredMsg {
         ts: 1_764_300_000_000 + id,
         from: "Ada".into(),
         text: text.into(),
+        flags: 0,
     }
 }
 
@@ -52,6 +55,13 @@ fn open_err(path: &Path) -> String {
             assert!(!e.0.contains('\n'), "one line: {e}");
             e.0
         }
+    }
+}
+
+impl SqliteStore {
+    /// `append` of messages alone.
+    fn append_msgs(&mut self, batch: &[StoredMsg]) -> Result<(), StoreError> {
+        self.append(batch, &[])
     }
 }
 
@@ -72,8 +82,8 @@ fn append_then_read_back() {
     let mut s = open(&t);
     assert_eq!(s.rooms().unwrap(), vec![]);
     let batch: Vec<_> = (1..=5).map(|i| msg("lobby", i, &format!("m{i}"))).collect();
-    s.append(&batch).unwrap();
-    s.append(&[msg("dev", 1, "d1"), msg("lobby", 6, "m6 é\n")]).unwrap();
+    s.append_msgs(&batch).unwrap();
+    s.append_msgs(&[msg("dev", 1, "d1"), msg("lobby", 6, "m6 é\n")]).unwrap();
     let rooms = s.rooms().unwrap();
     assert_eq!(rooms, vec![("dev".into(), 1), ("lobby".into(), 6)]);
     assert_eq!(s.recent("lobby", 3).unwrap(), {
@@ -90,7 +100,7 @@ fn history_pages_and_more() {
     let t = Tmp::new("hist");
     let mut s = open(&t);
     let batch: Vec<_> = (1..=10).map(|i| msg("r", i, "x")).collect();
-    s.append(&batch).unwrap();
+    s.append_msgs(&batch).unwrap();
     let p = s.history("r", 0, 0, 4).unwrap();
     assert_eq!((ids(&p.msgs), p.more), (vec![7, 8, 9, 10], true));
     let p = s.history("r", 0, 7, 4).unwrap();
@@ -112,15 +122,15 @@ fn history_pages_and_more() {
 fn a_failed_batch_stores_nothing_and_the_store_goes_on() {
     let t = Tmp::new("atomic");
     let mut s = open(&t);
-    s.append(&[msg("a", 1, "one")]).unwrap();
+    s.append_msgs(&[msg("a", 1, "one")]).unwrap();
     // A new room plus a duplicate (room, id): the whole batch must go.
     let bad = [msg("b", 1, "new room"), msg("a", 2, "two"), msg("a", 1, "dup")];
-    let e = s.append(&bad).unwrap_err();
+    let e = s.append_msgs(&bad).unwrap_err();
     assert!(e.0.starts_with("write failed"), "{e}");
     assert_eq!(s.rooms().unwrap(), vec![("a".into(), 1)]);
     assert_eq!(s.history("b", 0, 0, 10).unwrap(), Page::default());
     // The room that was rolled back is created again for real.
-    s.append(&[msg("b", 1, "again"), msg("a", 2, "two")]).unwrap();
+    s.append_msgs(&[msg("b", 1, "again"), msg("a", 2, "two")]).unwrap();
     assert_eq!(s.rooms().unwrap(), vec![("a".into(), 2), ("b".into(), 1)]);
     assert_eq!(s.recent("b", 5).unwrap(), vec![msg("b", 1, "again")]);
 }
@@ -130,13 +140,13 @@ fn everything_survives_reopen() {
     let t = Tmp::new("reopen");
     {
         let mut s = open(&t);
-        s.append(&[msg("lobby", 1, "a"), msg("lobby", 2, "b")]).unwrap();
+        s.append_msgs(&[msg("lobby", 1, "a"), msg("lobby", 2, "b")]).unwrap();
         assert!(s.create_account("ada", "Ada", "$argon2id$v=19$x").unwrap());
         s.close().unwrap();
     }
     let mut s = open(&t);
     assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), 2)]);
-    s.append(&[msg("lobby", 3, "c")]).unwrap();
+    s.append_msgs(&[msg("lobby", 3, "c")]).unwrap();
     assert_eq!(ids(&s.recent("lobby", 10).unwrap()), vec![1, 2, 3]);
     assert_eq!(s.account("ada").unwrap().map(|a| a.phc).as_deref(), Some("$argon2id$v=19$x"));
 }
@@ -158,7 +168,7 @@ fn wal_mode_and_sync_level_are_set_and_close_checkpoints() {
     let mode: String = s.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
     let sync: i64 = s.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
     assert_eq!((mode.as_str(), sync), ("wal", 2));
-    s.append(&[msg("r", 1, "x")]).unwrap();
+    s.append_msgs(&[msg("r", 1, "x")]).unwrap();
     let wal = t.0.join("banter.db-wal");
     assert!(std::fs::metadata(&wal).unwrap().len() > 0);
     s.close().unwrap();
@@ -213,7 +223,7 @@ fn refuses_a_corrupt_database() {
     let t = Tmp::new("corrupt");
     {
         let mut s = open(&t);
-        s.append(&[msg("r", 1, "x")]).unwrap();
+        s.append_msgs(&[msg("r", 1, "x")]).unwrap();
         s.close().unwrap();
     }
     let mut bytes = std::fs::read(t.db()).unwrap();
@@ -246,7 +256,7 @@ fn measure(s: &mut SqliteStore, total: u64, per_batch: u64) -> f64 {
     while id < total {
         let batch: Vec<_> = (id + 1..=id + per_batch).map(|i| msg("lobby", i, &text)).collect();
         let t = Instant::now();
-        s.append(&batch).unwrap();
+        s.append_msgs(&batch).unwrap();
         slowest = slowest.max(t.elapsed());
         id += per_batch;
     }
@@ -279,7 +289,7 @@ fn full_sync_throughput_in_small_batches() {
     while id < total {
         let batch: Vec<_> =
             (id + 1..=id + per_batch).map(|i| msg("lobby", i, "hello there")).collect();
-        s.append(&batch).unwrap();
+        s.append_msgs(&batch).unwrap();
         id += per_batch;
     }
     let secs = start.elapsed().as_secs_f64();
@@ -331,15 +341,15 @@ fn a_full_disk_fails_the_batch_and_the_store_recovers() {
     };
     let db = fs.0 .0.join("banter.db");
     let mut s = SqliteStore::open(&db, SyncMode::Normal).unwrap();
-    s.append(&[msg("r", 1, "before")]).unwrap();
+    s.append_msgs(&[msg("r", 1, "before")]).unwrap();
     let filler = fill(&fs.0 .0);
     let big = "y".repeat(4000);
     let batch: Vec<_> = (2..=20).map(|i| msg("r", i, &big)).collect();
-    let e = s.append(&batch).unwrap_err();
+    let e = s.append_msgs(&batch).unwrap_err();
     assert!(e.0.contains("full"), "{e}");
     assert_eq!(s.rooms().unwrap(), vec![("r".into(), 1)]);
     std::fs::remove_file(filler).unwrap();
-    s.append(&batch).unwrap();
+    s.append_msgs(&batch).unwrap();
     assert_eq!(s.rooms().unwrap(), vec![("r".into(), 20)]);
     s.close().unwrap();
     drop(s);
@@ -362,7 +372,7 @@ fn read_latency_of_the_synchronous_paths() {
     for chunk in 0..1000u64 {
         let batch: Vec<StoredMsg> =
             (1..=1000).map(|i| msg("lobby", chunk * 1000 + i, &text)).collect();
-        s.append(&batch).unwrap();
+        s.append_msgs(&batch).unwrap();
     }
     for i in 0..100_000 {
         s.create_account(&format!("user{i}"), &format!("User{i}"), "$argon2id$x").unwrap();
@@ -391,4 +401,59 @@ fn read_latency_of_the_synchronous_paths() {
             v[v.len() - 1]
         );
     }
+}
+
+/// A database as the previous release (schema version 1) wrote it, made
+/// with that release's own schema text, opens, keeps every message and
+/// account, and gains flags and markers.
+#[test]
+fn a_version_1_database_migrates_and_keeps_everything() {
+    let t = Tmp::new("v1");
+    {
+        let c = rusqlite::Connection::open(t.db()).unwrap();
+        c.execute_batch(super::setup::MIGRATIONS[0]).unwrap();
+        c.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute("INSERT INTO rooms (name) VALUES ('lobby')", []).unwrap();
+        for id in 1..=3 {
+            c.execute(
+                "INSERT INTO messages (room, id, ts, sender, text) VALUES (1, ?1, 5, 'Ada', 'old')",
+                [id],
+            )
+            .unwrap();
+        }
+        c.execute("INSERT INTO accounts VALUES ('ada', 'Ada', '$argon2id$x', 1)", []).unwrap();
+    }
+    let mut s = open(&t);
+    assert_eq!(s.rooms().unwrap(), vec![("lobby".into(), 3)]);
+    let page = s.history("lobby", 0, 0, 10).unwrap();
+    assert_eq!(ids(&page.msgs), [1, 2, 3]);
+    assert!(page.msgs.iter().all(|m| m.flags == 0 && m.text == "old"));
+    assert_eq!(s.account("ada").unwrap().unwrap().name, "Ada");
+    let mark = StoredMark { account: "ada".into(), room: "lobby".into(), read: 2, delivered: 0 };
+    s.append(&[msg("lobby", 4, "new")], std::slice::from_ref(&mark)).unwrap();
+    assert_eq!(s.marks("ada").unwrap(), [mark]);
+}
+
+#[test]
+fn markers_only_rise_and_unread_counts_skip_ones_own() {
+    let t = Tmp::new("marks");
+    let mut s = open(&t);
+    let dm = |id, from: &str| StoredMsg { from: from.into(), ..msg("@ada|bob", id, "x") };
+    s.append_msgs(&[dm(1, "Ada"), dm(2, "bob"), dm(3, "Ada"), dm(4, "Ada")]).unwrap();
+    let m = |read, delivered| StoredMark {
+        account: "bob".into(),
+        room: "@ada|bob".into(),
+        read,
+        delivered,
+    };
+    s.append(&[], &[m(3, 4)]).unwrap();
+    s.append(&[], &[m(1, 0)]).unwrap(); // lower: ignored
+    assert_eq!(s.direct_marks().unwrap(), [m(3, 4)]);
+    assert_eq!(s.count_after("@ada|bob", 0, "bob").unwrap(), 3);
+    assert_eq!(s.count_after("@ada|bob", 3, "bob").unwrap(), 1);
+    drop(s);
+    let mut s = open(&t);
+    assert_eq!(s.marks("bob").unwrap(), [m(3, 4)], "durable");
+    assert!(s.marks("ada").unwrap().is_empty());
 }
