@@ -29,6 +29,8 @@ pub enum Outcome {
     Quit(String),
     /// Show the command list.
     Help,
+    /// Connect again now.
+    Reconnect,
 }
 
 /// Runs `input`; `room` is the current room and may change.
@@ -45,6 +47,7 @@ pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Out
         Command::Quit(r) => return Ok(Outcome::Quit(r)),
         Command::Help => return Ok(Outcome::Help),
         Command::Go(r) => return go(r, net, room),
+        Command::Reconnect => return Ok(Outcome::Reconnect),
         Command::Resend => {
             let (seqs, frames) = net.session.resend_failed();
             frames.iter().for_each(|f| net.send(f));

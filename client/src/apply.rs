@@ -89,7 +89,7 @@ impl View {
                 self.conn_line = None;
             }
             Event::Lost { server, reason } => {
-                let text = format!("no connection to {server}: {reason}; reconnecting (see the status bar; Ctrl-R: now)");
+                let text = format!("no connection to {server}: {reason}; retrying (Ctrl-R: now)");
                 self.conn_status(Kind::Error, &text);
             }
             Event::Offline { server, reason } => {

@@ -36,6 +36,8 @@ pub enum Command {
     Help,
     /// Resend every message marked failed.
     Resend,
+    /// Reconnect now (as Ctrl-R).
+    Reconnect,
 }
 
 /// Command names, for Tab completion.
@@ -70,6 +72,7 @@ pub const HELP: &[&str] = &[
     "/search TEXT    list the lines of this room that contain TEXT",
     "/set [joins|bell on|off]  show or change a setting",
     "/resend         send again the messages marked failed",
+    "/reconnect      connect again now (also Ctrl-R)",
     "/quit [REASON]  leave the chat",
     "keys: PgUp/PgDn scroll, End (at the end of the input) jumps to the newest,",
     "  Alt-1..9/Alt-0 or Ctrl-N/Ctrl-P (Alt-Right/Left) switch windows, Tab completes",
@@ -129,6 +132,7 @@ fn command(name: &str, arg: &str) -> Result<Command, String> {
         "quit" | "exit" => Command::Quit(arg.to_string()),
         "help" | "?" => Command::Help,
         "resend" => no_arg("resend", arg, Command::Resend)?,
+        "reconnect" => no_arg("reconnect", arg, Command::Reconnect)?,
         "" => return Err("empty command; type //text to send text starting with /".into()),
         other => return Err(format!("unknown command /{other}; /help lists the commands")),
     })

@@ -173,6 +173,10 @@ impl Session {
                 return vec![Event::SayFailed { seq, room, code: name, detail }];
             }
         }
+        if about == types::TYPING && code == ErrorCode::RateLimited.code() {
+            // A typing notice the server had no room for: nothing to tell.
+            return vec![];
+        }
         if about == types::JOIN {
             // JOINs are answered in order and an ERROR names no room.
             if let Some(room) = self.joins.pop_front() {

@@ -302,6 +302,7 @@ impl LineApp {
             Ok(Outcome::Sent) => self.awaiting = wait,
             Ok(Outcome::Quit(reason)) => self.quit(reason, reg, now, ev),
             Ok(Outcome::Help) => commands::HELP.iter().for_each(|h| println!("= {h}")),
+            Ok(Outcome::Reconnect) => println!("= already connected"),
             Ok(Outcome::Switched(r)) => println!("= now in {r}"),
             Ok(Outcome::GoNumber(_)) => {
                 println!("! windows are numbered in the terminal UI; /go ROOM")

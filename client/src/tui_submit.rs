@@ -53,6 +53,8 @@ impl Tui {
         match result {
             Ok(Outcome::Sent) if who => self.view.who_asked.push(self.view.current_key()),
             Ok(Outcome::Sent) if history => self.view.history_asked.push(self.view.current_key()),
+            Ok(Outcome::Reconnect) if self.net.online() => self.view.info("already connected"),
+            Ok(Outcome::Reconnect) => self.net.retry_now(reg, now, ev),
             Ok(o) => self.outcome(o, &text),
             Err(e) => {
                 self.view.error(&e);
@@ -85,6 +87,7 @@ impl Tui {
             }
             Outcome::Quit(reason) => self.quit = Some(reason),
             Outcome::Help => commands::HELP.iter().for_each(|h| self.view.info(h)),
+            Outcome::Reconnect => {}
         }
     }
 
