@@ -7,6 +7,7 @@
 
 use crate::session::Event;
 use crate::view::{mentions, Entry, Kind, Mark, View};
+use banter_proto::validate::same_name;
 use std::time::{Duration, Instant};
 
 /// A typing indicator lasts this long after the last `active = 1` (spec §4).
@@ -37,7 +38,7 @@ impl View {
                 self.room_mut(&room).typing.remove(&from);
                 let mut e = Entry::new(Kind::Msg(from.clone()), ts, &text, Some(id));
                 e.action = action;
-                e.mention = mentions(&text, &self.me);
+                e.mention = !same_name(&from, &self.me) && mentions(&text, &self.me);
                 if replay && !catch_up {
                     self.insert_older(&room, e);
                 } else {
@@ -106,10 +107,12 @@ impl View {
         }
     }
 
-    /// Shows how the connection fares on its one line, added if needed.
+    /// Shows how the connection fares on its one line, added if needed
+    /// (or if that line is in a pane no longer shown).
     fn conn_status(&mut self, kind: Kind, text: &str) {
         if let Some((room, serial)) = self.conn_line.clone() {
-            if self.rewrite(&room, serial, kind.clone(), text) {
+            let shown = room == self.current_key();
+            if shown && self.rewrite(&room, serial, kind.clone(), text) {
                 return;
             }
         }
@@ -174,3 +177,7 @@ impl View {
         self.push(room, Kind::Presence, &text);
     }
 }
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

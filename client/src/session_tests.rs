@@ -201,3 +201,29 @@ fn a_room_whose_ids_restarted_is_replayed_from_zero() {
         assert!(matches!(&ev[..], [Event::Msg { .. }]), "id {id} shown: {ev:?}");
     }
 }
+
+#[test]
+fn actions_keep_their_flag_and_rate_limited_typing_is_silent() {
+    let (mut s, mut out) = welcomed();
+    let (seq, f) = s.say("lobby", "waves", banter_proto::FLAG_ACTION).unwrap();
+    assert!(matches!(f, Some(ClientFrame::Say { flags: banter_proto::FLAG_ACTION, .. })));
+    s.on_disconnect();
+    s.on_welcome(&mut out);
+    out.clear();
+    s.handle(ServerFrame::HistoryEnd { room: "lobby".into(), count: 0, more: 0 }, &mut out);
+    assert!(matches!(&out[..], [ClientFrame::Say { flags: banter_proto::FLAG_ACTION, .. }]));
+    let ack = ServerFrame::Ack { seq, room: "lobby".into(), id: 3, ts: 1 };
+    assert!(matches!(&s.handle(ack, &mut out)[..], [Event::Acked { action: true, .. }]));
+    let typing = ServerFrame::Error {
+        code: 15,
+        about: banter_proto::types::TYPING,
+        seq: 0,
+        detail: "slow down".into(),
+    };
+    assert_eq!(s.handle(typing, &mut out), vec![]);
+    let mut m = msg("lobby", 4, "bob", "waves", false);
+    if let ServerFrame::Msg { flags, .. } = &mut m {
+        *flags = banter_proto::FLAG_ACTION;
+    }
+    assert!(matches!(&s.handle(m, &mut out)[..], [Event::Msg { action: true, .. }]));
+}

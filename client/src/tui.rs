@@ -100,13 +100,7 @@ fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
     let now = Instant::now();
     let mut ui = Tui::new(&args, now);
     let mut ev = Vec::new();
-    match &args.name {
-        Some(n) => {
-            ui.net.session.password = ui.password_for(n);
-            ui.net.start(n, poll.registry(), now, &mut ev)
-        }
-        None => ui.view.info("Welcome to Banter. Type your name and press Enter."),
-    }
+    ui.begin(args.name.as_deref(), poll.registry(), now, &mut ev);
     let mut events = Events::with_capacity(64);
     loop {
         let now = Instant::now();
@@ -156,6 +150,23 @@ impl Tui {
             joined_first: false,
             quit_asked: false,
             bell: args.bell,
+        }
+    }
+
+    /// Connects as `name`, or asks for a name.
+    fn begin(
+        &mut self,
+        name: Option<&str>,
+        reg: &mio::Registry,
+        now: Instant,
+        ev: &mut Vec<Event>,
+    ) {
+        match name {
+            Some(n) => {
+                self.net.session.password = self.password_for(n);
+                self.net.start(n, reg, now, ev)
+            }
+            None => self.view.info("Welcome to Banter. Type your name and press Enter."),
         }
     }
 

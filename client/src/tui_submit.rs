@@ -26,9 +26,13 @@ impl Tui {
         }
         let secret = commands::secret_from(self.editor.text()).is_some();
         let line = if secret { self.editor.submit_secret() } else { self.editor.submit() };
-        if line.trim().is_empty() {
-            return;
+        if !line.trim().is_empty() {
+            self.run_line(line, reg, now, ev);
         }
+    }
+
+    /// Sends chat text or runs a command, and shows what came of it.
+    fn run_line(&mut self, line: String, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         let input = commands::parse(&line);
         let said = matches!(input, Ok(Input::Say(_)) | Ok(Input::Cmd(Command::Me(_))));
         if said {
@@ -38,12 +42,13 @@ impl Tui {
         } else {
             self.stop_typing();
         }
-        let who = matches!(input, Ok(Input::Cmd(Command::Who)));
-        let history = matches!(input, Ok(Input::Cmd(Command::History(_))));
         let text = match &input {
             Ok(Input::Say(t)) | Ok(Input::Cmd(Command::Me(t))) => t.clone(),
             _ => String::new(),
         };
+        let asks = |c: &Command| matches!(input, Ok(Input::Cmd(ref x)) if x == c);
+        let (who, history) =
+            (asks(&Command::Who), matches!(input, Ok(Input::Cmd(Command::History(_)))));
         let mut room = self.view.current.clone();
         let result = input.and_then(|i| actions::run(i, &mut self.net, &mut room));
         if let Some(r) = room.filter(|r| Some(r) != self.view.current.as_ref()) {
