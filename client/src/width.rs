@@ -47,19 +47,17 @@ pub fn wrap2(s: &str, first: usize, rest: usize) -> Vec<String> {
     let mut rows = Vec::new();
     let mut row = String::new();
     let mut row_w = 0;
-    for word in s.split_word_bounds() {
-        let w = str_width(word);
+    // Words keep their punctuation: "commands." never leaves "." alone.
+    for word in s.split_inclusive(' ') {
+        let w = str_width(word.trim_end_matches(' '));
         if row_w + w > width && row_w > 0 {
             rows.push(std::mem::take(&mut row).trim_end().to_string());
             row_w = 0;
             width = rest;
-            if word == " " {
-                continue;
-            }
         }
         for g in word.graphemes(true) {
             let gw = grapheme_width(g);
-            if row_w + gw > width && (row_w > 0 || width < gw) {
+            if row_w + gw > width && g != " " && (row_w > 0 || width < gw) {
                 rows.push(std::mem::take(&mut row));
                 row_w = 0;
                 width = rest;
@@ -68,8 +66,9 @@ pub fn wrap2(s: &str, first: usize, rest: usize) -> Vec<String> {
             row_w += gw;
         }
     }
-    if !row.is_empty() || rows.is_empty() {
-        rows.push(row);
+    let last = row.trim_end();
+    if !last.is_empty() || rows.is_empty() {
+        rows.push(last.to_string());
     }
     rows
 }
@@ -112,5 +111,6 @@ mod tests {
         assert_eq!(cjk, vec!["日本", "語日", "本語"]);
         assert_eq!(wrap2("ab cdefgh ij", 4, 8), vec!["ab", "cdefgh", "ij"]);
         assert_eq!(wrap2("abcdefghij", 3, 5), vec!["abc", "defgh", "ij"]);
+        assert_eq!(wrap("lists commands.", 14), vec!["lists", "commands."]);
     }
 }
