@@ -63,8 +63,8 @@ pub enum Parsed {
 
 const LINE_MODE_HELP: &str = "\
 Line mode (when stdin or stdout is not a terminal): each input line is a
-message to the current room, or a command (/join, /go, /leave, /who,
-/history, /register, /quit; '//text' sends '/text'). When --name is absent the
+message to the current room, or a command (/join, /go, /leave, /me, /who,
+/history, /register, /set joins on|off, /quit; '//text' sends '/text'). When --name is absent the
 first line is the name; when the server wants the name's password (and
 no password_command is configured), the next line is the password, tried
 once. Each event is one sanitised line on stdout:

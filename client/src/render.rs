@@ -45,6 +45,9 @@ pub struct Frame<'a> {
     pub size: (u16, u16),
     /// Show the whole input as `*` (a password is typed).
     pub masked: bool,
+    /// The pane's rows from the last draw, when nothing they show changed
+    /// (a key that only edited the input): laying out again is skipped.
+    pub pane: Option<&'a [Row]>,
 }
 
 /// The cells a row may use: all but the last column.
@@ -56,7 +59,10 @@ pub fn usable(cols: u16) -> usize {
 pub fn draw(view: &View, f: &Frame) -> Screen {
     let (w, h) = (usable(f.size.0), usize::from(f.size.1.max(1)));
     let lay = Layout { me: f.me, width: w, hide_joins: view.hide_joins };
-    let mut rows = pane(view, &lay, h.saturating_sub(2));
+    let mut rows = match f.pane.filter(|p| p.len() == h.saturating_sub(2)) {
+        Some(p) => p.to_vec(),
+        None => pane(view, &lay, h.saturating_sub(2)),
+    };
     if h >= 2 {
         let text = format!("{:<w$}", truncate(f.status, w));
         rows.push(Row::one(Style::Reverse, text));

@@ -11,6 +11,7 @@ fn frame<'a>(ed: &'a Editor, size: (u16, u16)) -> Frame<'a> {
         editor: ed,
         size,
         masked: false,
+        pane: None,
     }
 }
 
@@ -70,6 +71,10 @@ fn incoming_message_leaves_the_input_line_alone() {
     let bytes = paint(Some(&before), &after, 39);
     assert!(!bytes.contains("half typed"), "the input row is not rewritten");
     assert!(bytes.contains("two"));
+    let mut f = frame(&ed, (40, 6));
+    f.pane = Some(&before.rows[..4]);
+    let reused = draw(&v, &f);
+    assert_eq!(reused.rows, before.rows, "a pane passed in is used as it is");
 }
 
 #[test]

@@ -53,6 +53,9 @@ pub struct Tui {
     pub size: (u16, u16),
     /// The screen as last painted (`None`: repaint everything).
     pub prev: Option<Screen>,
+    /// Whether the message pane of `prev` still holds: false after events,
+    /// resizes and any key that is not an input edit.
+    pub pane_valid: bool,
     /// The input line asks for a name.
     pub asking_name: bool,
     /// The input line asks for the password of the name (registered names).
@@ -138,6 +141,7 @@ impl Tui {
             keys: KeyDecoder::default(),
             size: Terminal::size(),
             prev: None,
+            pane_valid: false,
             asking_name: args.name.is_none(),
             asking_password: false,
             first_rooms: args.rooms.clone(),
@@ -173,6 +177,7 @@ impl Tui {
     /// Applies session events to the view (and reacts to the few that need it).
     fn absorb(&mut self, ev: &mut Vec<Event>, reg: &mio::Registry, now: Instant) {
         self.net.flush(reg, now, ev);
+        self.pane_valid &= ev.is_empty();
         while !ev.is_empty() {
             for e in std::mem::take(ev) {
                 self.react(&e);
@@ -238,6 +243,7 @@ impl Tui {
             if sig == SIGWINCH {
                 self.size = Terminal::size();
                 self.prev = None;
+                self.pane_valid = false;
             } else {
                 self.quit = Some(String::new());
             }
@@ -283,6 +289,8 @@ impl Tui {
             (Some(r), _) => format!("[{r}] "),
             (None, _) => "> ".to_string(),
         };
+        let pane_rows = usize::from(self.size.1).saturating_sub(2);
+        let cached = self.prev.as_ref().filter(|_| self.pane_valid).map(|p| &p.rows[..]);
         let frame = Frame {
             me: &self.net.session.name,
             status: &status,
@@ -290,8 +298,10 @@ impl Tui {
             editor: &self.editor,
             size: self.size,
             masked: self.asking_password,
+            pane: cached.and_then(|r| r.get(..pane_rows)),
         };
         let screen = draw(&self.view, &frame);
+        self.pane_valid = true;
         let mut bytes = paint(self.prev.as_ref(), &screen, usable(self.size.0));
         if std::mem::take(&mut self.view.bell) && self.bell {
             bytes.push('\x07');

@@ -31,15 +31,18 @@ impl Tui {
             self.quit_asked = false;
         }
         if key == Key::End && self.editor.cursor() == self.editor.text().len() {
+            self.pane_valid = false;
             return self.view.jump_to_bottom();
         }
         let before = self.editor.text().len();
+        // An edit changes the input line only: the pane stays as drawn.
         if self.edit(&key) {
             if self.editor.text().len() != before || matches!(key, Key::Paste(_)) {
                 self.typed(now);
             }
             return;
         }
+        self.pane_valid = false;
         match key {
             Key::Enter => self.submit(reg, now, ev),
             Key::Ctrl('c') => self.interrupt(),

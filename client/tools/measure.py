@@ -6,7 +6,10 @@
    time until the client's redraw containing it is read back is recorded.
 2. Idle CPU: user+system CPU ticks the client uses while connected and idle.
 
-Usage: measure.py BANTER BANTERD [KEYS] [IDLE_SECONDS]
+With FILL > 0, a line-mode client first says FILL messages (some of them
+multi-line and wide) in the room, so each redraw lays out a full pane.
+
+Usage: measure.py BANTER BANTERD [KEYS] [IDLE_SECONDS] [FILL]
 """
 import os, pty, re, select, signal, subprocess, sys, time
 
@@ -28,7 +31,8 @@ def main():
     banter, banterd = sys.argv[1], sys.argv[2]
     keys = int(sys.argv[3]) if len(sys.argv) > 3 else 300
     idle = float(sys.argv[4]) if len(sys.argv) > 4 else 20
-    srv = subprocess.Popen([banterd, "--bind", "127.0.0.1", "--port", "0"],
+    fill = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    srv = subprocess.Popen([banterd, "--bind", "127.0.0.1", "--port", "0", "--rate", "0"],
                            stderr=subprocess.PIPE, text=True)
     port = None
     for line in srv.stderr:
@@ -36,6 +40,12 @@ def main():
         if m:
             port = m.group(1)
             break
+    if fill:
+        lines = "".join(
+            f"filler {i} with some words 日本語 👍 to wrap around the pane a bit {'x' * (i % 70)}\n"
+            for i in range(fill))
+        subprocess.run([banter, "--port", port, "--name", "filler"], input=lines.encode(),
+                       stdout=subprocess.DEVNULL, check=True, timeout=60)
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm"
