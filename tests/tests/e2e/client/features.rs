@@ -151,7 +151,7 @@ fn joins_can_be_hidden_and_the_scrollback_searched() {
     t.type_text("/set joins off");
     t.keys(&["Enter"]);
     t.wait_for("joins off");
-    let carl = member(s.addr, "carl", "lobby");
+    let mut carl = member(s.addr, "carl", "lobby");
     t.wait("3 members", |sc| status_bar(sc).contains("3 members"));
     say(&mut bob, "lobby", 1, "deploy at noon");
     say(&mut bob, "lobby", 2, "lunch first?");
@@ -164,8 +164,8 @@ fn joins_can_be_hidden_and_the_scrollback_searched() {
     assert_eq!(count(&sc, "deploy at noon"), 2, "listed again:\n{sc}");
     t.type_text("/set joins on");
     t.keys(&["Enter"]);
-    drop(carl);
-    t.wait_for("carl lost");
+    carl.send(&ClientFrame::Quit { reason: "bye".into() });
+    t.wait_for("carl quit (bye)");
 }
 
 #[test]
