@@ -70,7 +70,18 @@ fn a_server_down_at_start_is_one_line_with_its_address() {
     let t = Tmux::start(&client_cmd(port, "--name ada"), 100, 12);
     let addr = format!("127.0.0.1:{port}");
     t.wait_for(&addr);
-    for _ in 0..3 {
+    // Attempts are spaced to ride out a 30 s restart: the second one waits
+    // about 8 s (the third about 30 s).
+    let sc = t.wait("the second wait", |sc| status_bar(sc).contains("attempt 2 of 3"));
+    let bar = status_bar(&sc);
+    let secs: u64 = bar
+        .split("reconnecting in ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a countdown: {bar}"));
+    assert!((5..=8).contains(&secs), "{bar}");
+    for _ in 0..2 {
         std::thread::sleep(Duration::from_millis(300));
         t.keys(&["C-r"]);
     }
