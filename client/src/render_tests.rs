@@ -147,3 +147,20 @@ fn scrolled_up_shows_what_is_new_below() {
     let t = texts(&draw(&v, &frame(&ed, (40, 8))));
     assert!(t[5].ends_with("late"), "{t:?}");
 }
+
+#[test]
+fn tiny_screens_draw_without_panicking() {
+    let long = "abcdefghijklmnopqrstuvwxyz012345";
+    let mut v = view_with(&["日本語 👍🏽 ❤️ some text", "x"]);
+    v.push_entry("lobby", Entry::new(Kind::Msg(long.into()), 1, "hello there", Some(9)));
+    v.room_mut("lobby").scroll = crate::view::Scroll { entries: 1, rows: 0 };
+    let mut ed = Editor::default();
+    ed.insert("日本語 input");
+    for w in 1..14 {
+        for h in 1..6 {
+            let s = draw(&v, &frame(&ed, (w, h)));
+            assert_eq!(s.rows.len(), usize::from(h));
+            let _ = paint(None, &s, usable(w));
+        }
+    }
+}

@@ -88,14 +88,22 @@ impl Tui {
         true
     }
 
-    /// Ctrl-C: quits, but asks first when typed text would be lost.
+    /// Ctrl-C: quits, but asks first when typed text or messages not yet
+    /// acknowledged would be lost.
     fn interrupt(&mut self) {
-        if self.editor.text().trim().is_empty() || self.quit_asked {
+        let typed = !self.editor.text().trim().is_empty();
+        let unsent = self.net.session.unacked();
+        if (!typed && unsent == 0) || self.quit_asked {
             self.quit = Some(String::new());
             return;
         }
         self.quit_asked = true;
-        self.view.info("Ctrl-C again quits and loses the typed text (any other key keeps it)");
+        let lost = match (typed, unsent) {
+            (true, 0) => "the typed text".to_string(),
+            (false, n) => format!("{n} message(s) not yet sent"),
+            (true, n) => format!("the typed text and {n} message(s) not yet sent"),
+        };
+        self.view.info(&format!("Ctrl-C again quits and loses {lost} (any other key keeps them)"));
     }
 
     /// PgUp/PgDn: a page of rows (one row less, so a row stays in view).

@@ -74,6 +74,13 @@ fn no_msg_within(c: &mut Conn, d: Duration) {
     }
 }
 
+/// A client `ada` in lobby on a `cols`×`rows` screen, connected.
+fn ada(s: &Server, cols: u16, rows: u16, extra: &str) -> Tmux {
+    let t = Tmux::start(&client_cmd(s.port(), &format!("--name ada {extra}")), cols, rows);
+    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
+    t
+}
+
 fn count(screen: &str, needle: &str) -> usize {
     screen.matches(needle).count()
 }

@@ -4,13 +4,6 @@
 
 use super::*;
 
-/// A client `ada` in lobby on a `cols`×`rows` screen, connected.
-fn ada(s: &Server, cols: u16, rows: u16, extra: &str) -> Tmux {
-    let t = Tmux::start(&client_cmd(s.port(), &format!("--name ada {extra}")), cols, rows);
-    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
-    t
-}
-
 #[test]
 fn scrolled_up_shows_what_is_new_below_and_end_or_sending_jumps_back() {
     let s = Server::start(&["--rate", "0"]);

@@ -6,13 +6,6 @@
 use super::*;
 use banter_proto::FLAG_ACTION;
 
-/// A client `ada` in lobby on a `cols`×`rows` screen, connected.
-fn ada(s: &Server, cols: u16, rows: u16, extra: &str) -> Tmux {
-    let t = Tmux::start(&client_cmd(s.port(), &format!("--name ada {extra}")), cols, rows);
-    t.wait("connected", |sc| status_bar(sc).contains("connected") && sc.contains("#lobby"));
-    t
-}
-
 /// The SGR sequence right before `needle` on a styled screen.
 fn style_before(styled: &str, needle: &str) -> String {
     let at = styled.find(needle).unwrap_or_else(|| panic!("{needle} not on screen"));
