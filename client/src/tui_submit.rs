@@ -46,9 +46,8 @@ impl Tui {
             Ok(Input::Say(t)) | Ok(Input::Cmd(Command::Me(t))) => t.clone(),
             _ => String::new(),
         };
-        let asks = |c: &Command| matches!(input, Ok(Input::Cmd(ref x)) if x == c);
-        let (who, history) =
-            (asks(&Command::Who), matches!(input, Ok(Input::Cmd(Command::History(_)))));
+        let who = matches!(input, Ok(Input::Cmd(Command::Who)));
+        let history = matches!(input, Ok(Input::Cmd(Command::History(_))));
         let mut room = self.view.current.clone();
         let result = input.and_then(|i| actions::run(i, &mut self.net, &mut room));
         if let Some(r) = room.filter(|r| Some(r) != self.view.current.as_ref()) {
