@@ -4,10 +4,13 @@
 1. Keystroke echo: the client runs in a pseudo-terminal connected to a real
    banterd; one printable key at a time is written to the pty master and the
    time until the client's redraw containing it is read back is recorded.
+   The client's own CPU time per key (from /proc/PID/schedstat) is printed
+   too: unlike the echo latency it hardly depends on what else the machine runs.
 2. Idle CPU: user+system CPU ticks the client uses while connected and idle.
 
-With FILL > 0, a line-mode client first says FILL messages (some of them
-multi-line and wide) in the room, so each redraw lays out a full pane.
+With FILL > 0, a line-mode client first says FILL messages (with wide
+characters, many long enough to wrap) in the room, so each redraw has a
+full pane to lay out.
 
 Usage: measure.py BANTER BANTERD [KEYS] [IDLE_SECONDS] [FILL]
 """
@@ -22,6 +25,10 @@ def read_until(fd, pattern, timeout):
             if pattern in buf:
                 return buf
     raise SystemExit(f"timeout waiting for {pattern!r}; got {buf[-300:]!r}")
+
+def cpu_ns(pid):
+    """Nanoseconds the process has run on a CPU (/proc/PID/schedstat)."""
+    return int(open(f"/proc/{pid}/schedstat").read().split()[0])
 
 def cpu_ticks(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
@@ -53,6 +60,7 @@ def main():
     read_until(fd, b"connected", 10)
     time.sleep(0.5)
     lat = []
+    ns0 = cpu_ns(pid)
     for i in range(keys):
         ch = b"abcdefghijklmnopqrstuvwxyz"[i % 26:i % 26 + 1]
         if i % 60 == 59:
@@ -62,9 +70,11 @@ def main():
         os.write(fd, ch)
         read_until(fd, b"\x1b[?25h", 5)  # each redraw ends by showing the cursor
         lat.append((time.perf_counter() - t0) * 1000)
+    per_key_us = (cpu_ns(pid) - ns0) / keys / 1000
     lat.sort()
     pct = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))]
     print(f"keystroke echo over {keys} keys (ms): p50 {pct(0.5):.3f} p99 {pct(0.99):.3f} max {lat[-1]:.3f}")
+    print(f"client CPU per key (load-independent): {per_key_us:.1f} us")
     os.write(fd, b"\x15")
     time.sleep(1)
     while select.select([fd], [], [], 0)[0]:
