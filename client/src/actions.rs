@@ -6,13 +6,19 @@
 
 use crate::commands::{Command, Input};
 use crate::net::Net;
-use banter_proto::ClientFrame;
+use banter_proto::{ClientFrame, FLAG_ACTION};
 
 /// What running an input line did, for the caller to show.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// A SAY numbered `seq` is pending in `room`.
-    Said { seq: u32, room: String },
+    /// A SAY numbered `seq` is pending in `room` (`action`: a `/me`).
+    Said { seq: u32, room: String, action: bool },
+    /// Show window `n` (1-based).
+    GoNumber(usize),
+    /// Show (None) or change a setting.
+    Set(Option<(String, String)>),
+    /// List the lines containing this text.
+    Search(String),
     /// A request went out; its answer will arrive as events.
     Sent,
     /// The current room changed.
@@ -23,18 +29,25 @@ pub enum Outcome {
     Quit(String),
     /// Show the command list.
     Help,
+    /// Connect again now.
+    Reconnect,
 }
 
 /// Runs `input`; `room` is the current room and may change.
 pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Outcome, String> {
     let cmd = match input {
-        Input::Say(text) => return say(text, net, room),
+        Input::Say(text) => return say(text, 0, net, room),
         Input::Cmd(c) => c,
     };
     match cmd {
+        Command::Me(text) => return say(text, FLAG_ACTION, net, room),
+        Command::GoNumber(n) => return Ok(Outcome::GoNumber(n)),
+        Command::Set(s) => return Ok(Outcome::Set(s)),
+        Command::Search(t) => return Ok(Outcome::Search(t)),
         Command::Quit(r) => return Ok(Outcome::Quit(r)),
         Command::Help => return Ok(Outcome::Help),
         Command::Go(r) => return go(r, net, room),
+        Command::Reconnect => return Ok(Outcome::Reconnect),
         Command::Resend => {
             let (seqs, frames) = net.session.resend_failed();
             frames.iter().for_each(|f| net.send(f));
@@ -67,16 +80,16 @@ fn target(explicit: Option<String>, room: &Option<String>) -> Result<String, Str
     explicit.or_else(|| room.clone()).ok_or_else(|| "not in any room; /join ROOM first".to_string())
 }
 
-fn say(text: String, net: &mut Net, room: &Option<String>) -> Result<Outcome, String> {
+fn say(text: String, flags: u8, net: &mut Net, room: &Option<String>) -> Result<Outcome, String> {
     if text.trim().is_empty() {
         return Err("nothing to send".into());
     }
     let r = target(None, room)?;
-    let (seq, frame) = net.session.say(&r, &text)?;
+    let (seq, frame) = net.session.say(&r, &text, flags)?;
     if let Some(f) = frame {
         net.send(&f);
     }
-    Ok(Outcome::Said { seq, room: r })
+    Ok(Outcome::Said { seq, room: r, action: flags & FLAG_ACTION != 0 })
 }
 
 fn go(r: String, net: &Net, room: &mut Option<String>) -> Result<Outcome, String> {

@@ -1,43 +1,54 @@
 //! Applies session events to the [`View`] of the terminal UI: messages go
 //! to their room (history above, catch-up and live below), our own lines
-//! change mark, presence and typing update the room state.
+//! change mark, presence and typing update the room state, and how the
+//! connection fares is one line updated in place.
 //!
-//! Sanitising happens in `View::push`; nothing here prints.
+//! Sanitising happens in `Entry::new`; nothing here prints.
 
-use crate::clock::{hhmm, now_hhmm};
 use crate::session::Event;
-use crate::view::{Kind, Mark, View};
+use crate::view::{mentions, Entry, Kind, Mark, View};
+use banter_proto::validate::same_name;
 use std::time::{Duration, Instant};
 
 /// A typing indicator lasts this long after the last `active = 1` (spec §4).
 pub const TYPING_TTL: Duration = Duration::from_secs(6);
 
+/// "1 member", "2 members".
+pub fn members(n: u32) -> String {
+    format!("{n} member{}", if n == 1 { "" } else { "s" })
+}
+
 impl View {
     /// Appends an information line to the pane shown.
     pub fn info(&mut self, text: &str) {
         let key = self.current_key();
-        self.push(&key, Kind::Info, now_hhmm(), text, None);
+        self.push(&key, Kind::Info, text);
     }
 
     /// Appends an error line to the pane shown.
     pub fn error(&mut self, text: &str) {
         let key = self.current_key();
-        self.push(&key, Kind::Error, now_hhmm(), text, None);
+        self.push(&key, Kind::Error, text);
     }
 
     /// Applies one event.
     pub fn apply(&mut self, e: Event, now: Instant) {
         match e {
-            Event::Msg { room, id, ts, from, text, replay, catch_up } => {
+            Event::Msg { room, id, ts, from, text, action, replay, catch_up } => {
                 self.room_mut(&room).typing.remove(&from);
+                let mut e = Entry::new(Kind::Msg(from.clone()), ts, &text, Some(id));
+                e.action = action;
+                e.mention = !same_name(&from, &self.me) && mentions(&text, &self.me);
                 if replay && !catch_up {
-                    self.insert_older(&room, Kind::Msg(from), hhmm(ts), &text, id);
+                    self.insert_older(&room, e);
                 } else {
+                    self.bell |= e.mention && !replay;
                     self.spoke(&from);
-                    self.push(&room, Kind::Msg(from), hhmm(ts), &text, Some(id));
+                    self.push_entry(&room, e);
                 }
             }
             Event::Acked { seq, id, .. } => self.mark_own(seq, Mark::Acked, Some(id)),
+            Event::Throttled { seq } => self.mark_own(seq, Mark::Held, None),
             Event::SayFailed { seq, code, detail, .. } => {
                 let why = format!("{code}: {detail}; /resend to try again");
                 self.mark_own(seq, Mark::Failed(why), None);
@@ -65,35 +76,75 @@ impl View {
     /// Events about the connection and the server, shown as lines.
     fn apply_status(&mut self, e: Event) {
         match e {
-            Event::HistoryEnd { room, more: true, .. } => {
-                let text = format!("older messages exist: /history in {room}");
-                self.push(&room, Kind::Info, now_hhmm(), &text, None);
-            }
+            Event::HistoryEnd { room, count, more } => self.history_end(&room, count, more),
             Event::Notice(t) => self.info(&t),
             Event::Registered(n) => self.info(&format!("{n} is now registered")),
             Event::Error { code, detail } => self.error(&format!("{code}: {detail}")),
-            Event::Welcome { name, resumed: true } => {
-                self.info(&format!("session resumed as {name}"))
+            Event::Welcome { name, resumed } => {
+                self.me = name.clone();
+                let text = match resumed {
+                    true => format!("session resumed as {name}"),
+                    false => format!("connected as {name}"),
+                };
+                self.conn_status(Kind::Info, &text);
+                self.conn_line = None;
             }
-            Event::Welcome { name, .. } => self.info(&format!("connected as {name}")),
-            Event::Lost { reason } => self.error(&format!("connection lost: {reason}")),
-            Event::Offline { reason } => self.error(&format!("offline: {reason} (Ctrl-R retries)")),
-            Event::NameRefused { code, detail } => self.error(&format!("{code}: {detail}")),
+            Event::Lost { server, reason } => {
+                let text = format!("no connection to {server}: {reason}; retrying (Ctrl-R: now)");
+                self.conn_status(Kind::Error, &text);
+            }
+            Event::Offline { server, reason } => {
+                let text =
+                    format!("offline: no connection to {server}: {reason}; Ctrl-R tries again");
+                self.conn_status(Kind::Error, &text);
+            }
+            Event::NameRefused { code, detail, password_sent }
+                if password_sent || !code.starts_with("AUTH_") =>
+            {
+                self.error(&format!("{code}: {detail}"))
+            }
             _ => {}
         }
     }
 
-    fn joined(&mut self, room: &str, members: u32) {
+    /// Shows how the connection fares on its one line, added if needed
+    /// (or if that line is in a pane no longer shown).
+    fn conn_status(&mut self, kind: Kind, text: &str) {
+        if let Some((room, serial)) = self.conn_line.clone() {
+            let shown = room == self.current_key();
+            if shown && self.rewrite(&room, serial, kind.clone(), text) {
+                return;
+            }
+        }
+        let room = self.current_key();
+        let serial = self.push(&room, kind, text);
+        self.conn_line = Some((room, serial));
+    }
+
+    fn history_end(&mut self, room: &str, count: u16, more: bool) {
+        let asked = self.history_asked.iter().position(|r| r == room);
+        let text = match (asked, count, more) {
+            (Some(_), 0, _) => format!("no older messages in {room}"),
+            (Some(_), n, true) => {
+                format!("{n} older messages of {room} added above; /history for more")
+            }
+            (Some(_), n, false) => {
+                format!("{n} older messages of {room} added above (that is all)")
+            }
+            (None, _, true) => format!("older messages exist: /history in {room}"),
+            (None, _, false) => return,
+        };
+        if let Some(i) = asked {
+            self.history_asked.remove(i);
+        }
+        self.push(room, Kind::Info, &text);
+    }
+
+    fn joined(&mut self, room: &str, n: u32) {
         let fresh = self.room(room).is_none_or(|r| r.entries.is_empty());
-        self.room_mut(room).members = members;
+        self.room_mut(room).members = n;
         if fresh {
-            self.push(
-                room,
-                Kind::Info,
-                now_hhmm(),
-                &format!("joined {room} ({members} members)"),
-                None,
-            );
+            self.push(room, Kind::Info, &format!("joined {room} ({})", members(n)));
         }
     }
 
@@ -105,7 +156,7 @@ impl View {
         if let Some(i) = asked {
             self.who_asked.remove(i);
             let list = self.room(room).map(|r| r.names.join(", ")).unwrap_or_default();
-            self.push(room, Kind::Info, now_hhmm(), &format!("members of {room}: {list}"), None);
+            self.push(room, Kind::Info, &format!("members of {room}: {list}"));
         }
     }
 
@@ -123,6 +174,10 @@ impl View {
             ("quit", false) => format!("{name} quit ({reason})"),
             _ => format!("{name} {what}"),
         };
-        self.push(room, Kind::Info, now_hhmm(), &text, None);
+        self.push(room, Kind::Presence, &text);
     }
 }
+
+#[cfg(test)]
+#[path = "apply_tests.rs"]
+mod tests;

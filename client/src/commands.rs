@@ -21,6 +21,14 @@ pub enum Command {
     Join(String),
     Leave(Option<String>),
     Go(String),
+    /// Go to window N (1-based), as Alt-N does.
+    GoNumber(usize),
+    /// An action: "* me text" (SAY with FLAG_ACTION).
+    Me(String),
+    /// Show (None) or change a setting.
+    Set(Option<(String, String)>),
+    /// Print the lines of the current room that contain this text.
+    Search(String),
     Who,
     History(u16),
     Register(String),
@@ -28,24 +36,57 @@ pub enum Command {
     Help,
     /// Resend every message marked failed.
     Resend,
+    /// Reconnect now (as Ctrl-R).
+    Reconnect,
 }
 
 /// Command names, for Tab completion.
-pub const NAMES: &[&str] =
-    &["/join", "/leave", "/go", "/who", "/history", "/register", "/quit", "/help", "/resend"];
+pub const NAMES: &[&str] = &[
+    "/join",
+    "/leave",
+    "/go",
+    "/me",
+    "/who",
+    "/history",
+    "/search",
+    "/set",
+    "/register",
+    "/resend",
+    "/quit",
+    "/help",
+];
+
+/// Commands whose argument is a secret: masked while typed, never kept
+/// in the input history.
+const SECRET: &[&str] = &["register"];
 
 /// One line per command, for `/help`.
 pub const HELP: &[&str] = &[
     "/join ROOM      join (or create) a room and switch to it",
     "/leave [ROOM]   leave a room (default: the current one)",
-    "/go ROOM        switch to a joined room (also Alt-1..9)",
+    "/go ROOM|N      switch to a joined room or window N (also Alt-1..9, Alt-0)",
+    "/me TEXT        an action: shown as '* yourname TEXT'",
     "/who            list the members of the current room",
     "/history [N]    show N older messages (default 20, at most 1000)",
     "/register PASS  protect your name with a password (8-256 bytes)",
+    "/search TEXT    list the lines of this room that contain TEXT",
+    "/set [joins|bell on|off]  show or change a setting",
     "/resend         send again the messages marked failed",
+    "/reconnect      connect again now (also Ctrl-R)",
     "/quit [REASON]  leave the chat",
-    "keys: PgUp/PgDn scroll, Tab completes names, Ctrl-R reconnects now, //text sends /text",
+    "keys: PgUp/PgDn scroll, End (at the end of the input) jumps to the newest,",
+    "  Alt-1..9/Alt-0 or Ctrl-N/Ctrl-P (Alt-Right/Left) switch windows, Tab completes",
+    "  names, rooms and commands, Ctrl-R reconnects now, //text sends /text",
 ];
+
+/// Where the secret of a line starts (a byte offset), if the line is a
+/// command with a secret argument; command names in any case.
+pub fn secret_from(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix('/')?;
+    let end = rest.find(char::is_whitespace)?;
+    let name = &rest[..end];
+    SECRET.iter().any(|s| s.eq_ignore_ascii_case(name)).then_some(1 + end + 1)
+}
 
 /// Parses a submitted line (`//x` is the text `/x`).
 pub fn parse(line: &str) -> Result<Input, String> {
@@ -65,7 +106,19 @@ pub fn parse(line: &str) -> Result<Input, String> {
 fn command(name: &str, arg: &str) -> Result<Command, String> {
     Ok(match name {
         "join" | "j" => Command::Join(room_arg("join", arg)?),
-        "go" | "g" => Command::Go(room_arg("go", arg)?),
+        "go" | "g" | "window" => match arg.parse::<usize>() {
+            Ok(n) if n >= 1 => Command::GoNumber(n),
+            _ => Command::Go(room_arg("go", arg)?),
+        },
+        "me" => match arg {
+            "" => return Err("usage: /me TEXT".into()),
+            a => Command::Me(a.to_string()),
+        },
+        "set" => Command::Set(set_arg(arg)?),
+        "search" | "lastlog" | "grep" => match arg {
+            "" => return Err("usage: /search TEXT".into()),
+            a => Command::Search(a.to_string()),
+        },
         "leave" | "part" => match arg {
             "" => Command::Leave(None),
             a => Command::Leave(Some(room_arg("leave", a)?)),
@@ -79,6 +132,7 @@ fn command(name: &str, arg: &str) -> Result<Command, String> {
         "quit" | "exit" => Command::Quit(arg.to_string()),
         "help" | "?" => Command::Help,
         "resend" => no_arg("resend", arg, Command::Resend)?,
+        "reconnect" => no_arg("reconnect", arg, Command::Reconnect)?,
         "" => return Err("empty command; type //text to send text starting with /".into()),
         other => return Err(format!("unknown command /{other}; /help lists the commands")),
     })
@@ -95,6 +149,17 @@ fn room_arg(cmd: &str, arg: &str) -> Result<String, String> {
         ));
     }
     Ok(room.to_ascii_lowercase())
+}
+
+fn set_arg(arg: &str) -> Result<Option<(String, String)>, String> {
+    if arg.is_empty() {
+        return Ok(None);
+    }
+    let mut it = arg.split_whitespace();
+    match (it.next(), it.next(), it.next()) {
+        (Some(k), Some(v), None) => Ok(Some((k.to_ascii_lowercase(), v.to_ascii_lowercase()))),
+        _ => Err("usage: /set [NAME VALUE], e.g. /set joins off".into()),
+    }
 }
 
 fn no_arg(cmd: &str, arg: &str, c: Command) -> Result<Command, String> {
@@ -147,6 +212,23 @@ mod tests {
         assert_eq!(cmd("/quit see you"), Command::Quit("see you".into()));
         assert_eq!(cmd("/help"), Command::Help);
         assert_eq!(cmd("/resend"), Command::Resend);
+        assert_eq!(cmd("/JOIN Dev"), Command::Join("dev".into()));
+        assert_eq!(cmd("/Register longenough"), Command::Register("longenough".into()));
+        assert_eq!(cmd("/go 3"), Command::GoNumber(3));
+        assert_eq!(cmd("/me waves"), Command::Me("waves".into()));
+        assert_eq!(cmd("/set"), Command::Set(None));
+        assert_eq!(cmd("/set Joins OFF"), Command::Set(Some(("joins".into(), "off".into()))));
+        assert_eq!(cmd("/search deploy"), Command::Search("deploy".into()));
+    }
+
+    #[test]
+    fn secrets_are_found_in_any_case() {
+        assert_eq!(secret_from("/register abc"), Some(10));
+        assert_eq!(secret_from("/REGISTER abc"), Some(10));
+        assert_eq!(secret_from("/ReGiStEr\tabc"), Some(10));
+        assert_eq!(secret_from("/register"), None);
+        assert_eq!(secret_from("register abc"), None);
+        assert_eq!(secret_from("/join abc"), None);
     }
 
     #[test]
@@ -164,6 +246,9 @@ mod tests {
             "/history x",
             "/register short",
             "/resend now",
+            "/me",
+            "/set joins",
+            "/search",
         ] {
             let e = parse(bad).expect_err(bad);
             assert!(!e.is_empty() && !e.contains('\n'), "{bad}: {e}");

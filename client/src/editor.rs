@@ -170,6 +170,25 @@ impl Editor {
         self.kill(start, self.cursor);
     }
 
+    /// Kills back to the start of this or the previous word, where words
+    /// are letters and digits (Alt-Backspace, as in readline).
+    pub fn kill_word_left(&mut self) {
+        let end = self.cursor;
+        self.word_left();
+        let start = self.cursor;
+        self.cursor = end;
+        self.kill(start, end);
+    }
+
+    /// Kills forward to the end of this or the next word (Alt-D).
+    pub fn kill_word_right(&mut self) {
+        let start = self.cursor;
+        self.word_right();
+        let end = self.cursor;
+        self.cursor = start;
+        self.kill(start, end);
+    }
+
     /// Kills from the start of the line to the cursor (Ctrl-U).
     pub fn kill_to_start(&mut self) {
         self.kill(0, self.cursor);

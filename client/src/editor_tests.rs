@@ -65,6 +65,21 @@ fn kills_and_yank() {
 }
 
 #[test]
+fn alt_word_kills_stop_at_punctuation() {
+    let mut e = ed("see http://x.org/path now");
+    e.word_left();
+    e.kill_word_left();
+    assert_eq!(e.text(), "see http://x.org/now");
+    e.kill_word_right();
+    assert_eq!(e.text(), "see http://x.org/");
+    e.yank();
+    assert_eq!(e.text(), "see http://x.org/now");
+    e.home();
+    e.kill_word_right();
+    assert_eq!(e.text(), " http://x.org/now");
+}
+
+#[test]
 fn history_browsing_keeps_the_draft() {
     let mut e = ed("first");
     assert_eq!(e.submit(), "first");

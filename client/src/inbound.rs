@@ -5,7 +5,25 @@
 
 use crate::session::{Event, RoomSync, Session};
 use banter_proto::validate::same_name;
-use banter_proto::{types, ClientFrame, ErrorCode, PresenceEvent, ServerFrame, FLAG_REPLAY};
+use banter_proto::{
+    types, ClientFrame, ErrorCode, PresenceEvent, ServerFrame, FLAG_ACTION, FLAG_REPLAY,
+};
+
+/// The fields of a MSG this client uses.
+struct Said {
+    /// Its room.
+    room: String,
+    /// Its id in the room.
+    id: u64,
+    /// Server time, ms.
+    ts: u64,
+    /// The sender.
+    from: String,
+    /// MSG flags (replay, action).
+    flags: u8,
+    /// The text.
+    text: String,
+}
 
 /// The spec name of an error code (or its number).
 pub fn code_name(code: u16) -> String {
@@ -17,12 +35,15 @@ impl Session {
     pub fn handle(&mut self, f: ServerFrame, out: &mut Vec<ClientFrame>) -> Vec<Event> {
         match f {
             ServerFrame::Msg { room, id, ts, from, flags, text, .. } => {
-                self.on_msg(room, id, ts, from, flags & FLAG_REPLAY != 0, text)
+                self.on_msg(Said { room, id, ts, from, flags, text })
             }
             ServerFrame::Ack { seq, room, id, ts } => {
                 self.mark_seen(&room, id);
                 match self.pending.remove(&seq) {
-                    Some(p) => vec![Event::Acked { seq, room, id, ts, text: p.text }],
+                    Some(p) => {
+                        let action = p.flags & FLAG_ACTION != 0;
+                        vec![Event::Acked { seq, room, id, ts, text: p.text, action }]
+                    }
                     None => vec![],
                 }
             }
@@ -93,15 +114,10 @@ impl Session {
         events
     }
 
-    fn on_msg(
-        &mut self,
-        room: String,
-        id: u64,
-        ts: u64,
-        from: String,
-        replay: bool,
-        text: String,
-    ) -> Vec<Event> {
+    fn on_msg(&mut self, m: Said) -> Vec<Event> {
+        let Said { room, id, ts, from, flags, text } = m;
+        let replay = flags & FLAG_REPLAY != 0;
+        let action = flags & FLAG_ACTION != 0;
         let catch_up_from = self.rooms.get(&room).and_then(|r| r.catch_up_from);
         if self.rooms.get(&room).is_some_and(|r| r.reset) || !self.mark_seen(&room, id) {
             return vec![];
@@ -116,12 +132,13 @@ impl Session {
                 .find(|(_, p)| !p.failed && p.room == room && p.text == text)
                 .map(|(s, _)| *s);
             if let Some(seq) = seq {
-                self.pending.remove(&seq);
-                return vec![Event::Acked { seq, room, id, ts, text }];
+                let p = self.pending.remove(&seq);
+                let action = p.is_some_and(|p| p.flags & FLAG_ACTION != 0);
+                return vec![Event::Acked { seq, room, id, ts, text, action }];
             }
         }
         let catch_up = catch_up_from.is_some();
-        vec![Event::Msg { room, id, ts, from, text, replay, catch_up }]
+        vec![Event::Msg { room, id, ts, from, text, action, replay, catch_up }]
     }
 
     /// The catch-up replay of `room` is complete: resend its pending SAYs.
@@ -155,6 +172,10 @@ impl Session {
                 let room = p.room.clone();
                 return vec![Event::SayFailed { seq, room, code: name, detail }];
             }
+        }
+        if about == types::TYPING && code == ErrorCode::RateLimited.code() {
+            // A typing notice the server had no room for: nothing to tell.
+            return vec![];
         }
         if about == types::JOIN {
             // JOINs are answered in order and an ERROR names no room.

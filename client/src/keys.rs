@@ -21,6 +21,9 @@ pub enum Key {
     Right,
     WordLeft,
     WordRight,
+    /// Alt-Left and Alt-Right (previous and next window).
+    AltLeft,
+    AltRight,
     Up,
     Down,
     Home,
@@ -176,10 +179,13 @@ fn csi(b: &[u8]) -> Step {
 
 fn final_key(f: u8, params: &str) -> Key {
     let modifier = params.split(';').nth(1).unwrap_or("");
-    let word = matches!(modifier, "3" | "5");
+    let word = matches!(modifier, "5");
+    let alt = matches!(modifier, "3");
     match (f, params.split(';').next().unwrap_or("")) {
         (b'A', _) => Key::Up,
         (b'B', _) => Key::Down,
+        (b'C', _) if alt => Key::AltRight,
+        (b'D', _) if alt => Key::AltLeft,
         (b'C', _) if word => Key::WordRight,
         (b'D', _) if word => Key::WordLeft,
         (b'C', _) => Key::Right,
@@ -243,7 +249,9 @@ mod tests {
         assert_eq!(keys(b"\x1b[H\x1b[F\x1bOH\x1b[1~\x1b[4~"), vec![Home, End, Home, Home, End]);
         assert_eq!(keys(b"\x1b[3~\x1b[5~\x1b[6~"), vec![Delete, PageUp, PageDown]);
         assert_eq!(keys(b"\x1bb\x1bf\x1b1"), vec![Alt('b'), Alt('f'), Alt('1')]);
-        assert_eq!(keys(b"\x1b[1;5C\x1b[1;3D"), vec![WordRight, WordLeft]);
+        assert_eq!(keys(b"\x1b[1;5C\x1b[1;5D"), vec![WordRight, WordLeft]);
+        assert_eq!(keys(b"\x1b[1;3C\x1b[1;3D"), vec![AltRight, AltLeft]);
+        assert_eq!(keys(b"\x1b\x7f\x1bd\x1b0"), vec![Alt('\x7f'), Alt('d'), Alt('0')]);
         assert_eq!(keys(b"\x1b[99X"), vec![Unknown]);
     }
 

@@ -1,25 +1,41 @@
-//! The one-line text of each event in line mode (documented in `--help`).
+//! The one-line text of each event in line mode (documented in `--help`):
+//! messages carry their room and time, replayed history is marked with
+//! `~`, actions read "* name text".
 //!
 //! Every piece coming from the network is sanitised here; nothing else is
 //! printed by line mode without going through `sanitize_line`.
 
+use crate::apply::members;
+use crate::clock::hhmm;
 use crate::net::Net;
 use crate::reconnect::Phase;
 use crate::sanitize::sanitize_line as s;
 use crate::session::Event;
 
+/// "[room] HH:MM <name> text", "* name text" for actions, "~" for replays.
+fn message(room: &str, ts: u64, from: &str, text: &str, action: bool, replay: bool) -> String {
+    let mark = if replay { "~ " } else { "" };
+    let (room, from, text) = (s(room), s(from), s(text));
+    match action {
+        true => format!("[{room}] {} {mark}* {from} {text}", hhmm(ts)),
+        false => format!("[{room}] {} {mark}<{from}> {text}", hhmm(ts)),
+    }
+}
+
 /// The line for `e`, or `None` for events line mode does not show (typing).
 pub fn format_event(e: &Event, net: &Net) -> Option<String> {
     Some(match e {
-        Event::Msg { room, from, text, .. } => format!("[{}] <{}> {}", s(room), s(from), s(text)),
-        Event::Acked { room, text, .. } => {
-            format!("[{}] <{}> {}", s(room), s(&net.session.name), s(text))
+        Event::Msg { room, ts, from, text, action, replay, .. } => {
+            message(room, *ts, from, text, *action, *replay)
+        }
+        Event::Acked { room, ts, text, action, .. } => {
+            message(room, *ts, &net.session.name, text, *action, false)
         }
         Event::SayFailed { seq, room, code, detail } => {
             let (room, detail) = (s(room), s(detail));
             format!("! not sent [{room}] #{seq}: {code}: {detail} (/resend retries)")
         }
-        Event::Joined { room, members } => format!("= joined {} ({members} members)", s(room)),
+        Event::Joined { room, members: n } => format!("= joined {} ({})", s(room), members(*n)),
         Event::Left { room } => format!("= left {}", s(room)),
         Event::Roster { room, names } => {
             let names: Vec<String> = names.iter().map(|n| s(n)).collect();
@@ -47,9 +63,14 @@ fn format_status(e: &Event, net: &Net) -> Option<String> {
         Event::Connecting { attempt } if *attempt > 0 => {
             format!("= reconnecting (attempt {attempt}{})", of_max(net))
         }
-        Event::Lost { reason } => lost(reason, net),
-        Event::NameRefused { code, detail } => format!("! {code}: {}", s(detail)),
-        Event::Offline { reason } => format!("! offline: {}", s(reason)),
+        Event::Lost { server, reason } => lost(server, reason, net),
+        Event::NameRefused { code, password_sent: false, .. } if code.starts_with("AUTH_") => {
+            format!("= {} needs its password", s(&net.session.name))
+        }
+        Event::NameRefused { code, detail, .. } => format!("! {code}: {}", s(detail)),
+        Event::Offline { server, reason } => {
+            format!("! offline: no connection to {}: {}", s(server), s(reason))
+        }
         _ => return None,
     })
 }
@@ -68,16 +89,16 @@ fn of_max(net: &Net) -> String {
     }
 }
 
-fn lost(reason: &str, net: &Net) -> String {
+fn lost(server: &str, reason: &str, net: &Net) -> String {
+    let (server, reason) = (s(server), s(reason));
     match net.rc.phase() {
         Phase::Waiting { until, attempt } => {
             let ms = until.saturating_duration_since(std::time::Instant::now()).as_millis();
             format!(
-                "= connection lost: {}; retrying in {ms} ms (attempt {attempt}{})",
-                s(reason),
+                "= connection lost: {server}: {reason}; retrying in {ms} ms (attempt {attempt}{})",
                 of_max(net)
             )
         }
-        _ => format!("= connection lost: {}", s(reason)),
+        _ => format!("= connection lost: {server}: {reason}"),
     }
 }

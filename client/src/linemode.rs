@@ -9,7 +9,6 @@
 use crate::actions::{self, Outcome};
 use crate::args::Args;
 use crate::commands::{self, Command, Input};
-use crate::linefmt::format_event;
 use crate::net::{Net, SOCKET};
 use crate::reconnect::Phase;
 use crate::session::Event;
@@ -19,8 +18,12 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use std::collections::VecDeque;
-use std::io::Write;
 use std::time::{Duration, Instant};
+
+#[path = "linemode_events.rs"]
+mod events;
+
+use events::Await;
 
 const STDIN: Token = Token(0);
 const SIGNALS: Token = Token(2);
@@ -45,8 +48,17 @@ struct LineApp {
     need_name: bool,
     /// The name needs its password: the next line is it.
     need_password: bool,
-    /// The room to join first.
-    first_room: String,
+    /// The rooms to join at start; the first is current.
+    first_rooms: Vec<String>,
+    /// Command printing the password (config `password_command`).
+    password_command: Option<String>,
+    /// Presence lines are not printed (`/set joins off`, config `joins`).
+    hide_joins: bool,
+    /// The local day of the last message printed (a day line precedes
+    /// the first message of another day).
+    last_day: u32,
+    /// Per-room log files (`--log-dir`).
+    log: Option<crate::logfile::Logs>,
     /// QUIT was sent at this time.
     quit_at: Option<Instant>,
     /// Set when the run is over: the exit code.
@@ -56,39 +68,6 @@ struct LineApp {
     awaiting: Option<Await>,
     /// A message line was refused before it could be sent (exit 1).
     refused_locally: bool,
-}
-
-/// The answer a line waits for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Await {
-    /// The ACK (or refusal) of this SAY.
-    Ack(u32),
-    /// The end of the JOIN answer of this room.
-    Join(String),
-    /// LEFT of this room.
-    Left(String),
-    /// The whole ROSTER of this room.
-    Roster(String),
-    /// HISTORY_END of this room.
-    History(String),
-    /// REGISTERED.
-    Register,
-}
-
-impl Await {
-    /// Whether `e` ends the wait.
-    fn done_by(&self, e: &Event) -> bool {
-        match (self, e) {
-            (Await::Ack(s), Event::Acked { seq, .. } | Event::SayFailed { seq, .. }) => s == seq,
-            (Await::Join(r) | Await::History(r), Event::HistoryEnd { room, .. }) => r == room,
-            (Await::Left(r), Event::Left { room })
-            | (Await::Roster(r), Event::Roster { room, .. }) => r == room,
-            (Await::Register, Event::Registered(_)) => true,
-            (Await::Ack(_) | Await::Join(_), _) => matches!(e, Event::Offline { .. }),
-            (_, Event::Error { .. } | Event::Lost { .. } | Event::Offline { .. }) => true,
-            _ => false,
-        }
-    }
 }
 
 /// Runs line mode; returns the exit code.
@@ -118,7 +97,7 @@ fn try_run(args: Args) -> std::io::Result<i32> {
     poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
     let mut ev = Vec::new();
     if let Some(name) = &args.name {
-        app.net.start(name, poll.registry(), now, &mut ev);
+        app.start(name, poll.registry(), now, &mut ev);
     }
     let mut events = Events::with_capacity(64);
     loop {
@@ -160,7 +139,11 @@ impl LineApp {
             name_from_stdin: args.name.is_none(),
             need_name: args.name.is_none(),
             need_password: false,
-            first_room: args.room.clone(),
+            first_rooms: args.rooms.clone(),
+            password_command: args.password_command.clone(),
+            hide_joins: !args.joins,
+            last_day: 0,
+            log: args.log_dir.clone().map(crate::logfile::Logs::new),
             quit_at: None,
             exit: None,
             awaiting: None,
@@ -246,6 +229,21 @@ impl LineApp {
         self.net.flush(reg, now, ev);
     }
 
+    /// Connects as `name`, with the password command's password if set.
+    fn start(&mut self, name: &str, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        if let Some(cmd) = &self.password_command {
+            match crate::secret::run(cmd) {
+                Ok(pw) => self.net.session.password = pw,
+                Err(e) => {
+                    println!("! password_command: {}", crate::sanitize::sanitize_line(&e));
+                    self.exit = Some(1);
+                    return;
+                }
+            }
+        }
+        self.net.start(name, reg, now, ev);
+    }
+
     fn take_password(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         match self.lines.pop_front() {
             Some(pw) => {
@@ -268,7 +266,7 @@ impl LineApp {
                 let name = name.trim().to_string();
                 if banter_proto::validate::is_valid_name(&name) {
                     self.need_name = false;
-                    self.net.start(&name, reg, now, ev);
+                    self.start(&name, reg, now, ev);
                 } else {
                     println!(
                         "! {:?} is not a valid name; give another",
@@ -304,12 +302,35 @@ impl LineApp {
             Ok(Outcome::Sent) => self.awaiting = wait,
             Ok(Outcome::Quit(reason)) => self.quit(reason, reg, now, ev),
             Ok(Outcome::Help) => commands::HELP.iter().for_each(|h| println!("= {h}")),
+            Ok(Outcome::Reconnect) => println!("= already connected"),
             Ok(Outcome::Switched(r)) => println!("= now in {r}"),
+            Ok(Outcome::GoNumber(_)) => {
+                println!("! windows are numbered in the terminal UI; /go ROOM")
+            }
+            Ok(Outcome::Search(_)) => {
+                println!("! /search is for the terminal UI; grep this output")
+            }
+            Ok(Outcome::Set(s)) => self.set(s),
             Ok(Outcome::Resent(s)) => println!("= resending {} message(s)", s.len()),
             Err(e) => {
                 self.refused_locally |= is_say;
                 println!("! {}", crate::sanitize::sanitize_line(&e));
             }
+        }
+    }
+
+    /// `/set joins on|off` (the only setting line mode has).
+    fn set(&mut self, s: Option<(String, String)>) {
+        let on = if self.hide_joins { "off" } else { "on" };
+        match s {
+            None => println!("= settings: joins {on}"),
+            Some((k, v)) => match (k.as_str(), crate::config::switch(&v)) {
+                ("joins", Some(b)) => {
+                    self.hide_joins = !b;
+                    println!("= joins {}", if b { "on" } else { "off" });
+                }
+                _ => println!("! /set: line mode has one setting: joins on|off"),
+            },
         }
     }
 
@@ -332,36 +353,5 @@ impl LineApp {
         } else {
             1
         }
-    }
-
-    /// Prints events and reacts to the few that need it.
-    fn show(&mut self, ev: &mut Vec<Event>) {
-        let mut out = std::io::stdout().lock();
-        for e in ev.drain(..) {
-            if self.awaiting.as_ref().is_some_and(|a| a.done_by(&e)) {
-                self.awaiting = None;
-            }
-            match &e {
-                Event::Welcome { .. } if self.room.is_none() => {
-                    self.room = Some(self.first_room.clone());
-                    self.awaiting = Some(Await::Join(self.first_room.clone()));
-                    let f = self.net.session.join(&self.first_room);
-                    self.net.send(&f);
-                }
-                Event::NameRefused { code, .. } if code.starts_with("AUTH_") => {
-                    self.need_password = true;
-                }
-                Event::NameRefused { .. } if self.name_from_stdin => self.need_name = true,
-                Event::NameRefused { .. } => self.exit = Some(1),
-                Event::Left { room } if self.room.as_ref() == Some(room) => {
-                    self.room = self.net.session.rooms.keys().next().cloned();
-                }
-                _ => {}
-            }
-            if let Some(line) = format_event(&e, &self.net) {
-                let _ = writeln!(out, "{line}");
-            }
-        }
-        let _ = out.flush();
     }
 }

@@ -6,29 +6,34 @@ mod apply;
 mod args;
 mod clock;
 mod commands;
+mod config;
 mod conn;
 mod editor;
 mod inbound;
 mod keys;
+mod layout;
 mod linefmt;
 mod linemode;
+mod logfile;
 mod net;
 mod reconnect;
 mod render;
 mod sanitize;
+mod scroll;
+mod secret;
 mod session;
 mod status;
 mod stdin;
 mod term;
 mod tui;
 mod tui_keys;
+mod tui_submit;
 mod view;
 mod width;
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let env_port = std::env::var("PORT").ok();
-    let args = match args::parse(&argv, env_port.as_deref()) {
+    let args = match args::parse(&argv, &args::Env::from_process()) {
         Ok(args::Parsed::Run(a)) => a,
         Ok(args::Parsed::Print(text)) => {
             println!("{text}");

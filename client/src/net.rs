@@ -118,7 +118,7 @@ impl Net {
                 c.queue(&self.session.hello());
                 self.conn = Some(c);
             }
-            Err(e) => self.lost(reg, now, format!("connect to {addr}: {e}"), ev),
+            Err(e) => self.lost(reg, now, plain(&e), ev),
         }
     }
 
@@ -134,9 +134,10 @@ impl Net {
             return;
         }
         self.rc.on_lost(now);
+        let server = self.server();
         match self.rc.phase() {
-            Phase::Offline => ev.push(Event::Offline { reason }),
-            _ => ev.push(Event::Lost { reason }),
+            Phase::Offline => ev.push(Event::Offline { server, reason }),
+            _ => ev.push(Event::Lost { server, reason }),
         }
     }
 
@@ -152,7 +153,7 @@ impl Net {
         match offline {
             Some(reason) => {
                 self.rc.give_up();
-                ev.push(Event::Offline { reason });
+                ev.push(Event::Offline { server: self.server(), reason });
             }
             None => self.rc.stop(),
         }
@@ -168,7 +169,7 @@ impl Net {
             Err(e) => {
                 self.drain(reg, now, ev);
                 if self.conn.is_some() {
-                    self.lost(reg, now, e.to_string(), ev);
+                    self.lost(reg, now, plain(&e), ev);
                 }
                 return;
             }
@@ -267,7 +268,8 @@ impl Net {
             Some(NameTaken | NameInvalid | AuthFailed | AuthRequired) => {
                 self.session.token = 0;
                 self.stop(reg, ev, None);
-                ev.push(Event::NameRefused { code: name, detail });
+                let password_sent = !self.session.password.is_empty();
+                ev.push(Event::NameRefused { code: name, detail, password_sent });
             }
             Some(Superseded | BadVersion | HelloFirst) => {
                 self.stop(reg, ev, Some(format!("{name}: {detail}")));
@@ -288,7 +290,7 @@ impl Net {
     pub fn flush(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         let Some(c) = self.conn.as_mut() else { return };
         if let Err(e) = c.flush() {
-            self.lost(reg, now, e.to_string(), ev);
+            self.lost(reg, now, plain(&e), ev);
         }
     }
 
@@ -352,6 +354,14 @@ impl Net {
     pub fn closed(&self) -> bool {
         self.conn.is_none()
     }
+}
+
+/// An I/O error as words: "connection refused", without "(os error 111)".
+fn plain(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = s.split(" (os error").next().unwrap_or(&s);
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {

@@ -1,5 +1,7 @@
-//! The reconnect state machine: when to (re)connect, with exponential
-//! backoff and jitter, and when to give up and go offline.
+//! The reconnect state machine: when to (re)connect, with growing delays
+//! and jitter, and when to give up and go offline. The delays (about 1 s,
+//! 8 s, 30 s, then 60 s) make the default 3 attempts span more than 30 s,
+//! so a server restart of about that long is ridden out.
 //!
 //! It is pure: it never reads the clock (every call takes `now`) and does no
 //! I/O; the caller opens sockets when it answers [`Action::Connect`].
@@ -21,6 +23,9 @@ pub enum Phase {
     Offline,
 }
 
+/// Full delays before reconnect attempts 1, 2, 3 and every later one, in ms.
+pub const DELAYS: [u64; 4] = [1_000, 8_000, 30_000, 60_000];
+
 /// What the caller must do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -35,10 +40,6 @@ pub struct Reconnect {
     phase: Phase,
     /// Attempts allowed after a loss before going offline; 0: forever.
     max: u32,
-    /// Delay before the first reconnect attempt (before jitter).
-    base: Duration,
-    /// Longest delay between attempts.
-    cap: Duration,
     /// xorshift state for the jitter.
     rng: u64,
 }
@@ -46,13 +47,7 @@ pub struct Reconnect {
 impl Reconnect {
     /// A machine allowing `max` attempts (0: forever); `seed` feeds the jitter.
     pub fn new(max: u32, seed: u64) -> Self {
-        Reconnect {
-            phase: Phase::Idle,
-            max,
-            base: Duration::from_millis(500),
-            cap: Duration::from_secs(30),
-            rng: seed | 1,
-        }
+        Reconnect { phase: Phase::Idle, max, rng: seed | 1 }
     }
 
     /// The current phase.
@@ -131,13 +126,14 @@ impl Reconnect {
         }
     }
 
-    /// The wait before attempt `n` (1-based): base·2^(n-1) capped, then a
-    /// random point in its upper half so clients do not reconnect in step.
+    /// The wait before attempt `n` (1-based): [`DELAYS`], then the last of
+    /// them, each at a random point in its top fifth so clients do not
+    /// reconnect in step (and the first three still span 31 s or more).
     fn delay(&mut self, n: u32) -> Duration {
-        let exp = self.base.saturating_mul(1u32 << (n - 1).min(16));
-        let full = exp.min(self.cap).as_millis() as u64;
-        let half = full / 2;
-        Duration::from_millis(half + self.next_rand() % (full - half + 1))
+        let i = (n.max(1) as usize - 1).min(DELAYS.len() - 1);
+        let full = DELAYS[i];
+        let low = full * 4 / 5;
+        Duration::from_millis(low + self.next_rand() % (full - low + 1))
     }
 
     fn next_rand(&mut self) -> u64 {
@@ -168,21 +164,21 @@ mod tests {
         assert_eq!(r.start(), Action::Connect);
         r.on_connected();
         let mut now = t0;
-        let mut last_max = Duration::ZERO;
+        let mut total = Duration::ZERO;
         for n in 1..=3u32 {
             r.on_lost(now);
             let (until, attempt) = waiting(&r);
             assert_eq!(attempt, n);
             let d = until - now;
-            let full = Duration::from_millis(500 * (1 << (n - 1)));
-            assert!(d >= full / 2 && d <= full, "attempt {n}: {d:?}");
-            assert!(full > last_max);
-            last_max = full;
+            let full = Duration::from_millis(DELAYS[n as usize - 1]);
+            assert!(d >= full * 4 / 5 && d <= full, "attempt {n}: {d:?}");
+            total += d;
             assert_eq!(r.on_timer(until - Duration::from_millis(1)), None, "too early");
             assert_eq!(r.on_timer(until), Some(Action::Connect));
             assert_eq!(r.phase(), Phase::Connecting { attempt: n });
             now = until + Duration::from_millis(10);
         }
+        assert!(total >= Duration::from_secs(31), "3 attempts ride out a 30 s restart");
         r.on_lost(now);
         assert_eq!(r.phase(), Phase::Offline);
         assert_eq!(r.deadline(), None);
@@ -213,7 +209,7 @@ mod tests {
         for _ in 0..40 {
             r.on_lost(now);
             let (until, _) = waiting(&r);
-            assert!(until - now <= Duration::from_secs(30));
+            assert!(until - now <= Duration::from_secs(60));
             r.on_timer(until);
             now = until;
         }

@@ -22,9 +22,19 @@ pub enum Event {
     Welcome { name: String, resumed: bool },
     /// A chat message not shown before; `replay`: history or catch-up;
     /// `catch_up`: replayed after a reconnect (missed while away).
-    Msg { room: String, id: u64, ts: u64, from: String, text: String, replay: bool, catch_up: bool },
-    /// A SAY of ours was stored.
-    Acked { seq: u32, room: String, id: u64, ts: u64, text: String },
+    /// `action`: a `/me` line.
+    Msg {
+        room: String,
+        id: u64,
+        ts: u64,
+        from: String,
+        text: String,
+        action: bool,
+        replay: bool,
+        catch_up: bool,
+    },
+    /// A SAY of ours was stored (`action`: sent with `/me`).
+    Acked { seq: u32, room: String, id: u64, ts: u64, text: String, action: bool },
     /// A SAY of ours was rate-limited; it is resent after a pause.
     Throttled { seq: u32 },
     /// A SAY of ours was refused.
@@ -49,12 +59,15 @@ pub enum Event {
     Error { code: String, detail: String },
     /// Connecting (attempt 0 is the first connect).
     Connecting { attempt: u32 },
-    /// The connection ended; a reconnect follows unless offline.
-    Lost { reason: String },
-    /// The server refused the name (taken, invalid, wrong password): ask again.
-    NameRefused { code: String, detail: String },
-    /// Gave up reconnecting.
-    Offline { reason: String },
+    /// The connection to `server` ended (or could not be made); a
+    /// reconnect follows.
+    Lost { server: String, reason: String },
+    /// The server refused the name (taken, invalid, wrong password): ask
+    /// again. `password_sent`: the HELLO carried a password (else an
+    /// AUTH_* answer only means the name needs one).
+    NameRefused { code: String, detail: String, password_sent: bool },
+    /// Gave up reaching `server`.
+    Offline { server: String, reason: String },
 }
 
 /// Sync state of one room.
@@ -84,6 +97,8 @@ pub struct PendingSay {
     pub failed: bool,
     /// Refused as RATE_LIMITED: resent by itself after a pause.
     pub held: bool,
+    /// SAY flags (`FLAG_ACTION` for `/me`).
+    pub flags: u8,
 }
 
 /// The session state.
@@ -185,7 +200,12 @@ impl Session {
 
     /// Numbers a new SAY and records it as pending. Returns its seq and the
     /// frame to send now (`None` while offline: it goes out on reconnect).
-    pub fn say(&mut self, room: &str, text: &str) -> Result<(u32, Option<ClientFrame>), String> {
+    pub fn say(
+        &mut self,
+        room: &str,
+        text: &str,
+        flags: u8,
+    ) -> Result<(u32, Option<ClientFrame>), String> {
         check_text(text, self.max_text).map_err(|e| format!("not sent: {e}"))?;
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1).max(1);
@@ -194,6 +214,7 @@ impl Session {
             text: text.to_string(),
             failed: false,
             held: false,
+            flags,
         };
         self.pending.insert(seq, p);
         let frame = if self.online { self.say_frame(seq) } else { None };
@@ -204,7 +225,7 @@ impl Session {
     pub fn say_frame(&mut self, seq: u32) -> Option<ClientFrame> {
         let p = self.pending.get_mut(&seq)?;
         p.held = false;
-        Some(ClientFrame::Say { room: p.room.clone(), seq, text: p.text.clone(), flags: 0 })
+        Some(ClientFrame::Say { room: p.room.clone(), seq, text: p.text.clone(), flags: p.flags })
     }
 
     /// Un-fails every failed SAY; returns their seqs and frames (frames only when online).

@@ -30,8 +30,8 @@ fn welcomed() -> (Session, Vec<ClientFrame>) {
 #[test]
 fn seqs_count_up_and_acks_clear_pending() {
     let (mut s, mut out) = welcomed();
-    let (a, fa) = s.say("lobby", "one").unwrap();
-    let (b, _) = s.say("lobby", "two").unwrap();
+    let (a, fa) = s.say("lobby", "one", 0).unwrap();
+    let (b, _) = s.say("lobby", "two", 0).unwrap();
     assert_eq!((a, b), (1, 2));
     assert_eq!(
         fa,
@@ -42,13 +42,20 @@ fn seqs_count_up_and_acks_clear_pending() {
     let ev = s.handle(ack.clone(), &mut out);
     assert_eq!(
         ev,
-        vec![Event::Acked { seq: 1, room: "lobby".into(), id: 7, ts: 9, text: "one".into() }]
+        vec![Event::Acked {
+            seq: 1,
+            room: "lobby".into(),
+            id: 7,
+            ts: 9,
+            text: "one".into(),
+            action: false
+        }]
     );
     assert_eq!(s.handle(ack, &mut out), vec![], "a repeated ACK changes nothing");
     assert_eq!(s.unacked(), 1);
     assert_eq!(s.rooms["lobby"].last_id, 7);
-    assert!(s.say("lobby", "").is_err());
-    assert!(s.say("lobby", "bad\u{1b}").is_err());
+    assert!(s.say("lobby", "", 0).is_err());
+    assert!(s.say("lobby", "bad\u{1b}", 0).is_err());
 }
 
 #[test]
@@ -69,9 +76,9 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
     s.handle(msg("lobby", 4, "bob", "before", false), &mut out);
     s.token = 99;
     s.on_disconnect();
-    let (seq, now) = s.say("lobby", "while away").unwrap();
+    let (seq, now) = s.say("lobby", "while away", 0).unwrap();
     assert!(now.is_none(), "offline: queued, not sent");
-    let (seq2, _) = s.say("lobby", "stored but unacked").unwrap();
+    let (seq2, _) = s.say("lobby", "stored but unacked", 0).unwrap();
     assert!(matches!(s.hello(), ClientFrame::Hello { resume: 99, .. }));
     out.clear();
     s.on_welcome(&mut out);
@@ -94,7 +101,8 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
             room: "lobby".into(),
             id: 6,
             ts: 1,
-            text: "stored but unacked".into()
+            text: "stored but unacked".into(),
+            action: false
         }]
     );
     assert!(out.is_empty(), "nothing resent before the replay ends");
@@ -110,7 +118,7 @@ fn reconnect_rejoins_since_last_id_and_resends_after_catch_up() {
 #[test]
 fn rate_limited_is_held_and_refused_is_failed_until_resent() {
     let (mut s, mut out) = welcomed();
-    let (seq, _) = s.say("lobby", "x").unwrap();
+    let (seq, _) = s.say("lobby", "x", 0).unwrap();
     let say = ClientFrame::Say { flags: 0, room: "lobby".into(), seq, text: "x".into() };
     let err = |code, detail: &str| ServerFrame::Error {
         code,
@@ -192,4 +200,30 @@ fn a_room_whose_ids_restarted_is_replayed_from_zero() {
         let ev = s.handle(msg("lobby", id, "bob", text, true), &mut out);
         assert!(matches!(&ev[..], [Event::Msg { .. }]), "id {id} shown: {ev:?}");
     }
+}
+
+#[test]
+fn actions_keep_their_flag_and_rate_limited_typing_is_silent() {
+    let (mut s, mut out) = welcomed();
+    let (seq, f) = s.say("lobby", "waves", banter_proto::FLAG_ACTION).unwrap();
+    assert!(matches!(f, Some(ClientFrame::Say { flags: banter_proto::FLAG_ACTION, .. })));
+    s.on_disconnect();
+    s.on_welcome(&mut out);
+    out.clear();
+    s.handle(ServerFrame::HistoryEnd { room: "lobby".into(), count: 0, more: 0 }, &mut out);
+    assert!(matches!(&out[..], [ClientFrame::Say { flags: banter_proto::FLAG_ACTION, .. }]));
+    let ack = ServerFrame::Ack { seq, room: "lobby".into(), id: 3, ts: 1 };
+    assert!(matches!(&s.handle(ack, &mut out)[..], [Event::Acked { action: true, .. }]));
+    let typing = ServerFrame::Error {
+        code: 15,
+        about: banter_proto::types::TYPING,
+        seq: 0,
+        detail: "slow down".into(),
+    };
+    assert_eq!(s.handle(typing, &mut out), vec![]);
+    let mut m = msg("lobby", 4, "bob", "waves", false);
+    if let ServerFrame::Msg { flags, .. } = &mut m {
+        *flags = banter_proto::FLAG_ACTION;
+    }
+    assert!(matches!(&s.handle(m, &mut out)[..], [Event::Msg { action: true, .. }]));
 }

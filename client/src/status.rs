@@ -1,12 +1,31 @@
 //! The status bar text: connection state (with the reconnect countdown),
-//! the room, member count, lag, who is typing, unsent messages and the
-//! rooms with unread messages.
+//! the room and its member count, the numbered windows with their unread
+//! and mention counts, unsent messages, who is typing and the lag. When
+//! the bar is too narrow the least useful parts go first, so the windows
+//! with activity stay visible.
 //!
 //! Pure: the caller passes `now` and the pieces; it draws nothing.
 
+use crate::apply::members;
 use crate::reconnect::Phase;
 use crate::sanitize::sanitize_line;
+use crate::width::str_width;
 use std::time::{Duration, Instant};
+
+/// One window (room pane) as the status bar lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Win {
+    /// Its number (Alt-N).
+    pub n: usize,
+    /// The room.
+    pub name: String,
+    /// Messages not seen.
+    pub unread: usize,
+    /// Of those, how many name us.
+    pub mentions: usize,
+    /// Whether it is shown.
+    pub current: bool,
+}
 
 /// The pieces the status bar shows.
 pub struct StatusInfo<'a> {
@@ -24,8 +43,8 @@ pub struct StatusInfo<'a> {
     pub typing: Vec<&'a str>,
     /// Our messages not yet acknowledged.
     pub unsent: usize,
-    /// Rooms with unread messages and how many.
-    pub unread: Vec<(String, usize)>,
+    /// Every window, in order.
+    pub windows: Vec<Win>,
 }
 
 /// The connection state as words.
@@ -51,33 +70,64 @@ pub fn phase_text(phase: Phase, max: u32, now: Instant) -> String {
     }
 }
 
-/// The whole status line.
-pub fn status_text(s: &StatusInfo, now: Instant) -> String {
-    let mut parts = vec![format!(" {}", phase_text(s.phase, s.max, now))];
-    if let Some(r) = s.room {
-        parts.push(format!("#{}", sanitize_line(r)));
-        parts.push(format!("{} members", s.members));
+/// A window as "2:dev(3)", "3:ops(2!)" (mentioned), "[1:lobby]" (shown).
+fn win_text(w: &Win) -> String {
+    let name = sanitize_line(&w.name);
+    let act = match (w.unread, w.mentions) {
+        (0, _) => String::new(),
+        (u, 0) => format!("({u})"),
+        (u, _) => format!("({u}!)"),
+    };
+    match w.current {
+        true => format!("[{}:{name}]", w.n),
+        false => format!("{}:{name}{act}", w.n),
     }
-    if let (Phase::Connected, Some(l)) = (s.phase, s.lag) {
-        parts.push(format!("lag {} ms", l.as_millis()));
+}
+
+/// The typing part, if anyone types.
+fn typing_text(typing: &[&str]) -> Option<String> {
+    let names: Vec<String> = typing.iter().map(|n| sanitize_line(n)).collect();
+    match names.len() {
+        0 => None,
+        1 => Some(format!("{} is typing", names[0])),
+        _ => Some(format!("{} are typing", names.join(", "))),
     }
-    if s.unsent > 0 {
-        parts.push(format!("{} unsent", s.unsent));
-    }
-    match s.typing.len() {
-        0 => {}
-        1 => parts.push(format!("{} is typing", sanitize_line(s.typing[0]))),
-        _ => {
-            let names: Vec<String> = s.typing.iter().map(|n| sanitize_line(n)).collect();
-            parts.push(format!("{} are typing", names.join(", ")));
+}
+
+/// The whole status line, at most `width` cells when it can be.
+pub fn status_text(s: &StatusInfo, now: Instant, width: usize) -> String {
+    let phase = format!(" {}", phase_text(s.phase, s.max, now));
+    let room = s.room.map(|r| format!("#{}", sanitize_line(r)));
+    let room_long = room.as_ref().map(|r| format!("{r}, {}", members(s.members)));
+    let all: Vec<String> = s.windows.iter().map(win_text).collect();
+    let all = (s.windows.len() > 1).then(|| all.join(" "));
+    let active: Vec<String> = s.windows.iter().filter(|w| w.unread > 0).map(win_text).collect();
+    let active = (!active.is_empty()).then(|| format!("act: {}", active.join(" ")));
+    let lag = match (s.phase, s.lag) {
+        (Phase::Connected, Some(l)) => Some(format!("lag {} ms", l.as_millis())),
+        _ => None,
+    };
+    let unsent = (s.unsent > 0).then(|| format!("{} unsent", s.unsent));
+    let typing = typing_text(&s.typing);
+    let p = Some(phase);
+    let tries = [
+        vec![&p, &room_long, &all, &unsent, &typing, &lag],
+        vec![&p, &room_long, &all, &unsent, &typing],
+        vec![&p, &room, &all, &unsent, &typing],
+        vec![&p, &room, &active, &unsent, &typing],
+        vec![&p, &room, &active, &unsent],
+        vec![&p, &active, &unsent],
+    ];
+    let join = |parts: &[&Option<String>]| {
+        parts.iter().filter_map(|x| x.as_deref()).collect::<Vec<_>>().join(" | ")
+    };
+    for t in &tries {
+        let line = join(t);
+        if str_width(&line) <= width {
+            return line;
         }
     }
-    if !s.unread.is_empty() {
-        let list: Vec<String> =
-            s.unread.iter().map(|(r, n)| format!("{} ({n})", sanitize_line(r))).collect();
-        parts.push(format!("unread: {}", list.join(", ")));
-    }
-    parts.join(" | ")
+    join(&tries[tries.len() - 1])
 }
 
 /// When the status text changes by itself (the countdown), if it does.
@@ -93,41 +143,5 @@ pub fn next_tick(phase: Phase, now: Instant) -> Option<Instant> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn info(phase: Phase) -> StatusInfo<'static> {
-        StatusInfo {
-            phase,
-            max: 3,
-            lag: Some(Duration::from_millis(4)),
-            room: Some("lobby"),
-            members: 3,
-            typing: vec!["bob"],
-            unsent: 0,
-            unread: vec![("dev".into(), 2)],
-        }
-    }
-
-    #[test]
-    fn connected_line() {
-        let t = status_text(&info(Phase::Connected), Instant::now());
-        assert_eq!(
-            t,
-            " connected | #lobby | 3 members | lag 4 ms | bob is typing | unread: dev (2)"
-        );
-    }
-
-    #[test]
-    fn reconnect_countdown() {
-        let now = Instant::now();
-        let p = Phase::Waiting { until: now + Duration::from_millis(2300), attempt: 2 };
-        let t = status_text(&info(p), now);
-        assert!(t.starts_with(" reconnecting in 3 s, attempt 2 of 3"), "{t}");
-        assert!(!t.contains("lag"), "no lag while disconnected");
-        assert_eq!(next_tick(p, now), Some(now + Duration::from_millis(300)));
-        assert_eq!(next_tick(Phase::Connected, now), None);
-        assert_eq!(phase_text(Phase::Offline, 3, now), "offline (Ctrl-R: retry)");
-        assert_eq!(phase_text(Phase::Connecting { attempt: 1 }, 0, now), "reconnecting, attempt 1");
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

@@ -1,6 +1,8 @@
 //! The terminal while the full-screen UI runs: raw mode, the alternate
-//! screen and bracketed paste on entry; all of it undone on drop, on error
-//! and on panic (a panic hook restores the terminal before the message).
+//! screen, bracketed paste and autowrap off (so text the terminal measures
+//! wider than we do is clipped at the right edge instead of wrapping or
+//! scrolling the screen) on entry; all of it undone on drop, on error and
+//! on panic (a panic hook restores the terminal before the message).
 //!
 //! It writes bytes it is given; what to draw is `render`'s business.
 
@@ -16,9 +18,9 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// Installs the panic hook once.
 static HOOK: Once = Once::new();
 
-/// Bracketed paste on/off.
-const PASTE_ON: &str = "\x1b[?2004h";
-const PASTE_OFF: &str = "\x1b[?2004l";
+/// Bracketed paste on and autowrap (DECAWM) off; and back.
+const MODES_ON: &str = "\x1b[?2004h\x1b[?7l";
+const MODES_OFF: &str = "\x1b[?2004l\x1b[?7h";
 
 /// The raw-mode terminal; restored when dropped.
 pub struct Terminal {
@@ -51,7 +53,7 @@ impl Terminal {
             }));
         });
         let mut term = Terminal { out: io::stdout() };
-        term.write(&format!("{}{PASTE_ON}", screen::ToAlternateScreen))?;
+        term.write(&format!("{}{MODES_ON}", screen::ToAlternateScreen))?;
         Ok(term)
     }
 
@@ -82,7 +84,7 @@ pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
-    let bytes = format!("{PASTE_OFF}{}{}{}", style::Reset, cursor::Show, screen::ToMainScreen);
+    let bytes = format!("{MODES_OFF}{}{}{}", style::Reset, cursor::Show, screen::ToMainScreen);
     // SAFETY: write(2) of a buffer we own to fd 1; errors are ignored.
     unsafe { libc::write(1, bytes.as_ptr().cast(), bytes.len()) };
     let saved = match SAVED.lock() {

@@ -10,9 +10,9 @@ use crate::args::Args;
 use crate::editor::Editor;
 use crate::keys::KeyDecoder;
 use crate::net::{Net, SOCKET};
-use crate::render::{draw, paint, Frame, Screen};
+use crate::render::{draw, paint, usable, Frame, Screen};
 use crate::session::Event;
-use crate::status::{next_tick, status_text, StatusInfo};
+use crate::status::{next_tick, status_text, StatusInfo, Win};
 use crate::stdin;
 use crate::term::Terminal;
 use crate::view::View;
@@ -53,12 +53,21 @@ pub struct Tui {
     pub size: (u16, u16),
     /// The screen as last painted (`None`: repaint everything).
     pub prev: Option<Screen>,
+    /// Whether the message pane of `prev` still holds: false after events,
+    /// resizes and any key that is not an input edit.
+    pub pane_valid: bool,
     /// The input line asks for a name.
     pub asking_name: bool,
     /// The input line asks for the password of the name (registered names).
     pub asking_password: bool,
-    /// The room joined after the first WELCOME.
-    pub first_room: String,
+    /// The rooms joined after the first WELCOME; the first is shown.
+    pub first_rooms: Vec<String>,
+    /// Rooms joined this session or configured, for Tab after `/join`.
+    pub known_rooms: Vec<String>,
+    /// Command printing the password (config `password_command`).
+    pub password_command: Option<String>,
+    /// Per-room log files (`--log-dir`).
+    pub log: Option<crate::logfile::Logs>,
     /// Typing notifications sent.
     pub typing: TypingOut,
     /// When an incomplete key sequence is flushed.
@@ -67,6 +76,10 @@ pub struct Tui {
     pub quit: Option<String>,
     /// The first room was joined (a later WELCOME re-joins through the session).
     pub joined_first: bool,
+    /// Ctrl-C was pressed once with text typed: a second one quits.
+    pub quit_asked: bool,
+    /// Ring the terminal bell when a message names us (`/set bell`).
+    pub bell: bool,
 }
 
 /// Runs the UI; returns the exit code.
@@ -90,10 +103,7 @@ fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
     let now = Instant::now();
     let mut ui = Tui::new(&args, now);
     let mut ev = Vec::new();
-    match &args.name {
-        Some(n) => ui.net.start(n, poll.registry(), now, &mut ev),
-        None => ui.view.info("Welcome to Banter. Type your name and press Enter."),
-    }
+    ui.begin(args.name.as_deref(), poll.registry(), now, &mut ev);
     let mut events = Events::with_capacity(64);
     loop {
         let now = Instant::now();
@@ -126,27 +136,57 @@ impl Tui {
     fn new(args: &Args, now: Instant) -> Tui {
         Tui {
             net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
-            view: View::default(),
+            view: View::with_joins(args.joins),
             editor: Editor::default(),
             keys: KeyDecoder::default(),
             size: Terminal::size(),
             prev: None,
+            pane_valid: false,
             asking_name: args.name.is_none(),
             asking_password: false,
-            first_room: args.room.clone(),
+            first_rooms: args.rooms.clone(),
+            known_rooms: args.rooms.clone(),
+            password_command: args.password_command.clone(),
+            log: args.log_dir.clone().map(crate::logfile::Logs::new),
             typing: TypingOut::default(),
             esc_at: None,
             quit: None,
             joined_first: false,
+            quit_asked: false,
+            bell: args.bell,
+        }
+    }
+
+    /// Connects as `name`, or asks for a name.
+    fn begin(
+        &mut self,
+        name: Option<&str>,
+        reg: &mio::Registry,
+        now: Instant,
+        ev: &mut Vec<Event>,
+    ) {
+        match name {
+            Some(n) => {
+                self.net.session.password = self.password_for(n);
+                self.net.start(n, reg, now, ev)
+            }
+            None => self.view.info("Welcome to Banter. Type your name and press Enter."),
         }
     }
 
     /// Applies session events to the view (and reacts to the few that need it).
     fn absorb(&mut self, ev: &mut Vec<Event>, reg: &mio::Registry, now: Instant) {
         self.net.flush(reg, now, ev);
+        self.pane_valid &= ev.is_empty();
         while !ev.is_empty() {
             for e in std::mem::take(ev) {
                 self.react(&e);
+                if let Some(log) = self.log.as_mut() {
+                    if let Err(err) = log.event(&e, &self.net.session.name) {
+                        self.view.error(&format!("logging stopped: {err}"));
+                        self.log = None;
+                    }
+                }
                 self.view.apply(e, now);
             }
             self.net.flush(reg, now, ev);
@@ -157,14 +197,21 @@ impl Tui {
         match e {
             Event::Welcome { .. } if !self.joined_first => {
                 self.joined_first = true;
-                let room = self.first_room.clone();
-                let f = self.net.session.join(&room);
-                self.net.send(&f);
-                self.view.switch(&room);
+                for room in self.first_rooms.clone() {
+                    let f = self.net.session.join(&room);
+                    self.net.send(&f);
+                    self.view.room_mut(&room);
+                }
+                if let Some(first) = self.first_rooms.first().cloned() {
+                    self.view.switch(&first);
+                }
             }
             Event::NameRefused { code, .. } if code.starts_with("AUTH_") => {
                 self.asking_password = true;
-                self.view.info("This name needs its password: type it and press Enter.");
+                self.view.info(
+                    "This name needs its password: type it and press Enter \
+                     (an empty line picks another name, /quit leaves).",
+                );
             }
             Event::NameRefused { .. } => {
                 self.asking_name = true;
@@ -196,6 +243,7 @@ impl Tui {
             if sig == SIGWINCH {
                 self.size = Terminal::size();
                 self.prev = None;
+                self.pane_valid = false;
             } else {
                 self.quit = Some(String::new());
             }
@@ -241,6 +289,8 @@ impl Tui {
             (Some(r), _) => format!("[{r}] "),
             (None, _) => "> ".to_string(),
         };
+        let pane_rows = usize::from(self.size.1).saturating_sub(2);
+        let cached = self.prev.as_ref().filter(|_| self.pane_valid).map(|p| &p.rows[..]);
         let frame = Frame {
             me: &self.net.session.name,
             status: &status,
@@ -248,10 +298,14 @@ impl Tui {
             editor: &self.editor,
             size: self.size,
             masked: self.asking_password,
+            pane: cached.and_then(|r| r.get(..pane_rows)),
         };
         let screen = draw(&self.view, &frame);
-        self.view.page = screen.page;
-        let bytes = paint(self.prev.as_ref(), &screen);
+        self.pane_valid = true;
+        let mut bytes = paint(self.prev.as_ref(), &screen, usable(self.size.0));
+        if std::mem::take(&mut self.view.bell) && self.bell {
+            bytes.push('\x07');
+        }
         self.prev = Some(screen);
         term.write(&bytes)
     }
@@ -267,8 +321,34 @@ impl Tui {
             members: rv.map_or(0, |r| r.members),
             typing: rv.map_or(Vec::new(), |r| r.typing.keys().map(String::as_str).collect()),
             unsent: self.net.session.unacked(),
-            unread: self.view.unread(),
+            windows: self.windows(),
         };
-        status_text(&info, now)
+        status_text(&info, now, usable(self.size.0))
+    }
+
+    /// The password to send for `name`: the output of the configured
+    /// password command, or none (the server then says if one is needed).
+    pub fn password_for(&mut self, name: &str) -> String {
+        let Some(cmd) = self.password_command.clone() else { return String::new() };
+        match crate::secret::run(&cmd) {
+            Ok(pw) => pw,
+            Err(e) => {
+                self.view.error(&format!("password_command for {name}: {e}"));
+                String::new()
+            }
+        }
+    }
+
+    /// The windows for the status bar.
+    fn windows(&self) -> Vec<Win> {
+        let current = self.view.current.as_deref();
+        let names = self.view.windows();
+        let wins = names.iter().enumerate().filter_map(|(i, name)| {
+            let r = self.view.room(name)?;
+            let current = current == Some(*name);
+            let (unread, mentions) = (r.unread, r.mentions);
+            Some(Win { n: i + 1, name: name.to_string(), unread, mentions, current })
+        });
+        wins.collect()
     }
 }

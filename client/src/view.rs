@@ -1,10 +1,12 @@
 //! What the screen shows, kept as data: per-room scrollback (sanitised
-//! entries, at most [`SCROLLBACK`] each), unread counts and the unread
-//! marker, members, who is typing, recent speakers, and the state of our own
-//! lines (pending, acknowledged, failed). `apply.rs` feeds it events.
+//! entries, at most [`SCROLLBACK`] each), unread and mention counts and the
+//! unread marker, members, who is typing, recent speakers, where the pane
+//! is scrolled to, and the state of our own lines (pending, acknowledged,
+//! failed). `apply.rs` feeds it events.
 //!
 //! It neither draws (see `render`) nor talks to the server.
 
+use crate::clock::{day, hhmm, now_ms};
 use crate::sanitize::sanitize_lines;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
@@ -19,6 +21,8 @@ pub const STATUS_PANE: &str = "*";
 pub enum Mark {
     /// Sent (or queued), not acknowledged yet.
     Pending,
+    /// Rate-limited by the server; resent by itself shortly.
+    Held,
     /// Stored by the server.
     Acked,
     /// Refused; the text says why.
@@ -32,7 +36,9 @@ pub enum Kind {
     Msg(String),
     /// One of ours.
     Own(Mark),
-    /// Information (joins, notices, replies to commands).
+    /// Someone joined, left, quit or was lost (hidden by `/set joins off`).
+    Presence,
+    /// Information (notices, replies to commands).
     Info,
     /// An error or refusal.
     Error,
@@ -47,10 +53,52 @@ pub struct Entry {
     pub id: Option<u64>,
     /// "HH:MM" of the message (or of the event).
     pub time: String,
+    /// When it was said (ms since the epoch): the day-change lines use it.
+    pub ts: u64,
+    /// The local day of `ts` (YYYYMMDD), compared between neighbours.
+    pub day: u32,
     /// Kind and sender.
     pub kind: Kind,
+    /// A `/me` action: drawn as "* name text".
+    pub action: bool,
+    /// The text names us: highlighted.
+    pub mention: bool,
     /// The sanitised text, one string per line of the message.
     pub lines: Vec<String>,
+}
+
+impl Entry {
+    /// An entry of `kind` said at `ts`; the serial is set when it is stored.
+    pub fn new(kind: Kind, ts: u64, text: &str, id: Option<u64>) -> Entry {
+        Entry {
+            serial: 0,
+            id,
+            time: hhmm(ts),
+            ts,
+            day: day(ts),
+            kind,
+            action: false,
+            mention: false,
+            lines: sanitize_lines(text),
+        }
+    }
+}
+
+/// Where a pane is scrolled to, counted from the newest row: `entries`
+/// whole entries are below the view, and `rows` rows of the next one.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    /// Entries entirely below the view.
+    pub entries: usize,
+    /// Rows of the lowest (partly) visible entry that are below the view.
+    pub rows: usize,
+}
+
+impl Scroll {
+    /// Whether the pane follows the newest line.
+    pub fn at_bottom(&self) -> bool {
+        *self == Scroll::default()
+    }
 }
 
 /// One room's pane.
@@ -60,6 +108,8 @@ pub struct RoomView {
     pub entries: VecDeque<Entry>,
     /// Messages arrived while the room was not shown.
     pub unread: usize,
+    /// Of those, how many name us.
+    pub mentions: usize,
     /// Serial of the first unread entry: the marker goes above it.
     pub marker: Option<u64>,
     /// Member count from JOINED/PRESENCE.
@@ -68,8 +118,10 @@ pub struct RoomView {
     pub names: Vec<String>,
     /// Who is typing, until when.
     pub typing: BTreeMap<String, Instant>,
-    /// Entries hidden below the view (0: following the newest).
-    pub scroll: usize,
+    /// Where the pane is scrolled to.
+    pub scroll: Scroll,
+    /// Messages that arrived below the view while scrolled up.
+    pub new_below: usize,
 }
 
 /// The whole view.
@@ -85,13 +137,27 @@ pub struct View {
     pub own: HashMap<u32, (String, u64)>,
     /// Names of recent speakers, most recent first (Tab completion).
     pub speakers: Vec<String>,
-    /// Entries that fit the pane at the last draw (page size for PgUp).
-    pub page: usize,
     /// Rooms whose next ROSTER answers a /who (shown, not just stored).
     pub who_asked: Vec<String>,
+    /// Rooms whose next HISTORY_END answers a /history (reported).
+    pub history_asked: Vec<String>,
+    /// Our name, to find mentions.
+    pub me: String,
+    /// A mention arrived live since the last draw: ring the bell.
+    pub bell: bool,
+    /// The one line that tells how reconnecting goes (room, serial):
+    /// updated in place at each attempt instead of adding lines.
+    pub conn_line: Option<(String, u64)>,
+    /// Hide joins, parts and quits (`/set joins off`).
+    pub hide_joins: bool,
 }
 
 impl View {
+    /// An empty view; `joins`: presence lines are shown.
+    pub fn with_joins(joins: bool) -> View {
+        View { hide_joins: !joins, ..View::default() }
+    }
+
     /// The pane of `room`, created if new.
     pub fn room_mut(&mut self, room: &str) -> &mut RoomView {
         let i = match self.rooms.iter().position(|(r, _)| r == room) {
@@ -114,46 +180,46 @@ impl View {
         self.current.clone().unwrap_or_else(|| STATUS_PANE.to_string())
     }
 
+    /// Appends a line of `kind` stamped now; returns its serial.
+    pub fn push(&mut self, room: &str, kind: Kind, text: &str) -> u64 {
+        self.push_entry(room, Entry::new(kind, now_ms(), text, None))
+    }
+
     /// Appends an entry to `room`; returns its serial. A message in a
-    /// room not shown counts as unread.
-    pub fn push(
-        &mut self,
-        room: &str,
-        kind: Kind,
-        time: String,
-        text: &str,
-        id: Option<u64>,
-    ) -> u64 {
+    /// room not shown counts as unread; one below a scrolled view as new.
+    pub fn push_entry(&mut self, room: &str, mut e: Entry) -> u64 {
         self.serial += 1;
-        let serial = self.serial;
+        e.serial = self.serial;
         let shown = self.current.as_deref() == Some(room);
-        let unread = !shown && matches!(kind, Kind::Msg(_));
-        let e = Entry { serial, id, time, kind, lines: sanitize_lines(text) };
+        let is_msg = matches!(e.kind, Kind::Msg(_));
+        let mention = e.mention;
+        let serial = self.serial;
         let r = self.room_mut(room);
         r.entries.push_back(e);
         if r.entries.len() > SCROLLBACK {
             r.entries.pop_front();
         }
-        if r.scroll > 0 {
-            r.scroll += 1;
+        if !r.scroll.at_bottom() {
+            r.scroll.entries += 1;
+            r.new_below += usize::from(is_msg);
         }
-        if unread {
+        if !shown && is_msg {
             r.unread += 1;
+            r.mentions += usize::from(mention);
             r.marker.get_or_insert(serial);
         }
         serial
     }
 
-    /// Inserts an older message (history) before the first newer one.
-    pub fn insert_older(&mut self, room: &str, kind: Kind, time: String, text: &str, id: u64) {
+    /// Inserts an older message (history) right after the newest entry
+    /// that is older than it, or at the top: above the lines of this
+    /// session (connected, joined), which are newer than any history.
+    pub fn insert_older(&mut self, room: &str, mut e: Entry) {
         self.serial += 1;
-        let e =
-            Entry { serial: self.serial, id: Some(id), time, kind, lines: sanitize_lines(text) };
+        e.serial = self.serial;
+        let id = e.id.unwrap_or(0);
         let r = self.room_mut(room);
-        let newer = |x: &Entry| {
-            x.id.is_some_and(|i| i > id) || (x.id.is_none() && matches!(x.kind, Kind::Own(_)))
-        };
-        let at = r.entries.iter().position(newer).unwrap_or(r.entries.len());
+        let at = r.entries.iter().rposition(|x| x.id.is_some_and(|i| i < id)).map_or(0, |i| i + 1);
         r.entries.insert(at, e);
         if r.entries.len() > SCROLLBACK {
             r.entries.pop_front();
@@ -183,7 +249,9 @@ impl View {
             }
         }
         self.current = Some(room.to_string());
-        self.room_mut(room).unread = 0;
+        let r = self.room_mut(room);
+        r.unread = 0;
+        r.mentions = 0;
     }
 
     /// Removes the pane of a room we left; shows another.
@@ -201,13 +269,10 @@ impl View {
         self.speakers.truncate(200);
     }
 
-    /// Rooms with unread messages, in pane order.
-    pub fn unread(&self) -> Vec<(String, usize)> {
-        self.rooms
-            .iter()
-            .filter(|(_, v)| v.unread > 0)
-            .map(|(r, v)| (r.clone(), v.unread))
-            .collect()
+    /// The room panes (not the status pane) in window order: window N is
+    /// the (N-1)th.
+    pub fn windows(&self) -> Vec<&str> {
+        self.rooms.iter().map(|(r, _)| r.as_str()).filter(|r| *r != STATUS_PANE).collect()
     }
 
     /// Forgets typing states that ended before `now`; the next expiry.
@@ -222,17 +287,44 @@ impl View {
         next
     }
 
-    /// Scrolls the current pane up (`true`) or down by a page.
-    pub fn page(&mut self, up: bool) {
-        let page = self.page.max(2) - 1;
+    /// Replaces the text (and kind) of entry `serial` of `room`; false if
+    /// it is gone.
+    pub fn rewrite(&mut self, room: &str, serial: u64, kind: Kind, text: &str) -> bool {
+        let r = self.room_mut(room);
+        match r.entries.iter_mut().rev().find(|e| e.serial == serial) {
+            Some(e) => {
+                e.kind = kind;
+                e.lines = sanitize_lines(text);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Follows the newest line of the shown pane again.
+    pub fn jump_to_bottom(&mut self) {
         let key = self.current_key();
         let r = self.room_mut(&key);
-        r.scroll = if up {
-            (r.scroll + page).min(r.entries.len().saturating_sub(1))
-        } else {
-            r.scroll.saturating_sub(page)
-        };
+        r.scroll = Scroll::default();
+        r.new_below = 0;
     }
+}
+
+/// Whether `text` names `me` as a word (any case), as chat users expect a
+/// highlight: "ada:", "@ada", "hi ada!" do; "adam" does not.
+pub fn mentions(text: &str, me: &str) -> bool {
+    if me.is_empty() {
+        return false;
+    }
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-');
+    let lower = text.to_lowercase();
+    let me = me.to_lowercase();
+    lower.match_indices(&me).any(|(i, _)| {
+        let before = lower[..i].chars().next_back().is_none_or(|c| !word(c));
+        let rest = &lower[i + me.len()..];
+        let after = rest.chars().next().is_none_or(|c| !word(c) || (c == '.' && rest.len() == 1));
+        before && after
+    })
 }
 
 #[cfg(test)]

@@ -38,42 +38,37 @@ pub fn truncate(s: &str, max: usize) -> &str {
     s
 }
 
-/// `s` padded with spaces (or cut) to exactly `width` cells.
-pub fn fit(s: &str, width: usize) -> String {
-    let cut = truncate(s, width);
-    let mut out = String::from(cut);
-    out.extend(std::iter::repeat_n(' ', width - str_width(cut)));
-    out
-}
-
-/// Splits `s` into rows of at most `width` cells, preferring to break after
-/// a space; a word longer than a row is broken between graphemes.
-pub fn wrap(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(2);
+/// Splits `s` into rows of at most `first` cells for the first row and
+/// `rest` for the others, preferring to break after a space; a word longer
+/// than a row is broken between graphemes.
+pub fn wrap2(s: &str, first: usize, rest: usize) -> Vec<String> {
+    let rest = rest.max(2);
+    let mut width = first.max(1);
     let mut rows = Vec::new();
     let mut row = String::new();
     let mut row_w = 0;
-    for word in s.split_word_bounds() {
-        let w = str_width(word);
+    // Words keep their punctuation: "commands." never leaves "." alone.
+    for word in s.split_inclusive(' ') {
+        let w = str_width(word.trim_end_matches(' '));
         if row_w + w > width && row_w > 0 {
             rows.push(std::mem::take(&mut row).trim_end().to_string());
             row_w = 0;
-            if word == " " {
-                continue;
-            }
+            width = rest;
         }
         for g in word.graphemes(true) {
             let gw = grapheme_width(g);
-            if row_w + gw > width {
+            if row_w + gw > width && g != " " && (row_w > 0 || width < gw) {
                 rows.push(std::mem::take(&mut row));
                 row_w = 0;
+                width = rest;
             }
             row.push_str(g);
             row_w += gw;
         }
     }
-    if !row.is_empty() || rows.is_empty() {
-        rows.push(row);
+    let last = row.trim_end();
+    if !last.is_empty() || rows.is_empty() {
+        rows.push(last.to_string());
     }
     rows
 }
@@ -99,8 +94,10 @@ mod tests {
         assert_eq!(truncate("日本語", 4), "日本");
         assert_eq!(truncate("ae\u{301}b", 2), "ae\u{301}");
         assert_eq!(truncate("abc", 10), "abc");
-        assert_eq!(fit("日本", 3), "日 ");
-        assert_eq!(fit("abc", 5), "abc  ");
+    }
+
+    fn wrap(s: &str, w: usize) -> Vec<String> {
+        wrap2(s, w, w)
     }
 
     #[test]
@@ -112,5 +109,8 @@ mod tests {
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
         let cjk = wrap("日本語日本語", 5);
         assert_eq!(cjk, vec!["日本", "語日", "本語"]);
+        assert_eq!(wrap2("ab cdefgh ij", 4, 8), vec!["ab", "cdefgh", "ij"]);
+        assert_eq!(wrap2("abcdefghij", 3, 5), vec!["abc", "defgh", "ij"]);
+        assert_eq!(wrap("lists commands.", 14), vec!["lists", "commands."]);
     }
 }

@@ -4,9 +4,15 @@
 1. Keystroke echo: the client runs in a pseudo-terminal connected to a real
    banterd; one printable key at a time is written to the pty master and the
    time until the client's redraw containing it is read back is recorded.
+   The client's own CPU time per key (from /proc/PID/schedstat) is printed
+   too: unlike the echo latency it hardly depends on what else the machine runs.
 2. Idle CPU: user+system CPU ticks the client uses while connected and idle.
 
-Usage: measure.py BANTER BANTERD [KEYS] [IDLE_SECONDS]
+With FILL > 0, a line-mode client first says FILL messages (with wide
+characters, many long enough to wrap) in the room, so each redraw has a
+full pane to lay out.
+
+Usage: measure.py BANTER BANTERD [KEYS] [IDLE_SECONDS] [FILL]
 """
 import os, pty, re, select, signal, subprocess, sys, time
 
@@ -20,6 +26,10 @@ def read_until(fd, pattern, timeout):
                 return buf
     raise SystemExit(f"timeout waiting for {pattern!r}; got {buf[-300:]!r}")
 
+def cpu_ns(pid):
+    """Nanoseconds the process has run on a CPU (/proc/PID/schedstat)."""
+    return int(open(f"/proc/{pid}/schedstat").read().split()[0])
+
 def cpu_ticks(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
@@ -28,7 +38,8 @@ def main():
     banter, banterd = sys.argv[1], sys.argv[2]
     keys = int(sys.argv[3]) if len(sys.argv) > 3 else 300
     idle = float(sys.argv[4]) if len(sys.argv) > 4 else 20
-    srv = subprocess.Popen([banterd, "--bind", "127.0.0.1", "--port", "0"],
+    fill = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    srv = subprocess.Popen([banterd, "--bind", "127.0.0.1", "--port", "0", "--rate", "0"],
                            stderr=subprocess.PIPE, text=True)
     port = None
     for line in srv.stderr:
@@ -36,6 +47,12 @@ def main():
         if m:
             port = m.group(1)
             break
+    if fill:
+        lines = "".join(
+            f"filler {i} with some words 日本語 👍 to wrap around the pane a bit {'x' * (i % 70)}\n"
+            for i in range(fill))
+        subprocess.run([banter, "--port", port, "--name", "filler"], input=lines.encode(),
+                       stdout=subprocess.DEVNULL, check=True, timeout=60)
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm"
@@ -43,6 +60,7 @@ def main():
     read_until(fd, b"connected", 10)
     time.sleep(0.5)
     lat = []
+    ns0 = cpu_ns(pid)
     for i in range(keys):
         ch = b"abcdefghijklmnopqrstuvwxyz"[i % 26:i % 26 + 1]
         if i % 60 == 59:
@@ -52,9 +70,11 @@ def main():
         os.write(fd, ch)
         read_until(fd, b"\x1b[?25h", 5)  # each redraw ends by showing the cursor
         lat.append((time.perf_counter() - t0) * 1000)
+    per_key_us = (cpu_ns(pid) - ns0) / keys / 1000
     lat.sort()
     pct = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))]
     print(f"keystroke echo over {keys} keys (ms): p50 {pct(0.5):.3f} p99 {pct(0.99):.3f} max {lat[-1]:.3f}")
+    print(f"client CPU per key (load-independent): {per_key_us:.1f} us")
     os.write(fd, b"\x15")
     time.sleep(1)
     while select.select([fd], [], [], 0)[0]:

@@ -63,6 +63,17 @@ impl Tmux {
         self.run(&["capture-pane", "-p", "-t", "t"])
     }
 
+    /// The screen with its colours and attributes as SGR escape sequences.
+    pub fn styled_screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-e", "-t", "t"])
+    }
+
+    /// Copies everything the program writes from now on to `path`.
+    pub fn record(&self, path: &std::path::Path) {
+        let cmd = format!("cat >> '{}'", path.display());
+        self.run(&["pipe-pane", "-o", "-t", "t", &cmd]);
+    }
+
     /// The pane's title (an OSC sequence that got through would change it).
     pub fn title(&self) -> String {
         self.run(&["display-message", "-p", "-t", "t", "#{pane_title}"])
