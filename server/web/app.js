@@ -74,6 +74,7 @@ function showChat() {
   dom.chat.hidden = false;
   dom.roomsToggle.hidden = dom.membersToggle.hidden = false;
   dom.loginPassword.value = '';
+  autosize();
   dom.input.focus();
 }
 
@@ -175,6 +176,7 @@ function submit() {
     dom.composeError.textContent = err.message;
   }
   autosize();
+  renderStatus(); // the count of unsent messages may have changed
 }
 
 function run(p) {
@@ -197,6 +199,7 @@ function run(p) {
 function autosize() {
   dom.input.style.height = 'auto'; // CSSOM, not an inline style attribute: CSP allows it
   dom.input.style.height = `${Math.min(dom.input.scrollHeight, 160)}px`;
+  dom.input.style.overflowY = dom.input.scrollHeight > 160 ? 'auto' : 'hidden';
 }
 
 dom.compose.addEventListener('submit', (ev) => {

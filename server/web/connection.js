@@ -148,8 +148,9 @@ export class Connection {
     this.nextPing = Date.now() + this.heartbeatMs;
     this.deframer.maxFrame = Math.max(w.maxFrame, DEFAULT_MAX_FRAME);
     this.setState('connected');
-    this.emit({ kind: 'welcome', name: w.name, resumed: w.resumed, features: w.features });
+    // The session re-joins its rooms first: the UI's own first JOINs follow.
     this.session.onWelcome(w);
+    this.emit({ kind: 'welcome', name: w.name, resumed: w.resumed, features: w.features });
   }
 
   onPong(nonce) {
@@ -243,6 +244,6 @@ export class Connection {
 }
 
 function closeReason(ev) {
-  if (ev.code === 1006) return 'connection lost';
+  if (ev.code === 1006) return 'the connection broke off';
   return `connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`;
 }

@@ -26,6 +26,7 @@ class RoomSync {
     this.catchUpFrom = null; // after a reconnect: the last id seen before it
     this.reset = false; // the server restarted this room's ids: drop the stale replay
     this.loadingHistory = false; // a HISTORY is in flight
+    this.joined = false; // a JOINED arrived once: later JOINs catch up
   }
 }
 
@@ -61,7 +62,9 @@ export class Session {
     this.joins = [];
     this.roster.clear();
     for (const [room, r] of this.rooms) {
-      r.catchUpFrom = r.lastId;
+      // A room joined before catches up from the last id seen; one never
+      // joined yet (asked for while offline) gets a first JOIN.
+      r.catchUpFrom = r.joined ? r.lastId : null;
       r.loadingHistory = false;
       this.sendJoin(room);
     }
@@ -219,8 +222,10 @@ export class Session {
     if (i >= 0) this.joins.splice(i, 1);
     let r = this.rooms.get(j.room);
     if (!r) this.rooms.set(j.room, (r = new RoomSync()));
+    r.joined = true;
     if (j.lastId < r.lastId) {
       const fresh = new RoomSync();
+      fresh.joined = true;
       fresh.reset = true;
       fresh.catchUpFrom = 0n;
       this.rooms.set(j.room, fresh);
