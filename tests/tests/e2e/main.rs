@@ -21,3 +21,4 @@ mod server_slow;
 mod server_typing;
 mod server_util;
 mod store;
+mod web;
