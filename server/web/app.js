@@ -3,7 +3,7 @@
 // the panels of the narrow (phone) layout. The chat itself is chat.js's.
 
 import { Connection, socketUrl } from './connection.js';
-import { isValidName, utf8Length } from './codec.js';
+import { isValidName, sameName, utf8Length } from './codec.js';
 import { Chat } from './chat.js';
 import { HELP, parse } from './compose.js';
 import { Notifier } from './notify.js';
@@ -29,6 +29,29 @@ let status = { state: 'idle' }; // the connection's last state event
 let lag = null;
 let countdown = null;
 
+// A reload resumes the session: the page leaves its token (never its
+// password) and unsent messages in sessionStorage, which is this tab's only.
+// It is taken out at once, so a duplicated tab starts a session of its own.
+const SESSION_KEY = 'banter.session';
+let resumable = takeSnapshot();
+
+function takeSnapshot() {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    sessionStorage.removeItem(SESSION_KEY);
+    return raw ? JSON.parse(raw) : null;
+  } catch {
+    return null; // storage disabled, or not ours: sign in afresh
+  }
+}
+
+window.addEventListener('pagehide', () => {
+  if (!conn || conn.state === 'idle' || conn.session.token === 0n) return;
+  try {
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(conn.session.snapshot()));
+  } catch { /* nothing to resume with: the next load signs in afresh */ }
+});
+
 // --- signing in and out --------------------------------------------------
 
 function signIn(register) {
@@ -45,6 +68,8 @@ function signIn(register) {
   end();
   conn = new Connection(socketUrl(), onEvent);
   chat = new Chat(dom, conn, notifier);
+  if (resumable && sameName(String(resumable.name), name)) conn.session.restore(resumable);
+  resumable = null;
   conn.start(name, password);
   dom.loginForm.querySelectorAll('button').forEach((b) => { b.disabled = true; });
 }
@@ -88,6 +113,14 @@ dom.signout.addEventListener('click', () => {
   conn.quit('signed out');
   status = { state: 'idle' };
   showLogin('');
+if (resumable && resumable.registered) {
+  dom.loginName.value = resumable.name;
+  dom.loginError.textContent = 'Enter your password to resume your session.';
+  dom.loginPassword.focus();
+} else if (resumable) {
+  dom.loginName.value = resumable.name;
+  signIn(false);
+}
 });
 
 // --- events from the connection -------------------------------------------
@@ -192,6 +225,14 @@ function run(p) {
       conn.quit(p.arg);
       status = { state: 'idle' };
       return showLogin('');
+if (resumable && resumable.registered) {
+  dom.loginName.value = resumable.name;
+  dom.loginError.textContent = 'Enter your password to resume your session.';
+  dom.loginPassword.focus();
+} else if (resumable) {
+  dom.loginName.value = resumable.name;
+  signIn(false);
+}
     default: return undefined;
   }
 }
@@ -287,3 +328,11 @@ document.addEventListener('visibilitychange', () => chat && chat.markSeen());
 window.addEventListener('focus', () => chat && chat.markSeen());
 
 showLogin('');
+if (resumable && resumable.registered) {
+  dom.loginName.value = resumable.name;
+  dom.loginError.textContent = 'Enter your password to resume your session.';
+  dom.loginPassword.focus();
+} else if (resumable) {
+  dom.loginName.value = resumable.name;
+  signIn(false);
+}

@@ -132,6 +132,10 @@ export class Chat {
     const where = this.active ? `${roomLabel(this.active)} — ` : '';
     const count = total > 0 ? `(${total}${mention ? ' @' : ''}) ` : '';
     document.title = `${count}${where}Banter`;
+    // On a phone the room list is folded away: its button carries the count.
+    const toggle = this.dom.roomsToggle;
+    toggle.textContent = total > 0 ? `Rooms (${total}${mention ? ' @' : ''})` : 'Rooms';
+    toggle.setAttribute('aria-label', total > 0 ? `Rooms, ${total} unread` : 'Rooms');
   }
 
   scrolled() {
@@ -236,7 +240,9 @@ Chat.prototype.handlers = {
       this.dom.me.textContent = e.name;
       const rooms = this.savedRooms();
       this.switchTo = rooms[0];
-      rooms.forEach((r) => this.session.join(r));
+      // Rooms of a restored session are joined by the session itself.
+      rooms.filter((r) => !this.session.rooms.has(r)).forEach((r) => this.session.join(r));
+      this.showRestored();
     } else {
       this.info(e.resumed ? 'reconnected: session resumed' : 'reconnected (new session)');
     }
@@ -335,6 +341,18 @@ Chat.prototype.handlers = {
   registered(e) {
     this.info(`${e.name} is now registered: sign in with its password from now on`);
   },
+};
+
+/** Our messages still pending when the page was reloaded, shown again
+ *  (they go out with their original seqs once their room is joined). */
+Chat.prototype.showRestored = function showRestored() {
+  for (const [seq, p] of this.session.pending) {
+    if (this.seqRoom.has(seq)) continue;
+    const room = this.roomFor(p.room);
+    this.seqRoom.set(seq, p.room);
+    room.list.addPending(seq, this.session.name, p.text, p.flags & 4);
+    if (p.state === 'failed') room.list.failed(seq, 'refused before the reload');
+  }
 };
 
 /** A message the user has not seen: count it, mark mentions, notify. */

@@ -56,9 +56,10 @@ export class Connection {
     this.ticker = setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** Signs in as `name` (the first connection of a page, or after sign-out). */
+  /** Signs in as `name` (the first connection of a page, or after sign-out);
+   *  a restored session keeps its token, to resume. */
   start(name, password) {
-    Object.assign(this.session, { name, password, token: 0n });
+    Object.assign(this.session, { name, password });
     this.attempt = 0;
     this.connect();
   }

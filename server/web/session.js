@@ -27,6 +27,9 @@ class RoomSync {
     this.reset = false; // the server restarted this room's ids: drop the stale replay
     this.loadingHistory = false; // a HISTORY is in flight
     this.joined = false; // a JOINED arrived once: later JOINs catch up
+    // Restored after a page reload: its first JOIN shows the newest page, in
+    // which our own messages whose ACK the reload lost count as acknowledged.
+    this.restored = false;
   }
 }
 
@@ -64,7 +67,7 @@ export class Session {
     for (const [room, r] of this.rooms) {
       // A room joined before catches up from the last id seen; one never
       // joined yet (asked for while offline) gets a first JOIN.
-      r.catchUpFrom = r.joined ? r.lastId : null;
+      r.catchUpFrom = r.joined ? r.lastId : r.restored ? 0n : null;
       r.loadingHistory = false;
       this.sendJoin(room);
     }
@@ -82,8 +85,7 @@ export class Session {
     this.joins.push(room);
     let r = this.rooms.get(room);
     if (!r) this.rooms.set(room, (r = new RoomSync()));
-    const first = r.lastId === 0n && r.catchUpFrom === null;
-    this.send(encode.join(room, r.lastId, first ? JOIN_LIMIT : CATCH_UP_LIMIT));
+    this.send(encode.join(room, r.lastId, r.joined ? CATCH_UP_LIMIT : JOIN_LIMIT));
   }
 
   /** JOIN `room` (joining again is harmless: it catches up). */
@@ -155,6 +157,30 @@ export class Session {
     this.send(encode.register(password));
   }
 
+  /** What a reloaded page needs to resume this session (no password). */
+  snapshot() {
+    const pending = [...this.pending].map(([seq, p]) => [seq, p.room, p.text, p.flags, p.state]);
+    return { name: this.name, token: String(this.token), nextSeq: this.nextSeq,
+      registered: this.password !== '', rooms: [...this.rooms.keys()], pending };
+  }
+
+  /** Takes over a snapshot: its token resumes the session, its pending
+   *  SAYs go out again with their seqs once their room is joined. */
+  restore(snap) {
+    this.name = String(snap.name);
+    this.token = BigInt(snap.token);
+    this.nextSeq = Number(snap.nextSeq) || 1;
+    for (const room of snap.rooms) {
+      const r = new RoomSync();
+      r.restored = true;
+      this.rooms.set(String(room), r);
+    }
+    for (const [seq, room, text, flags, state] of snap.pending) {
+      this.pending.set(Number(seq), { room: String(room), text: String(text),
+        flags: Number(flags), state: state === 'failed' ? 'failed' : 'pending' });
+    }
+  }
+
   /** Records `id` of `room` as shown; false if it already was. */
   markSeen(room, id) {
     const r = this.rooms.get(room);
@@ -204,8 +230,8 @@ export class Session {
       }
     }
     const action = (m.flags & FLAG_ACTION) !== 0;
-    const older = replay && catchUpFrom === null;
-    this.emit({ ...m, replay, action, older, catchUp: catchUpFrom !== null });
+    const first = catchUpFrom === null || (r && r.restored);
+    this.emit({ ...m, replay, action, older: replay && first, catchUp: replay && !first });
   }
 
   onAck(a) {
@@ -246,6 +272,7 @@ export class Session {
     r.loadingHistory = false;
     if (r.catchUpFrom !== null) {
       r.catchUpFrom = null;
+      r.restored = false;
       // The replay is complete: now resend this room's unacknowledged SAYs.
       for (const [seq, p] of this.pending) {
         if (p.state !== 'failed' && p.room === h.room) this.sendSay(seq);

@@ -116,6 +116,11 @@ impl Browser {
         self.cmd("POST", "url", json!({ "url": url }));
     }
 
+    /// Reloads the page, as the browser's reload button does.
+    pub fn reload(&self) {
+        self.cmd("POST", "refresh", json!({}));
+    }
+
     /// Runs `script` (a function body; `arguments[i]` are `args`) in the page
     /// and returns its result; a returned Promise is awaited.
     pub fn eval(&self, script: &str, args: &[Value]) -> Value {

@@ -44,6 +44,12 @@ pub fn sign_in(b: &Browser, url: &str, name: &str) {
     b.wait("#lobby joined", "return lines().some((t) => t.startsWith('you joined #lobby'))", &[]);
 }
 
+/// Reloads the page (and the tests' helpers in it).
+pub fn reload(b: &Browser) {
+    b.reload();
+    b.eval(HELPERS, &[]);
+}
+
 /// Types `text` into the message input and presses Enter.
 pub fn send(b: &Browser, text: &str) {
     b.type_into("#input", &format!("{text}{ENTER}"));

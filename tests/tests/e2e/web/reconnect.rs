@@ -164,3 +164,43 @@ fn a_refused_message_is_marked_failed_and_retried_on_request() {
     carol.expect_silence(Duration::from_millis(300));
     assert_eq!(count_text(&ada, long), 1);
 }
+
+#[test]
+fn a_reload_resumes_the_session_and_sends_what_was_unsent() {
+    let _one = exclusive();
+    // One SAY a second: most of ada's burst waits in the page, unsent.
+    let s = Server::start(&["--rate", "1"]);
+    let web = front(s.port());
+    let mut carol = member(s.addr, "carol", "lobby");
+    let ada = Browser::start(DESKTOP);
+    sign_in(&ada, &web.url(), "ada");
+    let texts: Vec<String> = (1..=5).map(|i| format!("burst {i}")).collect();
+    for t in &texts {
+        send(&ada, t);
+    }
+    ada.wait("some held back", "return pendingCount() > 0", &[]);
+    reload(&ada);
+    let mut got: Vec<String> = (0..5).map(|_| next_msg(&mut carol).1).collect();
+    got.sort();
+    assert_eq!(got, texts, "each message reached carol once");
+    ada.wait("resumed after the reload", "return statusState() === 'connected'", &[]);
+    ada.wait(
+        "nothing unsent",
+        "return pendingCount() === 0 && \
+         !msgs().some((m) => m.cls.includes('failed'))",
+        &[],
+    );
+    send(&ada, "after the reload");
+    assert_eq!(next_msg(&mut carol).1, "after the reload", "seqs go on: no false repeat");
+    for t in texts.iter().map(String::as_str).chain(["after the reload"]) {
+        assert_eq!(count_text(&ada, t), 1, "{t:?} once:\n{}", ada.describe());
+    }
+    // A resume is silent: carol saw no one leave or come back.
+    loop {
+        match carol.recv_within(Duration::from_millis(300)) {
+            Some(f @ ServerFrame::Presence { .. }) => panic!("a reload announced: {f:?}"),
+            Some(_) => {}
+            None => break,
+        }
+    }
+}
