@@ -78,6 +78,12 @@ fn two_browsers_and_a_raw_client_chat() {
     say(&mut carol, "lobby", 4, "see you, bob");
     wait_message(&ada, "carol", "see you, bob");
     assert_eq!(count_text(&ada, "hello bob and carol"), 1);
+    // A raw client's typing shows too; a message in another room counts there.
+    carol.send(&ClientFrame::Join { room: "dev".into(), since: 0, limit: 0 });
+    say(&mut carol, "dev", 5, "ada: the build is green");
+    ada.wait("1 unread in dev", "return badge('dev') === '1' && mentioned('dev')", &[]);
+    carol.send(&ClientFrame::Typing { room: "lobby".into(), active: 1 });
+    ada.wait("carol typing", "return typingText() === 'carol is typing…'", &[]);
     screenshot(&ada, "web-client.png");
 }
 

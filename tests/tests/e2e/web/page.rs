@@ -29,6 +29,7 @@ Object.assign(window, {
     li.querySelector('.text').textContent === t &&
     (!own || li.classList.contains('sent'))),
   members: () => all('#member-list li').map((e) => e.textContent),
+  typingText: () => q('#typing').textContent,
 });
 return true;
 "#;
