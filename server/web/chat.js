@@ -281,7 +281,6 @@ Chat.prototype.handlers = {
   joined(e) {
     const room = this.roomFor(e.room);
     if (this.switchTo === e.room) this.show(e.room);
-    room.membersCount = e.members;
   },
   roster(e) {
     const room = this.roomFor(e.room);

@@ -85,6 +85,10 @@ fn two_browsers_and_a_raw_client_chat() {
     carol.send(&ClientFrame::Typing { room: "lobby".into(), active: 1 });
     ada.wait("carol typing", "return typingText() === 'carol is typing…'", &[]);
     screenshot(&ada, "web-client.png");
+    for b in [&ada, &bob] {
+        let console = b.console();
+        assert!(console.is_empty(), "no errors, no CSP violations: {console:#?}");
+    }
 }
 
 #[test]
