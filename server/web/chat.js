@@ -111,7 +111,8 @@ export class Chat {
     room.unread = 0;
     room.mention = false;
     this.list.update(room, true);
-    if (hadUnread) this.dom.messages.scrollTop = this.dom.messages.scrollHeight;
+    // Start reading at the first unseen message, not at the newest.
+    if (hadUnread && room.list.unreadLine) room.list.unreadLine.scrollIntoView({ block: 'start' });
     this.renderTitle();
   }
 

@@ -67,13 +67,7 @@ export class MessageList {
     time.textContent = hhmm(ts);
     time.title = fullTime(ts);
     setMark(li, 'sent');
-    // Placed again by id: a later message may already be shown above it.
-    const next = nextLine(li);
-    const sep = li.previousElementSibling;
-    li.remove();
-    if (sep && sep.classList.contains('day')) sep.remove();
-    fixDay(next);
-    this.insertNewer(li);
+    this.placeAcked(li);
   }
 
   /** Our message `seq` waits again (rate limited, or retried). */
@@ -139,14 +133,14 @@ export class MessageList {
     fixDay(li);
   }
 
-  /** Live or caught-up: above our pending messages and any later id, below
-   *  everything else. */
+  /** Live or caught-up: above our unacknowledged messages (they stay last
+   *  until their ACK gives them an id) and any later id, below the rest. */
   insertNewer(li) {
-    let at = this.el.lastElementChild;
-    while (at && at !== this.olderItem) {
+    const waiting = this.el.querySelector('.msg.pending, .msg.failed');
+    let at = waiting ? waiting.previousElementSibling : this.el.lastElementChild;
+    while (at !== this.olderItem) {
       const later = at.id_ !== undefined && at.id_ > li.id_;
-      if (!later && !at.classList.contains('pending') && !at.classList.contains('failed')
-          && !at.classList.contains('day')) break;
+      if (!later && !at.classList.contains('day')) break;
       at = at.previousElementSibling;
     }
     at.after(li);
@@ -156,11 +150,34 @@ export class MessageList {
   /** History: below the older messages already shown, above the rest. */
   insertOlder(li) {
     let at = this.olderItem.nextElementSibling;
-    while (at && (at.classList.contains('day') || (at.id_ !== undefined && at.id_ < li.id_))) {
-      at = at.nextElementSibling;
+    for (;;) {
+      // A day separator belongs to the line after it.
+      const line = at && at.classList.contains('day') ? at.nextElementSibling : at;
+      if (!line || line.id_ === undefined || line.id_ > li.id_) break;
+      at = line.nextElementSibling;
     }
     if (at) at.before(li);
     else this.el.append(li);
+    this.fixAround(li);
+  }
+
+  /** An acknowledged message stays where it was shown, unless messages with
+   *  later ids arrived above it while it was pending: then it goes before them. */
+  placeAcked(li) {
+    let first = null;
+    for (let at = li.previousElementSibling; at && at !== this.olderItem;
+      at = at.previousElementSibling) {
+      if (at.id_ === undefined) continue;
+      if (at.id_ < li.id_) break;
+      first = at;
+    }
+    if (!first) return;
+    const next = nextLine(li);
+    const sep = li.previousElementSibling;
+    li.remove();
+    if (sep && sep.classList.contains('day')) sep.remove();
+    fixDay(next);
+    first.before(li);
     this.fixAround(li);
   }
 
@@ -222,6 +239,8 @@ function fixDay(li) {
     const day = el('li', 'day', dayLabel(li.ts_));
     day.setAttribute('role', 'separator');
     li.before(day);
+  } else if (need && has) {
+    sep.textContent = dayLabel(li.ts_); // it may have headed another line before
   } else if (!need && has) {
     sep.remove();
   }

@@ -281,3 +281,86 @@ const CODEC_DECODE: &str = r#"return (async () => {
       backoffMs(30) >= 15000 && backoffMs(30) <= 30000],
   };
 })()"#;
+
+#[test]
+fn mentions_notify_only_once_asked_for() {
+    let _one = exclusive();
+    let s = Server::start(&[]);
+    let web = front(s.port());
+    let mut carol = member(s.addr, "carol", "lobby");
+    let ada = Browser::start(DESKTOP);
+    sign_in(&ada, &web.url(), "ada");
+    // Record notifications instead of showing them (chromedriver grants the
+    // permission, so the page's own checks pass as for a user who allowed it).
+    ada.eval(
+        "window.shown = [];\
+         window.Notification = class { constructor(title, o) { shown.push([title, o.body]); }\
+           static get permission() { return 'granted'; }\
+           static requestPermission() { return Promise.resolve('granted'); } };",
+        &[],
+    );
+    send(&ada, "/join dev");
+    ada.wait("#dev", "return document.getElementById('room-title').textContent === '#dev'", &[]);
+    say(&mut carol, "lobby", 1, "ada: before you asked");
+    ada.wait("unread", "return badge('lobby') === '1'", &[]);
+    assert_eq!(ada.eval("return shown", &[]), json!([]), "nothing until asked for");
+    ada.click("#notify");
+    ada.wait("enabled", "return document.getElementById('notify').textContent.endsWith('on')", &[]);
+    say(&mut carol, "lobby", 2, "no mention here");
+    say(&mut carol, "lobby", 3, "@ada now you are notified");
+    ada.wait("a notification", "return shown.length > 0", &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        ada.eval("return shown", &[]),
+        json!([["carol in #lobby", "@ada now you are notified"]])
+    );
+}
+
+#[test]
+fn the_message_list_keeps_id_order_and_day_separators() {
+    let _one = exclusive();
+    let s = Server::start(&[]);
+    let web = front(s.port());
+    let b = Browser::start(DESKTOP);
+    b.goto(&web.url());
+    let got = b.eval(MESSAGE_LIST, &[]);
+    let want = json!({
+        "order": ["day", "1", "day", "2", "3", "day", "5", "seq7", "info"],
+        "days": ["Saturday, November 1, 2025", "Yesterday", "Today"],
+        "afterAck": ["day", "1", "day", "2", "3", "day", "5", "7", "info"],
+        "failed": "not sent: TEXT_INVALID: too long Retry",
+        "moved": ["9", "10"],
+    });
+    assert_eq!(got, want);
+}
+
+/// Builds a message list in the page from its own module: history above,
+/// live below, our pending message last until its ACK places it by id.
+const MESSAGE_LIST: &str = r#"return (async () => {
+  const { MessageList } = await import('/messages.js');
+  const day = 86400000, now = Date.now();
+  const list = new MessageList(() => {}, () => {});
+  const msg = (id, ts, older) => list.addMessage({ id: BigInt(id), ts, from: 'bob', text: `m${id}`,
+    action: false, older });
+  msg(3, now - day, false);
+  msg(5, now, false);
+  msg(2, now - day, true);
+  msg(1, Date.UTC(2025, 10, 1, 12), true);
+  list.addPending(7, 'ada', 'mine', false);
+  list.addInfo('bob left');
+  const kinds = () => [...list.el.children].filter((li) => !li.hidden).map((li) =>
+    li.classList.contains('day') ? 'day' : li.dataset.id || (li.dataset.seq ? `seq${li.dataset.seq}`
+      : 'info'));
+  const order = kinds();
+  const days = [...list.el.querySelectorAll('.day')].map((d) => d.textContent);
+  list.acked(7, 7n, now);
+  const afterAck = kinds();
+  list.addPending(8, 'ada', 'too long', false);
+  list.failed(8, 'TEXT_INVALID: too long');
+  const failed = list.el.querySelector('[data-seq="8"] .mark').textContent;
+  list.addPending(9, 'ada', 'nine', false);
+  msg(10, now, false); // arrives before our ACK: shown above our pending line
+  list.acked(9, 9n, now);
+  const moved = kinds().filter((k) => k === '9' || k === '10');
+  return { order, days, afterAck, failed, moved };
+})()"#;
