@@ -17,6 +17,7 @@ Object.assign(window, {
   badge: (r) => room(r) ? room(r).querySelector('.badge').textContent : null,
   mentioned: (r) => !!room(r) && room(r).classList.contains('mentioned'),
   statusState: () => q('#status').dataset.state,
+  statusText: () => q('#status-text').textContent,
   pendingCount: () => all('#messages .msg.pending').length,
   lines: () => all('#messages .line .text').map((e) => e.textContent),
   msgs: () => all('#messages .msg').map((li) => ({

@@ -204,3 +204,29 @@ fn a_reload_resumes_the_session_and_sends_what_was_unsent() {
         }
     }
 }
+
+#[test]
+fn a_silent_server_is_noticed_after_two_heartbeats() {
+    let _one = exclusive();
+    let s = Server::start(&["--heartbeat-ms", "1000"]);
+    let web = front(s.port());
+    let ada = Browser::start(DESKTOP);
+    sign_in(&ada, &web.url(), "ada");
+    ada.wait("a measured round trip", "return / · \\d+ ms/.test(statusText())", &[]);
+    // A stopped server keeps its sockets open but answers nothing, like a
+    // half-open connection: only the page's own PINGs can tell.
+    s.signal(libc::SIGSTOP);
+    let lost = ada.wait_for(
+        Duration::from_secs(5),
+        "the silence noticed",
+        "return statusState() === 'waiting' && statusText()",
+        &[],
+    );
+    assert!(lost.as_str().unwrap().contains("no answer from the server for"), "{lost}");
+    s.signal(libc::SIGCONT);
+    ada.wait_for(BACK, "back", "return statusState() === 'connected'", &[]);
+    let mut carol = member(s.addr, "carol", "lobby");
+    send(&ada, "still here");
+    wait_own_sent(&ada, "still here");
+    assert_eq!(next_msg(&mut carol), ("ada".into(), "still here".into()));
+}
