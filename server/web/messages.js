@@ -147,17 +147,15 @@ export class MessageList {
     this.fixAround(li);
   }
 
-  /** History: below the older messages already shown, above the rest. */
+  /** History (or what a long outage missed): right above the first message
+   *  with a later id, wherever it is; at the end if there is none. */
   insertOlder(li) {
     let at = this.olderItem.nextElementSibling;
-    for (;;) {
-      // A day separator belongs to the line after it.
-      const line = at && at.classList.contains('day') ? at.nextElementSibling : at;
-      if (!line || line.id_ === undefined || line.id_ > li.id_) break;
-      at = line.nextElementSibling;
-    }
-    if (at) at.before(li);
-    else this.el.append(li);
+    while (at && !(at.id_ !== undefined && at.id_ > li.id_)) at = at.nextElementSibling;
+    if (!at) return this.insertNewer(li);
+    // A day separator belongs to the line after it.
+    const sep = at.previousElementSibling;
+    (sep.classList.contains('day') ? sep : at).before(li);
     this.fixAround(li);
   }
 

@@ -30,6 +30,10 @@ class RoomSync {
     // Restored after a page reload: its first JOIN shows the newest page, in
     // which our own messages whose ACK the reload lost count as acknowledged.
     this.restored = false;
+    // More was missed than one catch-up holds: older pages are fetched down
+    // to this id (the last seen before the outage), starting below replayMin.
+    this.gapTo = null;
+    this.replayMin = 0n; // the oldest id of the catch-up (and its gap pages)
   }
 }
 
@@ -85,6 +89,8 @@ export class Session {
     this.joins.push(room);
     let r = this.rooms.get(room);
     if (!r) this.rooms.set(room, (r = new RoomSync()));
+    r.replayMin = 0n;
+    r.gapTo = null;
     this.send(encode.join(room, r.lastId, r.joined ? CATCH_UP_LIMIT : JOIN_LIMIT));
   }
 
@@ -215,8 +221,9 @@ export class Session {
 
   onMsg(m) {
     const r = this.rooms.get(m.room);
-    const catchUpFrom = r ? r.catchUpFrom : null;
+    const catchUpFrom = r ? r.catchUpFrom ?? r.gapTo : null;
     if ((r && r.reset) || !this.markSeen(m.room, m.id)) return;
+    if (catchUpFrom !== null && (r.replayMin === 0n || m.id < r.replayMin)) r.replayMin = m.id;
     const replay = (m.flags & FLAG_REPLAY) !== 0;
     // A replayed message of ours, stored before its ACK was lost: it
     // acknowledges the pending SAY instead of showing twice.
@@ -230,7 +237,8 @@ export class Session {
       }
     }
     const action = (m.flags & FLAG_ACTION) !== 0;
-    const first = catchUpFrom === null || (r && r.restored);
+    // The first page of a room (and a gap page) goes above; a catch-up below.
+    const first = catchUpFrom === null || r.restored || r.gapTo !== null;
     this.emit({ ...m, replay, action, older: replay && first, catchUp: replay && !first });
   }
 
@@ -268,11 +276,22 @@ export class Session {
       r.reset = false;
       return;
     }
-    const wasHistory = r.catchUpFrom === null && r.loadingHistory;
+    const since = r.catchUpFrom ?? r.gapTo;
+    const wasHistory = since === null && r.loadingHistory;
     r.loadingHistory = false;
-    if (r.catchUpFrom !== null) {
+    if (since !== null) {
+      const restored = r.restored;
       r.catchUpFrom = null;
       r.restored = false;
+      if (h.more && !restored && r.replayMin > since + 1n) {
+        // Fetch the rest of what was missed before resending anything, so
+        // a message of ours stored before its ACK was lost is found first.
+        r.gapTo = since;
+        r.loadingHistory = true;
+        this.send(encode.history(h.room, r.replayMin, CATCH_UP_LIMIT));
+        return;
+      }
+      r.gapTo = null;
       // The replay is complete: now resend this room's unacknowledged SAYs.
       for (const [seq, p] of this.pending) {
         if (p.state !== 'failed' && p.room === h.room) this.sendSay(seq);

@@ -230,3 +230,33 @@ fn a_silent_server_is_noticed_after_two_heartbeats() {
     wait_own_sent(&ada, "still here");
     assert_eq!(next_msg(&mut carol), ("ada".into(), "still here".into()));
 }
+
+#[test]
+fn more_missed_than_one_catch_up_holds_is_fetched_page_by_page() {
+    let _one = exclusive();
+    let s = Server::start(&["--rate", "0"]);
+    let web = front(s.port());
+    let relay = Relay::start(web.addr);
+    let mut carol = member(s.addr, "carol", "lobby");
+    let ada = Browser::start(DESKTOP);
+    sign_in(&ada, &relay.url(), "ada");
+    say(&mut carol, "lobby", 1, "before");
+    wait_message(&ada, "carol", "before");
+    relay.cut();
+    ada.wait("offline shown", "return statusState() === 'waiting'", &[]);
+    // A catch-up JOIN brings at most 1 000: the page must ask for the rest.
+    for i in 1..=1200u32 {
+        let text = format!("missed {i}");
+        carol.send(&ClientFrame::Say { room: "lobby".into(), seq: i + 1, text, flags: 0 });
+    }
+    wait_acks(&mut carol, 1200);
+    relay.restore();
+    ada.wait_for(BACK, "reconnected", "return statusState() === 'connected'", &[]);
+    wait_message(&ada, "carol", "missed 1");
+    let want: Vec<String> = std::iter::once("before".to_string())
+        .chain((1..=1200).map(|i| format!("missed {i}")))
+        .collect();
+    let got = message_texts(&ada);
+    let wrong = got.iter().zip(&want).position(|(g, w)| g != w);
+    assert_eq!((got.len(), wrong), (want.len(), None), "every missed message once, in order");
+}
