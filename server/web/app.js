@@ -7,6 +7,7 @@ import { isValidName, sameName, utf8Length } from './codec.js';
 import { Chat } from './chat.js';
 import { HELP, parse } from './compose.js';
 import { Notifier } from './notify.js';
+import { recall, remember } from './text.js';
 
 const $ = (id) => document.getElementById(id);
 const dom = {
@@ -63,7 +64,7 @@ function signIn(register) {
       ? 'To register, choose a password of 8 to 256 bytes.' : null;
   dom.loginError.textContent = problem || '';
   if (problem) return;
-  localStorage.setItem('banter.name', name);
+  remember('banter.name', name);
   registerWith = register ? password : null;
   end();
   conn = new Connection(socketUrl(), onEvent);
@@ -103,7 +104,7 @@ function showChat() {
   dom.input.focus();
 }
 
-dom.loginName.value = localStorage.getItem('banter.name') || '';
+dom.loginName.value = recall('banter.name', '');
 dom.loginForm.addEventListener('submit', (ev) => {
   ev.preventDefault();
   signIn(false);

@@ -4,8 +4,8 @@
 //
 // The connection and its status bar are app.js's; the wire is session.js's.
 
-import { sameName } from './codec.js';
-import { mentions, roomLabel } from './text.js';
+import { isValidName, sameName } from './codec.js';
+import { mentions, recall, remember, roomLabel } from './text.js';
 import { Room, RoomList, renderMembers } from './rooms.js';
 import { TypingAnnouncer } from './compose.js';
 
@@ -217,15 +217,14 @@ export class Chat {
 
   /** The rooms to join on the next sign-in with this name. */
   saveRooms() {
-    try {
-      localStorage.setItem(ROOMS_KEY(this.session.name), JSON.stringify([...this.rooms.keys()]));
-    } catch { /* storage full or disabled: only the convenience is lost */ }
+    remember(ROOMS_KEY(this.session.name), JSON.stringify([...this.rooms.keys()]));
   }
 
   savedRooms() {
     try {
-      const rooms = JSON.parse(localStorage.getItem(ROOMS_KEY(this.session.name)) || '[]');
-      return Array.isArray(rooms) && rooms.length ? rooms.map(String) : ['lobby'];
+      const rooms = JSON.parse(recall(ROOMS_KEY(this.session.name), '[]'));
+      const valid = Array.isArray(rooms) ? rooms.map(String).filter((r) => isValidName(r.replace(/^@/, ''))) : [];
+      return valid.length ? valid : ['lobby'];
     } catch {
       return ['lobby'];
     }

@@ -2,13 +2,15 @@
 // user presses the button (never on load), and the choice is remembered.
 // Notifications show text only (the Notification API renders no HTML).
 
+import { recall, remember } from './text.js';
+
 const KEY = 'banter.notify';
 
 export class Notifier {
   constructor(button) {
     this.button = button;
     this.supported = typeof Notification === 'function';
-    this.wanted = this.supported && localStorage.getItem(KEY) === 'on';
+    this.wanted = this.supported && recall(KEY) === 'on';
     button.hidden = !this.supported;
     button.addEventListener('click', () => this.toggle());
     this.render();
@@ -27,7 +29,7 @@ export class Notifier {
         : Notification.permission;
       this.wanted = answer === 'granted';
     }
-    localStorage.setItem(KEY, this.wanted ? 'on' : 'off');
+    remember(KEY, this.wanted ? 'on' : 'off');
     this.render();
   }
 

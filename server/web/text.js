@@ -72,3 +72,21 @@ export function mentions(text, name) {
 export function roomLabel(room) {
   return room.startsWith('@') ? room : `#${room}`;
 }
+
+/** A remembered preference, or `fallback` when storage is disabled or full
+ *  (only the convenience is lost then). */
+export function recall(key, fallback = null) {
+  try {
+    const v = localStorage.getItem(key);
+    return v === null ? fallback : v;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Remembers a preference, if the browser lets the page. */
+export function remember(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch { /* storage disabled or full: nothing to do */ }
+}
