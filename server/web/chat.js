@@ -223,7 +223,8 @@ export class Chat {
   savedRooms() {
     try {
       const rooms = JSON.parse(recall(ROOMS_KEY(this.session.name), '[]'));
-      const valid = Array.isArray(rooms) ? rooms.map(String).filter((r) => isValidName(r.replace(/^@/, ''))) : [];
+      const ok = (r) => isValidName(r.replace(/^@/, '')); // @name: a conversation, later
+      const valid = Array.isArray(rooms) ? rooms.map(String).filter(ok) : [];
       return valid.length ? valid : ['lobby'];
     } catch {
       return ['lobby'];
