@@ -114,14 +114,6 @@ dom.signout.addEventListener('click', () => {
   conn.quit('signed out');
   status = { state: 'idle' };
   showLogin('');
-if (resumable && resumable.registered) {
-  dom.loginName.value = resumable.name;
-  dom.loginError.textContent = 'Enter your password to resume your session.';
-  dom.loginPassword.focus();
-} else if (resumable) {
-  dom.loginName.value = resumable.name;
-  signIn(false);
-}
 });
 
 // --- events from the connection -------------------------------------------
@@ -226,14 +218,6 @@ function run(p) {
       conn.quit(p.arg);
       status = { state: 'idle' };
       return showLogin('');
-if (resumable && resumable.registered) {
-  dom.loginName.value = resumable.name;
-  dom.loginError.textContent = 'Enter your password to resume your session.';
-  dom.loginPassword.focus();
-} else if (resumable) {
-  dom.loginName.value = resumable.name;
-  signIn(false);
-}
     default: return undefined;
   }
 }

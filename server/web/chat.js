@@ -280,7 +280,7 @@ Chat.prototype.handlers = {
     if (room) room.list.failed(e.seq, `${e.code}: ${e.detail}`);
   },
   joined(e) {
-    const room = this.roomFor(e.room);
+    this.roomFor(e.room);
     if (this.switchTo === e.room) this.show(e.room);
   },
   roster(e) {

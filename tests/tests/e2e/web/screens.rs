@@ -157,6 +157,21 @@ fn sign_in_and_register_explain_every_refusal() {
     );
     let password_shown = bob.eval("return document.body.innerText.includes('sesame')", &[]);
     assert_eq!(password_shown, json!(false));
+
+    // A reload resumes, but a registered name needs its password again.
+    reload(&bob);
+    bob.wait("asked for the password", &format!("{error}.includes('password to resume')"), &[]);
+    assert_eq!(bob.eval("return document.getElementById('login-name').value", &[]), json!("ada"));
+    bob.type_into("#login-password", &format!("sesame-open-42{ENTER}"));
+    bob.wait("resumed", "return statusState() === 'connected'", &[]);
+    // What the page leaves behind when it goes away: the token, not the password.
+    let stored = bob.eval(
+        "window.dispatchEvent(new PageTransitionEvent('pagehide'));\
+         return JSON.stringify(sessionStorage) + JSON.stringify(localStorage)",
+        &[],
+    );
+    let stored = stored.as_str().expect("storage as text");
+    assert!(stored.contains("token") && !stored.contains("sesame"), "{stored}");
 }
 
 /// Bytes as a JSON array, for the page's scripts.
