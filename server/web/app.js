@@ -58,10 +58,10 @@ window.addEventListener('pagehide', () => {
 function signIn(register) {
   const name = dom.loginName.value.trim();
   const password = dom.loginPassword.value;
-  const problem = !isValidName(name) ? 'That name is not valid: 1–32 letters, digits, _ . or -, ' +
-    'starting with a letter or digit.'
-    : register && (utf8Length(password) < 8 || utf8Length(password) > 256)
-      ? 'To register, choose a password of 8 to 256 bytes.' : null;
+  const weak = utf8Length(password) < 8 || utf8Length(password) > 256;
+  const problem = !isValidName(name)
+    ? 'That name is not valid: 1–32 letters, digits, _ . or -, starting with a letter or digit.'
+    : register && weak ? 'To register, choose a password of 8 to 256 bytes.' : null;
   dom.loginError.textContent = problem || '';
   if (problem) return;
   remember('banter.name', name);
@@ -172,7 +172,8 @@ function statusText(s) {
   const unsent = conn ? conn.session.unsent() : 0;
   const queued = unsent ? ` · ${unsent} unsent` : '';
   switch (s.state) {
-    case 'connecting': return (s.attempt ? `reconnecting (attempt ${s.attempt})…` : 'connecting…') + queued;
+    case 'connecting':
+      return (s.attempt ? `reconnecting (attempt ${s.attempt})…` : 'connecting…') + queued;
     case 'connected':
       return `connected as ${conn.session.name}${lag === null ? '' : ` · ${lag} ms`}${queued}`;
     case 'waiting': {
@@ -293,7 +294,8 @@ function togglePanel(button, panel) {
 /** Closes the phone layout's panels; true if one was open. */
 function closePanels() {
   let was = false;
-  for (const [button, panel] of [[dom.roomsToggle, dom.sidebar], [dom.membersToggle, dom.members]]) {
+  const panels = [[dom.roomsToggle, dom.sidebar], [dom.membersToggle, dom.members]];
+  for (const [button, panel] of panels) {
     was ||= panel.classList.contains('open');
     panel.classList.remove('open');
     button.setAttribute('aria-expanded', 'false');

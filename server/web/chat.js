@@ -12,6 +12,9 @@ import { TypingAnnouncer } from './compose.js';
 const ROOMS_KEY = (name) => `banter.rooms.${name.toLowerCase()}`;
 /** A list within this many pixels of its end counts as scrolled to it. */
 const NEAR = 40;
+/** A room's list is cut back to KEEP_LINES once it holds over MAX_ITEMS elements. */
+const KEEP_LINES = 2000;
+const MAX_ITEMS = 2600;
 
 export class Chat {
   constructor(dom, conn, notifier) {
@@ -69,11 +72,17 @@ export class Chat {
     this.change(room, () => room.list.addInfo(text, cls));
   }
 
+  /** Whether the list shown is scrolled to its end (new lines keep it there). */
+  atBottom() {
+    const box = this.dom.messages;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < NEAR;
+  }
+
   /** Runs `fn` on a room's list, keeping the view at the bottom if it was. */
   change(room, fn, older = false) {
     const box = this.dom.messages;
     const shown = room === this.rooms.get(this.active);
-    const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR;
+    const atBottom = this.atBottom();
     const fromBottom = box.scrollHeight - box.scrollTop;
     const result = fn();
     if (shown && older && !atBottom) box.scrollTop = box.scrollHeight - fromBottom;
@@ -88,7 +97,7 @@ export class Chat {
     const box = this.dom.messages;
     const old = this.rooms.get(this.active);
     if (old && old !== room) {
-      old.scrollTop = box.scrollHeight - box.scrollTop - box.clientHeight < NEAR ? null : box.scrollTop;
+      old.scrollTop = this.atBottom() ? null : box.scrollTop;
       this.typing.stop();
     }
     this.active = key;
@@ -144,6 +153,14 @@ export class Chat {
     if (room && this.dom.messages.scrollTop < NEAR && !room.list.olderItem.hidden) {
       this.loadOlder(room);
     }
+  }
+
+  /** Keeps a long-open room light, unless the user is reading up the list. */
+  trim(room) {
+    const reading = room.key === this.active && !this.atBottom();
+    if (reading || room.list.el.childElementCount <= MAX_ITEMS) return;
+    const oldest = this.change(room, () => room.list.trim(KEEP_LINES, MAX_ITEMS));
+    if (oldest !== null) this.session.forgetBefore(room.key, oldest);
   }
 
   loadOlder(room) {
@@ -260,6 +277,7 @@ Chat.prototype.handlers = {
     room.setTyping(m.from, false);
     const li = this.change(room, () => room.list.addMessage(m, { own, mention }), m.older);
     if (!m.older && !own && !this.seeing(m.room)) this.unseen(room, li, m, mention);
+    if (!m.older) this.trim(room);
     this.renderRoom(room);
   },
   acked(e) {
@@ -330,7 +348,8 @@ Chat.prototype.handlers = {
     const room = this.rooms.get(e.room);
     if (room && !this.session.rooms.has(e.room)) this.removeRoom(e.room);
     if (this.switchTo === e.room) this.switchTo = null;
-    this.info(`cannot join ${e.room ? roomLabel(e.room) : 'the room'}: ${e.code}: ${e.detail}`, 'error');
+    const which = e.room ? roomLabel(e.room) : 'the room';
+    this.info(`cannot join ${which}: ${e.code}: ${e.detail}`, 'error');
   },
   error(e) {
     this.info(`${e.code}: ${e.detail}`, 'error');

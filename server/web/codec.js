@@ -159,7 +159,9 @@ const DECODERS = {
     heartbeatMs: r.u32(), maxFrame: r.u32(), maxText: r.u32(), server: r.str(),
     features: r.atEnd() ? [] : r.list(),
   }),
-  [T.ERROR]: (r) => ({ kind: 'error', code: r.u16(), about: r.u8(), seq: r.u32(), detail: r.str() }),
+  [T.ERROR]: (r) => ({
+    kind: 'error', code: r.u16(), about: r.u8(), seq: r.u32(), detail: r.str(),
+  }),
   [T.JOINED]: (r) => ({
     kind: 'joined', room: r.str(), lastId: r.u64(), members: r.u32(),
     read: r.atEnd() ? 0n : r.u64(),
@@ -172,7 +174,9 @@ const DECODERS = {
   }),
   [T.USER_TYPING]: (r) => ({ kind: 'typing', room: r.str(), name: r.str(), active: r.u8() !== 0 }),
   [T.ROSTER]: (r) => ({ kind: 'roster', room: r.str(), more: r.u8() !== 0, names: r.list() }),
-  [T.HISTORY_END]: (r) => ({ kind: 'historyEnd', room: r.str(), count: r.u16(), more: r.u8() !== 0 }),
+  [T.HISTORY_END]: (r) => ({
+    kind: 'historyEnd', room: r.str(), count: r.u16(), more: r.u8() !== 0,
+  }),
   [T.NOTICE]: (r) => ({ kind: 'notice', text: r.str() }),
   [T.REGISTERED]: (r) => ({ kind: 'registered', name: r.str() }),
   [T.PING]: (r) => ({ kind: 'ping', nonce: r.u64() }),

@@ -128,6 +128,30 @@ export class MessageList {
     first.before(this.unreadLine);
   }
 
+  /**
+   * Once the list holds more than `over` elements, drops the oldest lines
+   * until `keep` remain (never our unacknowledged ones), so a tab left open
+   * in a busy room stays light; scrolling up brings them back as history.
+   * Returns the oldest id still shown, or null when nothing was dropped.
+   */
+  trim(keep, over) {
+    if (this.el.childElementCount <= over) return null;
+    let drop = this.el.querySelectorAll('.line').length - keep;
+    let at = this.olderItem.nextElementSibling;
+    const waiting = (e) => e.classList.contains('pending') || e.classList.contains('failed');
+    while (at && drop > 0 && !waiting(at)) {
+      const next = at.nextElementSibling;
+      if (at.classList.contains('line')) drop -= 1;
+      at.remove();
+      at = next;
+    }
+    if (at && at.classList.contains('day')) at = at.nextElementSibling;
+    fixDay(at);
+    this.setOlder(true);
+    const oldest = this.el.querySelector('.msg[data-id]');
+    return oldest ? oldest.id_ : null;
+  }
+
   append(li) {
     this.el.append(li);
     fixDay(li);

@@ -92,7 +92,8 @@ export class RoomList {
     if (active) open.setAttribute('aria-current', 'true');
     else open.removeAttribute('aria-current');
     li.querySelector('.badge').textContent = room.unread > 0 ? String(room.unread) : '';
-    const extra = room.unread > 0 ? `, ${room.unread} unread${room.mention ? ', mentioned' : ''}` : '';
+    const mentioned = room.mention ? ', mentioned' : '';
+    const extra = room.unread > 0 ? `, ${room.unread} unread${mentioned}` : '';
     open.setAttribute('aria-label', `${roomLabel(room.key)}${extra}`);
   }
 

@@ -198,6 +198,15 @@ export class Session {
     return true;
   }
 
+  /** The page no longer shows what is older than `id` in `room`: HISTORY
+   *  may bring it back (and it must not be taken for a repeat then). */
+  forgetBefore(room, id) {
+    const r = this.rooms.get(room);
+    if (!r) return;
+    for (const seen of r.seen) if (seen < id) r.seen.delete(seen);
+    r.firstId = id;
+  }
+
   /** Handles one decoded server frame (not WELCOME, PING/PONG or a fatal
    *  ERROR: the connection handles those). */
   handle(f) {
@@ -311,7 +320,8 @@ export class Session {
         return this.emit({ kind: 'sayHeld', seq: e.seq });
       }
       p.state = 'failed';
-      return this.emit({ kind: 'sayFailed', seq: e.seq, room: p.room, code: name, detail: e.detail });
+      const failed = { kind: 'sayFailed', seq: e.seq, room: p.room, code: name, detail: e.detail };
+      return this.emit(failed);
     }
     if (e.about === T.JOIN) {
       // JOINs are answered in order, and an ERROR names no room.

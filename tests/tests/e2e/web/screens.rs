@@ -345,6 +345,9 @@ fn the_message_list_keeps_id_order_and_day_separators() {
         "afterAck": ["day", "1", "day", "2", "3", "day", "5", "7", "info"],
         "failed": "not sent: TEXT_INVALID: too long Retry",
         "moved": ["9", "10"],
+        "oldest": "32",
+        "kept": ["32", "33", "34", "35", "36", "37", "38", "39", "40", "seq8"],
+        "older": true,
     });
     assert_eq!(got, want);
 }
@@ -363,7 +366,7 @@ const MESSAGE_LIST: &str = r#"return (async () => {
   msg(1, Date.UTC(2025, 10, 1, 12), true);
   list.addPending(7, 'ada', 'mine', false);
   list.addInfo('bob left');
-  const kinds = () => [...list.el.children].filter((li) => !li.hidden).map((li) =>
+  const kinds = () => [...list.el.children].filter((li) => li !== list.olderItem).map((li) =>
     li.classList.contains('day') ? 'day' : li.dataset.id || (li.dataset.seq ? `seq${li.dataset.seq}`
       : 'info'));
   const order = kinds();
@@ -377,5 +380,9 @@ const MESSAGE_LIST: &str = r#"return (async () => {
   msg(10, now, false); // arrives before our ACK: shown above our pending line
   list.acked(9, 9n, now);
   const moved = kinds().filter((k) => k === '9' || k === '10');
-  return { order, days, afterAck, failed, moved };
+  for (let id = 11; id <= 40; id++) msg(id, now, false);
+  const oldest = list.trim(10, 20);
+  const kept = kinds().filter((k) => k !== 'day');
+  return { order, days, afterAck, failed, moved, oldest: String(oldest), kept,
+    older: !list.olderItem.hidden };
 })()"#;
