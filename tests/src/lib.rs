@@ -17,6 +17,9 @@ pub mod wire;
 use std::time::{Duration, Instant};
 pub use wire::Wire;
 
+pub mod browser;
+pub mod front;
+
 /// How long a test waits for anything the server owes it.
 pub const WAIT: Duration = Duration::from_secs(5);
 
@@ -89,8 +92,19 @@ impl Server {
 
     /// As [`Server::start`], with extra environment variables.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(0, args, env)
+    }
+
+    /// As [`Server::start`], on a chosen port: a restarted server where its
+    /// clients (and the web page) expect it.
+    pub fn start_on(port: u16, args: &[&str]) -> Server {
+        Self::spawn(port, args, &[])
+    }
+
+    fn spawn(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(bin("banterd"));
-        cmd.args(["--bind", "127.0.0.1", "--port", "0", "--log-level", "debug"]).args(args);
+        let port = port.to_string();
+        cmd.args(["--bind", "127.0.0.1", "--port", &port, "--log-level", "debug"]).args(args);
         cmd.env_remove("PORT").env_remove("MAX_CLIENTS");
         for (k, v) in env {
             cmd.env(k, v);

@@ -25,3 +25,4 @@ mod server_typing;
 mod server_util;
 mod server_ws;
 mod store;
+mod web;

@@ -94,3 +94,27 @@ fn an_idle_http_connection_is_closed_at_the_handshake_deadline() {
     assert_eq!(n, 0, "closed without an answer, not even a Banter ERROR: {:?}", &b[..n]);
     assert!(t.elapsed() < Duration::from_secs(4));
 }
+
+#[test]
+fn the_web_client_is_served_with_its_content_types_and_a_self_only_policy() {
+    let s = Server::start(&[]);
+    let (status, head, body) = http(s.addr, None, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("Content-Type: text/html; charset=utf-8\r\n"), "{head}");
+    assert!(head.contains("Content-Security-Policy: default-src 'self';"), "{head}");
+    let page = String::from_utf8(body).expect("UTF-8 page");
+    assert!(page.contains("app.js"), "the page loads its script");
+    for (path, kind) in [
+        ("/app.js", "text/javascript"),
+        ("/style.css", "text/css"),
+        ("/favicon.svg", "image/svg+xml"),
+    ] {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let (status, head, body) = http(s.addr, None, req.as_bytes());
+        assert_eq!(status, 200, "{path}: {head}");
+        assert!(head.contains(&format!("Content-Type: {kind}")), "{path}: {head}");
+        assert!(!body.is_empty());
+    }
+    let (status, _, _) = http(s.addr, None, b"GET /README.md HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(status, 404, "only the page's own files are served");
+}

@@ -1,0 +1,269 @@
+// The message list of one room: messages kept in id order (history above,
+// live and caught-up below, our own pending ones last until their ACK),
+// information lines, day separators, the "new messages" line, and the
+// pending → sent / failed marks of our own messages.
+//
+// It builds DOM only from text (see text.js) and knows nothing of the
+// protocol: the app tells it what arrived.
+
+import { el, inertText, hhmm, fullTime, dayKey, dayLabel } from './text.js';
+
+export class MessageList {
+  /** `onOlder()` asks for older messages; `onRetry(seq)` resends a failed one. */
+  constructor(onOlder, onRetry) {
+    this.el = el('ol', 'lines');
+    this.onRetry = onRetry;
+    const older = el('button', 'older', 'Load older messages');
+    older.type = 'button';
+    older.addEventListener('click', () => onOlder());
+    this.olderItem = el('li', 'older-item');
+    this.olderItem.append(older);
+    this.olderItem.hidden = true;
+    this.el.append(this.olderItem);
+    this.bySeq = new Map(); // our pending messages, by seq
+    this.firstUnread = null; // the first line that arrived unseen
+    this.unreadLine = null; // the "new messages" line, while shown
+  }
+
+  /** Whether older messages can be asked for (shows the button). */
+  setOlder(exist) {
+    this.olderItem.hidden = !exist;
+  }
+
+  /** A message from the server. `older`: history, placed above what is shown. */
+  addMessage(m, { own = false, mention = false } = {}) {
+    const li = messageItem(m.from, m.text, m.action, m.ts);
+    li.id_ = m.id;
+    li.dataset.id = String(m.id);
+    if (own) li.classList.add('own');
+    if (mention) li.classList.add('mention');
+    if (m.older) this.insertOlder(li);
+    else this.insertNewer(li);
+    return li;
+  }
+
+  /** One of our messages, shown at once and marked pending until its ACK. */
+  addPending(seq, from, text, action) {
+    const li = messageItem(from, text, action, Date.now());
+    li.classList.add('own', 'pending');
+    li.dataset.seq = String(seq);
+    li.append(el('span', 'mark', 'sending…'));
+    this.bySeq.set(seq, li);
+    this.append(li);
+    return li;
+  }
+
+  /** Our message `seq` was stored as `id` at `ts`. */
+  acked(seq, id, ts) {
+    const li = this.bySeq.get(seq);
+    if (!li) return;
+    this.bySeq.delete(seq);
+    li.classList.remove('pending', 'failed');
+    li.classList.add('sent');
+    li.id_ = id;
+    li.dataset.id = String(id);
+    li.ts_ = ts;
+    const time = li.querySelector('time');
+    time.textContent = hhmm(ts);
+    time.title = fullTime(ts);
+    setMark(li, 'sent');
+    this.placeAcked(li);
+  }
+
+  /** Our message `seq` waits again (rate limited, or retried). */
+  pending(seq, why = 'sending…') {
+    const li = this.bySeq.get(seq);
+    if (!li) return;
+    li.classList.remove('failed');
+    li.classList.add('pending');
+    setMark(li, why);
+  }
+
+  /** The server refused our message `seq`; a Retry button resends it. */
+  failed(seq, why) {
+    const li = this.bySeq.get(seq);
+    if (!li) return;
+    li.classList.remove('pending');
+    li.classList.add('failed');
+    setMark(li, `not sent: ${why}`);
+    const retry = el('button', 'retry', 'Retry');
+    retry.type = 'button';
+    retry.addEventListener('click', () => this.onRetry(seq));
+    li.querySelector('.mark').append(' ', retry);
+  }
+
+  /** An information line (presence, notices, errors) at the bottom. */
+  addInfo(text, cls = 'info') {
+    const li = el('li', `line ${cls}`);
+    li.ts_ = Date.now();
+    li.append(timeEl(li.ts_), el('span', 'text', ''));
+    li.lastChild.append(inertText(text));
+    this.append(li);
+    return li;
+  }
+
+  /** The server restarted the room's ids: what is shown keeps no id. */
+  markReset() {
+    for (const li of this.el.querySelectorAll('li[data-id]')) {
+      delete li.id_;
+      li.removeAttribute('data-id');
+    }
+  }
+
+  /** Remembers the first line the user has not seen yet. */
+  noteUnread(li) {
+    if (!this.firstUnread) this.firstUnread = li;
+  }
+
+  /** The user looks at the room: the "new messages" line goes above the
+   *  first unseen line (replacing an older one). */
+  showUnreadLine() {
+    if (this.unreadLine) this.unreadLine.remove();
+    this.unreadLine = null;
+    const first = this.firstUnread;
+    this.firstUnread = null;
+    if (!first || !first.isConnected) return;
+    this.unreadLine = el('li', 'unread-line', 'new messages');
+    this.unreadLine.setAttribute('role', 'separator');
+    first.before(this.unreadLine);
+  }
+
+  /**
+   * Once the list holds more than `over` elements, drops the oldest lines
+   * until `keep` remain (never our unacknowledged ones), so a tab left open
+   * in a busy room stays light; scrolling up brings them back as history.
+   * Returns the oldest id still shown, or null when nothing was dropped.
+   */
+  trim(keep, over) {
+    if (this.el.childElementCount <= over) return null;
+    let drop = this.el.querySelectorAll('.line').length - keep;
+    let at = this.olderItem.nextElementSibling;
+    const waiting = (e) => e.classList.contains('pending') || e.classList.contains('failed');
+    while (at && drop > 0 && !waiting(at)) {
+      const next = at.nextElementSibling;
+      if (at.classList.contains('line')) drop -= 1;
+      at.remove();
+      at = next;
+    }
+    if (at && at.classList.contains('day')) at = at.nextElementSibling;
+    fixDay(at);
+    this.setOlder(true);
+    const oldest = this.el.querySelector('.msg[data-id]');
+    return oldest ? oldest.id_ : null;
+  }
+
+  append(li) {
+    this.el.append(li);
+    fixDay(li);
+  }
+
+  /** Live or caught-up: above our unacknowledged messages (they stay last
+   *  until their ACK gives them an id) and any later id, below the rest. */
+  insertNewer(li) {
+    const waiting = this.el.querySelector('.msg.pending, .msg.failed');
+    let at = waiting ? waiting.previousElementSibling : this.el.lastElementChild;
+    while (at !== this.olderItem) {
+      const later = at.id_ !== undefined && at.id_ > li.id_;
+      if (!later && !at.classList.contains('day')) break;
+      at = at.previousElementSibling;
+    }
+    at.after(li);
+    this.fixAround(li);
+  }
+
+  /** History (or what a long outage missed): right above the first message
+   *  with a later id, wherever it is; at the end if there is none. */
+  insertOlder(li) {
+    let at = this.olderItem.nextElementSibling;
+    while (at && !(at.id_ !== undefined && at.id_ > li.id_)) at = at.nextElementSibling;
+    if (!at) return this.insertNewer(li);
+    // A day separator belongs to the line after it.
+    const sep = at.previousElementSibling;
+    (sep.classList.contains('day') ? sep : at).before(li);
+    this.fixAround(li);
+  }
+
+  /** An acknowledged message stays where it was shown, unless messages with
+   *  later ids arrived above it while it was pending: then it goes before them. */
+  placeAcked(li) {
+    let first = null;
+    for (let at = li.previousElementSibling; at && at !== this.olderItem;
+      at = at.previousElementSibling) {
+      if (at.id_ === undefined) continue;
+      if (at.id_ < li.id_) break;
+      first = at;
+    }
+    if (!first) return;
+    const next = nextLine(li);
+    const sep = li.previousElementSibling;
+    li.remove();
+    if (sep && sep.classList.contains('day')) sep.remove();
+    fixDay(next);
+    first.before(li);
+    this.fixAround(li);
+  }
+
+  fixAround(li) {
+    fixDay(li);
+    fixDay(nextLine(li));
+  }
+}
+
+/** One chat line: time, author (or "* name" for an action), text. */
+function messageItem(from, text, action, ts) {
+  const li = el('li', action ? 'line msg action' : 'line msg');
+  li.ts_ = ts;
+  const who = el('span', 'from', action ? `* ${from}` : from);
+  const body = el('span', 'text');
+  body.dir = 'auto';
+  body.append(inertText(text));
+  li.append(timeEl(ts), who, body);
+  return li;
+}
+
+function timeEl(ts) {
+  const t = el('time', 'ts', hhmm(ts));
+  t.dateTime = new Date(ts).toISOString();
+  t.title = fullTime(ts);
+  return t;
+}
+
+function setMark(li, text) {
+  let mark = li.querySelector('.mark');
+  if (!mark) li.append((mark = el('span', 'mark')));
+  mark.textContent = text;
+}
+
+const isLine = (e) => e && e.classList.contains('line');
+
+function prevLine(li) {
+  let e = li.previousElementSibling;
+  while (e && !isLine(e)) e = e.previousElementSibling;
+  return e;
+}
+
+function nextLine(li) {
+  let e = li.nextElementSibling;
+  while (e && !isLine(e)) e = e.nextElementSibling;
+  return e;
+}
+
+/** A day separator stands right above a line iff the line before it is from
+ *  another day (or there is none). */
+function fixDay(li) {
+  if (!li) return;
+  const prev = prevLine(li);
+  const need = !prev || dayKey(prev.ts_) !== dayKey(li.ts_);
+  let sep = li.previousElementSibling;
+  if (sep && sep.classList.contains('unread-line')) sep = sep.previousElementSibling;
+  const has = sep && sep.classList.contains('day');
+  if (need && !has) {
+    const day = el('li', 'day', dayLabel(li.ts_));
+    day.setAttribute('role', 'separator');
+    li.before(day);
+  } else if (need && has) {
+    sep.textContent = dayLabel(li.ts_); // it may have headed another line before
+  } else if (!need && has) {
+    sep.remove();
+  }
+}
