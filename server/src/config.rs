@@ -53,12 +53,18 @@ pub struct Config {
     pub allow_origins: Vec<String>,
     /// `/metrics` answers any address, not only loopback.
     pub metrics_public: bool,
+    /// Where shared files are kept; file sharing is off without it.
+    pub files: Option<PathBuf>,
+    /// Largest file accepted, in bytes.
+    pub max_file: u64,
+    /// Bytes of files (finished and unfinished uploads) one account may hold.
+    pub file_quota: u64,
 }
 
 /// What the command line asks for.
 #[derive(Debug)]
 pub enum Command {
-    Run(Config),
+    Run(Box<Config>),
     Help(String),
     Version,
 }
@@ -104,6 +110,9 @@ fn options() -> Options {
         "ORIGIN",
     );
     o.optflag("", "metrics-public", "answer /metrics to any address, not only loopback");
+    o.optopt("", "files", "directory for shared files (file sharing is off without it)", "DIR");
+    o.optopt("", "max-file", "largest file accepted (default 67108864)", "BYTES");
+    o.optopt("", "file-quota", "bytes of files one account may hold (default 1073741824)", "BYTES");
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
     o
@@ -149,9 +158,12 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         trust_plain: trust_plain(&m.opt_strs("trust-plain"))?,
         allow_origins: allow_origins(&m.opt_strs("allow-origin"))?,
         metrics_public: m.opt_present("metrics-public"),
+        files: m.opt_str("files").map(PathBuf::from),
+        max_file: num(opt("max-file", None), "--max-file", 64 << 20)?,
+        file_quota: num(opt("file-quota", None), "--file-quota", 1 << 30)?,
     };
     c.check()?;
-    Ok(Command::Run(c))
+    Ok(Command::Run(Box::new(c)))
 }
 
 impl Config {
@@ -177,6 +189,9 @@ impl Config {
         }
         if self.out_limit < self.max_frame as usize {
             return Err(format!("--out-limit must be at least --max-frame ({})", self.max_frame));
+        }
+        if self.max_file == 0 {
+            return Err("--max-file must be at least 1".into());
         }
         if self.accounts_only && self.db.is_none() {
             return Err("--accounts-only needs --db (accounts must outlive the process)".into());
@@ -247,7 +262,7 @@ mod tests {
             env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         match parse(&args, lookup)? {
-            Command::Run(c) => Ok(c),
+            Command::Run(c) => Ok(*c),
             other => panic!("{other:?}"),
         }
     }
@@ -308,5 +323,15 @@ mod tests {
         .unwrap();
         assert_eq!(c.allow_origins, ["https://chat.example.org"]);
         assert!(c.trust_plain[0].contains("10.9.8.7".parse().unwrap()));
+        let c = run(&["--files", "/tmp/f", "--max-file", "10", "--file-quota", "20"], &[]).unwrap();
+        assert_eq!(
+            (c.files.as_deref(), c.max_file, c.file_quota),
+            (Some(std::path::Path::new("/tmp/f")), 10, 20)
+        );
+        assert_eq!(
+            (run(&[], &[]).unwrap().max_file, run(&[], &[]).unwrap().file_quota),
+            (64 << 20, 1 << 30)
+        );
+        assert!(run(&["--max-file", "0"], &[]).is_err());
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod cidr;
 mod config;
 mod core;
+mod files;
 mod metrics;
 mod reactor;
 mod store;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cfg = match config::parse(&args, |k| std::env::var(k).ok()) {
-        Ok(Command::Run(cfg)) => cfg,
+        Ok(Command::Run(cfg)) => *cfg,
         Ok(Command::Help(text)) => {
             print!("{text}");
             return ExitCode::SUCCESS;
@@ -81,8 +82,20 @@ fn run(cfg: Config) -> Result<(), String> {
         metrics_public: cfg.metrics_public,
         max_frame: cfg.max_frame,
     };
+    let files = match &cfg.files {
+        Some(dir) => {
+            let d = files::FileDir::open(dir)?;
+            log::info!(
+                "file sharing on, files in {} (at most {} bytes each)",
+                dir.display(),
+                cfg.max_file
+            );
+            Some(d)
+        }
+        None => None,
+    };
     let core = core::Core::new(cfg, store)?;
-    let mut reactor = reactor::Reactor::new(addr, core, tls, web)
+    let mut reactor = reactor::Reactor::new(addr, core, tls, web, files)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     reactor.run().map_err(|e| format!("event loop failed: {e}"))
 }

@@ -28,6 +28,14 @@ pub struct Counters {
     pub errors: [u64; ErrorCode::ALL.len()],
     /// Peers dropped for their output limit.
     pub slow_consumers: u64,
+    /// Bytes of files stored (finished uploads).
+    pub file_bytes: u64,
+    /// Uploads finished.
+    pub uploads: u64,
+    /// Downloads finished.
+    pub downloads: u64,
+    /// UPLOADs refused with FILE_REFUSED.
+    pub file_refusals: u64,
 }
 
 impl Counters {
@@ -135,6 +143,20 @@ pub fn render(s: &Snapshot<'_>) -> String {
         c.slow_consumers,
     );
     one("banter_tls_handshakes_total", "counter", "TLS handshakes completed.", s.tls_handshakes);
+    one(
+        "banter_file_stored_bytes_total",
+        "counter",
+        "Bytes of files stored by finished uploads.",
+        c.file_bytes,
+    );
+    one("banter_uploads_total", "counter", "File uploads finished.", c.uploads);
+    one("banter_downloads_total", "counter", "File downloads finished.", c.downloads);
+    one(
+        "banter_file_refusals_total",
+        "counter",
+        "UPLOADs refused (FILE_REFUSED).",
+        c.file_refusals,
+    );
     let _ = writeln!(
         out,
         "# HELP banter_connections Open connections by transport.\n# TYPE banter_connections gauge"

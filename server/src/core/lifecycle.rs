@@ -62,6 +62,7 @@ impl Core {
     /// and its name is free again.
     pub(super) fn end_session(&mut self, s: u32, event: PresenceEvent, reason: &str) {
         self.stop_all_typing(s);
+        self.abort_uploads(s);
         let Some(session) = self.sessions.try_remove(s as usize) else { return };
         self.names.remove(&*banter_proto::validate::name_key(&session.name));
         self.forget_receipts(s);
@@ -87,6 +88,7 @@ impl Core {
                 Timer::Peer { key, gen } => self.on_peer_timer(key as usize, gen),
                 Timer::Linger { session, gen } => self.on_linger_end(session, gen),
                 Timer::Receipt { kind, room, who } => self.on_receipt_timer(kind, room, who),
+                Timer::Upload { id } => self.on_upload_timer(id),
             }
             self.settle();
         }
@@ -182,7 +184,21 @@ impl Core {
             recent.into_iter().for_each(|m| room.push(m.into()));
             self.add_room(room);
         }
-        self.load_direct_marks()
+        self.load_direct_marks()?;
+        self.load_files()
+    }
+
+    /// Where every stored file was posted, and each account's bytes.
+    fn load_files(&mut self) -> Result<(), String> {
+        if self.files.is_none() {
+            return Ok(());
+        }
+        for f in self.store.shared_files().map_err(|e| e.to_string())? {
+            if let Some(&r) = self.room_ids.get(f.room.as_str()) {
+                self.file_posted(r, &f.file, &f.sender);
+            }
+        }
+        Ok(())
     }
 
     /// Adds a room to the table (and a conversation to its parties' lists).

@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::metrics::Counters;
 use crate::store::Store;
 use crate::store::StoredMark;
-use handlers::{AuthWait, Batch, Receipts};
+use handlers::{AuthWait, Batch, Files, Receipts};
 use room::Room;
 use session::Session;
 use slab::Slab;
@@ -61,6 +61,8 @@ enum Timer {
     Linger { session: u32, gen: u32 },
     /// End of a receipt's second (a stale one finds nothing to do).
     Receipt { kind: handlers::ReceiptKind, room: u32, who: u32 },
+    /// An upload's idle check (a finished one is not found).
+    Upload { id: u64 },
 }
 
 /// All protocol state of the server.
@@ -119,6 +121,8 @@ pub struct Core {
     marks_out: Vec<StoredMark>,
     /// READ and DELIVERED receipts being paced.
     receipts: Receipts,
+    /// File sharing, with `--files`.
+    files: Option<Files>,
 }
 
 impl Core {
@@ -151,6 +155,7 @@ impl Core {
             convs: HashMap::new(),
             marks_out: Vec::new(),
             receipts: Receipts::default(),
+            files: cfg.files.as_ref().map(|_| Files::new(cfg.max_file, cfg.file_quota)),
             cfg,
         };
         core.load_rooms()?;
@@ -220,6 +225,9 @@ impl Core {
     pub fn wants_input(&self, p: PeerId) -> bool {
         self.peers.get(p).is_some_and(|peer| match peer.state {
             peer::State::Authenticating => peer.inbuf.len() <= HELD_INPUT,
+            peer::State::Active { session } => {
+                !self.upload_backlogged(self.sessions[session as usize].uid)
+            }
             _ => true,
         })
     }
@@ -269,15 +277,20 @@ impl Core {
     pub fn flushed(&mut self, p: PeerId, held: usize) {
         let Some(peer) = self.peers.get_mut(p) else { return };
         peer.held = held;
+        let downloading = peer.download.is_some();
         if !peer.delivery.is_empty() {
             self.check_delivery(p);
             self.settle();
+        }
+        if downloading {
+            self.pump(p);
         }
     }
 
     /// Forgets a peer the reactor has closed for good; returns it for the
     /// log line.
     pub fn remove(&mut self, p: PeerId) -> Option<Peer> {
+        self.cancel_download(p);
         let peer = self.peers.try_remove(p)?;
         self.released += peer.out.capacity() + peer.inbuf.capacity();
         if !peer.is_closing() {

@@ -80,6 +80,8 @@ pub struct Peer {
     /// Direct messages queued and not yet taken by the transport: (end of
     /// them in the output stream, conversation, highest id), oldest first.
     pub delivery: Vec<(u64, u32, u64)>,
+    /// The file being downloaded, if any.
+    pub download: Option<Box<super::handlers::Download>>,
     /// Bytes the transport took from `out` but has not yet handed to the
     /// operating system (TLS records, WebSocket framing): they count toward
     /// the output limit too.
@@ -110,6 +112,7 @@ impl Peer {
             inbuf: Vec::new(),
             out: OutQueue::default(),
             delivery: Vec::new(),
+            download: None,
             held: 0,
             last_heard: now,
             bucket: Bucket::new(rate, now),

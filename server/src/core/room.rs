@@ -6,6 +6,7 @@
 //! it. This module plans pages of ids; fetching what the window lacks and
 //! sending frames is the server's job.
 
+use banter_proto::FileRef;
 use std::collections::VecDeque;
 use std::ops::RangeInclusive;
 
@@ -27,11 +28,21 @@ pub struct WinMsg {
     pub text: Box<str>,
     /// MSG flags kept with the message (bit 2: an action).
     pub flags: u8,
+    /// For a file message: the file (`text` is its name).
+    pub file: Option<Box<FileRef>>,
 }
 
 impl From<crate::store::StoredMsg> for WinMsg {
     fn from(m: crate::store::StoredMsg) -> WinMsg {
-        WinMsg { id: m.id, ts: m.ts, from: m.from.into(), text: m.text.into(), flags: m.flags }
+        let file = m.file.map(Box::new);
+        WinMsg {
+            id: m.id,
+            ts: m.ts,
+            from: m.from.into(),
+            text: m.text.into(),
+            flags: m.flags,
+            file,
+        }
     }
 }
 
@@ -187,6 +198,7 @@ mod tests {
                 from: "a".into(),
                 text: format!("m{id}").into(),
                 flags: 0,
+                file: None,
             });
         }
         r

@@ -17,6 +17,7 @@ pub use web::WebConfig;
 
 use crate::auth::Hasher;
 use crate::core::{AuthTicket, Core, PeerId, CLOSE_GRACE_MS};
+use crate::files::{FileDir, FileDone, FileJob, FileWorker};
 use crate::metrics::{Histogram, LATENCY_BOUNDS};
 use crate::transport::tls::TlsIdentity;
 use link::Link;
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const LISTENER: Token = Token(usize::MAX - 1);
 const SIGNALS: Token = Token(usize::MAX - 2);
+/// The one waker a poll may have, shared by the hasher and the file workers.
 const WAKER: Token = Token(usize::MAX - 3);
 
 /// The server: the core and everything that does I/O for it.
@@ -44,6 +46,8 @@ pub struct Reactor {
     signals: Signals,
     /// Password hashing off the loop's thread.
     hasher: Hasher,
+    /// File reads and writes off the loop's thread, with `--files`.
+    files: Option<FileWorker>,
     /// Open links by slab key (= token).
     links: Slab<Link>,
     /// Link key of each core peer, by peer id.
@@ -98,6 +102,10 @@ struct Scratch {
     resumed: Vec<PeerId>,
     /// Password jobs for the hasher.
     auth: Vec<AuthTicket>,
+    /// Jobs for the file workers.
+    file_jobs: Vec<FileJob>,
+    /// Results of the file workers.
+    file_done: Vec<FileDone>,
 }
 
 impl Reactor {
@@ -107,6 +115,7 @@ impl Reactor {
         core: Core,
         tls: Option<TlsIdentity>,
         web: WebConfig,
+        files: Option<FileDir>,
     ) -> std::io::Result<Reactor> {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(bind)?;
@@ -114,7 +123,11 @@ impl Reactor {
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-        let hasher = Hasher::start(waker)?;
+        let hasher = Hasher::start(waker.clone())?;
+        let files = match files {
+            Some(dir) => Some(FileWorker::start(dir, waker)?),
+            None => None,
+        };
         log::info!("listening on {}", listener.local_addr()?);
         Ok(Reactor {
             core,
@@ -122,6 +135,7 @@ impl Reactor {
             listener: Some(listener),
             signals,
             hasher,
+            files,
             links: Slab::new(),
             by_peer: Vec::new(),
             next_serial: 0,
@@ -162,7 +176,10 @@ impl Reactor {
                 match ev.token() {
                     LISTENER => self.accept_all(),
                     SIGNALS => self.on_signals(),
-                    WAKER => self.on_auth_results(),
+                    WAKER => {
+                        self.on_auth_results();
+                        self.on_file_results();
+                    }
                     Token(k) => self.on_link_event(k, ev),
                 }
             }
@@ -173,6 +190,7 @@ impl Reactor {
             }
             self.submit_auth();
             self.flush();
+            self.submit_file_jobs(); // the flush may have asked for more download
             self.trim_heap();
             if self.reap() > 0 && self.shutdown_at.is_none() {
                 self.accept_all(); // a freed descriptor may let a waiting client in
@@ -216,6 +234,32 @@ impl Reactor {
         for r in results {
             self.core.auth_result(r);
         }
+        self.read_resumed();
+    }
+
+    /// The file workers answered: results into the core (pieces of
+    /// downloads queued, uploads moved on), then input that waited for
+    /// the disk.
+    fn on_file_results(&mut self) {
+        let Some(w) = &self.files else { return };
+        w.drain(&mut self.scratch.file_done);
+        for d in self.scratch.file_done.drain(..) {
+            self.core.file_done(d);
+        }
+        self.read_resumed();
+    }
+
+    /// Hands queued file jobs to the workers.
+    fn submit_file_jobs(&mut self) {
+        let Some(w) = &self.files else { return };
+        self.core.take_file_jobs(&mut self.scratch.file_jobs);
+        for j in self.scratch.file_jobs.drain(..) {
+            w.submit(j);
+        }
+    }
+
+    /// Reads the peers whose input was held back and may flow again.
+    fn read_resumed(&mut self) {
         self.core.take_resumed(&mut self.scratch.resumed);
         for p in std::mem::take(&mut self.scratch.resumed) {
             if let Some(&key) = self.by_peer.get(p) {

@@ -2,7 +2,7 @@
 //! the life of the process, messages nowhere but each room's in-memory
 //! window (the loop keeps the last 10 000 per room there).
 
-use super::{Account, Page, Store, StoreError, StoredMark, StoredMsg};
+use super::{Account, Page, SharedFile, Store, StoreError, StoredMark, StoredMsg};
 use std::collections::HashMap;
 
 /// Accounts and markers only; messages are not kept here.
@@ -36,6 +36,9 @@ impl Store for MemoryStore {
     }
     fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
         Ok(0) // never asked: without a database the window is the history
+    }
+    fn shared_files(&mut self) -> Result<Vec<SharedFile>, StoreError> {
+        Ok(Vec::new()) // nothing outlives the process
     }
     fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
         Ok(Page::default())

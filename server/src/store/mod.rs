@@ -25,6 +25,7 @@ pub mod sqlite;
 
 pub use sqlite::SyncMode;
 
+use banter_proto::FileRef;
 use std::fmt;
 
 /// One accepted chat message as stored and replayed.
@@ -42,6 +43,19 @@ pub struct StoredMsg {
     pub text: String,
     /// MSG flags kept with it (bit 2: an action).
     pub flags: u8,
+    /// For a file message: its hash, size and type (`text` is its name).
+    pub file: Option<FileRef>,
+}
+
+/// A file message as the start-up index needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedFile {
+    /// Where it was posted (a conversation's internal name).
+    pub room: String,
+    /// Its hash, size and type.
+    pub file: FileRef,
+    /// Who posted it, as the account spells its name.
+    pub sender: String,
 }
 
 /// An account's markers in one room or conversation, as stored.
@@ -131,6 +145,10 @@ pub trait Store {
 
     /// Creates an account; `Ok(false)` if the name is registered already.
     fn create_account(&mut self, key: &str, name: &str, phc: &str) -> Result<bool, StoreError>;
+
+    /// Every file message: where each file was posted and by whom, read
+    /// once at start-up (who may fetch what, and each account's quota).
+    fn shared_files(&mut self) -> Result<Vec<SharedFile>, StoreError>;
 
     /// Whether history outlives the process (and so older pages come from
     /// here, not from the in-memory window).

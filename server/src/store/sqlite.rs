@@ -18,7 +18,8 @@
 mod marks;
 mod setup;
 
-use super::{Account, Page, Store, StoreError, StoredMark, StoredMsg};
+use super::{Account, Page, SharedFile, Store, StoreError, StoredMark, StoredMsg};
+use banter_proto::FileRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 pub use setup::SyncMode;
 use setup::{
@@ -30,9 +31,10 @@ use std::fs::File;
 use std::path::Path;
 
 const INSERT_MSG: &str =
-    "INSERT INTO messages (room, id, ts, sender, text, flags) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO messages (room, id, ts, sender, text, flags, file, size, mime)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_ROOM: &str = "INSERT INTO rooms (name) VALUES (?1)";
-const SELECT_PAGE: &str = "SELECT id, ts, sender, text, flags FROM messages
+const SELECT_PAGE: &str = "SELECT id, ts, sender, text, flags, file, size, mime FROM messages
      WHERE room = ?1 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4";
 
 /// Messages and accounts in one SQLite database in WAL mode.
@@ -102,7 +104,9 @@ impl SqliteStore {
         let mut insert = self.conn.prepare_cached(INSERT_MSG)?;
         for m in batch {
             let room = self.room_row(&m.room, fresh)?;
-            insert.execute(params![room, m.id, m.ts, m.from, m.text, m.flags])?;
+            let f = m.file.as_ref();
+            let (file, size, mime) = (f.map(|f| &f.file), f.map(|f| f.size), f.map(|f| &f.mime));
+            insert.execute(params![room, m.id, m.ts, m.from, m.text, m.flags, file, size, mime])?;
         }
         Ok(())
     }
@@ -119,6 +123,11 @@ impl SqliteStore {
         fresh.push((name.to_string(), id));
         Ok(id)
     }
+}
+
+/// The file fields of a stored message, when it is a file.
+fn file_ref(file: Option<String>, size: Option<u64>, mime: Option<String>) -> Option<FileRef> {
+    Some(FileRef { file: file?, size: size.unwrap_or(0), mime: mime.unwrap_or_default() })
 }
 
 impl Store for SqliteStore {
@@ -172,6 +181,7 @@ impl Store for SqliteStore {
                     from: r.get(2)?,
                     text: r.get(3)?,
                     flags: r.get(4)?,
+                    file: file_ref(r.get(5)?, r.get(6)?, r.get(7)?),
                 })
             })?;
             rows.collect()
@@ -218,6 +228,20 @@ impl Store for SqliteStore {
     fn count_after(&mut self, room: &str, after: u64, not_from: &str) -> Result<u64, StoreError> {
         let Some(&rid) = self.room_ids.get(room) else { return Ok(0) };
         self.count_not_from(rid, after, not_from).map_err(|e| runtime("counting unread", &e))
+    }
+
+    fn shared_files(&mut self) -> Result<Vec<SharedFile>, StoreError> {
+        let sql = "SELECT r.name, m.file, m.size, m.mime, m.sender
+                   FROM messages m JOIN rooms r ON r.id = m.room WHERE m.file IS NOT NULL";
+        let run = || -> rusqlite::Result<Vec<SharedFile>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let rows = stmt.query_map([], |r| {
+                let file = FileRef { file: r.get(1)?, size: r.get(2)?, mime: r.get(3)? };
+                Ok(SharedFile { room: r.get(0)?, file, sender: r.get(4)? })
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| runtime("reading shared files", &e))
     }
 
     fn is_durable(&self) -> bool {

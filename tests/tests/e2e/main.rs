@@ -7,6 +7,7 @@ mod server;
 mod server_accounts;
 mod server_cli;
 mod server_direct;
+mod server_files;
 mod server_flood;
 mod server_framing;
 mod server_handshake;

@@ -226,13 +226,17 @@ impl Core {
     }
 
     /// What `WELCOME.features` lists: `tls` whenever a certificate is
-    /// loaded (on every transport), direct messages and receipts always.
+    /// loaded (on every transport), direct messages and receipts always,
+    /// `files` with `--files`.
     fn features(&self) -> Vec<String> {
         let mut f = Vec::new();
         if self.cfg.tls.is_some() {
             f.push("tls".to_string());
         }
         f.extend(["dm", "receipts"].map(String::from));
+        if self.files.is_some() {
+            f.push("files".to_string());
+        }
         f
     }
 

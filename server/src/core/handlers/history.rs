@@ -95,6 +95,6 @@ fn replayed<'a>(room: &'a str, m: &'a WinMsg) -> MsgRef<'a> {
         from: &m.from,
         flags: FLAG_REPLAY | m.flags,
         text: &m.text,
-        file: None,
+        file: m.file.as_deref(),
     }
 }

@@ -8,9 +8,12 @@
 //! type is answered and skipped (its length is known). One file per family
 //! of frames: `hello` (HELLO, REGISTER, password checks), `rooms` (JOIN,
 //! LEAVE, WHO, QUIT), `typing`, `say` (SAY and the group commit), `history`,
-//! `direct` (what `@name` names), `receipts` (MARK, READ, DELIVERED).
+//! `direct` (what `@name` names), `receipts` (MARK, READ, DELIVERED),
+//! `files` (UPLOAD, CHUNK) and `fetch` (FETCH).
 
 mod direct;
+mod fetch;
+mod files;
 mod hello;
 mod history;
 mod receipts;
@@ -18,6 +21,8 @@ mod rooms;
 mod say;
 mod typing;
 
+pub use fetch::Download;
+pub use files::Files;
 pub use hello::{os_random, AuthTicket, AuthWait};
 pub use receipts::{Kind as ReceiptKind, Receipts};
 pub use say::Batch;
@@ -132,16 +137,12 @@ impl Core {
                 self.send_error(p, ErrorCode::BadFrame, types::HELLO, 0, "already logged in");
             }
             ClientFrame::Mark { room, id } => self.on_mark(p, s, &room, id),
-            ClientFrame::Upload { .. } | ClientFrame::Chunk { .. } | ClientFrame::Fetch { .. } => {
-                self.not_offered(p, frame.frame_type())
+            ClientFrame::Upload { seq, room, name, size, mime } => {
+                self.on_upload(p, s, (seq, room, name, size, mime))
             }
+            ClientFrame::Chunk { seq, offset, data } => self.on_chunk(p, s, seq, offset, data),
+            ClientFrame::Fetch { file, offset } => self.on_fetch(p, s, &file, offset),
         }
         Outcome::Continue
-    }
-
-    /// UNKNOWN_TYPE for an extension frame this server does not offer.
-    fn not_offered(&mut self, p: PeerId, ty: u8) {
-        let detail = format!("{} is not offered by this server", types::name(ty));
-        self.send_error(p, ErrorCode::UnknownType, ty, 0, &detail);
     }
 }

@@ -9,7 +9,7 @@ use crate::core::session::{Ack, NO_PEER};
 use crate::core::{Core, PeerId};
 use crate::store::StoredMsg;
 use banter_proto::validate::check_text;
-use banter_proto::{encode_msg, types, ErrorCode, MsgRef, ServerFrame, FLAG_ACTION};
+use banter_proto::{encode_msg, types, ErrorCode, FileRef, MsgRef, ServerFrame, FLAG_ACTION};
 use bytes::Bytes;
 use std::collections::HashSet;
 
@@ -73,13 +73,27 @@ impl Core {
             return self.send_error(p, ErrorCode::TextInvalid, about, seq, &e.to_string());
         }
         self.stop_typing(s, r);
+        // The server clears every flag bit but the action's.
+        self.accept_message(s, seq, r, text.into(), flags & FLAG_ACTION, None);
+    }
+
+    /// Gives an accepted message (a SAY, or a finished upload's file
+    /// message) the room's next id and the time, and queues it for the
+    /// turn's commit under `seq`.
+    pub(super) fn accept_message(
+        &mut self,
+        s: u32,
+        seq: u32,
+        r: u32,
+        text: Box<str>,
+        flags: u8,
+        file: Option<Box<FileRef>>,
+    ) {
         let room = &mut self.rooms[r as usize];
         let id = room.next_id;
         room.next_id += 1;
         let session = &self.sessions[s as usize];
-        let flags = flags & FLAG_ACTION; // the server clears every other bit
-        let msg =
-            WinMsg { id, ts: self.wall, from: session.name.clone(), text: text.into(), flags };
+        let msg = WinMsg { id, ts: self.wall, from: session.name.clone(), text, flags, file };
         self.batch.seqs.insert((s, seq));
         self.batch.items.push(Pending { session: s, uid: session.uid, seq, room: r, msg });
     }
@@ -136,6 +150,7 @@ impl Core {
             from: p.msg.from.to_string(),
             text: p.msg.text.to_string(),
             flags: p.msg.flags,
+            file: p.msg.file.as_deref().cloned(),
         }
     }
 
@@ -165,6 +180,9 @@ impl Core {
             if let Some(peer) = self.live_peer(p.session, p.uid) {
                 self.send_ack(peer, ack);
             }
+            if let Some(f) = &p.msg.file {
+                self.file_posted(p.room, f, &p.msg.from);
+            }
             self.rooms[p.room as usize].push(p.msg);
         }
     }
@@ -188,7 +206,7 @@ impl Core {
                 from: &m.from,
                 flags: m.flags,
                 text: &m.text,
-                file: None,
+                file: m.file.as_deref(),
             };
             encode_msg(&mut buf, &mr);
             spans.push((start, buf.len(), p.session));
@@ -231,7 +249,7 @@ impl Core {
                     from: &m.from,
                     flags: m.flags,
                     text: &m.text,
-                    file: None,
+                    file: m.file.as_deref(),
                 };
                 let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { break };
                 peer.out.push_with(|b| encode_msg(b, &f));
@@ -274,7 +292,7 @@ impl Core {
     }
 
     /// Sends an ACK as remembered (the same bytes every time it is repeated).
-    fn send_ack(&mut self, p: PeerId, a: Ack) {
+    pub(super) fn send_ack(&mut self, p: PeerId, a: Ack) {
         let Some(s) = self.peers[p].session() else { return };
         let room = self.wire_name(a.room, s);
         self.send(p, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });

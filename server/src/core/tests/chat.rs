@@ -129,6 +129,9 @@ impl Store for Gate {
     fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
         Ok(0)
     }
+    fn shared_files(&mut self) -> Result<Vec<crate::store::SharedFile>, StoreError> {
+        Ok(Vec::new())
+    }
     fn is_durable(&self) -> bool {
         true
     }

@@ -4,6 +4,7 @@
 
 mod chat;
 mod direct;
+mod files;
 mod sessions;
 
 use super::{Core, PeerId};
@@ -35,7 +36,7 @@ impl Kit {
     pub fn with_store(args: &[&str], store: Box<dyn Store>) -> Kit {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let Ok(Command::Run(cfg)) = parse(&args, |_| None) else { panic!("bad args {args:?}") };
-        let mut core = Core::new(cfg, store).expect("core");
+        let mut core = Core::new(*cfg, store).expect("core");
         core.set_time(0, EPOCH);
         Kit { core, now: 0, port: 40_000 }
     }

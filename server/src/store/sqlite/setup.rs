@@ -24,7 +24,8 @@ pub const APPLICATION_ID: i32 = 0x424E_5452;
 /// `i + 1`. Only ever append to this list. Version 1: rooms, messages,
 /// accounts. Version 2: message flags (`/me` actions) and read/delivered
 /// markers per account and room, keyed so that an account's markers are
-/// one index range (sign-in) and a MARK one row.
+/// one index range (sign-in) and a MARK one row. Version 3: file messages'
+/// hash, size and type, with a partial index over file messages only.
 pub(super) const MIGRATIONS: &[&str] = &[
     "
     CREATE TABLE rooms (
@@ -55,6 +56,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         delivered INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (account, room)
     ) WITHOUT ROWID;
+",
+    "
+    ALTER TABLE messages ADD COLUMN file TEXT;
+    ALTER TABLE messages ADD COLUMN size INTEGER;
+    ALTER TABLE messages ADD COLUMN mime TEXT;
+    CREATE INDEX messages_files ON messages (file) WHERE file IS NOT NULL;
 ",
 ];
 

@@ -41,6 +41,7 @@ fn msg(room: &str, id: u64, text: &str) -> StoredMsg {
         from: "Ada".into(),
         text: text.into(),
         flags: 0,
+        file: None,
     }
 }
 
@@ -433,6 +434,20 @@ fn a_version_1_database_migrates_and_keeps_everything() {
     let mark = StoredMark { account: "ada".into(), room: "lobby".into(), read: 2, delivered: 0 };
     s.append(&[msg("lobby", 4, "new")], std::slice::from_ref(&mark)).unwrap();
     assert_eq!(s.marks("ada").unwrap(), [mark]);
+}
+
+#[test]
+fn file_messages_keep_their_fields_and_are_listed_at_start() {
+    let t = Tmp::new("files");
+    let mut s = open(&t);
+    let file = banter_proto::FileRef { file: "ab".repeat(32), size: 9, mime: "text/plain".into() };
+    let m = StoredMsg { file: Some(file.clone()), flags: 0, ..msg("lobby", 1, "notes.txt") };
+    s.append_msgs(&[m.clone(), msg("lobby", 2, "plain")]).unwrap();
+    drop(s);
+    let mut s = open(&t);
+    assert_eq!(s.history("lobby", 0, 0, 10).unwrap().msgs, [m, msg("lobby", 2, "plain")]);
+    let shared = s.shared_files().unwrap();
+    assert_eq!(shared, [SharedFile { room: "lobby".into(), file, sender: "Ada".into() }]);
 }
 
 #[test]
