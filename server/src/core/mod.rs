@@ -320,7 +320,7 @@ impl Core {
     }
 
     /// The earliest timer deadline, if any.
-    pub fn next_deadline(&self) -> Option<u64> {
+    pub fn next_deadline(&mut self) -> Option<u64> {
         self.wheel.next_deadline()
     }
 

@@ -31,6 +31,10 @@ pub struct Wheel<T> {
     entries: Slab<Entry<T>>,
     /// The first tick not yet processed by `poll`.
     cursor: u64,
+    /// The earliest deadline, when known: kept up by `insert`, forgotten by
+    /// a `poll` that fired something, so the loop's one question a turn
+    /// costs a scan only after timers fired.
+    earliest: Option<u64>,
 }
 
 impl<T> Wheel<T> {
@@ -42,6 +46,7 @@ impl<T> Wheel<T> {
             slots: (0..slots).map(|_| Vec::new()).collect(),
             entries: Slab::new(),
             cursor: now / tick_ms,
+            earliest: None,
         }
     }
 
@@ -52,6 +57,11 @@ impl<T> Wheel<T> {
         let key = self.entries.insert(Entry { deadline, tick, payload });
         let n = self.slots.len();
         self.slots[(tick % n as u64) as usize].push(key);
+        if self.entries.len() == 1 {
+            self.earliest = Some(deadline);
+        } else if let Some(e) = self.earliest.as_mut() {
+            *e = (*e).min(deadline);
+        }
     }
 
     /// Whether nothing is scheduled.
@@ -63,6 +73,10 @@ impl<T> Wheel<T> {
     /// Moves every payload due at `now` (deadline <= now) into `out`, in no
     /// particular order within a tick but earlier ticks first.
     pub fn poll(&mut self, now: u64, out: &mut Vec<T>) {
+        if self.earliest.is_some_and(|e| e > now) {
+            return; // nothing is due: no slot to visit
+        }
+        let fired = out.len();
         let end = now / self.tick_ms;
         let n = self.slots.len() as u64;
         // Past one revolution every slot has been visited once: stop there.
@@ -73,6 +87,9 @@ impl<T> Wheel<T> {
         // The current tick stays current: entries due later in it are
         // looked at again by the next poll.
         self.cursor = self.cursor.max(end);
+        if out.len() > fired || self.entries.is_empty() {
+            self.earliest = None;
+        }
     }
 
     fn expire_slot(&mut self, slot: usize, now: u64, out: &mut Vec<T>) {
@@ -90,8 +107,16 @@ impl<T> Wheel<T> {
     }
 
     /// The earliest deadline scheduled, or `None`. Exact for entries within
-    /// one revolution; otherwise the earliest of the far ones.
-    pub fn next_deadline(&self) -> Option<u64> {
+    /// one revolution; otherwise the earliest of the far ones. A scan only
+    /// when timers fired since it last answered.
+    pub fn next_deadline(&mut self) -> Option<u64> {
+        if self.earliest.is_none() {
+            self.earliest = self.scan();
+        }
+        self.earliest
+    }
+
+    fn scan(&self) -> Option<u64> {
         if self.entries.is_empty() {
             return None;
         }
@@ -168,6 +193,24 @@ mod tests {
         w.insert(100, 7);
         assert_eq!(w.next_deadline(), Some(100));
         assert_eq!(due(&mut w, 500), vec![7]);
+    }
+
+    #[test]
+    fn the_earliest_deadline_is_kept_between_firings() {
+        let mut w = Wheel::new(10, 8, 0);
+        w.insert(500, 1);
+        assert_eq!(w.next_deadline(), Some(500));
+        w.insert(300, 2);
+        assert_eq!(w.earliest, Some(300), "kept by insert, no scan");
+        assert!(due(&mut w, 299).is_empty());
+        assert_eq!(w.earliest, Some(300), "a poll with nothing due keeps it");
+        assert_eq!(due(&mut w, 300), vec![2]);
+        assert_eq!(w.earliest, None, "forgotten after a firing");
+        assert_eq!(w.next_deadline(), Some(500));
+        assert_eq!(due(&mut w, 10_000), vec![1]);
+        assert_eq!(w.next_deadline(), None);
+        w.insert(20_000, 3);
+        assert_eq!(w.next_deadline(), Some(20_000));
     }
 
     #[test]

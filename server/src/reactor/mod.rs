@@ -210,7 +210,7 @@ impl Reactor {
     }
 
     /// Until the next timer, or no sleep at all while reads are pending.
-    fn poll_timeout(&self) -> Option<Duration> {
+    fn poll_timeout(&mut self) -> Option<Duration> {
         if !self.hot.is_empty() {
             return Some(Duration::ZERO);
         }
