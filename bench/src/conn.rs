@@ -110,10 +110,11 @@ impl Conn {
         }
     }
 
-    /// Writes as much queued output as the socket takes. `Ok(true)` when
-    /// everything is written.
-    pub fn flush(&mut self) -> Result<bool, String> {
+    /// Writes as much queued output as the socket takes, counting the
+    /// write calls in `writes`. `Ok(true)` when everything is written.
+    pub fn flush(&mut self, writes: &mut u64) -> Result<bool, String> {
         while self.out_at < self.out.len() {
+            *writes += 1;
             match self.stream.write(&self.out[self.out_at..]) {
                 Ok(0) => return Err("write returned 0".into()),
                 Ok(n) => self.out_at += n,

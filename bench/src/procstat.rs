@@ -1,8 +1,11 @@
-//! Reads what the kernel knows about a process: the server's CPU time
+//! Reads what the kernel knows about processes: the server's CPU time
 //! (`/proc/PID/stat` utime + stime) and resident memory (`/proc/PID/status`
-//! VmRSS), and the harness's own CPU time (getrusage).
+//! VmRSS), the harness's own CPU time (getrusage), and every other
+//! process's CPU time, to tell a run that something else disturbed.
 //!
 //! Parsing is separate from reading so it can be tested on fixed text.
+
+use std::collections::HashMap;
 
 /// CPU seconds (user + system) from the text of `/proc/PID/stat`.
 pub fn parse_stat_cpu(text: &str, ticks_per_s: f64) -> Option<f64> {
@@ -14,6 +17,22 @@ pub fn parse_stat_cpu(text: &str, ticks_per_s: f64) -> Option<f64> {
     let utime: f64 = fields.next()?.parse().ok()?;
     let stime: f64 = fields.next()?.parse().ok()?;
     Some((utime + stime) / ticks_per_s)
+}
+
+/// The command name and the CPU seconds of a process and of its waited-for
+/// children (utime + stime + cutime + cstime), from `/proc/PID/stat`: a
+/// build that runs many short compilers shows in its parent's figure.
+pub fn parse_stat_all(text: &str, ticks_per_s: f64) -> Option<(String, f64)> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let name = text.get(open + 1..close)?.to_string();
+    let fields: Vec<f64> = text[close + 1..]
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    (fields.len() == 4).then(|| (name, fields.iter().sum::<f64>() / ticks_per_s))
 }
 
 /// Resident memory in bytes from the text of `/proc/PID/status`.
@@ -70,6 +89,63 @@ impl CpuSample {
     }
 }
 
+/// Every process's name and CPU seconds (with its children's), by pid.
+#[derive(Debug, Clone, Default)]
+pub struct ProcTimes(HashMap<u32, (String, f64)>);
+
+impl ProcTimes {
+    /// Reads `/proc/*/stat` now (a few milliseconds on a quiet machine).
+    pub fn take() -> ProcTimes {
+        let ticks = ticks_per_s();
+        let mut all = HashMap::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return ProcTimes(all);
+        };
+        for e in dir.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if let Some(v) = parse_stat_all(&text, ticks) {
+                all.insert(pid, v);
+            }
+        }
+        ProcTimes(all)
+    }
+}
+
+/// The busiest process other than the ones measured, over a window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherCpu {
+    /// Its command name and pid, e.g. `rustc (4242)`.
+    pub name: String,
+    /// Its CPU share over the window, in % of one CPU.
+    pub pct: f64,
+}
+
+/// The process (not in `exclude`, not a `ksoftirqd` thread, which carries
+/// the run's own loopback traffic) that used the most CPU between `before`
+/// and `after`, `secs` apart. One that appeared in between counts in full.
+pub fn busiest_other(
+    before: &ProcTimes,
+    after: &ProcTimes,
+    secs: f64,
+    exclude: &[u32],
+) -> Option<OtherCpu> {
+    let mut best: Option<OtherCpu> = None;
+    for (pid, (name, t1)) in &after.0 {
+        if exclude.contains(pid) || name.starts_with("ksoftirqd/") {
+            continue;
+        }
+        let t0 = before.0.get(pid).map_or(0.0, |(_, t)| *t);
+        let pct = 100.0 * (t1 - t0).max(0.0) / secs.max(1e-9);
+        if best.as_ref().is_none_or(|b| pct > b.pct) {
+            best = Some(OtherCpu { name: format!("{name} ({pid})"), pct });
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +156,24 @@ mod tests {
                     250 50 0 0 20 0 3 0 12345 1000000 500 18446744073709551615";
         assert_eq!(parse_stat_cpu(text, 100.0), Some(3.0));
         assert_eq!(parse_stat_cpu("garbage", 100.0), None);
+    }
+
+    #[test]
+    fn other_processes_and_their_children_count() {
+        let text = "77 (cargo build) S 1 77 77 0 -1 0 0 0 0 0 100 50 300 50 20 0 1 0";
+        assert_eq!(parse_stat_all(text, 100.0), Some(("cargo build".into(), 5.0)));
+        let mut a = ProcTimes::default();
+        let mut b = ProcTimes::default();
+        a.0.insert(1, ("srv".into(), 1.0));
+        b.0.insert(1, ("srv".into(), 3.0));
+        a.0.insert(2, ("cargo".into(), 1.0));
+        b.0.insert(2, ("cargo".into(), 1.1));
+        b.0.insert(3, ("rustc".into(), 0.5));
+        b.0.insert(4, ("ksoftirqd/1".into(), 9.0));
+        let o = busiest_other(&a, &b, 2.0, &[1]).unwrap();
+        assert_eq!(o.name, "rustc (3)");
+        assert!((o.pct - 25.0).abs() < 1e-9, "{o:?}");
+        assert!(busiest_other(&a, &a, 2.0, &[1, 2]).is_none());
     }
 
     #[test]

@@ -79,13 +79,20 @@ impl Worker {
         self.counts.ready += 1;
     }
 
+    /// A publish was answered. A closed-loop sender refills its window at
+    /// once (the worker writes it before serving another socket), as an
+    /// independent client would, rather than at the next turn of the loop.
     fn acked(&mut self, key: usize) {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
         c.in_flight = c.in_flight.saturating_sub(1);
         self.counts.acked += 1;
+        let load = matches!(self.phase, Phase::Warmup | Phase::Measure);
         match c.spec.role {
+            Role::Sender { idx } if load && self.window.1 <= 0.0 => {
+                self.top_up(key, idx);
+            }
             Role::Churner => {
                 c.state = State::Quitting;
                 self.proto.quit(&mut c.out);

@@ -6,7 +6,7 @@
 //! It does not format the final report (`report.rs` does).
 
 use crate::plan::{Plan, Scenario};
-use crate::procstat::{self, CpuSample};
+use crate::procstat::{self, CpuSample, OtherCpu, ProcTimes};
 use crate::shared::{Counts, Phase, Shared};
 use crate::stats::{self, Latency};
 use crate::worker::{Worker, WorkerResult};
@@ -40,6 +40,8 @@ pub struct Outcome {
     pub server_cpu_s: Option<f64>,
     /// Harness CPU seconds in the window.
     pub harness_cpu_s: f64,
+    /// The busiest other process in the window (`None`: none was seen).
+    pub other_cpu: Option<OtherCpu>,
     /// Seconds the setup took (connections: the ramp).
     pub setup_s: f64,
     /// Connections ready at the end of setup.
@@ -92,6 +94,7 @@ pub fn session(
         late: results.iter().map(|r| r.late).sum(),
         server_cpu_s: None,
         harness_cpu_s: 0.0,
+        other_cpu: None,
         setup_s,
         reached,
         rss_before,
@@ -136,6 +139,7 @@ fn outcome(base: &Outcome, results: &[WorkerResult], n: usize, w: Window) -> Out
     o.latency = stats::latency(&hist);
     o.server_cpu_s = w.server_cpu_s;
     o.harness_cpu_s = w.harness_cpu_s;
+    o.other_cpu = w.other_cpu;
     o.rss_after = w.rss_after;
     o
 }
@@ -152,6 +156,8 @@ struct Window {
     server_cpu_s: Option<f64>,
     /// Harness CPU seconds in it.
     harness_cpu_s: f64,
+    /// The busiest other process in it.
+    other_cpu: Option<OtherCpu>,
     /// Server RSS at its end.
     rss_after: Option<u64>,
 }
@@ -227,6 +233,7 @@ impl Coordinator {
 
     fn measure(&mut self, rate: f64) -> Window {
         let pid = self.plan.server_pid;
+        let procs0 = ProcTimes::take();
         let (c0, cpu0, t0) = (self.shared.totals(), CpuSample::take(pid), Instant::now());
         self.shared.set_phase(Phase::Measure);
         let label = match self.plan.scenario {
@@ -237,12 +244,16 @@ impl Coordinator {
         let (c1, cpu1) = (self.shared.totals(), CpuSample::take(pid));
         let window_s = t0.elapsed().as_secs_f64();
         self.shared.set_phase(Phase::Drain);
+        let mine = [Some(std::process::id()), pid];
+        let exclude: Vec<u32> = mine.into_iter().flatten().collect();
+        let other_cpu = procstat::busiest_other(&procs0, &ProcTimes::take(), window_s, &exclude);
         Window {
             rate,
             window_s,
             counts: delta(&c1, &c0),
             server_cpu_s: cpu0.server.zip(cpu1.server).map(|(a, b)| b - a),
             harness_cpu_s: cpu1.harness - cpu0.harness,
+            other_cpu,
             rss_after: pid.and_then(procstat::rss_bytes),
         }
     }
@@ -297,15 +308,5 @@ impl Coordinator {
 
 /// `b - a` field-wise (counts only grow, except `open`, kept from `b`).
 fn delta(b: &Counts, a: &Counts) -> Counts {
-    Counts {
-        ready: b.ready.saturating_sub(a.ready),
-        failed: b.failed.saturating_sub(a.failed),
-        sent: b.sent.saturating_sub(a.sent),
-        acked: b.acked.saturating_sub(a.acked),
-        delivered: b.delivered.saturating_sub(a.delivered),
-        bytes_in: b.bytes_in.saturating_sub(a.bytes_in),
-        errors: b.errors.saturating_sub(a.errors),
-        cycles: b.cycles.saturating_sub(a.cycles),
-        open: b.open,
-    }
+    b.since(a)
 }

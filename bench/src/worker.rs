@@ -145,6 +145,7 @@ impl Worker {
                     break;
                 }
             }
+            self.counts.loops += 1;
             self.open_due();
             self.pump();
             self.flush_dirty();
@@ -162,7 +163,10 @@ impl Worker {
     /// so a ramp keeps its pace) and handles them.
     fn poll_once(&mut self, events: &mut Events) {
         let wait = Duration::from_millis(if self.to_open.is_empty() { 10 } else { 1 });
-        if self.poll.poll(events, Some(wait)).is_err() {
+        let before = net::now_ns();
+        let polled = self.poll.poll(events, Some(wait));
+        self.counts.wait_ns += net::now_ns().saturating_sub(before);
+        if polled.is_err() {
             return;
         }
         for ev in events.iter() {
@@ -279,7 +283,10 @@ impl Worker {
     }
 
     /// Reads what `key` has; until EOF when the peer has closed (`closing`),
-    /// as no further event would come for the close.
+    /// as no further event would come for the close. What the reads made
+    /// the roles queue (a sender's refill after its ACKs, a PONG) is written
+    /// at once, before any other socket is served: a sender is never held
+    /// back until every ready socket has been drained.
     fn on_readable(&mut self, key: usize, closing: bool) {
         let mut scratch = std::mem::take(&mut self.scratch);
         while let Some(c) = self.conns.get_mut(key) {
@@ -302,6 +309,7 @@ impl Worker {
             }
         }
         self.scratch = scratch;
+        self.flush(key);
     }
 
     /// Hands every whole unit in `buf` to the role logic; keeps the tail.
@@ -346,7 +354,7 @@ impl Worker {
         if c.state == State::Connecting || c.pending() == 0 {
             return;
         }
-        if let Err(e) = c.flush() {
+        if let Err(e) = c.flush(&mut self.counts.writes) {
             self.closed(key, &e, true);
         }
     }
