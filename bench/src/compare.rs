@@ -166,6 +166,7 @@ impl Comparison {
         let srv = match proto {
             Proto::Banter => servers::banterd(&self.s.banterd, cpu, max)?,
             Proto::Resp => servers::redis(&self.s.redis, cpu, max)?,
+            Proto::WsBase => return Err("no baseline server yet".into()),
         };
         self.results.commands.push(srv.command.clone());
         Ok(srv)
@@ -173,11 +174,10 @@ impl Comparison {
 
     /// A plan against `srv` with the comparison's timings.
     fn plan(&self, scenario: Scenario, srv: &ServerProc) -> Result<Plan, String> {
-        let (proto, addr) = crate::cli::parse_target(&srv.url)?;
         Ok(Plan {
             scenario,
-            proto,
-            addr,
+            target: crate::target::Target::parse(&srv.url)?,
+            tls: Default::default(),
             receivers: 100,
             senders: 1,
             size: 64,
@@ -206,7 +206,7 @@ impl Comparison {
     ) -> Vec<Result<Figures, String>> {
         let mut p = plan.clone();
         p.prefix = crate::cli::unique_prefix();
-        let server = p.proto.name();
+        let server = p.target.proto.name();
         let t = Instant::now();
         match crate::run::session(p, next) {
             Ok(outcomes) => outcomes
@@ -280,8 +280,8 @@ impl Comparison {
     }
 
     fn retarget(&self, p: &Plan, srv: &ServerProc) -> Result<Plan, String> {
-        let (proto, addr) = crate::cli::parse_target(&srv.url)?;
-        Ok(Plan { proto, addr, server_pid: Some(srv.pid), ..p.clone() })
+        let target = crate::target::Target::parse(&srv.url)?;
+        Ok(Plan { target, server_pid: Some(srv.pid), ..p.clone() })
     }
 
     /// Idle connections, each count on fresh servers (a clean RSS baseline).
@@ -301,7 +301,7 @@ impl Comparison {
                     all.extend(self.session(&p, &mut |done| done.is_empty().then_some(0.0)));
                 }
                 match proto {
-                    Proto::Resp => row.redis = all,
+                    Proto::Resp | Proto::WsBase => row.redis = all,
                     Proto::Banter => row.banter = all,
                 }
             }

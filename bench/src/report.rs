@@ -38,7 +38,7 @@ pub fn figures(o: &Outcome) -> Figures {
     let c = &o.counts;
     let mut f: Figures = vec![
         ("scenario", Val::Text(p.scenario.name().into())),
-        ("target", Val::Text(format!("{}://{}", p.proto.name(), p.addr))),
+        ("target", Val::Text(p.target.url())),
         ("threads", Val::Int(p.threads as u64)),
         ("window_s", Val::Num(o.window_s)),
     ];
@@ -61,6 +61,9 @@ pub fn figures(o: &Outcome) -> Figures {
     }
     if p.scenario != Scenario::Connections {
         latency(&mut f, o);
+    }
+    if p.target.tls {
+        tls(&mut f, o);
     }
     cpu(&mut f, o);
     f.push(("errors", Val::Int(o.totals.errors)));
@@ -102,6 +105,18 @@ fn connections(f: &mut Figures, o: &Outcome) {
         _ => Val::Null,
     };
     f.push(("rss_per_conn", per));
+}
+
+/// TLS: what was negotiated, and full handshakes completed per second
+/// (over the ramp for `connections`, over the window otherwise).
+fn tls(f: &mut Figures, o: &Outcome) {
+    f.push(("tls", Val::Text(o.tls.clone().unwrap_or_default())));
+    let (n, secs) = match o.plan.scenario {
+        Scenario::Connections => (o.totals.handshakes, o.setup_s),
+        _ => (o.counts.handshakes, o.window_s),
+    };
+    f.push(("handshakes", Val::Int(n)));
+    f.push(("handshakes_per_s", Val::Num(n as f64 / secs.max(1e-9))));
 }
 
 fn latency(f: &mut Figures, o: &Outcome) {

@@ -52,6 +52,8 @@ pub struct Outcome {
     pub rss_after: Option<u64>,
     /// The first distinct error texts.
     pub errors: Vec<String>,
+    /// What the TLS handshakes negotiated (version, suite, key exchange).
+    pub tls: Option<String>,
 }
 
 /// Runs `plan` to the end: one measured window at the plan's rate.
@@ -100,6 +102,7 @@ pub fn session(
         rss_before,
         rss_after: None,
         errors: co.shared.errors(),
+        tls: co.shared.tls(),
     };
     let each = |(i, w)| outcome(&base, &results, i + 1, w);
     Ok(windows.into_iter().enumerate().map(each).collect())
@@ -111,10 +114,11 @@ fn spawn_workers(
     plan: &Plan,
     shared: &Arc<Shared>,
 ) -> Result<Vec<JoinHandle<WorkerResult>>, String> {
+    let link = crate::link::Setup::for_target(&plan.target, &plan.tls)?;
     let plan_arc = Arc::new(plan.clone());
     let mut handles = Vec::new();
     for id in 0..plan.threads.max(1) {
-        match Worker::new(id, plan_arc.clone(), shared.clone()) {
+        match Worker::new(id, plan_arc.clone(), shared.clone(), link.clone()) {
             Ok(w) => handles.push(std::thread::spawn(move || w.run())),
             Err(e) => {
                 shared.set_phase(Phase::Done);

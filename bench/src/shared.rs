@@ -135,6 +135,8 @@ pub struct Shared {
     pub last_seq: Vec<AtomicU32>,
     /// The first few distinct error texts, for the report.
     errors: Mutex<Vec<String>>,
+    /// What the first finished TLS handshake negotiated.
+    tls: std::sync::OnceLock<String>,
 }
 
 /// How many distinct error texts a run keeps.
@@ -151,6 +153,7 @@ impl Shared {
             workers: (0..workers).map(|_| Published::default()).collect(),
             last_seq: (0..senders).map(|_| AtomicU32::new(0)).collect(),
             errors: Mutex::new(Vec::new()),
+            tls: std::sync::OnceLock::new(),
         }
     }
 
@@ -218,6 +221,16 @@ impl Shared {
         if e.len() < MAX_ERRORS && !e.iter().any(|x| x == text) {
             e.push(text.to_string());
         }
+    }
+
+    /// Keeps what the first finished TLS handshake negotiated.
+    pub fn note_tls(&self, summary: &str) {
+        let _ = self.tls.set(summary.to_string());
+    }
+
+    /// What the first finished TLS handshake negotiated, if any finished.
+    pub fn tls(&self) -> Option<String> {
+        self.tls.get().cloned()
     }
 
     /// The error texts kept.
