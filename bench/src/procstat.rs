@@ -19,20 +19,34 @@ pub fn parse_stat_cpu(text: &str, ticks_per_s: f64) -> Option<f64> {
     Some((utime + stime) / ticks_per_s)
 }
 
-/// The command name and the CPU seconds of a process and of its waited-for
-/// children (utime + stime + cutime + cstime), from `/proc/PID/stat`: a
-/// build that runs many short compilers shows in its parent's figure.
-pub fn parse_stat_all(text: &str, ticks_per_s: f64) -> Option<(String, f64)> {
+/// One process as `/proc/PID/stat` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proc {
+    /// Its command name.
+    pub name: String,
+    /// Its parent's pid (whose children time its own time joins when it is
+    /// reaped).
+    pub ppid: u32,
+    /// Its own CPU seconds (utime + stime).
+    pub own: f64,
+    /// The CPU seconds of its reaped children (cutime + cstime): a build
+    /// that runs many short compilers shows here.
+    pub children: f64,
+}
+
+/// Parses the text of `/proc/PID/stat`.
+pub fn parse_proc(text: &str, ticks_per_s: f64) -> Option<Proc> {
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let name = text.get(open + 1..close)?.to_string();
-    let fields: Vec<f64> = text[close + 1..]
-        .split_whitespace()
-        .skip(11)
-        .take(4)
-        .map(|f| f.parse().ok())
-        .collect::<Option<_>>()?;
-    (fields.len() == 4).then(|| (name, fields.iter().sum::<f64>() / ticks_per_s))
+    let f: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    let num = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok());
+    Some(Proc {
+        name,
+        ppid: f.get(1)?.parse().ok()?,
+        own: (num(11)? + num(12)?) / ticks_per_s,
+        children: (num(13)? + num(14)?) / ticks_per_s,
+    })
 }
 
 /// Resident memory in bytes from the text of `/proc/PID/status`.
@@ -89,9 +103,9 @@ impl CpuSample {
     }
 }
 
-/// Every process's name and CPU seconds (with its children's), by pid.
+/// Every process, by pid.
 #[derive(Debug, Clone, Default)]
-pub struct ProcTimes(HashMap<u32, (String, f64)>);
+pub struct ProcTimes(HashMap<u32, Proc>);
 
 impl ProcTimes {
     /// Reads `/proc/*/stat` now (a few milliseconds on a quiet machine).
@@ -106,8 +120,8 @@ impl ProcTimes {
                 continue;
             };
             let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            if let Some(v) = parse_stat_all(&text, ticks) {
-                all.insert(pid, v);
+            if let Some(p) = parse_proc(&text, ticks) {
+                all.insert(pid, p);
             }
         }
         ProcTimes(all)
@@ -125,22 +139,33 @@ pub struct OtherCpu {
 
 /// The process (not in `exclude`, not a `ksoftirqd` thread, which carries
 /// the run's own loopback traffic) that used the most CPU between `before`
-/// and `after`, `secs` apart. One that appeared in between counts in full.
+/// and `after`, `secs` apart, counting the children it reaped meanwhile:
+/// one that appeared in between counts in full, and a child already seen
+/// in `before` counts only for what it used after it.
 pub fn busiest_other(
     before: &ProcTimes,
     after: &ProcTimes,
     secs: f64,
     exclude: &[u32],
 ) -> Option<OtherCpu> {
+    let mut spent_before: HashMap<u32, f64> = HashMap::new();
+    for (pid, p) in &before.0 {
+        if !after.0.contains_key(pid) {
+            *spent_before.entry(p.ppid).or_default() += p.own + p.children;
+        }
+    }
     let mut best: Option<OtherCpu> = None;
-    for (pid, (name, t1)) in &after.0 {
-        if exclude.contains(pid) || name.starts_with("ksoftirqd/") {
+    for (pid, p1) in &after.0 {
+        if exclude.contains(pid) || p1.name.starts_with("ksoftirqd/") {
             continue;
         }
-        let t0 = before.0.get(pid).map_or(0.0, |(_, t)| *t);
-        let pct = 100.0 * (t1 - t0).max(0.0) / secs.max(1e-9);
+        let p0 = before.0.get(pid).filter(|p0| p0.name == p1.name);
+        let own = p1.own - p0.map_or(0.0, |p| p.own);
+        let reaped = p1.children - p0.map_or(0.0, |p| p.children);
+        let reaped = reaped - spent_before.get(pid).copied().unwrap_or(0.0);
+        let pct = 100.0 * (own.max(0.0) + reaped.max(0.0)) / secs.max(1e-9);
         if best.as_ref().is_none_or(|b| pct > b.pct) {
-            best = Some(OtherCpu { name: format!("{name} ({pid})"), pct });
+            best = Some(OtherCpu { name: format!("{} ({pid})", p1.name), pct });
         }
     }
     best
@@ -158,22 +183,38 @@ mod tests {
         assert_eq!(parse_stat_cpu("garbage", 100.0), None);
     }
 
+    fn proc(name: &str, ppid: u32, own: f64, children: f64) -> Proc {
+        Proc { name: name.into(), ppid, own, children }
+    }
+
     #[test]
     fn other_processes_and_their_children_count() {
         let text = "77 (cargo build) S 1 77 77 0 -1 0 0 0 0 0 100 50 300 50 20 0 1 0";
-        assert_eq!(parse_stat_all(text, 100.0), Some(("cargo build".into(), 5.0)));
-        let mut a = ProcTimes::default();
-        let mut b = ProcTimes::default();
-        a.0.insert(1, ("srv".into(), 1.0));
-        b.0.insert(1, ("srv".into(), 3.0));
-        a.0.insert(2, ("cargo".into(), 1.0));
-        b.0.insert(2, ("cargo".into(), 1.1));
-        b.0.insert(3, ("rustc".into(), 0.5));
-        b.0.insert(4, ("ksoftirqd/1".into(), 9.0));
+        assert_eq!(parse_proc(text, 100.0), Some(proc("cargo build", 1, 1.5, 3.5)));
+        let (mut a, mut b) = (ProcTimes::default(), ProcTimes::default());
+        a.0.insert(1, proc("srv", 1, 1.0, 0.0));
+        b.0.insert(1, proc("srv", 1, 3.0, 0.0));
+        a.0.insert(2, proc("cargo", 1, 1.0, 0.0));
+        b.0.insert(2, proc("cargo", 1, 1.1, 0.0));
+        b.0.insert(3, proc("rustc", 2, 0.5, 0.0));
+        b.0.insert(4, proc("ksoftirqd/1", 2, 9.0, 0.0));
         let o = busiest_other(&a, &b, 2.0, &[1]).unwrap();
         assert_eq!(o.name, "rustc (3)");
         assert!((o.pct - 25.0).abs() < 1e-9, "{o:?}");
         assert!(busiest_other(&a, &a, 2.0, &[1, 2]).is_none());
+    }
+
+    #[test]
+    fn a_child_reaped_in_the_window_counts_only_for_its_time_in_it() {
+        let (mut a, mut b) = (ProcTimes::default(), ProcTimes::default());
+        // A compiler that ran 60 s, 0.2 s of them in the window, then was
+        // reaped by its parent; and a short one that lived in the window.
+        a.0.insert(10, proc("bash", 1, 0.0, 0.0));
+        a.0.insert(11, proc("rustc", 10, 60.0, 0.0));
+        b.0.insert(10, proc("bash", 1, 0.0, 60.2 + 0.3));
+        let o = busiest_other(&a, &b, 1.0, &[]).unwrap();
+        assert_eq!(o.name, "bash (10)");
+        assert!((o.pct - 50.0).abs() < 1e-6, "{o:?}");
     }
 
     #[test]
