@@ -56,15 +56,6 @@ pub enum Proto {
 pub type Parsed<'a> = Result<Option<(Event<'a>, usize)>, String>;
 
 impl Proto {
-    /// The name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Proto::Banter => "banter",
-            Proto::Resp => "redis",
-            Proto::WsBase => "wsbase",
-        }
-    }
-
     /// Parses the unit at the front of `buf`.
     pub fn parse(self, buf: &[u8]) -> Parsed<'_> {
         match self {
