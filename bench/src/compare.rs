@@ -50,6 +50,8 @@ pub struct Settings {
     pub only: Vec<String>,
     /// How many times a disturbed row may be measured again.
     pub max_reruns: usize,
+    /// Seconds all reruns together may take.
+    pub rerun_budget: f64,
     /// CPUs for the servers and the harness (`None`: no pinning).
     pub cpus: Option<(usize, usize)>,
 }
@@ -84,6 +86,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("transport-conns", "TLS and WebSocket: idle connections (10000)", "N"),
     ("only", "sections to run, of tcp,tls,ws (all)", "LIST"),
     ("max-reruns", "times a disturbed row may be measured again (2)", "N"),
+    ("rerun-budget", "seconds all reruns together may take (150)", "SECS"),
     ("no-pin", "do not pin servers to CPU 0 and the harness to CPU 1", ""),
     ("help", "this help", ""),
 ];
@@ -143,6 +146,7 @@ fn settings(m: &getopts::Matches) -> Result<Settings, String> {
         transport_conns: f("transport-conns", "10000")?.clamp(1.0, max as f64) as usize,
         only,
         max_reruns: f("max-reruns", "2")?.max(0.0) as usize,
+        rerun_budget: f("rerun-budget", "150")?.max(0.0),
         cpus: (!m.opt_present("no-pin")).then_some((0, 1)),
     })
 }
@@ -164,7 +168,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
         pin_self(harness);
     }
     let started = Instant::now();
-    let mut c = Comparison::new(s, started);
+    let mut c = Comparison::new(s);
     for name in c.s.only.clone() {
         match name.as_str() {
             "tcp" => c.tcp()?,

@@ -56,8 +56,8 @@ fn machine(out: &mut String, s: &Settings) {
     };
     let _ = writeln!(
         out,
-        "- {pin}; every figure is the median of {} measured windows of {} s, each after {} s of warm-up; a row that another process disturbed (over 5% of a CPU in a window) is measured again, up to {} more times\n",
-        s.runs, s.duration, s.warmup, s.max_reruns
+        "- {pin}; every figure is the median of {} measured windows of {} s, each after {} s of warm-up; a row that another process disturbed (over 5% of a CPU in a window) is measured again, up to {} more times and {} s of reruns in all\n",
+        s.runs, s.duration, s.warmup, s.max_reruns, s.rerun_budget
     );
 }
 

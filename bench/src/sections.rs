@@ -22,8 +22,6 @@ use std::time::{Duration, Instant};
 /// Fan-out rows over TLS and WebSocket (R, B, S): many small messages, and
 /// a wide fan-out (per-message and per-delivery transport costs).
 const TRANSPORT_FANOUT: &[(usize, usize, usize)] = &[(100, 64, 10), (1000, 64, 1)];
-/// No rerun starts after this much of the comparison, so it ends near 15 min.
-const RERUN_UNTIL: Duration = Duration::from_secs(12 * 60);
 
 /// A comparison in progress.
 pub struct Comparison {
@@ -33,14 +31,14 @@ pub struct Comparison {
     pub results: Results,
     /// Runs done, for the progress lines.
     pub(crate) done: usize,
-    /// When the comparison started.
-    started: Instant,
+    /// Time spent measuring disturbed rows again, against the budget.
+    rerun_spent: Duration,
 }
 
 impl Comparison {
-    /// A comparison of `s`, started at `started`.
-    pub fn new(s: Settings, started: Instant) -> Comparison {
-        Comparison { s, results: Results::default(), done: 0, started }
+    /// A comparison of `s`.
+    pub fn new(s: Settings) -> Comparison {
+        Comparison { s, results: Results::default(), done: 0, rerun_spent: Duration::ZERO }
     }
 
     /// Banter vs Redis over plain TCP: the full matrix, then replay.
@@ -180,19 +178,20 @@ impl Comparison {
         self.session(plan, &mut |done| (done.len() < runs).then_some(rate))
     }
 
-    /// `f`'s rows, measured again (up to `max_reruns` times, while time
-    /// allows) as long as another process disturbed one of their runs; the
-    /// least disturbed attempt is kept.
+    /// `f`'s rows, measured again (up to `max_reruns` times, while the
+    /// rerun budget lasts, so the whole comparison stays near 15 minutes)
+    /// as long as another process disturbed one of their runs; the least
+    /// disturbed attempt is kept.
     fn measured(&mut self, f: &mut dyn FnMut(&mut Comparison) -> Vec<Row>) -> Vec<Row> {
         let count = |rows: &[Row]| rows.iter().map(Row::disturbed_runs).sum::<usize>();
         let mut best = f(self);
         let mut attempts = 1;
-        while count(&best) > 0
-            && attempts <= self.s.max_reruns
-            && self.started.elapsed() < RERUN_UNTIL
-        {
+        let budget = Duration::from_secs_f64(self.s.rerun_budget);
+        while count(&best) > 0 && attempts <= self.s.max_reruns && self.rerun_spent < budget {
             eprintln!("compare: {} disturbed run(s); measuring the row again", count(&best));
+            let t = Instant::now();
             let next = f(self);
+            self.rerun_spent += t.elapsed();
             attempts += 1;
             if count(&next) <= count(&best) {
                 best = next;
