@@ -32,6 +32,9 @@ pub struct Proc {
     /// The CPU seconds of its reaped children (cutime + cstime): a build
     /// that runs many short compilers shows here.
     pub children: f64,
+    /// When it started (clock ticks after boot): tells a reused pid (the
+    /// name cannot: a kernel worker renames itself as it works).
+    pub start: u64,
 }
 
 /// Parses the text of `/proc/PID/stat`.
@@ -46,6 +49,7 @@ pub fn parse_proc(text: &str, ticks_per_s: f64) -> Option<Proc> {
         ppid: f.get(1)?.parse().ok()?,
         own: (num(11)? + num(12)?) / ticks_per_s,
         children: (num(13)? + num(14)?) / ticks_per_s,
+        start: f.get(19)?.parse().ok()?,
     })
 }
 
@@ -128,6 +132,28 @@ impl ProcTimes {
     }
 }
 
+/// For each process of `after`: the CPU its descendants that ended since
+/// `before` had already used then, which its children time now includes
+/// (a vanished child's parent may have vanished too: the time goes up to
+/// the nearest ancestor still there).
+fn reaped_before(before: &ProcTimes, after: &ProcTimes) -> HashMap<u32, f64> {
+    let mut spent: HashMap<u32, f64> = HashMap::new();
+    for (pid, p) in &before.0 {
+        if after.0.get(pid).is_some_and(|a| a.start == p.start) {
+            continue;
+        }
+        let mut up = p.ppid;
+        for _ in 0..64 {
+            match before.0.get(&up) {
+                Some(q) if !after.0.contains_key(&up) => up = q.ppid,
+                _ => break,
+            }
+        }
+        *spent.entry(up).or_default() += p.own + p.children;
+    }
+    spent
+}
+
 /// The busiest process other than the ones measured, over a window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtherCpu {
@@ -148,18 +174,13 @@ pub fn busiest_other(
     secs: f64,
     exclude: &[u32],
 ) -> Option<OtherCpu> {
-    let mut spent_before: HashMap<u32, f64> = HashMap::new();
-    for (pid, p) in &before.0 {
-        if !after.0.contains_key(pid) {
-            *spent_before.entry(p.ppid).or_default() += p.own + p.children;
-        }
-    }
+    let spent_before = reaped_before(before, after);
     let mut best: Option<OtherCpu> = None;
     for (pid, p1) in &after.0 {
         if exclude.contains(pid) || p1.name.starts_with("ksoftirqd/") {
             continue;
         }
-        let p0 = before.0.get(pid).filter(|p0| p0.name == p1.name);
+        let p0 = before.0.get(pid).filter(|p0| p0.start == p1.start);
         let own = p1.own - p0.map_or(0.0, |p| p.own);
         let reaped = p1.children - p0.map_or(0.0, |p| p.children);
         let reaped = reaped - spent_before.get(pid).copied().unwrap_or(0.0);
@@ -184,12 +205,12 @@ mod tests {
     }
 
     fn proc(name: &str, ppid: u32, own: f64, children: f64) -> Proc {
-        Proc { name: name.into(), ppid, own, children }
+        Proc { name: name.into(), ppid, own, children, start: 7 }
     }
 
     #[test]
     fn other_processes_and_their_children_count() {
-        let text = "77 (cargo build) S 1 77 77 0 -1 0 0 0 0 0 100 50 300 50 20 0 1 0";
+        let text = "77 (cargo build) S 1 77 77 0 -1 0 0 0 0 0 100 50 300 50 20 0 1 0 7 1 1";
         assert_eq!(parse_proc(text, 100.0), Some(proc("cargo build", 1, 1.5, 3.5)));
         let (mut a, mut b) = (ProcTimes::default(), ProcTimes::default());
         a.0.insert(1, proc("srv", 1, 1.0, 0.0));
@@ -215,6 +236,24 @@ mod tests {
         let o = busiest_other(&a, &b, 1.0, &[]).unwrap();
         assert_eq!(o.name, "bash (10)");
         assert!((o.pct - 50.0).abs() < 1e-6, "{o:?}");
+        // Two levels: cargo (gone) had reaped a 60 s rustc (gone); bash
+        // reaped cargo. Only the window's 0.5 s is bash's.
+        let (mut a, mut b) = (ProcTimes::default(), ProcTimes::default());
+        a.0.insert(10, proc("bash", 1, 0.0, 0.0));
+        a.0.insert(11, proc("cargo", 10, 1.0, 0.0));
+        a.0.insert(12, proc("rustc", 11, 60.0, 0.0));
+        b.0.insert(10, proc("bash", 1, 0.0, 61.5));
+        let o = busiest_other(&a, &b, 1.0, &[]).unwrap();
+        assert!((o.pct - 50.0).abs() < 1e-6, "{o:?}");
+    }
+
+    #[test]
+    fn a_renamed_kernel_worker_is_the_same_process() {
+        let (mut a, mut b) = (ProcTimes::default(), ProcTimes::default());
+        a.0.insert(12, proc("kworker/u8:0-events_unbound", 2, 30.0, 0.0));
+        b.0.insert(12, proc("kworker/u8:0-writeback", 2, 30.01, 0.0));
+        let o = busiest_other(&a, &b, 1.0, &[]).unwrap();
+        assert!((o.pct - 1.0).abs() < 1e-6, "{o:?}");
     }
 
     #[test]
