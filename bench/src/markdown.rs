@@ -269,6 +269,9 @@ pub(crate) fn flags(sec: &Section, row: &Row) -> String {
             f.push(format!("{name}: n/a"));
             continue;
         }
+        if runs.is_empty() {
+            f.push(format!("{name}: not run (its closed-loop rate was 0)"));
+        }
         let lost = worst(runs, "lost") + worst(runs, "reordered");
         if lost > 0.0 {
             f.push(format!("{name}: {lost:.0} lost/reordered"));

@@ -224,7 +224,7 @@ impl Comparison {
         let runs = self.s.runs;
         let mut base = srv.0.map_or(Vec::new(), |_| self.closed_then_open(&p, runs, None));
         let closed = base.get(..runs).unwrap_or(&base);
-        let rate = markdown::median(closed, "sent_per_s").map(|r| r / 2.0);
+        let rate = markdown::median(closed, "sent_per_s").map(|r| r / 2.0).filter(|&r| r > 0.0);
         let mut ours = srv.1.map_or(Vec::new(), |_| self.closed_then_open(&q, runs, rate));
         let split = |v: &mut Runs| v.split_off(runs.min(v.len()));
         let (base_open, ours_open) = (split(&mut base), split(&mut ours));

@@ -97,10 +97,9 @@ fn watch_log(stderr: ChildStderr) -> mpsc::Receiver<Result<String, String>> {
     rx
 }
 
-/// Starts a server that logs `listening on ADDR` (banterd, the baseline).
-fn start_logging(mut cmd: Command, command: String) -> Result<ServerProc, String> {
-    let prog = command.split(' ').find(|w| !w.starts_with('-') && *w != "taskset");
-    let prog = prog.unwrap_or("server").to_string();
+/// Starts `prog` (run as `cmd`), a server that logs `listening on ADDR`
+/// (banterd, the baseline).
+fn start_logging(prog: &str, mut cmd: Command, command: String) -> Result<ServerProc, String> {
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot start {prog}: {e}"))?;
     let stderr = child.stderr.take().ok_or("no stderr pipe")?;
@@ -129,7 +128,7 @@ pub fn banterd(
         args.extend(["--tls-cert".into(), t.cert.clone(), "--tls-key".into(), t.key.clone()]);
     }
     let (cmd, command) = pinned(cpu, bin, &args);
-    start_logging(cmd, command)
+    start_logging(bin, cmd, command)
 }
 
 /// Starts the Node `ws` baseline (`script`) on 127.0.0.1, port 0.
@@ -146,7 +145,7 @@ pub fn node_ws(
         args.extend(["--tls-cert".into(), t.cert.clone(), "--tls-key".into(), t.key.clone()]);
     }
     let (cmd, command) = pinned(cpu, node, &args);
-    start_logging(cmd, command)
+    start_logging(script, cmd, command)
 }
 
 /// Starts `redis-server` without persistence on a free 127.0.0.1 port;
