@@ -252,21 +252,7 @@ impl Link {
         let n = w.decoder.decode(&mut buf[from..], &mut ctl)?;
         buf.copy_within(from..from + n, 0);
         for c in ctl {
-            let (op, payload) = match c {
-                Control::Ping(p) => (ws::OP_PONG, p),
-                Control::Close(code, reason) => {
-                    let code_s = code.map_or("no code".into(), |c| format!("code {c}"));
-                    self.ended =
-                        Some(format!("WebSocket closed by the server ({code_s}) {reason}"));
-                    if std::mem::replace(&mut w.close_sent, true) {
-                        continue;
-                    }
-                    (ws::OP_CLOSE, code.map_or(Vec::new(), |c| c.to_be_bytes().to_vec()))
-                }
-            };
-            let start = out.len();
-            out.extend_from_slice(&payload);
-            ws::frame(out, start, op, m.take::<4>());
+            answer(w, c, out, m, &mut self.ended);
         }
         Ok(n)
     }
@@ -280,6 +266,25 @@ impl Link {
             Some(t) => tls_io::flush(&mut t.conn, io),
         }
     }
+}
+
+/// Answers a control frame: a pong for a ping; for a close, notes the end
+/// and echoes the close (once).
+fn answer(w: &mut Ws, c: Control, out: &mut Vec<u8>, m: &mut Masks, ended: &mut Option<String>) {
+    let (op, payload) = match c {
+        Control::Ping(p) => (ws::OP_PONG, p),
+        Control::Close(code, reason) => {
+            let code_s = code.map_or("no code".into(), |c| format!("code {c}"));
+            *ended = Some(format!("WebSocket closed by the server ({code_s}) {reason}"));
+            if std::mem::replace(&mut w.close_sent, true) {
+                return;
+            }
+            (ws::OP_CLOSE, code.map_or(Vec::new(), |c| c.to_be_bytes().to_vec()))
+        }
+    };
+    let start = out.len();
+    out.extend_from_slice(&payload);
+    ws::frame(out, start, op, m.take::<4>());
 }
 
 /// What a read works with.

@@ -28,10 +28,9 @@ pub(super) fn read(
         return Fresh::Closed("a unit larger than the read buffer".into());
     }
     let dst = scratch;
-    let mut end = carry;
-    match drain(c, &mut dst[end..], ended) {
+    match drain(c, &mut dst[carry..], ended) {
         Ok(0) => {}
-        Ok(n) => return Fresh::Bytes(end + n, false),
+        Ok(n) => return Fresh::Bytes(carry + n, false),
         Err(e) => return Fresh::Closed(e),
     }
     let want = room.min(raw.len());
@@ -44,25 +43,34 @@ pub(super) fn read(
             Err(e) => return Fresh::Closed(format!("read: {e}")),
         }
     };
-    let mut bytes = &raw[..n];
+    match feed(c, stream, &raw[..n], dst, carry, ended) {
+        Ok(end) => Fresh::Bytes(end, n < want),
+        Err(e) => Fresh::Closed(e),
+    }
+}
+
+/// Hands `bytes` (TLS records as read) to rustls and moves what they
+/// decrypt to `dst[end..]`; returns the new end.
+fn feed(
+    c: &mut ClientConnection,
+    stream: &mut TcpStream,
+    mut bytes: &[u8],
+    dst: &mut [u8],
+    mut end: usize,
+    ended: &mut Option<String>,
+) -> Result<usize, String> {
     while !bytes.is_empty() {
-        let fed = match c.read_tls(&mut bytes) {
-            Ok(k) => k,
-            Err(e) => return Fresh::Closed(format!("TLS: {e}")),
-        };
+        let fed = c.read_tls(&mut bytes).map_err(|e| format!("TLS: {e}"))?;
         if let Err(e) = c.process_new_packets() {
-            let _ = c.write_tls(stream);
-            return Fresh::Closed(format!("TLS: {e}"));
+            let _ = c.write_tls(stream); // the alert, if it fits
+            return Err(format!("TLS: {e}"));
         }
-        match drain(c, &mut dst[end..], ended) {
-            Ok(k) => end += k,
-            Err(e) => return Fresh::Closed(e),
-        }
+        end += drain(c, &mut dst[end..], ended)?;
         if fed == 0 {
-            break;
+            break; // close_notify: rustls takes nothing more
         }
     }
-    Fresh::Bytes(end, n < want)
+    Ok(end)
 }
 
 /// Moves decrypted bytes out of rustls into `dst`; notes a close_notify.

@@ -148,14 +148,13 @@ fn upgrade_answers_are_checked() {
     assert!(e.contains("not HTTP"), "{e}");
 }
 
-#[test]
-fn a_real_rfc6455_server_accepts_the_handshake_and_the_masked_frames() {
+/// A tungstenite server that echoes two messages, then closes.
+fn echo_twice_server() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let server = std::thread::spawn(move || {
         let (s, _) = l.accept().unwrap();
         let mut ws = tungstenite::accept_hdr(s, crate::link::test_pki::agree_banter).unwrap();
-        // Echo two messages back, then close.
         for _ in 0..2 {
             let m = ws.read().unwrap();
             ws.send(m).unwrap();
@@ -163,6 +162,12 @@ fn a_real_rfc6455_server_accepts_the_handshake_and_the_masked_frames() {
         ws.close(None).unwrap();
         while ws.read().is_ok() {}
     });
+    (addr, server)
+}
+
+#[test]
+fn a_real_rfc6455_server_accepts_the_handshake_and_the_masked_frames() {
+    let (addr, server) = echo_twice_server();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
     let mut m = Masks::default();
