@@ -86,7 +86,7 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("transport-conns", "TLS and WebSocket: idle connections (10000)", "N"),
     ("only", "sections to run, of tcp,tls,ws (all)", "LIST"),
     ("max-reruns", "times a disturbed row may be measured again (2)", "N"),
-    ("rerun-budget", "seconds all reruns together may take (150)", "SECS"),
+    ("rerun-budget", "seconds all reruns together may take (120)", "SECS"),
     ("no-pin", "do not pin servers to CPU 0 and the harness to CPU 1", ""),
     ("help", "this help", ""),
 ];
@@ -146,7 +146,7 @@ fn settings(m: &getopts::Matches) -> Result<Settings, String> {
         transport_conns: f("transport-conns", "10000")?.clamp(1.0, max as f64) as usize,
         only,
         max_reruns: f("max-reruns", "2")?.max(0.0) as usize,
-        rerun_budget: f("rerun-budget", "150")?.max(0.0),
+        rerun_budget: f("rerun-budget", "120")?.max(0.0),
         cpus: (!m.opt_present("no-pin")).then_some((0, 1)),
     })
 }

@@ -300,14 +300,14 @@ pub(crate) fn flags(sec: &Section, row: &Row) -> String {
     }
 }
 
-/// `R | B | S` of a fan-out row.
+/// `R | B | S | W` of a fan-out row.
 pub(crate) fn config(row: &Row) -> String {
     let pick = |flag: &str| {
         let mut it = row.command.split_whitespace();
         it.by_ref().find(|w| *w == flag);
         it.next().unwrap_or("-").to_string()
     };
-    format!("{} | {} | {}", pick("-r"), pick("-b"), pick("-s"))
+    format!("{} | {} | {} | {}", pick("-r"), pick("-b"), pick("-s"), pick("-w"))
 }
 
 #[cfg(test)]

@@ -22,14 +22,14 @@ fn disturbed(sent: f64, pct: f64) -> Result<Figures, String> {
 #[test]
 fn medians_ratios_spreads_and_flags() {
     let sec = Section::new("t", "Redis", "Banter");
-    let mut row = Row::new("banter-bench fanout --target URL -r 100 -s 10 -b 64".into());
+    let mut row = Row::new("banter-bench fanout --target URL -r 100 -s 10 -b 64 -w 4".into());
     row.base = vec![run(10.0, 0, false), run(30.0, 0, false), run(20.0, 0, false)];
     row.ours = vec![run(40.0, 0, false), Err("boom".into()), run(60.0, 2, true)];
     assert_eq!(median(&row.base, "sent_per_s"), Some(20.0));
     assert_eq!(median(&row.ours, "sent_per_s"), Some(50.0));
     assert_eq!(triple(&sec, &row, "sent_per_s"), "20 | 50 | 2.50");
     assert_eq!(spreads(&sec, &row, "sent_per_s"), "100% / 40%");
-    assert_eq!(config(&row), "100 | 64 | 10");
+    assert_eq!(config(&row), "100 | 64 | 10 | 4");
     let f = flags(&sec, &row);
     assert!(f.contains("Banter: 2 lost") && f.contains("harness busy"), "{f}");
     assert!(f.contains("failed run (boom)") && !f.contains("Redis"), "{f}");

@@ -102,9 +102,9 @@ fn throughput(out: &mut String, sec: &Section, s: &Settings) {
     let (b, o) = (&sec.base, &sec.ours);
     let _ =
         writeln!(out, "### Fan-out throughput (closed loop, {} in flight per sender)\n", s.window);
-    let _ = writeln!(out, "Messages published per second, deliveries per second (= messages x R), and server CPU seconds per million deliveries. Ratio = {o} / {b} (above 1: {o} delivers more, or burns more CPU). Spread = (max - min) / median of msg/s over the runs. Harness: its CPU share / the share of the window it waited in poll for the servers / the messages it sent per turn of its loop.\n");
-    let _ = writeln!(out, "| R | B | S | {b} msg/s | {o} msg/s | ratio | spread ({b} / {o}) | {b} deliv/s | {o} deliv/s | ratio | {b} CPU s/M | {o} CPU s/M | ratio | harness CPU / wait / sends per loop ({b}; {o}) | checks |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "Messages published per second, deliveries per second (= messages x R), and server CPU seconds per million deliveries. Ratio = {o} / {b} (above 1: {o} delivers more, or burns more CPU). Spread = (max - min) / median of msg/s over the runs. W = messages in flight per sender: {}, lowered where R x S x W x B would pass 128 MiB in flight (beyond that loopback TCP stalls for seconds whatever the server). Harness: its CPU share / the share of the window it waited in poll for the servers / the messages it sent per turn of its loop.\n", s.window);
+    let _ = writeln!(out, "| R | B | S | W | {b} msg/s | {o} msg/s | ratio | spread ({b} / {o}) | {b} deliv/s | {o} deliv/s | ratio | {b} CPU s/M | {o} CPU s/M | ratio | harness CPU / wait / sends per loop ({b}; {o}) | checks |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &sec.throughput {
         let _ = writeln!(
             out,
@@ -137,8 +137,8 @@ fn latency(out: &mut String, sec: &Section) {
     let (b, o) = (&sec.base, &sec.ours);
     let _ = writeln!(out, "### Latency at 50% of {b}'s peak (open loop)\n");
     let _ = writeln!(out, "Both servers get the same fixed rate (half of {b}'s closed-loop median above); latency is measured from the intended send time, so a stall counts in full (no coordinated omission). Microseconds; ratio = {o} / {b} (above 1: {o} slower); spread of p99.\n");
-    let _ = writeln!(out, "| R | B | S | rate msg/s | {b} p50 | {o} p50 | ratio | {b} p99 | {o} p99 | ratio | spread ({b} / {o}) | {b} p99.9 | {o} p99.9 | {b} max | {o} max | checks |");
-    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(out, "| R | B | S | W | rate msg/s | {b} p50 | {o} p50 | ratio | {b} p99 | {o} p99 | ratio | spread ({b} / {o}) | {b} p99.9 | {o} p99.9 | {b} max | {o} max | checks |");
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in &sec.latency {
         let rate = median(&row.base, "rate").or(median(&row.ours, "rate"));
         let _ = writeln!(
