@@ -1,32 +1,62 @@
 #!/usr/bin/env bash
-# Banter vs Redis pub/sub, the standard matrix, in one run (< 15 minutes):
-# builds the release binaries, installs Debian's redis-server if it is
-# missing, then runs `banter-bench compare`, which starts its own
-# redis-server and banterd pinned to CPU 0, runs the harness on CPU 1 and
-# writes bench/RESULTS.md. Extra arguments go to `banter-bench compare`
-# (see `banter-bench compare --help`).
+# Banter vs Redis pub/sub (plain TCP and both over TLS) and vs a Node ws
+# server (WebSocket), the standard matrix, in one run (< 15 minutes):
+# builds the release binaries, installs Debian's redis-server, openssl and
+# Node.js if missing, installs the Node baseline's locked dependencies
+# (npm ci in bench/ws-baseline), makes a throwaway CA and server
+# certificate (deleted at the end; nothing that expires is committed), then
+# runs `banter-bench compare`, which starts its own servers pinned to CPU 0,
+# runs the harness on CPU 1 and writes bench/RESULTS.md. Banter's TLS and
+# WebSocket rows say "n/a (server lacks TLS/WebSocket)" while banterd lacks
+# them. Extra arguments go to `banter-bench compare` (its --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v redis-server >/dev/null 2>&1; then
-    echo "compare.sh: installing redis-server (Debian package)" >&2
-    sudo=""
+need() { # need COMMAND DEBIAN-PACKAGE...
+    command -v "$1" >/dev/null 2>&1 && return 0
+    echo "compare.sh: installing $* (Debian packages)" >&2
+    local sudo=""
     if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${@:2}"
+}
+need redis-server redis-server
+need openssl openssl
+need node nodejs npm
+need npm npm
+
+# The Node baseline's dependencies, exactly as locked.
+if [ ! bench/ws-baseline/node_modules/.package-lock.json -nt bench/ws-baseline/package-lock.json ]; then
+    (cd bench/ws-baseline && npm ci --no-audit --no-fund --silent)
 fi
 
 cargo build --release -p banterd -p banter-bench
 bin="${CARGO_TARGET_DIR:-target}/release"
 
+# A throwaway CA and a server certificate for 127.0.0.1/localhost (ECDSA
+# P-256, valid one day), used by banterd, redis-server and the harness.
+pki=$(mktemp -d)
+trap 'rm -rf "$pki"' EXIT
+ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+openssl req -x509 "${ec[@]}" -days 1 -subj "/CN=banter-bench throwaway CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+    -keyout "$pki/ca.key" -out "$pki/ca.pem" 2>/dev/null
+openssl req "${ec[@]}" -subj "/CN=localhost" -keyout "$pki/server.key" \
+    -out "$pki/server.csr" 2>/dev/null
+printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$pki/ext.cnf"
+openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" \
+    -CAcreateserial -days 1 -extfile "$pki/ext.cnf" -out "$pki/server.pem" 2>/dev/null
+tls=(--tls-cert "$pki/server.pem" --tls-key "$pki/server.key" --ca "$pki/ca.pem")
+
 # Each process may hold as many descriptors as the hard limit allows.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
-    exec taskset -c 1 "$bin/banter-bench" compare --banterd "$bin/banterd" \
-        --out bench/RESULTS.md "$@"
+    taskset -c 1 "$bin/banter-bench" compare --banterd "$bin/banterd" \
+        --out bench/RESULTS.md "${tls[@]}" "$@"
 else
     echo "compare.sh: no taskset or a single CPU: running unpinned" >&2
-    exec "$bin/banter-bench" compare --no-pin --banterd "$bin/banterd" \
-        --out bench/RESULTS.md "$@"
+    "$bin/banter-bench" compare --no-pin --banterd "$bin/banterd" \
+        --out bench/RESULTS.md "${tls[@]}" "$@"
 fi

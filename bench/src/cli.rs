@@ -1,14 +1,15 @@
 //! The command line: parses the options of a scenario run into a [`Plan`]
-//! and the target URL (`banter://host:port`, `redis://host:port`) into a
-//! protocol and an address. Refuses what cannot run, with a clear message.
+//! (the target URL through `target.rs`). Refuses what cannot run, with a
+//! clear message.
 //!
 //! It runs nothing.
 
+use crate::link::tls::TlsOpts;
 use crate::plan::{Plan, Scenario};
 use crate::proto::Proto;
 use crate::stamp::STAMP_LEN;
+use crate::target::Target;
 use getopts::{Matches, Options};
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 /// What the command line asked for.
@@ -22,7 +23,8 @@ pub struct Args {
 
 /// Options that take a value: short name, long name, help, value hint.
 const VALUED: &[(&str, &str, &str, &str)] = &[
-    ("", "target", "server URL (banter://127.0.0.1:3000)", "URL"),
+    ("", "target", "server URL (banter://127.0.0.1:3000; see above)", "URL"),
+    ("", "ca", "TLS: trust the PEM certificate(s) in FILE besides the system's roots", "FILE"),
     ("r", "receivers", "fanout: receivers in the room (100)", "R"),
     ("s", "senders", "fanout: senders (1)", "S"),
     ("b", "size", "payload bytes, at least 30 (64)", "B"),
@@ -46,6 +48,11 @@ pub fn options() -> Options {
     for (short, long, help, hint) in VALUED {
         o.optopt(short, long, help, hint);
     }
+    o.optflag(
+        "",
+        "insecure-skip-verify",
+        "TLS: INSECURE, for benchmarks on loopback only: accept any server certificate",
+    );
     o.optflag("", "json", "print one JSON object instead of the table");
     o.optflag("q", "quiet", "no progress lines");
     o.optflag("h", "help", "this help");
@@ -72,29 +79,14 @@ fn pid(m: &Matches) -> Result<Option<u32>, String> {
     s.parse().map(Some).map_err(|_| format!("--server-pid: {s:?} is not a pid"))
 }
 
-/// Splits `banter://host:port` or `redis://host:port`.
-pub fn parse_target(url: &str) -> Result<(Proto, SocketAddr), String> {
-    let (proto, rest, port) = if let Some(r) = url.strip_prefix("banter://") {
-        (Proto::Banter, r, 3000)
-    } else if let Some(r) = url.strip_prefix("redis://") {
-        (Proto::Resp, r, 6379)
-    } else {
-        return Err(format!("target {url:?}: expected banter://HOST:PORT or redis://HOST:PORT"));
-    };
-    let rest = rest.trim_end_matches('/');
-    let hostport = if rest.contains(':') { rest.to_string() } else { format!("{rest}:{port}") };
-    let addr = hostport
-        .to_socket_addrs()
-        .map_err(|e| format!("target {url:?}: {e}"))?
-        .find(SocketAddr::is_ipv4)
-        .ok_or_else(|| format!("target {url:?}: no IPv4 address"))?;
-    Ok((proto, addr))
-}
-
 /// Builds the plan of `scenario` from parsed options.
 pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
     let url = m.opt_str("target").unwrap_or_else(|| "banter://127.0.0.1:3000".into());
-    let (proto, addr) = parse_target(&url)?;
+    let target = Target::parse(&url)?;
+    let tls = TlsOpts {
+        ca: m.opt_str("ca").map(Into::into),
+        insecure: m.opt_present("insecure-skip-verify"),
+    };
     let default_conns = match scenario {
         Scenario::Churn => 50,
         Scenario::Replay => 4,
@@ -102,8 +94,8 @@ pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
     };
     let plan = Plan {
         scenario,
-        proto,
-        addr,
+        target,
+        tls,
         receivers: num(m, "receivers", 100)?,
         senders: num(m, "senders", 1)?,
         size: num(m, "size", 64)?,
@@ -137,10 +129,14 @@ pub fn check(p: &Plan) -> Result<(), String> {
     if p.scenario == Scenario::Fanout && (p.senders == 0 || p.senders > 0xff_ffff) {
         return Err("--senders must be 1 to 16777215".into());
     }
-    if p.scenario == Scenario::Replay && p.proto == Proto::Resp {
-        return Err(
-            "replay: Redis pub/sub keeps no history, so this scenario is Banter-only".into()
-        );
+    if p.scenario == Scenario::Replay && p.target.proto != Proto::Banter {
+        return Err("replay: only Banter keeps history, so this scenario is Banter-only".into());
+    }
+    if !p.target.tls && (p.tls.ca.is_some() || p.tls.insecure) {
+        return Err("--ca and --insecure-skip-verify need a TLS target (banters://, rediss://, wss://, wsbases://)".into());
+    }
+    if p.tls.ca.is_some() && p.tls.insecure {
+        return Err("--ca and --insecure-skip-verify contradict each other".into());
     }
     if !(p.rate >= 0.0 && p.rate.is_finite()) {
         return Err("--rate must be 0 or more".into());
@@ -162,15 +158,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn targets() {
-        let (p, a) = parse_target("redis://127.0.0.1:7000").unwrap();
-        assert_eq!((p, a.port()), (Proto::Resp, 7000));
-        let (p, a) = parse_target("banter://127.0.0.1").unwrap();
-        assert_eq!((p, a.port()), (Proto::Banter, 3000));
-        assert!(parse_target("http://x").is_err());
-    }
-
-    #[test]
     fn options_become_a_plan_and_bad_ones_are_refused() {
         let o = options();
         let m = o.parse(["--target", "redis://127.0.0.1:1", "-r", "7", "--rate", "500"]).unwrap();
@@ -182,6 +169,12 @@ mod tests {
         assert!(plan(Scenario::Replay, &m).is_err());
         let m = o.parse(["-r", "many"]).unwrap();
         assert!(plan(Scenario::Fanout, &m).unwrap_err().contains("receivers"));
+        let m = o.parse(["--target", "rediss://127.0.0.1:1", "--ca", "x.pem"]).unwrap();
+        assert_eq!(plan(Scenario::Fanout, &m).unwrap().plan.tls.ca, Some("x.pem".into()));
+        let m = o.parse(["--target", "redis://127.0.0.1:1", "--insecure-skip-verify"]).unwrap();
+        assert!(plan(Scenario::Fanout, &m).unwrap_err().contains("TLS target"));
+        let m = o.parse(["--target", "wsbase://127.0.0.1:1/ws"]).unwrap();
+        assert!(plan(Scenario::Replay, &m).unwrap_err().contains("Banter-only"));
         assert_eq!(unique_prefix().len(), 8);
     }
 }

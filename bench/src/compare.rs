@@ -1,20 +1,17 @@
-//! `banter-bench compare`: runs the standard matrix against our own
-//! `redis-server` and `banterd` in one go (servers pinned to one CPU, the
-//! harness to another), takes the median of several runs of each figure
-//! and writes the comparison as Markdown (`markdown.rs`).
+//! `banter-bench compare`: the standard matrix in one go, against servers
+//! it starts itself (pinned to one CPU, the harness to another): Banter vs
+//! Redis pub/sub over plain TCP, Banter vs Redis both over TLS, and Banter
+//! vs a Node `ws` server over WebSocket. Each figure is the median of
+//! several runs; the comparison is written as Markdown (`render.rs`).
 //!
-//! Each run is a fresh set of connections through the same engine and the
-//! same code path for both servers; only the adapter differs.
+//! This file holds the settings and the entry point; `sections.rs` runs the
+//! rows.
 
-use crate::markdown::{self, Results, Row};
-use crate::plan::{Plan, Scenario};
-use crate::proto::Proto;
-use crate::report::{self, Figures};
-use crate::servers::{self, ServerProc};
-use crate::stats;
+use crate::sections::Comparison;
+use crate::servers::TlsFiles;
 use getopts::Options;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What the comparison runs.
 #[derive(Debug, Clone)]
@@ -23,6 +20,12 @@ pub struct Settings {
     pub banterd: String,
     /// The redis-server binary.
     pub redis: String,
+    /// The node binary.
+    pub node: String,
+    /// The Node `ws` baseline's script.
+    pub ws_script: String,
+    /// Certificate, key and CA for the TLS rows (`None`: no TLS rows).
+    pub tls: Option<TlsFiles>,
     /// Where the Markdown goes.
     pub out: String,
     /// Runs per figure (the median is reported).
@@ -33,14 +36,22 @@ pub struct Settings {
     pub warmup: f64,
     /// Closed loop: messages in flight per sender.
     pub window: u32,
-    /// Receivers of the matrix.
+    /// Receivers of the TCP matrix.
     pub receivers: Vec<usize>,
-    /// Payload sizes of the matrix.
+    /// Payload sizes of the TCP matrix.
     pub sizes: Vec<usize>,
-    /// Sender counts of the matrix.
+    /// Sender counts of the TCP matrix.
     pub senders: Vec<usize>,
-    /// Connection counts for the idle-memory test.
+    /// Connection counts for the idle-memory test over TCP.
     pub conn_counts: Vec<usize>,
+    /// Idle connections held over TLS and WebSocket.
+    pub transport_conns: usize,
+    /// Which sections run: `tcp`, `tls`, `ws`.
+    pub only: Vec<String>,
+    /// How many times a disturbed row may be measured again.
+    pub max_reruns: usize,
+    /// Seconds all reruns together may take.
+    pub rerun_budget: f64,
     /// CPUs for the servers and the harness (`None`: no pinning).
     pub cpus: Option<(usize, usize)>,
 }
@@ -58,20 +69,29 @@ fn list(s: &str, max: usize) -> Result<Vec<usize>, String> {
 const OPTIONS: &[(&str, &str, &str)] = &[
     ("banterd", "banterd binary (next to this one)", "PATH"),
     ("redis-server", "redis-server binary (redis-server)", "PATH"),
+    ("node", "node binary, for the WebSocket baseline (node)", "PATH"),
+    ("ws-baseline", "the baseline's script (bench/ws-baseline/server.js)", "PATH"),
+    ("tls-cert", "server certificate (PEM) for the TLS rows", "FILE"),
+    ("tls-key", "its private key (PEM)", "FILE"),
+    ("ca", "the CA (PEM) that signed it, trusted by the harness", "FILE"),
     ("out", "Markdown output (bench/RESULTS.md)", "FILE"),
     ("runs", "measured windows per figure, median reported (3)", "N"),
     ("duration", "measured seconds per window (1.5)", "SECS"),
     ("warmup", "warm-up seconds per window (0.5)", "SECS"),
     ("window", "closed loop: in flight per sender (16)", "W"),
-    ("receivers", "receiver counts (100,1000,5000)", "LIST"),
-    ("sizes", "payload sizes (64,1024)", "LIST"),
-    ("senders", "sender counts (1,10)", "LIST"),
-    ("conns", "idle connection counts; max = what the fd limit allows (10000,max)", "LIST"),
+    ("receivers", "TCP: receiver counts (100,1000,5000)", "LIST"),
+    ("sizes", "TCP: payload sizes (64,1024)", "LIST"),
+    ("senders", "TCP: sender counts (1,10)", "LIST"),
+    ("conns", "TCP: idle connection counts; max = what the fd limit allows (10000,max)", "LIST"),
+    ("transport-conns", "TLS and WebSocket: idle connections (10000)", "N"),
+    ("only", "sections to run, of tcp,tls,ws (all)", "LIST"),
+    ("max-reruns", "times a disturbed row may be measured again (2)", "N"),
+    ("rerun-budget", "seconds all reruns together may take (120)", "SECS"),
     ("no-pin", "do not pin servers to CPU 0 and the harness to CPU 1", ""),
     ("help", "this help", ""),
 ];
 
-fn settings(args: &[String]) -> Result<Option<Settings>, String> {
+fn parse(args: &[String]) -> Result<Option<getopts::Matches>, String> {
     let mut o = Options::new();
     for (long, help, hint) in OPTIONS {
         if hint.is_empty() {
@@ -85,6 +105,18 @@ fn settings(args: &[String]) -> Result<Option<Settings>, String> {
         print!("{}", o.usage("usage: banter-bench compare [options]"));
         return Ok(None);
     }
+    Ok(Some(m))
+}
+
+fn tls_files(m: &getopts::Matches) -> Result<Option<TlsFiles>, String> {
+    match (m.opt_str("tls-cert"), m.opt_str("tls-key"), m.opt_str("ca")) {
+        (Some(cert), Some(key), Some(ca)) => Ok(Some(TlsFiles { cert, key, ca })),
+        (None, None, None) => Ok(None),
+        _ => Err("--tls-cert, --tls-key and --ca go together".into()),
+    }
+}
+
+fn settings(m: &getopts::Matches) -> Result<Settings, String> {
     let sibling = std::env::current_exe()
         .ok()
         .and_then(|p| p.parent().map(|d| d.join("banterd")))
@@ -92,9 +124,16 @@ fn settings(args: &[String]) -> Result<Option<Settings>, String> {
     let max = max_conns();
     let s = |k: &str, d: &str| m.opt_str(k).unwrap_or_else(|| d.into());
     let f = |k: &str, d: &str| s(k, d).parse::<f64>().map_err(|_| format!("--{k}: not a number"));
-    Ok(Some(Settings {
+    let only: Vec<String> = s("only", "tcp,tls,ws").split(',').map(|x| x.trim().into()).collect();
+    if let Some(bad) = only.iter().find(|x| !["tcp", "tls", "ws"].contains(&x.as_str())) {
+        return Err(format!("--only: unknown section {bad:?} (tcp, tls, ws)"));
+    }
+    Ok(Settings {
         banterd: s("banterd", &sibling),
         redis: s("redis-server", "redis-server"),
+        node: s("node", "node"),
+        ws_script: s("ws-baseline", "bench/ws-baseline/server.js"),
+        tls: tls_files(m)?,
         out: s("out", "bench/RESULTS.md"),
         runs: f("runs", "3")?.max(1.0) as usize,
         duration: f("duration", "1.5")?,
@@ -104,8 +143,12 @@ fn settings(args: &[String]) -> Result<Option<Settings>, String> {
         sizes: list(&s("sizes", "64,1024"), max)?,
         senders: list(&s("senders", "1,10"), max)?,
         conn_counts: list(&s("conns", "10000,max"), max)?,
+        transport_conns: f("transport-conns", "10000")?.clamp(1.0, max as f64) as usize,
+        only,
+        max_reruns: f("max-reruns", "2")?.max(0.0) as usize,
+        rerun_budget: f("rerun-budget", "120")?.max(0.0),
         cpus: (!m.opt_present("no-pin")).then_some((0, 1)),
-    }))
+    })
 }
 
 /// The most connections the harness can hold: its open-file limit minus
@@ -117,19 +160,25 @@ fn max_conns() -> usize {
 
 /// Entry point of `banter-bench compare`.
 pub fn main(args: &[String]) -> Result<ExitCode, String> {
-    let Some(s) = settings(args)? else {
+    let Some(m) = parse(args)? else {
         return Ok(ExitCode::SUCCESS);
     };
+    let s = settings(&m)?;
     if let Some((_, harness)) = s.cpus {
         pin_self(harness);
     }
     let started = Instant::now();
     let mut c = Comparison::new(s);
-    c.fanout()?;
-    c.connections()?;
-    c.churn_and_replay()?;
+    for name in c.s.only.clone() {
+        match name.as_str() {
+            "tcp" => c.tcp()?,
+            "tls" => c.tls()?,
+            _ => c.ws()?,
+        }
+    }
     c.results.elapsed_s = started.elapsed().as_secs_f64();
-    let text = crate::render::render(&c.results, &c.s);
+    let old = std::fs::read_to_string(&c.s.out).unwrap_or_default();
+    let text = crate::render::render(&c.results, &c.s, &old);
     std::fs::write(&c.s.out, text).map_err(|e| format!("{}: {e}", c.s.out))?;
     eprintln!("compare: wrote {} in {:.0} s", c.s.out, c.results.elapsed_s);
     Ok(ExitCode::SUCCESS)
@@ -144,185 +193,27 @@ fn pin_self(cpu: usize) {
     }
 }
 
-/// A comparison in progress.
-struct Comparison {
-    /// What to run.
-    s: Settings,
-    /// What it gave so far.
-    results: Results,
-    /// Runs done, for the progress lines.
-    done: usize,
-}
+#[cfg(test)]
+pub mod tests {
+    use super::*;
 
-impl Comparison {
-    fn new(s: Settings) -> Comparison {
-        let results = Results::new(&s);
-        Comparison { s, results, done: 0 }
+    /// The defaults, as `compare` with no options has them.
+    pub fn settings() -> Settings {
+        super::settings(&parse(&[]).unwrap().unwrap()).unwrap()
     }
 
-    fn start(&mut self, proto: Proto, conns: usize) -> Result<ServerProc, String> {
-        let cpu = self.s.cpus.map(|c| c.0);
-        let max = conns.max(1000) + 5000;
-        let srv = match proto {
-            Proto::Banter => servers::banterd(&self.s.banterd, cpu, max)?,
-            Proto::Resp => servers::redis(&self.s.redis, cpu, max)?,
-        };
-        self.results.commands.push(srv.command.clone());
-        Ok(srv)
-    }
-
-    /// A plan against `srv` with the comparison's timings.
-    fn plan(&self, scenario: Scenario, srv: &ServerProc) -> Result<Plan, String> {
-        let (proto, addr) = crate::cli::parse_target(&srv.url)?;
-        Ok(Plan {
-            scenario,
-            proto,
-            addr,
-            receivers: 100,
-            senders: 1,
-            size: 64,
-            window: self.s.window,
-            rate: 0.0,
-            conns: 50,
-            connect_rate: 10_000.0,
-            room_size: 10,
-            history: 10_000,
-            limit: 1000,
-            threads: 1,
-            warmup: Duration::from_secs_f64(self.s.warmup),
-            duration: Duration::from_secs_f64(self.s.duration),
-            sources: 8,
-            server_pid: Some(srv.pid),
-            prefix: crate::cli::unique_prefix(),
-            progress: false,
-        })
-    }
-
-    /// One session of `plan`: setup once, then windows while `next` says.
-    fn session(
-        &mut self,
-        plan: &Plan,
-        next: &mut dyn FnMut(&[f64]) -> Option<f64>,
-    ) -> Vec<Result<Figures, String>> {
-        let mut p = plan.clone();
-        p.prefix = crate::cli::unique_prefix();
-        let server = p.proto.name();
-        let t = Instant::now();
-        match crate::run::session(p, next) {
-            Ok(outcomes) => outcomes
-                .iter()
-                .map(|o| {
-                    let f = report::figures(o);
-                    self.done += 1;
-                    let what = markdown::command(&o.plan, server);
-                    let secs = t.elapsed().as_secs_f64();
-                    eprintln!("[{:3} {secs:5.1}s] {what}: {}", self.done, markdown::headline(&f));
-                    Ok(f)
-                })
-                .collect(),
-            Err(e) => {
-                eprintln!("[{:3}] {}: FAILED {e}", self.done, markdown::command(plan, server));
-                vec![Err(e)]
-            }
-        }
-    }
-
-    /// `runs` windows of `plan` in one session.
-    fn runs(&mut self, plan: &Plan) -> Vec<Result<Figures, String>> {
-        let (runs, rate) = (self.s.runs, plan.rate);
-        self.session(plan, &mut |done| (done.len() < runs).then_some(rate))
-    }
-
-    /// The throughput matrix; each configuration also gives the latency
-    /// at half of Redis's closed-loop peak, on the same connections.
-    fn fanout(&mut self) -> Result<(), String> {
-        let redis = self.start(Proto::Resp, 0)?;
-        let banter = self.start(Proto::Banter, 0)?;
-        for &r in &self.s.receivers.clone() {
-            for &b in &self.s.sizes.clone() {
-                for &sn in &self.s.senders.clone() {
-                    let mut p = self.plan(Scenario::Fanout, &redis)?;
-                    (p.receivers, p.size, p.senders) = (r, b, sn);
-                    let q = self.retarget(&p, &banter)?;
-                    self.config(&p, &q);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Redis: `runs` closed-loop windows, then `runs` open-loop windows at
-    /// half their median; Banter: the same windows at the same rate.
-    fn config(&mut self, p: &Plan, q: &Plan) {
-        let runs = self.s.runs;
-        let half =
-            |done: &[f64]| stats::median(done.get(..runs).unwrap_or(done)).unwrap_or(0.0) / 2.0;
-        let mut red = self.session(p, &mut |done| match done.len() {
-            n if n < runs => Some(0.0),
-            n if n < 2 * runs && half(done) > 0.0 => Some(half(done)),
-            _ => None,
-        });
-        let closed = red.get(..runs).unwrap_or(&red);
-        let rate = markdown::median(closed, "sent_per_s").unwrap_or(0.0) / 2.0;
-        let mut ban = self.session(q, &mut |done| match done.len() {
-            n if n < runs => Some(0.0),
-            n if n < 2 * runs && rate > 0.0 => Some(rate),
-            _ => None,
-        });
-        let mut row = Row::new(markdown::command(p, "URL"));
-        let split = |v: &mut Vec<Result<Figures, String>>| v.split_off(runs.min(v.len()));
-        let (red_open, ban_open) = (split(&mut red), split(&mut ban));
-        (row.redis, row.banter) = (red, ban);
-        self.results.throughput.push(row);
-        let mut row = Row::new(markdown::command(&Plan { rate, ..p.clone() }, "URL"));
-        (row.redis, row.banter) = (red_open, ban_open);
-        self.results.latency.push(row);
-    }
-
-    fn retarget(&self, p: &Plan, srv: &ServerProc) -> Result<Plan, String> {
-        let (proto, addr) = crate::cli::parse_target(&srv.url)?;
-        Ok(Plan { proto, addr, server_pid: Some(srv.pid), ..p.clone() })
-    }
-
-    /// Idle connections, each count on fresh servers (a clean RSS baseline).
-    fn connections(&mut self) -> Result<(), String> {
-        for &n in &self.s.conn_counts.clone() {
-            let mut row = Row::new(String::new());
-            for proto in [Proto::Resp, Proto::Banter] {
-                let mut all = Vec::new();
-                for _ in 0..self.s.runs {
-                    let srv = self.start(proto, n)?;
-                    let mut p = self.plan(Scenario::Connections, &srv)?;
-                    (p.conns, p.connect_rate) = (n, 0.0);
-                    // Long enough to include a heartbeat round (banterd
-                    // pings a connection silent for 5 s).
-                    p.duration = Duration::from_secs_f64(self.s.duration.max(6.0));
-                    row.command = markdown::command(&p, "URL");
-                    all.extend(self.session(&p, &mut |done| done.is_empty().then_some(0.0)));
-                }
-                match proto {
-                    Proto::Resp => row.redis = all,
-                    Proto::Banter => row.banter = all,
-                }
-            }
-            self.results.connections.push(row);
-        }
-        Ok(())
-    }
-
-    fn churn_and_replay(&mut self) -> Result<(), String> {
-        let redis = self.start(Proto::Resp, 0)?;
-        let banter = self.start(Proto::Banter, 0)?;
-        let p = self.plan(Scenario::Churn, &redis)?;
-        let mut row = Row::new(markdown::command(&p, "URL"));
-        row.redis = self.runs(&p);
-        row.banter = self.runs(&self.plan(Scenario::Churn, &banter)?);
-        self.results.churn.push(row);
-        let mut p = self.plan(Scenario::Replay, &banter)?;
-        p.conns = 4;
-        let mut row = Row::new(markdown::command(&p, "URL"));
-        row.banter = self.runs(&p);
-        self.results.replay.push(row);
-        Ok(())
+    #[test]
+    fn defaults_and_refusals() {
+        let s = settings();
+        assert_eq!((s.runs, s.window, s.max_reruns, s.transport_conns), (3, 16, 2, 10_000));
+        assert_eq!(s.only, ["tcp", "tls", "ws"]);
+        assert!(s.tls.is_none());
+        let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let m = parse(&a(&["--tls-cert", "c.pem"])).unwrap().unwrap();
+        assert!(super::settings(&m).unwrap_err().contains("go together"));
+        let m = parse(&a(&["--only", "tcp,quic"])).unwrap().unwrap();
+        assert!(super::settings(&m).unwrap_err().contains("quic"));
+        let m = parse(&a(&["--tls-cert", "c", "--tls-key", "k", "--ca", "a"])).unwrap().unwrap();
+        assert_eq!(super::settings(&m).unwrap().tls.unwrap().ca, "a");
     }
 }

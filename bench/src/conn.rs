@@ -1,20 +1,25 @@
-//! One benchmark connection: its socket, role, setup state, output buffer
-//! and the few bytes of a unit split across reads. Reading goes through the
-//! worker's one large scratch buffer, so an idle connection costs only its
-//! socket and two small vectors.
+//! One benchmark connection: its socket and transport, role, setup state,
+//! output buffer and the few bytes of a unit split across reads. Reading
+//! goes through the worker's one large scratch buffer, so an idle plain
+//! connection costs only its socket and two small vectors (a TLS one adds
+//! rustls's state).
 //!
 //! It knows no protocol: the worker parses what `read_into` returns.
 
+use crate::link::ws::Masks;
+use crate::link::{FlushIo, Link, ReadIo, ReadResult};
 use crate::plan::{ConnSpec, Role};
 use crate::stats::OrderCheck;
 use mio::net::TcpStream;
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 
 /// Where a connection is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
     /// The TCP connect is in progress.
     Connecting,
+    /// WebSocket upgrade sent, waiting for its `101`.
+    Upgrading,
     /// Login sent, waiting for WELCOME / PONG.
     LoggingIn,
     /// Join sent, waiting for JOINED / the subscribe confirmation.
@@ -29,6 +34,8 @@ pub enum State {
 pub struct Conn {
     /// The socket.
     pub stream: TcpStream,
+    /// The transport over it: TLS, WebSocket, or neither.
+    pub link: Link,
     /// What it was opened for (role, name, room).
     pub spec: ConnSpec,
     /// Where it is.
@@ -55,22 +62,13 @@ pub struct Conn {
     pub order: Option<OrderCheck>,
 }
 
-/// What one read produced.
-pub enum ReadResult {
-    /// `scratch[..total]` holds the carried tail and then `new` fresh bytes.
-    Data { total: usize, new: usize },
-    /// Nothing more to read now.
-    Drained,
-    /// The peer closed, or the socket failed (with the reason).
-    Closed(String),
-}
-
 impl Conn {
-    /// A connection being opened for `spec`.
-    pub fn new(stream: TcpStream, spec: ConnSpec, senders: usize) -> Conn {
+    /// A connection being opened for `spec` over `link`.
+    pub fn new(stream: TcpStream, link: Link, spec: ConnSpec, senders: usize) -> Conn {
         let order = (spec.role == Role::Receiver).then(|| OrderCheck::new(senders));
         Conn {
             stream,
+            link,
             spec,
             state: State::Connecting,
             carry: Vec::new(),
@@ -91,40 +89,57 @@ impl Conn {
         self.out.len() - self.out_at
     }
 
-    /// Reads into `scratch` after the carried tail (then emptied).
-    pub fn read_into(&mut self, scratch: &mut [u8]) -> ReadResult {
-        let c = self.carry.len();
-        if c >= scratch.len() {
-            return ReadResult::Closed("a unit larger than the read buffer".into());
-        }
-        scratch[..c].copy_from_slice(&self.carry);
-        match self.stream.read(&mut scratch[c..]) {
-            Ok(0) => ReadResult::Closed("closed by the server".into()),
-            Ok(n) => {
-                self.carry.clear();
-                ReadResult::Data { total: c + n, new: n }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => ReadResult::Drained,
-            Err(e) if e.kind() == ErrorKind::Interrupted => ReadResult::Data { total: 0, new: 0 },
-            Err(e) => ReadResult::Closed(format!("read: {e}")),
+    /// Whether a flush has anything to do.
+    pub fn has_output(&self) -> bool {
+        self.pending() > 0 || self.link.wants_write()
+    }
+
+    /// Queues one protocol unit, which `f` appends (given the connection's
+    /// spec); a WebSocket link makes it one message.
+    pub fn send(&mut self, masks: &mut Masks, f: impl FnOnce(&mut Vec<u8>, &ConnSpec)) {
+        let start = self.out.len();
+        f(&mut self.out, &self.spec);
+        if self.out.len() > start {
+            self.link.wrap(&mut self.out, start, masks);
         }
     }
 
-    /// Writes as much queued output as the socket takes. `Ok(true)` when
-    /// everything is written.
-    pub fn flush(&mut self) -> Result<bool, String> {
-        while self.out_at < self.out.len() {
-            match self.stream.write(&self.out[self.out_at..]) {
-                Ok(0) => return Err("write returned 0".into()),
-                Ok(n) => self.out_at += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("write: {e}")),
-            }
+    /// Reads application bytes into `scratch` after the carried tail (then
+    /// emptied); `raw` is the worker's buffer for TLS records.
+    pub fn read_into(
+        &mut self,
+        scratch: &mut [u8],
+        raw: &mut [u8],
+        masks: &mut Masks,
+    ) -> ReadResult {
+        if let Some(why) = self.link.take_ended() {
+            let _ = self.flush(&mut 0); // a WebSocket close reply, if it fits
+            return ReadResult::Closed(why);
         }
-        self.out.clear();
-        self.out_at = 0;
-        Ok(true)
+        let carry = self.carry.len();
+        if carry >= scratch.len() {
+            return ReadResult::Closed("a unit larger than the read buffer".into());
+        }
+        scratch[..carry].copy_from_slice(&self.carry);
+        let out = &mut self.out;
+        let io = ReadIo { stream: &mut self.stream, scratch, carry, raw, out, masks };
+        let r = self.link.read(io);
+        if let ReadResult::Data { .. } = r {
+            self.carry.clear();
+        }
+        r
+    }
+
+    /// Writes as much queued output as the socket takes, counting the
+    /// write calls in `writes`. `Ok(true)` when everything is written.
+    pub fn flush(&mut self, writes: &mut u64) -> Result<bool, String> {
+        let io = FlushIo { stream: &mut self.stream, out: &self.out, at: &mut self.out_at, writes };
+        let done = self.link.flush(io)?;
+        if self.out_at == self.out.len() {
+            self.out.clear();
+            self.out_at = 0;
+        }
+        Ok(done)
     }
 
     /// Whether a connect in progress has finished: `Ok(true)` connected,

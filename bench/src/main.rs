@@ -1,13 +1,15 @@
-//! `banter-bench`: the load harness of Banter, with Redis pub/sub as the
-//! baseline. `banter-bench SCENARIO [options]` runs one scenario and prints
+//! `banter-bench`: the load harness of Banter, with Redis pub/sub and a Node
+//! `ws` server as the baselines. `banter-bench SCENARIO [options]` runs one scenario and prints
 //! its figures; `banter-bench compare` runs the standard matrix on both
 //! servers and writes the comparison (see `compare.rs`).
 
 mod cli;
 mod compare;
 mod conn;
+mod link;
 mod markdown;
 mod net;
+mod opening;
 mod plan;
 mod procstat;
 mod proto;
@@ -15,10 +17,13 @@ mod render;
 mod report;
 mod roles;
 mod run;
+mod sections;
 mod servers;
 mod shared;
+mod sides;
 mod stamp;
 mod stats;
+mod target;
 mod worker;
 
 use plan::Scenario;
@@ -26,8 +31,15 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: banter-bench SCENARIO [options]
 
-Load harness for Banter (--target banter://HOST:PORT) with Redis pub/sub
-(--target redis://HOST:PORT) as the baseline, through one code path.
+Load harness for Banter, with Redis pub/sub and a Node `ws` broadcast server
+(bench/ws-baseline) as baselines, all through one code path. Targets:
+  banter://HOST:PORT      Banter over TCP
+  banters://HOST:PORT     Banter over TLS (ALPN banter/1)
+  ws://HOST:PORT/ws       Banter over WebSocket (subprotocol banter.1)
+  wss://HOST:PORT/ws      Banter over WebSocket over TLS
+  redis://HOST:PORT       Redis pub/sub; rediss:// over TLS
+  wsbase://HOST:PORT/ws   the Node ws baseline; wsbases:// over TLS
+TLS connections never resume a session: each one is a full handshake.
 
 Scenarios:
   fanout       R receivers in one room, S senders, B-byte payloads; closed loop

@@ -1,37 +1,64 @@
-//! The comparison's results and their Markdown: the machine, the exact
-//! commands, and for every row both servers' medians side by side with the
-//! Banter/Redis ratio, plus the caveats a reader needs to judge them.
+//! The comparison's results and the cells of its Markdown tables: for every
+//! row both servers' medians side by side with their ratio, each server's
+//! spread over its runs, and the checks a reader needs to judge the row
+//! (losses, a busy harness, a disturbing process, reruns, a side that could
+//! not run at all).
 //!
-//! It runs nothing; `compare.rs` fills [`Results`].
+//! It runs nothing; `compare.rs` fills [`Results`] and `render.rs` lays
+//! the document out.
 
-use crate::compare::Settings;
 use crate::plan::{Plan, Scenario};
 use crate::report::{self, Figures, Val};
 use crate::stats;
 use std::fmt::Write;
 
+/// The runs of one side of a row.
+pub type Runs = Vec<Result<Figures, String>>;
+
 /// One configuration measured on both servers.
 pub struct Row {
     /// The harness command (target left as `URL`).
     pub command: String,
-    /// Redis runs.
-    pub redis: Vec<Result<Figures, String>>,
-    /// Banter runs.
-    pub banter: Vec<Result<Figures, String>>,
+    /// The baseline's runs (Redis, Redis over TLS, Node ws).
+    pub base: Runs,
+    /// Banter's runs.
+    pub ours: Runs,
+    /// How many times the row was measured (more than 1: it was re-run
+    /// because another process disturbed it).
+    pub attempts: usize,
 }
 
 impl Row {
     /// A row with no runs yet.
     pub fn new(command: String) -> Row {
-        Row { command, redis: Vec::new(), banter: Vec::new() }
+        Row { command, base: Vec::new(), ours: Vec::new(), attempts: 1 }
+    }
+
+    /// Runs of either side that another process disturbed.
+    pub fn disturbed_runs(&self) -> usize {
+        let yes = Val::Bool(true);
+        let ok = self.base.iter().chain(&self.ours).filter_map(|r| r.as_ref().ok());
+        ok.filter(|f| report::get(f, "disturbed") == Some(&yes)).count()
     }
 }
 
-/// Everything a comparison measured.
-pub struct Results {
+/// One pair of servers compared over one transport.
+pub struct Section {
+    /// The heading.
+    pub title: String,
+    /// What the section measures and how, for the reader.
+    pub intro: String,
+    /// The baseline's name in column heads.
+    pub base: String,
+    /// Banter's name in column heads.
+    pub ours: String,
+    /// Why the baseline could not run at all (its cells say `n/a`).
+    pub base_na: Option<String>,
+    /// Why Banter could not run at all, e.g. `n/a (server lacks TLS)`.
+    pub ours_na: Option<String>,
     /// Fan-out, closed loop.
     pub throughput: Vec<Row>,
-    /// Fan-out, open loop at half of Redis's peak.
+    /// Fan-out, open loop at half of the baseline's peak.
     pub latency: Vec<Row>,
     /// Idle connections.
     pub connections: Vec<Row>,
@@ -39,44 +66,79 @@ pub struct Results {
     pub churn: Vec<Row>,
     /// Replay (Banter only).
     pub replay: Vec<Row>,
+}
+
+impl Section {
+    /// An empty section comparing `base` with `ours`.
+    pub fn new(title: &str, base: &str, ours: &str) -> Section {
+        Section {
+            title: title.into(),
+            intro: String::new(),
+            base: base.into(),
+            ours: ours.into(),
+            base_na: None,
+            ours_na: None,
+            throughput: Vec::new(),
+            latency: Vec::new(),
+            connections: Vec::new(),
+            churn: Vec::new(),
+            replay: Vec::new(),
+        }
+    }
+}
+
+/// Everything a comparison measured.
+#[derive(Default)]
+pub struct Results {
+    /// Plain TCP, TLS, WebSocket.
+    pub sections: Vec<Section>,
     /// Server command lines, deduplicated at render time.
     pub commands: Vec<String>,
     /// How long the whole comparison took.
     pub elapsed_s: f64,
 }
 
-impl Results {
-    /// Empty results.
-    pub fn new(_s: &Settings) -> Results {
-        Results {
-            throughput: Vec::new(),
-            latency: Vec::new(),
-            connections: Vec::new(),
-            churn: Vec::new(),
-            replay: Vec::new(),
-            commands: Vec::new(),
-            elapsed_s: 0.0,
-        }
-    }
+/// The successful runs' values of figure `key`.
+fn values(runs: &[Result<Figures, String>], key: &str) -> Vec<f64> {
+    let ok = runs.iter().filter_map(|r| r.as_ref().ok());
+    ok.filter_map(|f| report::num(f, key)).filter(|x| x.is_finite()).collect()
 }
 
 /// The median of figure `key` over the successful runs.
 pub fn median(runs: &[Result<Figures, String>], key: &str) -> Option<f64> {
-    let v: Vec<f64> =
-        runs.iter().filter_map(|r| r.as_ref().ok()).filter_map(|f| report::num(f, key)).collect();
-    stats::median(&v)
+    stats::median(&values(runs, key))
+}
+
+/// The spread of figure `key` over the runs: (max - min) / median, in %.
+pub fn spread(runs: &[Result<Figures, String>], key: &str) -> Option<f64> {
+    let v = values(runs, key);
+    let m = stats::median(&v)?;
+    let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+    (v.len() > 1 && m != 0.0).then(|| 100.0 * (hi - lo) / m.abs())
 }
 
 /// The largest value of figure `key` over the runs (losses, errors).
 fn worst(runs: &[Result<Figures, String>], key: &str) -> f64 {
-    let it = runs.iter().filter_map(|r| r.as_ref().ok());
-    it.filter_map(|f| report::num(f, key)).fold(0.0, f64::max)
+    values(runs, key).into_iter().fold(0.0, f64::max)
 }
 
 fn any_busy(runs: &[Result<Figures, String>]) -> bool {
     let busy = Val::Bool(true);
     let mut ok = runs.iter().filter_map(|r| r.as_ref().ok());
     ok.any(|f| report::get(f, "harness_bottleneck") == Some(&busy))
+}
+
+/// The most disturbing other process over the runs: `name pct%`.
+fn disturber(runs: &[Result<Figures, String>]) -> Option<String> {
+    let ok = runs.iter().filter_map(|r| r.as_ref().ok());
+    let worst = ok
+        .filter(|f| report::get(f, "disturbed") == Some(&Val::Bool(true)))
+        .filter_map(|f| Some((report::num(f, "other_cpu_pct")?, report::get(f, "other_process")?)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    match worst.1 {
+        Val::Text(name) => Some(format!("{name} {:.0}%", worst.0)),
+        _ => None,
+    }
 }
 
 /// The command line that runs `p` (target shown as `url`).
@@ -109,13 +171,16 @@ pub fn command(p: &Plan, url: &str) -> String {
         format!(" --warmup {}", p.warmup.as_secs_f64())
     };
     let _ = write!(c, " -d {}{warm} --server-pid PID", p.duration.as_secs_f64());
+    if p.target.tls {
+        c.push_str(" --ca CA.pem");
+    }
     c
 }
 
 /// A one-line summary of a run, for progress output.
 pub fn headline(f: &Figures) -> String {
     let n = |k| report::num(f, k).unwrap_or(f64::NAN);
-    match report::get(f, "scenario") {
+    let mut s = match report::get(f, "scenario") {
         Some(Val::Text(s)) if s == "fanout" => format!(
             "{:.0} msg/s, {:.0} deliveries/s, p99 {:.0} us, lost {}",
             n("sent_per_s"),
@@ -133,9 +198,15 @@ pub fn headline(f: &Figures) -> String {
             format!("{:.0} cycles/s, p99 {:.0} us", n("cycles_per_s"), n("p99_us"))
         }
         _ => format!("{:.0} replayed/s, p99 {:.0} us", n("replayed_per_s"), n("p99_us")),
+    };
+    if let Some(d) = disturber(&[Ok(f.clone())]) {
+        let _ = write!(s, " (disturbed: {d})");
     }
+    s
 }
 
+/// A number for a table: thin-space thousands, few decimals; `failed`
+/// when no run gave it.
 pub(crate) fn fmt(v: Option<f64>) -> String {
     match v {
         None => "failed".into(),
@@ -162,15 +233,45 @@ fn ratio(b: Option<f64>, r: Option<f64>) -> String {
     }
 }
 
-/// A `| Redis | Banter | ratio |` triple for figure `key`.
-pub(crate) fn triple(row: &Row, key: &str) -> String {
-    let (r, b) = (median(&row.redis, key), median(&row.banter, key));
-    format!("{} | {} | {}", fmt(r), fmt(b), ratio(b, r))
+/// One side's median of `key`, or `n/a` when that side could not run.
+pub(crate) fn cell(runs: &[Result<Figures, String>], na: &Option<String>, key: &str) -> String {
+    if na.is_some() {
+        return "n/a".into();
+    }
+    fmt(median(runs, key))
 }
 
-pub(crate) fn flags(row: &Row) -> String {
+/// A `| base | ours | ratio |` triple for figure `key`.
+pub(crate) fn triple(sec: &Section, row: &Row, key: &str) -> String {
+    let b = median(&row.base, key).filter(|_| sec.base_na.is_none());
+    let o = median(&row.ours, key).filter(|_| sec.ours_na.is_none());
+    let (bc, oc) = (cell(&row.base, &sec.base_na, key), cell(&row.ours, &sec.ours_na, key));
+    format!("{bc} | {oc} | {}", ratio(o, b))
+}
+
+/// Both sides' spread of `key`: `3% / 12%`.
+pub(crate) fn spreads(sec: &Section, row: &Row, key: &str) -> String {
+    let one = |runs: &Runs, na: &Option<String>| match (na, spread(runs, key)) {
+        (Some(_), _) => "n/a".to_string(),
+        (None, Some(s)) => format!("{s:.0}%"),
+        (None, None) => "-".into(),
+    };
+    format!("{} / {}", one(&row.base, &sec.base_na), one(&row.ours, &sec.ours_na))
+}
+
+/// The checks column: losses, a busy harness, failed runs, errors, a
+/// disturbing process and reruns, or a side that could not run.
+pub(crate) fn flags(sec: &Section, row: &Row) -> String {
     let mut f = Vec::new();
-    for (name, runs) in [("redis", &row.redis), ("banter", &row.banter)] {
+    let sides = [(&sec.base, &row.base, &sec.base_na), (&sec.ours, &row.ours, &sec.ours_na)];
+    for (name, runs, na) in sides {
+        if na.is_some() {
+            f.push(format!("{name}: n/a"));
+            continue;
+        }
+        if runs.is_empty() {
+            f.push(format!("{name}: not run (its closed-loop rate was 0)"));
+        }
         let lost = worst(runs, "lost") + worst(runs, "reordered");
         if lost > 0.0 {
             f.push(format!("{name}: {lost:.0} lost/reordered"));
@@ -185,6 +286,12 @@ pub(crate) fn flags(row: &Row) -> String {
         if errors > 0.0 {
             f.push(format!("{name}: {errors:.0} errors"));
         }
+        if let Some(d) = disturber(runs) {
+            f.push(format!("{name}: disturbed by {d}"));
+        }
+    }
+    if row.attempts > 1 {
+        f.push(format!("measured {} times (disturbed)", row.attempts));
     }
     if f.is_empty() {
         "ok".into()
@@ -193,49 +300,16 @@ pub(crate) fn flags(row: &Row) -> String {
     }
 }
 
+/// `R | B | S | W` of a fan-out row.
 pub(crate) fn config(row: &Row) -> String {
     let pick = |flag: &str| {
         let mut it = row.command.split_whitespace();
         it.by_ref().find(|w| *w == flag);
         it.next().unwrap_or("-").to_string()
     };
-    format!("{} | {} | {}", pick("-r"), pick("-b"), pick("-s"))
+    format!("{} | {} | {} | {}", pick("-r"), pick("-b"), pick("-s"), pick("-w"))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(sent: f64, lost: u64, busy: bool) -> Result<Figures, String> {
-        Ok(vec![
-            ("scenario", Val::Text("fanout".into())),
-            ("sent_per_s", Val::Num(sent)),
-            ("lost", Val::Int(lost)),
-            ("harness_bottleneck", Val::Bool(busy)),
-        ])
-    }
-
-    #[test]
-    fn medians_ratios_and_flags() {
-        let mut row = Row::new("banter-bench fanout --target URL -r 100 -s 10 -b 64".into());
-        row.redis = vec![run(10.0, 0, false), run(30.0, 0, false), run(20.0, 0, false)];
-        row.banter = vec![run(40.0, 0, false), Err("boom".into()), run(60.0, 2, true)];
-        assert_eq!(median(&row.redis, "sent_per_s"), Some(20.0));
-        assert_eq!(median(&row.banter, "sent_per_s"), Some(50.0));
-        assert_eq!(triple(&row, "sent_per_s"), "20 | 50 | 2.50");
-        assert_eq!(config(&row), "100 | 64 | 10");
-        let f = flags(&row);
-        assert!(f.contains("banter: 2 lost") && f.contains("harness busy"), "{f}");
-        assert!(f.contains("failed run (boom)") && !f.contains("redis"), "{f}");
-        row.banter.clear();
-        assert_eq!(triple(&row, "sent_per_s"), "20 | failed | -");
-    }
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(fmt(Some(1234567.0)), "1\u{202f}234\u{202f}567");
-        assert_eq!(fmt(Some(12.4)), "12");
-        assert_eq!(fmt(Some(0.456)), "0.46");
-        assert_eq!(fmt(None), "failed");
-    }
-}
+#[path = "markdown_tests.rs"]
+mod tests;

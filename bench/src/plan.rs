@@ -4,8 +4,9 @@
 //!
 //! It does no I/O; `run` executes a plan and `cli`/`compare` build them.
 
-use crate::proto::Proto;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use crate::link::tls::TlsOpts;
+use crate::target::Target;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// The four workloads.
@@ -83,10 +84,10 @@ pub struct ConnSpec {
 pub struct Plan {
     /// The workload.
     pub scenario: Scenario,
-    /// The server's protocol.
-    pub proto: Proto,
-    /// The server's address.
-    pub addr: SocketAddr,
+    /// The server: its protocol, transport and address.
+    pub target: Target,
+    /// How TLS targets are verified.
+    pub tls: TlsOpts,
     /// Fanout: receivers.
     pub receivers: usize,
     /// Fanout: senders.
@@ -163,7 +164,7 @@ impl Plan {
     /// The source address of connection `i`: 127.0.0.1 … 127.0.0.`sources`
     /// in turn, for a loopback target; the kernel's choice otherwise.
     pub fn source(&self, i: usize) -> Option<Ipv4Addr> {
-        match self.addr.ip() {
+        match self.target.addr.ip() {
             IpAddr::V4(ip) if ip.is_loopback() && self.sources > 0 => {
                 let n = (i % usize::from(self.sources)) as u8;
                 Some(Ipv4Addr::new(127, 0, 0, 1 + n))
@@ -191,8 +192,8 @@ pub mod tests {
     pub fn plan(scenario: Scenario) -> Plan {
         Plan {
             scenario,
-            proto: Proto::Banter,
-            addr: "127.0.0.1:3000".parse().unwrap(),
+            target: Target::parse("banter://127.0.0.1:3000").unwrap(),
+            tls: TlsOpts::default(),
             receivers: 5,
             senders: 2,
             size: 64,

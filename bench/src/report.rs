@@ -8,8 +8,10 @@ use crate::plan::Scenario;
 use crate::run::Outcome;
 use std::fmt::Write;
 
-/// Harness CPU (share of its cores) above which it may be the bottleneck.
-const BUSY: f64 = 0.9;
+/// Harness CPU (share of the cores it may use) above which it may be the
+/// bottleneck: past 70% a closed-loop harness is too often busy when an
+/// answer arrives, and under-feeds the server (issue 16).
+pub const BUSY: f64 = 0.7;
 
 /// One figure's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +38,7 @@ pub fn figures(o: &Outcome) -> Figures {
     let c = &o.counts;
     let mut f: Figures = vec![
         ("scenario", Val::Text(p.scenario.name().into())),
-        ("target", Val::Text(format!("{}://{}", p.proto.name(), p.addr))),
+        ("target", Val::Text(p.target.url())),
         ("threads", Val::Int(p.threads as u64)),
         ("window_s", Val::Num(o.window_s)),
     ];
@@ -59,6 +61,9 @@ pub fn figures(o: &Outcome) -> Figures {
     }
     if p.scenario != Scenario::Connections {
         latency(&mut f, o);
+    }
+    if p.target.tls {
+        tls(&mut f, o);
     }
     cpu(&mut f, o);
     f.push(("errors", Val::Int(o.totals.errors)));
@@ -102,6 +107,18 @@ fn connections(f: &mut Figures, o: &Outcome) {
     f.push(("rss_per_conn", per));
 }
 
+/// TLS: what was negotiated, and full handshakes completed per second
+/// (over the ramp for `connections`, over the window otherwise).
+fn tls(f: &mut Figures, o: &Outcome) {
+    f.push(("tls", Val::Text(o.tls.clone().unwrap_or_default())));
+    let (n, secs) = match o.plan.scenario {
+        Scenario::Connections => (o.totals.handshakes, o.setup_s),
+        _ => (o.counts.handshakes, o.window_s),
+    };
+    f.push(("handshakes", Val::Int(n)));
+    f.push(("handshakes_per_s", Val::Num(n as f64 / secs.max(1e-9))));
+}
+
 fn latency(f: &mut Figures, o: &Outcome) {
     let l = &o.latency;
     f.push(("latency_samples", Val::Int(l.count)));
@@ -121,9 +138,40 @@ fn cpu(f: &mut Figures, o: &Outcome) {
         _ => Val::Null,
     };
     f.push(("server_cpu_s_per_m", per_m));
-    let share = o.harness_cpu_s / s / o.plan.threads.max(1) as f64;
+    harness(f, o);
+    let other = o.other_cpu.as_ref();
+    f.push(("other_cpu_pct", other.map_or(Val::Null, |x| Val::Num(x.pct))));
+    f.push(("other_process", Val::Text(other.map_or(String::new(), |x| x.name.clone()))));
+    f.push(("disturbed", Val::Bool(other.is_some_and(|x| x.pct > DISTURBED_PCT))));
+}
+
+/// Another process's CPU share (%) in the window above which a run is
+/// called disturbed (and `compare` runs its row again).
+pub const DISTURBED_PCT: f64 = 5.0;
+
+/// How the harness itself fared: its CPU share of the cores it may use,
+/// the share of the window it waited for the server, and how much each
+/// loop turn and each write fed the server. A harness that waits most of
+/// the window and sends many messages per turn is not the bottleneck.
+fn harness(f: &mut Figures, o: &Outcome) {
+    let s = o.window_s.max(1e-9);
+    let cores = o.plan.threads.clamp(1, usable_cores()) as f64;
+    let share = o.harness_cpu_s / s / cores;
+    let c = &o.counts;
+    let threads = o.plan.threads.max(1) as f64;
     f.push(("harness_cpu_pct", Val::Num(100.0 * share)));
+    f.push(("harness_wait_pct", Val::Num(100.0 * c.wait_ns as f64 / 1e9 / s / threads)));
+    f.push(("harness_loops_per_s", Val::Num(c.loops as f64 / s)));
+    let per = |n: u64, d: u64| if d == 0 { Val::Null } else { Val::Num(n as f64 / d as f64) };
+    f.push(("sends_per_loop", per(c.sent, c.loops)));
+    f.push(("sends_per_write", per(c.sent, c.writes)));
     f.push(("harness_bottleneck", Val::Bool(share >= BUSY)));
+}
+
+/// The CPUs this process may run on (its affinity mask, so a harness
+/// pinned to one core counts one).
+fn usable_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn show(v: &Val) -> String {
@@ -148,8 +196,14 @@ pub fn table(f: &Figures) -> String {
     }
     if f.iter().any(|(k, v)| *k == "harness_bottleneck" && *v == Val::Bool(true)) {
         out.push_str(
-            "WARNING: the harness used nearly all of its CPU; the figures may measure \
+            "WARNING: the harness used over 70% of its CPU; the figures may measure \
              the harness, not the server (try --threads, or a free core)\n",
+        );
+    }
+    if f.iter().any(|(k, v)| *k == "disturbed" && *v == Val::Bool(true)) {
+        out.push_str(
+            "WARNING: another process used over 5% of a CPU during the window \
+             (other_process); the figures may be disturbed\n",
         );
     }
     out

@@ -32,7 +32,8 @@ impl Worker {
             Event::Welcome if c.state == State::LoggingIn => {
                 if self.proto.must_join(role.receives()) && role != Role::Reader {
                     c.state = State::Joining;
-                    self.proto.join(&mut c.out, &c.spec.room, 0);
+                    let proto = self.proto;
+                    c.send(&mut self.masks, |out, spec| proto.join(out, &spec.room, 0));
                     self.mark_dirty(key);
                 } else {
                     self.ready(key, 0);
@@ -43,7 +44,8 @@ impl Worker {
             Event::Msg { payload, replay } => self.delivered(key, role, payload, replay),
             Event::HistoryEnd { .. } if role == Role::Reader => self.replay_done(key),
             Event::Ping { nonce } => {
-                self.proto.pong(&mut c.out, nonce);
+                let proto = self.proto;
+                c.send(&mut self.masks, |out, _| proto.pong(out, nonce));
                 self.mark_dirty(key);
             }
             Event::Error { fatal, answers_publish, text } => {
@@ -79,16 +81,24 @@ impl Worker {
         self.counts.ready += 1;
     }
 
+    /// A publish was answered. A closed-loop sender refills its window at
+    /// once (the worker writes it before serving another socket), as an
+    /// independent client would, rather than at the next turn of the loop.
     fn acked(&mut self, key: usize) {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
         c.in_flight = c.in_flight.saturating_sub(1);
         self.counts.acked += 1;
+        let load = matches!(self.phase, Phase::Warmup | Phase::Measure);
         match c.spec.role {
+            Role::Sender { idx } if load && self.window.1 <= 0.0 => {
+                self.top_up(key, idx);
+            }
             Role::Churner => {
                 c.state = State::Quitting;
-                self.proto.quit(&mut c.out);
+                let proto = self.proto;
+                c.send(&mut self.masks, |out, _| proto.quit(out));
                 self.mark_dirty(key);
             }
             Role::Filler => self.fill_check(key),
@@ -209,7 +219,8 @@ impl Worker {
         };
         c.in_flight = 1;
         c.t0 = self.now;
-        self.proto.join(&mut c.out, &c.spec.room, self.plan.limit);
+        let (proto, limit) = (self.proto, self.plan.limit);
+        c.send(&mut self.masks, |out, spec| proto.join(out, &spec.room, limit));
         self.mark_dirty(key);
     }
 
@@ -258,7 +269,8 @@ impl Worker {
         c.in_flight += 1;
         let st = Stamp { sender, seq: c.seq, sent_ns };
         stamp::write(&mut self.payload, st, self.plan.size);
-        self.proto.publish(&mut c.out, &c.spec.room, c.seq, &self.payload);
+        let (proto, seq, payload) = (self.proto, c.seq, &self.payload);
+        c.send(&mut self.masks, |out, spec| proto.publish(out, &spec.room, seq, payload));
         if let (Role::Sender { .. }, Some(last)) =
             (c.spec.role, self.shared.last_seq.get(sender as usize))
         {
@@ -288,7 +300,8 @@ impl Worker {
                 self.in_setup -= 1;
             }
             c.state = State::Quitting;
-            self.proto.quit(&mut c.out);
+            let proto = self.proto;
+            c.send(&mut self.masks, |out, _| proto.quit(out));
             self.mark_dirty(key);
         }
         self.to_open.clear();

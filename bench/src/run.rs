@@ -6,7 +6,7 @@
 //! It does not format the final report (`report.rs` does).
 
 use crate::plan::{Plan, Scenario};
-use crate::procstat::{self, CpuSample};
+use crate::procstat::{self, CpuSample, OtherCpu, ProcTimes};
 use crate::shared::{Counts, Phase, Shared};
 use crate::stats::{self, Latency};
 use crate::worker::{Worker, WorkerResult};
@@ -40,6 +40,8 @@ pub struct Outcome {
     pub server_cpu_s: Option<f64>,
     /// Harness CPU seconds in the window.
     pub harness_cpu_s: f64,
+    /// The busiest other process in the window (`None`: none was seen).
+    pub other_cpu: Option<OtherCpu>,
     /// Seconds the setup took (connections: the ramp).
     pub setup_s: f64,
     /// Connections ready at the end of setup.
@@ -50,6 +52,8 @@ pub struct Outcome {
     pub rss_after: Option<u64>,
     /// The first distinct error texts.
     pub errors: Vec<String>,
+    /// What the TLS handshakes negotiated (version, suite, key exchange).
+    pub tls: Option<String>,
 }
 
 /// Runs `plan` to the end: one measured window at the plan's rate.
@@ -92,11 +96,13 @@ pub fn session(
         late: results.iter().map(|r| r.late).sum(),
         server_cpu_s: None,
         harness_cpu_s: 0.0,
+        other_cpu: None,
         setup_s,
         reached,
         rss_before,
         rss_after: None,
         errors: co.shared.errors(),
+        tls: co.shared.tls(),
     };
     let each = |(i, w)| outcome(&base, &results, i + 1, w);
     Ok(windows.into_iter().enumerate().map(each).collect())
@@ -108,10 +114,11 @@ fn spawn_workers(
     plan: &Plan,
     shared: &Arc<Shared>,
 ) -> Result<Vec<JoinHandle<WorkerResult>>, String> {
+    let link = crate::link::Setup::for_target(&plan.target, &plan.tls)?;
     let plan_arc = Arc::new(plan.clone());
     let mut handles = Vec::new();
     for id in 0..plan.threads.max(1) {
-        match Worker::new(id, plan_arc.clone(), shared.clone()) {
+        match Worker::new(id, plan_arc.clone(), shared.clone(), link.clone()) {
             Ok(w) => handles.push(std::thread::spawn(move || w.run())),
             Err(e) => {
                 shared.set_phase(Phase::Done);
@@ -136,6 +143,7 @@ fn outcome(base: &Outcome, results: &[WorkerResult], n: usize, w: Window) -> Out
     o.latency = stats::latency(&hist);
     o.server_cpu_s = w.server_cpu_s;
     o.harness_cpu_s = w.harness_cpu_s;
+    o.other_cpu = w.other_cpu;
     o.rss_after = w.rss_after;
     o
 }
@@ -152,6 +160,8 @@ struct Window {
     server_cpu_s: Option<f64>,
     /// Harness CPU seconds in it.
     harness_cpu_s: f64,
+    /// The busiest other process in it.
+    other_cpu: Option<OtherCpu>,
     /// Server RSS at its end.
     rss_after: Option<u64>,
 }
@@ -227,6 +237,7 @@ impl Coordinator {
 
     fn measure(&mut self, rate: f64) -> Window {
         let pid = self.plan.server_pid;
+        let procs0 = ProcTimes::take();
         let (c0, cpu0, t0) = (self.shared.totals(), CpuSample::take(pid), Instant::now());
         self.shared.set_phase(Phase::Measure);
         let label = match self.plan.scenario {
@@ -237,12 +248,16 @@ impl Coordinator {
         let (c1, cpu1) = (self.shared.totals(), CpuSample::take(pid));
         let window_s = t0.elapsed().as_secs_f64();
         self.shared.set_phase(Phase::Drain);
+        let mine = [Some(std::process::id()), pid];
+        let exclude: Vec<u32> = mine.into_iter().flatten().collect();
+        let other_cpu = procstat::busiest_other(&procs0, &ProcTimes::take(), window_s, &exclude);
         Window {
             rate,
             window_s,
             counts: delta(&c1, &c0),
             server_cpu_s: cpu0.server.zip(cpu1.server).map(|(a, b)| b - a),
             harness_cpu_s: cpu1.harness - cpu0.harness,
+            other_cpu,
             rss_after: pid.and_then(procstat::rss_bytes),
         }
     }
@@ -297,15 +312,5 @@ impl Coordinator {
 
 /// `b - a` field-wise (counts only grow, except `open`, kept from `b`).
 fn delta(b: &Counts, a: &Counts) -> Counts {
-    Counts {
-        ready: b.ready.saturating_sub(a.ready),
-        failed: b.failed.saturating_sub(a.failed),
-        sent: b.sent.saturating_sub(a.sent),
-        acked: b.acked.saturating_sub(a.acked),
-        delivered: b.delivered.saturating_sub(a.delivered),
-        bytes_in: b.bytes_in.saturating_sub(a.bytes_in),
-        errors: b.errors.saturating_sub(a.errors),
-        cycles: b.cycles.saturating_sub(a.cycles),
-        open: b.open,
-    }
+    b.since(a)
 }

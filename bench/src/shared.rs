@@ -38,7 +38,7 @@ pub struct Counts {
     pub acked: u64,
     /// Messages received by receivers (fanout) or readers (replay).
     pub delivered: u64,
-    /// Bytes read from the server.
+    /// Application bytes read from the server (after TLS and WebSocket).
     pub bytes_in: u64,
     /// Error replies and unexpected closes.
     pub errors: u64,
@@ -46,26 +46,77 @@ pub struct Counts {
     pub cycles: u64,
     /// Connections currently open.
     pub open: u64,
+    /// Turns of the worker's poll loop: with `sent`, how much each turn
+    /// feeds the server (the check that the harness is not the bottleneck).
+    pub loops: u64,
+    /// Nanoseconds the worker spent blocked in poll, waiting for the server.
+    pub wait_ns: u64,
+    /// Write system calls on the sockets (sends per write: batching).
+    pub writes: u64,
+    /// TLS handshakes completed (every one a full handshake: no resumption).
+    pub handshakes: u64,
 }
 
+/// How many fields [`Counts`] has.
+const FIELDS: usize = 13;
+
 impl Counts {
+    fn to_array(self) -> [u64; FIELDS] {
+        [
+            self.ready,
+            self.failed,
+            self.sent,
+            self.acked,
+            self.delivered,
+            self.bytes_in,
+            self.errors,
+            self.cycles,
+            self.open,
+            self.loops,
+            self.wait_ns,
+            self.writes,
+            self.handshakes,
+        ]
+    }
+
+    fn from_array(v: [u64; FIELDS]) -> Counts {
+        let [ready, failed, sent, acked, delivered, bytes_in, errors, cycles, open, loops, wait_ns, writes, handshakes] =
+            v;
+        Counts {
+            ready,
+            failed,
+            sent,
+            acked,
+            delivered,
+            bytes_in,
+            errors,
+            cycles,
+            open,
+            loops,
+            wait_ns,
+            writes,
+            handshakes,
+        }
+    }
+
     /// Field-wise sum.
     pub fn add(&mut self, o: &Counts) {
-        self.ready += o.ready;
-        self.failed += o.failed;
-        self.sent += o.sent;
-        self.acked += o.acked;
-        self.delivered += o.delivered;
-        self.bytes_in += o.bytes_in;
-        self.errors += o.errors;
-        self.cycles += o.cycles;
-        self.open += o.open;
+        let (a, b) = (self.to_array(), o.to_array());
+        *self = Counts::from_array(std::array::from_fn(|i| a[i] + b[i]));
+    }
+
+    /// `self - earlier` field-wise (counts only grow, except `open`, kept).
+    pub fn since(&self, earlier: &Counts) -> Counts {
+        let (b, a) = (self.to_array(), earlier.to_array());
+        let mut d = Counts::from_array(std::array::from_fn(|i| b[i].saturating_sub(a[i])));
+        d.open = self.open;
+        d
     }
 }
 
 /// The published copy of one worker's [`Counts`].
 #[derive(Default)]
-struct Published([AtomicU64; 9]);
+struct Published([AtomicU64; FIELDS]);
 
 /// The state shared by a run's threads.
 pub struct Shared {
@@ -84,6 +135,8 @@ pub struct Shared {
     pub last_seq: Vec<AtomicU32>,
     /// The first few distinct error texts, for the report.
     errors: Mutex<Vec<String>>,
+    /// What the first finished TLS handshake negotiated.
+    tls: std::sync::OnceLock<String>,
 }
 
 /// How many distinct error texts a run keeps.
@@ -100,6 +153,7 @@ impl Shared {
             workers: (0..workers).map(|_| Published::default()).collect(),
             last_seq: (0..senders).map(|_| AtomicU32::new(0)).collect(),
             errors: Mutex::new(Vec::new()),
+            tls: std::sync::OnceLock::new(),
         }
     }
 
@@ -137,18 +191,7 @@ impl Shared {
         let Some(slot) = self.workers.get(w) else {
             return;
         };
-        let v = [
-            c.ready,
-            c.failed,
-            c.sent,
-            c.acked,
-            c.delivered,
-            c.bytes_in,
-            c.errors,
-            c.cycles,
-            c.open,
-        ];
-        for (a, x) in slot.0.iter().zip(v) {
+        for (a, x) in slot.0.iter().zip(c.to_array()) {
             a.store(x, Relaxed);
         }
     }
@@ -157,18 +200,7 @@ impl Shared {
     pub fn totals(&self) -> Counts {
         let mut t = Counts::default();
         for w in &self.workers {
-            let v: Vec<u64> = w.0.iter().map(|a| a.load(Relaxed)).collect();
-            t.add(&Counts {
-                ready: v[0],
-                failed: v[1],
-                sent: v[2],
-                acked: v[3],
-                delivered: v[4],
-                bytes_in: v[5],
-                errors: v[6],
-                cycles: v[7],
-                open: v[8],
-            });
+            t.add(&Counts::from_array(std::array::from_fn(|i| w.0[i].load(Relaxed))));
         }
         t
     }
@@ -191,6 +223,16 @@ impl Shared {
         }
     }
 
+    /// Keeps what the first finished TLS handshake negotiated.
+    pub fn note_tls(&self, summary: &str) {
+        let _ = self.tls.set(summary.to_string());
+    }
+
+    /// What the first finished TLS handshake negotiated, if any finished.
+    pub fn tls(&self) -> Option<String> {
+        self.tls.get().cloned()
+    }
+
     /// The error texts kept.
     pub fn errors(&self) -> Vec<String> {
         self.errors.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -210,6 +252,9 @@ mod tests {
         s.publish(9, &c);
         let t = s.totals();
         assert_eq!((t.sent, t.delivered), (4, 20));
+        let later = Counts { sent: 7, open: 1, handshakes: 3, ..t };
+        let d = later.since(&t);
+        assert_eq!((d.sent, d.delivered, d.open, d.handshakes), (3, 0, 1, 3));
         s.last_seq[2].store(5, Relaxed);
         assert_eq!(s.published(), 5);
         s.note_error("a");

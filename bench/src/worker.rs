@@ -6,9 +6,11 @@
 //! It does not decide the phase (the coordinator does) and never blocks
 //! on anything but the poll.
 
-use crate::conn::{Conn, ReadResult, State};
+use crate::conn::{Conn, State};
+use crate::link::ws::Masks;
+use crate::link::{self, ReadResult};
 use crate::net::{self, Timer};
-use crate::plan::{ConnSpec, Plan, Role, Scenario};
+use crate::plan::{ConnSpec, Plan};
 use crate::proto::Proto;
 use crate::shared::{Counts, Phase, Shared};
 use hdrhistogram::Histogram;
@@ -23,9 +25,11 @@ use std::time::Duration;
 const TIMER: Token = Token(usize::MAX);
 /// Read buffer shared by all of a worker's connections.
 const SCRATCH: usize = 1 << 20;
+/// Buffer for TLS records read before decryption (TLS targets only).
+const RAW: usize = 256 << 10;
 /// Connections a worker has in setup at once, so the listen backlog of
 /// the server never overflows (a dropped SYN costs a 1 s retry).
-const SETUP_AT_ONCE: usize = 128;
+pub(crate) const SETUP_AT_ONCE: usize = 128;
 /// How long the goodbye may take before connections are just dropped.
 const GOODBYE_NS: u64 = 3_000_000_000;
 
@@ -50,23 +54,29 @@ pub struct Worker {
     /// The target's protocol.
     pub(crate) proto: Proto,
     /// The poll.
-    poll: Poll,
+    pub(crate) poll: Poll,
     /// The connections, keyed by poll token.
     pub(crate) conns: Slab<Conn>,
     /// Connections still to open.
     pub(crate) to_open: VecDeque<ConnSpec>,
     /// Connections opened so far (for the ramp's pace).
-    opened: u64,
+    pub(crate) opened: u64,
     /// When the first connection was opened (ns), for the ramp's pace.
-    ramp_start: Option<u64>,
+    pub(crate) ramp_start: Option<u64>,
     /// Connections opened but not set up yet.
     pub(crate) in_setup: usize,
     /// Keys with output to write.
     pub(crate) dirty: Vec<usize>,
     /// Keys of connections that act on every turn (senders, readers, filler).
     pub(crate) active: Vec<usize>,
+    /// The transport every connection uses (TLS config, WebSocket upgrade).
+    pub(crate) link: link::Setup,
     /// The read buffer.
     scratch: Box<[u8]>,
+    /// TLS records as read, before decryption (empty without TLS).
+    raw: Box<[u8]>,
+    /// Random WebSocket masks.
+    pub(crate) masks: Masks,
     /// A reusable payload buffer.
     pub(crate) payload: Vec<u8>,
     /// Open-loop pacing timer.
@@ -95,16 +105,22 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker for slot `id` of `plan`.
-    pub fn new(id: usize, plan: Arc<Plan>, shared: Arc<Shared>) -> std::io::Result<Worker> {
+    /// A worker for slot `id` of `plan`, its connections over `link`.
+    pub fn new(
+        id: usize,
+        plan: Arc<Plan>,
+        shared: Arc<Shared>,
+        link: link::Setup,
+    ) -> std::io::Result<Worker> {
         let poll = Poll::new()?;
         let timer = Timer::new()?;
         let fd = timer.raw_fd();
         poll.registry().register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
         let to_open = plan.specs_for(id).into();
+        let raw = vec![0; if link.tls.is_some() { RAW } else { 0 }].into_boxed_slice();
         Ok(Worker {
             id,
-            proto: plan.proto,
+            proto: plan.target.proto,
             plan,
             shared,
             poll,
@@ -115,7 +131,10 @@ impl Worker {
             in_setup: 0,
             dirty: Vec::new(),
             active: Vec::new(),
+            link,
             scratch: vec![0; SCRATCH].into_boxed_slice(),
+            raw,
+            masks: Masks::default(),
             payload: Vec::new(),
             timer,
             armed_for: 0,
@@ -145,6 +164,7 @@ impl Worker {
                     break;
                 }
             }
+            self.counts.loops += 1;
             self.open_due();
             self.pump();
             self.flush_dirty();
@@ -162,7 +182,10 @@ impl Worker {
     /// so a ramp keeps its pace) and handles them.
     fn poll_once(&mut self, events: &mut Events) {
         let wait = Duration::from_millis(if self.to_open.is_empty() { 10 } else { 1 });
-        if self.poll.poll(events, Some(wait)).is_err() {
+        let before = net::now_ns();
+        let polled = self.poll.poll(events, Some(wait));
+        self.counts.wait_ns += net::now_ns().saturating_sub(before);
+        if polled.is_err() {
             return;
         }
         for ev in events.iter() {
@@ -187,60 +210,6 @@ impl Worker {
             if let Some(c) = self.conns.get_mut(key) {
                 c.base = c.seq;
             }
-        }
-    }
-
-    /// Opens what the scenario and phase call for now.
-    fn open_due(&mut self) {
-        let churning = self.plan.scenario == Scenario::Churn;
-        let load = matches!(self.phase, Phase::Warmup | Phase::Measure);
-        if (churning && !load) || (!churning && self.phase != Phase::Setup) {
-            return;
-        }
-        let limit = self.ramp_allowance();
-        while self.in_setup < SETUP_AT_ONCE && self.opened < limit {
-            let Some(spec) = self.to_open.pop_front() else {
-                break;
-            };
-            self.open(spec);
-        }
-    }
-
-    /// How many connections the ramp allows to have been opened by now.
-    fn ramp_allowance(&mut self) -> u64 {
-        if self.plan.scenario != Scenario::Connections || self.plan.connect_rate <= 0.0 {
-            return u64::MAX;
-        }
-        let start = *self.ramp_start.get_or_insert(self.now);
-        let per_worker = self.plan.connect_rate / self.plan.threads.max(1) as f64;
-        1 + (per_worker * (self.now - start) as f64 / 1e9) as u64
-    }
-
-    fn open(&mut self, spec: ConnSpec) {
-        let mut stream = match net::connect_from(spec.source, self.plan.addr) {
-            Ok(s) => s,
-            Err(e) => return self.open_failed(spec, &format!("connect: {e}")),
-        };
-        let entry = self.conns.vacant_entry();
-        let interest = Interest::READABLE | Interest::WRITABLE;
-        let token = Token(entry.key());
-        if let Err(e) = self.poll.registry().register(&mut stream, token, interest) {
-            return self.open_failed(spec, &format!("register: {e}"));
-        }
-        let mut conn = Conn::new(stream, spec, self.plan.senders);
-        conn.t0 = self.now;
-        entry.insert(conn);
-        self.opened += 1;
-        self.in_setup += 1;
-        self.counts.open += 1;
-    }
-
-    fn open_failed(&mut self, spec: ConnSpec, why: &str) {
-        self.counts.failed += 1;
-        self.counts.errors += 1;
-        self.shared.note_error(why);
-        if spec.role == Role::Churner {
-            self.to_open.push_back(spec);
         }
     }
 
@@ -269,31 +238,27 @@ impl Worker {
         }
     }
 
-    fn connected(&mut self, key: usize) {
-        let Some(c) = self.conns.get_mut(key) else {
-            return;
-        };
-        c.state = State::LoggingIn;
-        self.proto.login(&mut c.out, &c.spec.name);
-        self.mark_dirty(key);
-    }
-
     /// Reads what `key` has; until EOF when the peer has closed (`closing`),
-    /// as no further event would come for the close.
+    /// as no further event would come for the close. What the reads made
+    /// the roles queue (a sender's refill after its ACKs, a PONG) is written
+    /// at once, before any other socket is served: a sender is never held
+    /// back until every ready socket has been drained.
     fn on_readable(&mut self, key: usize, closing: bool) {
         let mut scratch = std::mem::take(&mut self.scratch);
+        let mut raw = std::mem::take(&mut self.raw);
         while let Some(c) = self.conns.get_mut(key) {
-            match c.read_into(&mut scratch) {
-                ReadResult::Data { total, new } => {
+            match c.read_into(&mut scratch, &mut raw, &mut self.masks) {
+                ReadResult::Data { total, new, drained } => {
                     self.counts.bytes_in += new as u64;
                     self.now = net::now_ns();
+                    self.link_events(key);
                     if let Err(e) = self.parse(key, &scratch[..total]) {
                         self.closed(key, &e, true);
                     }
                     // A short read emptied the socket: with edge-triggered
                     // polling, more data will raise a new event, so the
                     // extra read that would only say EAGAIN is skipped.
-                    if total < scratch.len() && new > 0 && !closing {
+                    if drained && !closing {
                         break;
                     }
                 }
@@ -302,6 +267,8 @@ impl Worker {
             }
         }
         self.scratch = scratch;
+        self.raw = raw;
+        self.flush(key);
     }
 
     /// Hands every whole unit in `buf` to the role logic; keeps the tail.
@@ -343,10 +310,10 @@ impl Worker {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
-        if c.state == State::Connecting || c.pending() == 0 {
+        if c.state == State::Connecting || !c.has_output() {
             return;
         }
-        if let Err(e) = c.flush() {
+        if let Err(e) = c.flush(&mut self.counts.writes) {
             self.closed(key, &e, true);
         }
     }

@@ -1,5 +1,5 @@
-//! The two wire adapters behind one interface, so the engine drives Banter
-//! and Redis with exactly the same code and load: what to write to log in,
+//! The wire adapters behind one interface, so the engine drives Banter,
+//! Redis and the Node WebSocket baseline with exactly the same code and load: what to write to log in,
 //! join, publish, answer a ping and quit, and what a received unit means.
 //!
 //! Parsing decodes only what the engine acts on (a payload slice, an ACK);
@@ -7,6 +7,7 @@
 
 pub mod banter;
 pub mod resp;
+pub mod wsbase;
 
 /// One thing the server said, as far as the harness cares.
 #[derive(Debug, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub enum Proto {
     Banter,
     /// `redis://`: RESP2, SUBSCRIBE/PUBLISH.
     Resp,
+    /// `wsbase://`: the Node `ws` baseline's line protocol (`wsbase.rs`).
+    WsBase,
 }
 
 /// What `parse` returns: an event and the bytes it used, `None` when the
@@ -53,32 +56,26 @@ pub enum Proto {
 pub type Parsed<'a> = Result<Option<(Event<'a>, usize)>, String>;
 
 impl Proto {
-    /// The name used in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Proto::Banter => "banter",
-            Proto::Resp => "redis",
-        }
-    }
-
     /// Parses the unit at the front of `buf`.
     pub fn parse(self, buf: &[u8]) -> Parsed<'_> {
         match self {
             Proto::Banter => banter::parse(buf),
             Proto::Resp => resp::parse(buf),
+            Proto::WsBase => wsbase::parse(buf),
         }
     }
 
-    /// Appends the login request: HELLO, or a RESP PING.
+    /// Appends the login request: HELLO, or a PING (RESP, baseline).
     pub fn login(self, out: &mut Vec<u8>, name: &str) {
         match self {
             Proto::Banter => banter::hello(out, name),
             Proto::Resp => resp::command(out, &[b"PING"]),
+            Proto::WsBase => wsbase::ping(out),
         }
     }
 
     /// Whether a connection in this role must join the room: Banter needs
-    /// membership to speak; a Redis publisher needs no subscription.
+    /// membership to speak; a Redis (or baseline) publisher needs none.
     pub fn must_join(self, receives: bool) -> bool {
         receives || self == Proto::Banter
     }
@@ -88,6 +85,7 @@ impl Proto {
         match self {
             Proto::Banter => banter::join(out, room, limit),
             Proto::Resp => resp::command(out, &[b"SUBSCRIBE", room.as_bytes()]),
+            Proto::WsBase => wsbase::join(out, room),
         }
     }
 
@@ -96,6 +94,7 @@ impl Proto {
         match self {
             Proto::Banter => banter::say(out, room, seq, payload),
             Proto::Resp => resp::command(out, &[b"PUBLISH", room.as_bytes(), payload]),
+            Proto::WsBase => wsbase::publish(out, room, payload),
         }
     }
 
@@ -103,15 +102,16 @@ impl Proto {
     pub fn pong(self, out: &mut Vec<u8>, nonce: u64) {
         match self {
             Proto::Banter => banter::pong(out, nonce),
-            Proto::Resp => {}
+            Proto::Resp | Proto::WsBase => {}
         }
     }
 
-    /// Appends the goodbye: QUIT in either protocol.
+    /// Appends the goodbye: QUIT in each protocol.
     pub fn quit(self, out: &mut Vec<u8>) {
         match self {
             Proto::Banter => banter::quit(out),
             Proto::Resp => resp::command(out, &[b"QUIT"]),
+            Proto::WsBase => wsbase::quit(out),
         }
     }
 }

@@ -58,10 +58,7 @@ fn hello_gets_welcome() {
 fn every_error_code_is_accounted_for() {
     let covered: [u16; 24] =
         [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 23, 24, 25, 26];
-    let elsewhere = [
-        ErrorCode::AuthRequired,
-        ErrorCode::Storage,
-    ];
+    let elsewhere = [ErrorCode::AuthRequired, ErrorCode::Storage];
     for c in ErrorCode::ALL {
         let here = covered.contains(&c.code());
         assert!(here != elsewhere.contains(&c), "{c} listed twice or not at all");
