@@ -15,6 +15,7 @@ const dom = {
   loginPassword: $('login-password'), loginRegister: $('login-register'),
   loginError: $('login-error'), chat: $('chat'), roomList: $('room-list'),
   joinForm: $('join-form'), joinName: $('join-name'), me: $('me'), signout: $('signout'),
+  dmSection: $('dm-section'), dmList: $('dm-list'), dmForm: $('dm-form'), dmName: $('dm-name'),
   messages: $('messages'), typing: $('typing'), compose: $('compose'), input: $('input'),
   composeError: $('compose-error'), memberList: $('member-list'), memberCount: $('member-count'),
   roomTitle: $('room-title'), status: $('status'), statusText: $('status-text'), retry: $('retry'),
@@ -210,6 +211,7 @@ function run(p) {
   if (p.say !== undefined) return chat.say(p.say, p.action);
   switch (p.cmd) {
     case 'join': return chat.join(p.arg);
+    case 'msg': return chat.message(p.arg, p.text);
     case 'leave': return chat.leave(p.arg || chat.active);
     case 'who': return chat.who();
     case 'register': return conn.session.online ? conn.session.register(p.arg)
@@ -248,17 +250,23 @@ dom.input.addEventListener('input', () => {
   autosize();
   if (chat && chat.active) chat.typing.input(chat.active, dom.input.value);
 });
-dom.joinForm.addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  try {
-    run(parse(`/join ${dom.joinName.value.trim()}`));
-    dom.joinName.value = '';
-    closePanels();
-    dom.input.focus();
-  } catch (err) {
-    chat.info(err.message, 'error');
-  }
-});
+/** The sidebar's fields: `/join ROOM` and the new conversation's `/msg NAME`. */
+function sidebarForm(form, input, command) {
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!chat || !input.value.trim()) return;
+    try {
+      run(parse(`/${command} ${input.value.trim()}`));
+      input.value = '';
+      closePanels();
+      dom.input.focus();
+    } catch (err) {
+      chat.info(err.message, 'error');
+    }
+  });
+}
+sidebarForm(dom.joinForm, dom.joinName, 'join');
+sidebarForm(dom.dmForm, dom.dmName, 'msg');
 
 // --- keyboard shortcuts and the narrow layout's panels -------------------------
 
@@ -305,12 +313,14 @@ function closePanels() {
 
 dom.roomsToggle.addEventListener('click', () => togglePanel(dom.roomsToggle, dom.sidebar));
 dom.membersToggle.addEventListener('click', () => togglePanel(dom.membersToggle, dom.members));
-dom.roomList.addEventListener('click', (ev) => {
-  if (ev.target.closest('.open')) {
-    closePanels();
-    dom.input.focus();
-  }
-});
+for (const list of [dom.roomList, dom.dmList]) {
+  list.addEventListener('click', (ev) => {
+    if (ev.target.closest('.open')) {
+      closePanels();
+      dom.input.focus();
+    }
+  });
+}
 document.addEventListener('visibilitychange', () => chat && chat.markSeen());
 window.addEventListener('focus', () => chat && chat.markSeen());
 

@@ -1,13 +1,18 @@
-// The signed-in chat: turns session events into what the page shows (rooms,
-// messages, members, typing, unread counts, the tab title) and the user's
-// actions into session calls. One Chat lives per sign-in.
+// The signed-in chat: the rooms and conversations the page shows (messages,
+// members, typing, unread counts, the tab title), what the user has seen
+// (MARK, see reading.js), and the user's actions as session calls. One Chat
+// lives per sign-in. What the server says is turned into view changes by
+// events.js; opening conversations is direct.js's.
 //
 // The connection and its status bar are app.js's; the wire is session.js's.
 
-import { isValidName, sameName } from './codec.js';
-import { mentions, recall, remember, roomLabel } from './text.js';
+import { isValidName } from './codec.js';
+import { recall, remember, roomLabel } from './text.js';
 import { Room, RoomList, renderMembers } from './rooms.js';
 import { TypingAnnouncer } from './compose.js';
+import { MarkSender, newestOnScreen } from './reading.js';
+import { handlers } from './events.js';
+import { direct } from './direct.js';
 
 const ROOMS_KEY = (name) => `banter.rooms.${name.toLowerCase()}`;
 /** A list within this many pixels of its end counts as scrolled to it. */
@@ -15,6 +20,8 @@ const NEAR = 40;
 /** A room's list is cut back to KEEP_LINES once it holds over MAX_ITEMS elements. */
 const KEEP_LINES = 2000;
 const MAX_ITEMS = 2600;
+/** What is on screen is looked at this long after it may have changed. */
+const CHECK_MS = 100;
 
 export class Chat {
   constructor(dom, conn, notifier) {
@@ -26,18 +33,30 @@ export class Chat {
     this.active = null; // the room shown
     this.switchTo = null; // a room the user asked to join: shown once joined
     this.seqRoom = new Map(); // our pending SAYs: seq -> room
-    this.early = []; // lines that came before any room existed (the greeting)
+    this.early = []; // lines that came before any room was shown (the greeting)
     this.welcomes = 0;
-    this.list = new RoomList(dom.roomList, (k) => this.show(k), (k) => this.leave(k));
+    this.afterJoin = new Map(); // conversation -> {who, texts} to send once it is open
+    this.list = new RoomList(dom.roomList, dom.dmList, (k) => this.show(k), (k) => this.leave(k));
     this.typing = new TypingAnnouncer((room, on) => this.sendTyping(room, on));
+    this.marks = new MarkSender((room, id) => this.session.mark(room, id));
+    this.checkTimer = null; // a look at what is on screen, waiting
     this.onScroll = () => this.scrolled();
+    this.onResize = () => this.lookSoon();
     dom.messages.addEventListener('scroll', this.onScroll, { passive: true });
+    window.addEventListener('resize', this.onResize);
   }
 
   dispose() {
     this.dom.messages.removeEventListener('scroll', this.onScroll);
-    for (const room of this.rooms.values()) room.typing.forEach((t) => clearTimeout(t));
+    window.removeEventListener('resize', this.onResize);
+    clearTimeout(this.checkTimer);
+    this.marks.dispose();
+    for (const room of this.rooms.values()) {
+      room.typing.forEach((t) => clearTimeout(t));
+      room.receipts.dispose();
+    }
     this.dom.roomList.replaceChildren();
+    this.dom.dmList.replaceChildren();
     this.dom.messages.replaceChildren();
     this.dom.memberList.replaceChildren();
     this.dom.typing.textContent = '';
@@ -53,23 +72,24 @@ export class Chat {
     if (handler) handler.call(this, e);
   }
 
-  roomFor(key) {
+  /** The view of room `key`, made (and listed) when new; `show`: shown at
+   *  once when no room is (or the user asked for this one). */
+  roomFor(key, show = true) {
     let room = this.rooms.get(key);
     if (room) return room;
     room = new Room(key, (r) => this.loadOlder(r), (seq) => this.session.retry(seq));
     this.rooms.set(key, room);
     this.list.add(room);
     this.saveRooms();
-    if (!this.active || this.switchTo === key) this.show(key);
-    for (const line of this.early.splice(0)) room.list.addInfo(line.text, line.cls);
+    if ((show && !this.active) || this.switchTo === key) this.show(key);
     return room;
   }
 
-  /** An information line in the room shown (kept for the first room when none is). */
+  /** An information line in the room shown (kept for the first room shown). */
   info(text, cls = 'info') {
     const room = this.rooms.get(this.active);
     if (!room) return this.early.push({ text, cls });
-    this.change(room, () => room.list.addInfo(text, cls));
+    return this.change(room, () => room.list.addInfo(text, cls));
   }
 
   /** Whether the list shown is scrolled to its end (new lines keep it there). */
@@ -87,6 +107,7 @@ export class Chat {
     const result = fn();
     if (shown && older && !atBottom) box.scrollTop = box.scrollHeight - fromBottom;
     else if (shown && atBottom) box.scrollTop = box.scrollHeight;
+    if (shown) this.lookSoon();
     return result;
   }
 
@@ -102,6 +123,7 @@ export class Chat {
     }
     this.active = key;
     this.switchTo = null;
+    for (const line of this.early.splice(0)) room.list.addInfo(line.text, line.cls);
     box.replaceChildren(room.list.el);
     box.scrollTop = room.scrollTop === null ? box.scrollHeight : room.scrollTop;
     this.dom.roomTitle.textContent = roomLabel(key);
@@ -123,6 +145,21 @@ export class Chat {
     // Start reading at the first unseen message, not at the newest.
     if (hadUnread && room.list.unreadLine) room.list.unreadLine.scrollIntoView({ block: 'start' });
     this.renderTitle();
+    this.lookSoon();
+  }
+
+  /** Looks at what is on screen soon (coalescing the reasons to). */
+  lookSoon() {
+    if (!this.checkTimer) this.checkTimer = setTimeout(() => this.look(), CHECK_MS);
+  }
+
+  /** MARKs the newest message on screen, if the page is seen at all. */
+  look() {
+    this.checkTimer = null;
+    const room = this.rooms.get(this.active);
+    if (!room || document.visibilityState !== 'visible' || this.dom.chat.hidden) return;
+    const id = newestOnScreen(this.dom.messages);
+    if (id !== null) this.marks.saw(room.key, id);
   }
 
   renderRoom(room) {
@@ -153,6 +190,7 @@ export class Chat {
     if (room && this.dom.messages.scrollTop < NEAR && !room.list.olderItem.hidden) {
       this.loadOlder(room);
     }
+    this.lookSoon();
   }
 
   /** Keeps a long-open room light, unless the user is reading up the list. */
@@ -170,27 +208,32 @@ export class Chat {
   // --- what the user does -------------------------------------------------
 
   join(key) {
+    if (key.startsWith('@')) return this.message(key.slice(1), '');
     if (this.rooms.has(key)) return this.show(key);
     this.switchTo = key;
-    this.session.join(key);
+    return this.session.join(key);
   }
 
   leave(key) {
     if (!this.rooms.has(key)) return this.info(`you are not in ${roomLabel(key)}`, 'error');
-    if (this.session.online) this.session.leave(key);
-    else this.removeRoom(key);
+    if (this.session.online) return this.session.leave(key);
+    return this.removeRoom(key);
   }
 
   /** Sends text to the room shown; throws an Error saying why it cannot. */
   say(text, action) {
     const room = this.rooms.get(this.active);
     if (!room) throw new Error('join a room first: /join ROOM');
+    this.sayIn(room, text, action);
+  }
+
+  sayIn(room, text, action) {
     const seq = this.session.say(room.key, text, action ? 4 : 0);
     this.typing.sent();
     this.seqRoom.set(seq, room.key);
     room.list.showUnreadLine();
     this.change(room, () => room.list.addPending(seq, this.session.name, text, action));
-    this.dom.messages.scrollTop = this.dom.messages.scrollHeight;
+    if (room.key === this.active) this.dom.messages.scrollTop = this.dom.messages.scrollHeight;
   }
 
   sendTyping(room, on) {
@@ -211,6 +254,8 @@ export class Chat {
     const room = this.rooms.get(key);
     if (!room) return;
     room.typing.forEach((t) => clearTimeout(t));
+    room.receipts.dispose();
+    this.marks.forget(key);
     this.list.remove(room);
     this.rooms.delete(key);
     this.session.rooms.delete(key);
@@ -240,148 +285,17 @@ export class Chat {
   savedRooms() {
     try {
       const rooms = JSON.parse(recall(ROOMS_KEY(this.session.name), '[]'));
-      const ok = (r) => isValidName(r.replace(/^@/, '')); // @name: a conversation, later
+      const ok = (r) => isValidName(r.replace(/^@/, '')); // @name: a conversation
       const valid = Array.isArray(rooms) ? rooms.map(String).filter(ok) : [];
-      return valid.length ? valid : ['lobby'];
+      // Rooms first: the first one is shown.
+      const direct = (r) => r.startsWith('@');
+      const ordered = [...valid.filter((r) => !direct(r)), ...valid.filter(direct)];
+      return ordered.length ? ordered : ['lobby'];
     } catch {
       return ['lobby'];
     }
   }
 }
 
-// --- what the server says (session and connection events) ---------------
-
-Chat.prototype.handlers = {
-  welcome(e) {
-    this.welcomes += 1;
-    if (this.welcomes === 1) {
-      this.dom.me.textContent = e.name;
-      const rooms = this.savedRooms();
-      this.switchTo = rooms[0];
-      // Rooms of a restored session are joined by the session itself.
-      rooms.filter((r) => !this.session.rooms.has(r)).forEach((r) => this.session.join(r));
-      this.showRestored();
-    } else {
-      this.info(e.resumed ? 'reconnected: session resumed' : 'reconnected (new session)');
-    }
-  },
-  state(e) {
-    if (e.state === 'waiting' && this.welcomes > 0 && e.attempt === 1) {
-      this.info(`connection lost: ${e.reason}`, 'error');
-    }
-  },
-  msg(m) {
-    const room = this.roomFor(m.room);
-    const own = sameName(m.from, this.session.name);
-    const mention = !own && mentions(m.text, this.session.name);
-    room.setTyping(m.from, false);
-    const li = this.change(room, () => room.list.addMessage(m, { own, mention }), m.older);
-    if (!m.older && !own && !this.seeing(m.room)) this.unseen(room, li, m, mention);
-    if (!m.older) this.trim(room);
-    this.renderRoom(room);
-  },
-  acked(e) {
-    this.seqRoom.delete(e.seq);
-    const room = this.rooms.get(e.room);
-    if (room) this.change(room, () => room.list.acked(e.seq, e.id, e.ts));
-  },
-  sayHeld(e) {
-    const room = this.rooms.get(this.seqRoom.get(e.seq));
-    if (room) room.list.pending(e.seq, 'rate limited, sending again…');
-  },
-  sayPending(e) {
-    const room = this.rooms.get(this.seqRoom.get(e.seq));
-    if (room) room.list.pending(e.seq);
-  },
-  sayFailed(e) {
-    const room = this.rooms.get(e.room);
-    if (room) room.list.failed(e.seq, `${e.code}: ${e.detail}`);
-  },
-  joined(e) {
-    this.roomFor(e.room);
-    if (this.switchTo === e.room) this.show(e.room);
-  },
-  roster(e) {
-    const room = this.roomFor(e.room);
-    room.members = e.names;
-    this.renderRoom(room);
-  },
-  historyEnd(e) {
-    const room = this.rooms.get(e.room);
-    if (!room) return;
-    room.list.setOlder(e.olderExist);
-    room.list.olderItem.firstChild.textContent = 'Load older messages';
-    if (room.firstJoin) {
-      room.firstJoin = false;
-      const n = room.members.length;
-      this.change(room, () => room.list.addInfo(`you joined ${roomLabel(e.room)} (${n} ` +
-        `member${n === 1 ? '' : 's'})`));
-    }
-  },
-  left(e) {
-    this.removeRoom(e.room);
-    this.info(`you left ${roomLabel(e.room)}`);
-  },
-  presence(e) {
-    const room = this.rooms.get(e.room);
-    if (!room) return;
-    room.presence(e.name, e.what);
-    room.setTyping(e.name, false);
-    const what = { joined: 'joined', left: 'left', quit: 'quit', lost: 'lost the connection' };
-    const reason = e.what === 'quit' && e.reason ? ` (${e.reason})` : '';
-    this.change(room, () => room.list.addInfo(`${e.name} ${what[e.what]}${reason}`, 'presence'));
-    this.renderRoom(room);
-  },
-  typing(e) {
-    const room = this.rooms.get(e.room);
-    if (!room || sameName(e.name, this.session.name)) return;
-    room.setTyping(e.name, e.active, () => this.renderRoom(room));
-    this.renderRoom(room);
-  },
-  roomReset(e) {
-    const room = this.roomFor(e.room);
-    room.list.markReset();
-    this.change(room, () => room.list.addInfo('the server lost the history of this room; ' +
-      'showing what it has', 'error'));
-  },
-  joinFailed(e) {
-    const room = this.rooms.get(e.room);
-    if (room && !this.session.rooms.has(e.room)) this.removeRoom(e.room);
-    if (this.switchTo === e.room) this.switchTo = null;
-    const which = e.room ? roomLabel(e.room) : 'the room';
-    this.info(`cannot join ${which}: ${e.code}: ${e.detail}`, 'error');
-  },
-  error(e) {
-    this.info(`${e.code}: ${e.detail}`, 'error');
-  },
-  notice(e) {
-    this.info(e.text, 'notice');
-  },
-  registered(e) {
-    this.info(`${e.name} is now registered: sign in with its password from now on`);
-  },
-};
-
-/** Our messages still pending when the page was reloaded, shown again
- *  (they go out with their original seqs once their room is joined). */
-Chat.prototype.showRestored = function showRestored() {
-  for (const [seq, p] of this.session.pending) {
-    if (this.seqRoom.has(seq)) continue;
-    const room = this.roomFor(p.room);
-    this.seqRoom.set(seq, p.room);
-    room.list.addPending(seq, this.session.name, p.text, p.flags & 4);
-    if (p.state === 'failed') room.list.failed(seq, 'refused before the reload');
-  }
-};
-
-/** A message the user has not seen: count it, mark mentions, notify. */
-Chat.prototype.unseen = function unseen(room, li, m, mention) {
-  room.unread += 1;
-  room.list.noteUnread(li);
-  if (mention) {
-    room.mention = true;
-    this.notifier.mention(roomLabel(room.key), m.from, m.text, () => this.show(room.key));
-  }
-  this.list.update(room, room.key === this.active);
-  this.renderTitle();
-};
+Chat.prototype.handlers = handlers;
+Object.assign(Chat.prototype, direct);

@@ -11,7 +11,7 @@ export const T = Object.freeze({
   WHO: 0x07, QUIT: 0x08, REGISTER: 0x09, MARK: 0x0a, PING: 0x0e, PONG: 0x0f,
   WELCOME: 0x21, ERROR: 0x22, JOINED: 0x23, LEFT: 0x24, MSG: 0x25, ACK: 0x26,
   PRESENCE: 0x27, USER_TYPING: 0x28, ROSTER: 0x29, HISTORY_END: 0x2a,
-  NOTICE: 0x2b, REGISTERED: 0x2c,
+  NOTICE: 0x2b, REGISTERED: 0x2c, READ: 0x2d, DELIVERED: 0x2e, UNREAD: 0x2f,
 });
 
 export const FLAG_REPLAY = 1;
@@ -28,14 +28,17 @@ const CODES = [
   'NO_SUCH_USER', 'FILE_REFUSED', 'FILE_UNKNOWN',
 ];
 const FATAL = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 19, 20, 23]);
+const AUTH_REQUIRED = 20;
 
 /** The spec's name of an error code ("ERROR_99" for one we do not know). */
 export function codeName(code) {
   return CODES[code - 1] || `ERROR_${code}`;
 }
 
-/** Whether the server closes the connection after this error. */
-export function isFatal(code) {
+/** Whether the server closes the connection after this error: AUTH_REQUIRED
+ *  only answering HELLO (naming a conversation as a guest is not fatal, §8). */
+export function isFatal(code, about) {
+  if (code === AUTH_REQUIRED) return about === T.HELLO;
   return FATAL.has(code);
 }
 
@@ -107,6 +110,7 @@ export const encode = {
   who: (room) => w(T.WHO).str(room).done(),
   quit: (reason) => w(T.QUIT).str(reason).done(),
   register: (password) => w(T.REGISTER).str(password).done(),
+  mark: (room, id) => w(T.MARK).str(room).u64(id).done(),
   ping: (nonce) => w(T.PING).u64(nonce).done(),
   pong: (nonce) => w(T.PONG).u64(nonce).done(),
 };
@@ -179,6 +183,11 @@ const DECODERS = {
   }),
   [T.NOTICE]: (r) => ({ kind: 'notice', text: r.str() }),
   [T.REGISTERED]: (r) => ({ kind: 'registered', name: r.str() }),
+  [T.READ]: (r) => ({ kind: 'read', room: r.str(), name: r.str(), id: r.u64() }),
+  [T.DELIVERED]: (r) => ({ kind: 'delivered', room: r.str(), id: r.u64() }),
+  [T.UNREAD]: (r) => ({
+    kind: 'unread', room: r.str(), count: r.u32(), lastId: r.u64(), read: r.u64(),
+  }),
   [T.PING]: (r) => ({ kind: 'ping', nonce: r.u64() }),
   [T.PONG]: (r) => ({ kind: 'pong', nonce: r.u64() }),
 };

@@ -7,7 +7,9 @@ import { isValidName, utf8Length } from './codec.js';
 
 export const HELP = [
   '/join ROOM — join (or create) a room and switch to it',
-  '/leave [ROOM] — leave a room (default: this one)',
+  '/leave [ROOM] — leave a room or close a conversation (default: this one)',
+  '/msg NAME [TEXT] — open a direct conversation with NAME (and send TEXT); both names ' +
+    'must be registered',
   '/me TEXT — an action ("* ada waves")',
   '/who — list the members of this room',
   '/register PASSWORD — protect your name with a password (8–256 bytes)',
@@ -31,6 +33,7 @@ export function parse(line) {
       if (!arg) throw new Error('usage: /me TEXT');
       return { say: m[2].replace(/^\s+/, ''), action: true };
     case 'join': case 'j': return { cmd: 'join', arg: roomArg('join', arg) };
+    case 'msg': case 'query': case 'dm': return msgArgs(m[2]);
     case 'leave': case 'part': return { cmd: 'leave', arg: arg ? roomArg('leave', arg) : null };
     case 'who': case 'names': return { cmd: 'who' };
     case 'register':
@@ -45,8 +48,22 @@ export function parse(line) {
   }
 }
 
-/** A room name typed by the user (a leading # is allowed), lower-cased. */
+/** `/msg NAME [TEXT]`: the name (a leading @ is allowed) and the text as typed. */
+function msgArgs(rest) {
+  const m = /^\s*@?(\S+)(?:\s+([\s\S]*))?$/.exec(rest);
+  if (!m) throw new Error('usage: /msg NAME [TEXT]');
+  if (!isValidName(m[1])) {
+    throw new Error(`"${m[1]}" is not a valid name (1–32 of A–Z a–z 0–9 _ . -, ` +
+      'starting with a letter or digit)');
+  }
+  const text = m[2] || '';
+  return { cmd: 'msg', arg: m[1], text: text.trim() ? text : '' };
+}
+
+/** A room name typed by the user (a leading # is allowed; @NAME is the
+ *  conversation with NAME), lower-cased. */
 export function roomArg(cmd, arg) {
+  if (arg.startsWith('@')) return `@${msgArgs(arg.slice(1)).arg.toLowerCase()}`;
   const room = arg.replace(/^#/, '');
   if (!room || /\s/.test(room)) throw new Error(`usage: /${cmd} ROOM`);
   if (!isValidName(room)) {

@@ -136,7 +136,7 @@ export class Connection {
       case 'pong': return this.onPong(f.nonce);
       case 'welcome': return this.onWelcome(f);
       case 'error':
-        if (isFatal(f.code)) return this.onFatal(codeName(f.code), f.detail);
+        if (isFatal(f.code, f.about)) return this.onFatal(codeName(f.code), f.detail);
         return this.session.handle(f);
       default: return this.session.handle(f);
     }

@@ -1,7 +1,8 @@
 // The message list of one room: messages kept in id order (history above,
 // live and caught-up below, our own pending ones last until their ACK),
 // information lines, day separators, the "new messages" line, and the
-// pending → sent / failed marks of our own messages.
+// state marks of our own messages (sending… → sent → delivered → read, or
+// not sent).
 //
 // It builds DOM only from text (see text.js) and knows nothing of the
 // protocol: the app tells it what arrived.
@@ -31,11 +32,14 @@ export class MessageList {
   }
 
   /** A message from the server. `older`: history, placed above what is shown. */
-  addMessage(m, { own = false, mention = false } = {}) {
+  addMessage(m, { own = false, mention = false, state = 'sent' } = {}) {
     const li = messageItem(m.from, m.text, m.action, m.ts);
     li.id_ = m.id;
     li.dataset.id = String(m.id);
-    if (own) li.classList.add('own');
+    if (own) {
+      li.classList.add('own');
+      setMark(li, state);
+    }
     if (mention) li.classList.add('mention');
     if (m.older) this.insertOlder(li);
     else this.insertNewer(li);
@@ -47,14 +51,15 @@ export class MessageList {
     const li = messageItem(from, text, action, Date.now());
     li.classList.add('own', 'pending');
     li.dataset.seq = String(seq);
-    li.append(el('span', 'mark', 'sending…'));
+    setMark(li, 'pending', 'sending…');
     this.bySeq.set(seq, li);
     this.append(li);
     return li;
   }
 
-  /** Our message `seq` was stored as `id` at `ts`. */
-  acked(seq, id, ts) {
+  /** Our message `seq` was stored as `id` at `ts`; `state` is 'sent', or
+   *  further when receipts for `id` came first. */
+  acked(seq, id, ts, state = 'sent') {
     const li = this.bySeq.get(seq);
     if (!li) return;
     this.bySeq.delete(seq);
@@ -66,7 +71,7 @@ export class MessageList {
     const time = li.querySelector('time');
     time.textContent = hhmm(ts);
     time.title = fullTime(ts);
-    setMark(li, 'sent');
+    setMark(li, state);
     this.placeAcked(li);
   }
 
@@ -76,7 +81,7 @@ export class MessageList {
     if (!li) return;
     li.classList.remove('failed');
     li.classList.add('pending');
-    setMark(li, why);
+    setMark(li, 'pending', why);
   }
 
   /** The server refused our message `seq`; a Retry button resends it. */
@@ -85,7 +90,7 @@ export class MessageList {
     if (!li) return;
     li.classList.remove('pending');
     li.classList.add('failed');
-    setMark(li, `not sent: ${why}`);
+    setMark(li, 'failed', `not sent: ${why}`);
     const retry = el('button', 'retry', 'Retry');
     retry.type = 'button';
     retry.addEventListener('click', () => this.onRetry(seq));
@@ -110,9 +115,22 @@ export class MessageList {
     }
   }
 
-  /** Remembers the first line the user has not seen yet. */
+  /** Remembers the first line the user has not seen yet (the earliest in
+   *  the list, whatever order they were noted in). */
   noteUnread(li) {
-    if (!this.firstUnread) this.firstUnread = li;
+    const first = this.firstUnread;
+    const gone = !first || !this.el.contains(first); // dropped by trim()
+    if (gone || li.compareDocumentPosition(first) & Node.DOCUMENT_POSITION_FOLLOWING) {
+      this.firstUnread = li;
+    }
+  }
+
+  /** The first message from someone else with an id above `read`, or null. */
+  firstAfter(read) {
+    for (const li of this.el.querySelectorAll('.msg[data-id]:not(.own)')) {
+      if (li.id_ > read) return li;
+    }
+    return null;
   }
 
   /** The user looks at the room: the "new messages" line goes above the
@@ -122,7 +140,7 @@ export class MessageList {
     this.unreadLine = null;
     const first = this.firstUnread;
     this.firstUnread = null;
-    if (!first || !first.isConnected) return;
+    if (!first || !this.el.contains(first)) return;
     this.unreadLine = el('li', 'unread-line', 'new messages');
     this.unreadLine.setAttribute('role', 'separator');
     first.before(this.unreadLine);
@@ -213,6 +231,7 @@ export class MessageList {
 function messageItem(from, text, action, ts) {
   const li = el('li', action ? 'line msg action' : 'line msg');
   li.ts_ = ts;
+  li.from_ = from;
   const who = el('span', 'from', action ? `* ${from}` : from);
   const body = el('span', 'text');
   body.dir = 'auto';
@@ -228,10 +247,29 @@ function timeEl(ts) {
   return t;
 }
 
-function setMark(li, text) {
+/** The symbols of our stored messages' states (§9's sent, delivered, read). */
+const SYMBOLS = { sent: '✓', delivered: '✓✓', read: '✓✓' };
+
+/**
+ * The mark after our own message: `state` in `data-state` (for the style),
+ * a compact symbol with its word as title and for screen readers once
+ * stored, or `text` saying what is going on (sending…, not sent: why).
+ */
+export function setMark(li, state, text) {
   let mark = li.querySelector('.mark');
   if (!mark) li.append((mark = el('span', 'mark')));
-  mark.textContent = text;
+  if (mark.dataset.state === state && !text) return;
+  mark.dataset.state = state;
+  const symbol = SYMBOLS[state];
+  if (!symbol) {
+    mark.removeAttribute('title');
+    mark.textContent = text;
+    return;
+  }
+  mark.title = state;
+  const shown = el('span', 'symbol', symbol);
+  shown.setAttribute('aria-hidden', 'true');
+  mark.replaceChildren(shown, el('span', 'sr-only', state));
 }
 
 const isLine = (e) => e && e.classList.contains('line');

@@ -1,4 +1,4 @@
-// Desktop notifications for mentions. Permission is asked for only when the
+// Desktop notifications for mentions and direct messages. Permission is asked for only when the
 // user presses the button (never on load), and the choice is remembered.
 // Notifications show text only (the Notification API renders no HTML).
 
@@ -42,10 +42,12 @@ export class Notifier {
       : this.enabled() ? 'Mention notifications: on' : 'Notify me of mentions';
   }
 
-  /** A mention of the user from `from` in `label`; `onClick` shows it. */
+  /** A mention of the user from `from` in `label` (or a direct message,
+   *  `label` `@name`); `onClick` shows it. */
   mention(label, from, text, onClick) {
     if (!this.enabled()) return;
-    const n = new Notification(`${from} in ${label}`, { body: text.slice(0, 200), tag: label });
+    const title = label.startsWith('@') ? `${from} (direct message)` : `${from} in ${label}`;
+    const n = new Notification(title, { body: text.slice(0, 200), tag: label });
     n.onclick = () => {
       window.focus();
       onClick();

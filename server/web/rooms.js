@@ -1,12 +1,13 @@
-// The rooms the user is in, as the page shows them: one Room per room (and,
-// once direct messages exist, per `@name` conversation: the key is the
-// protocol's room name either way), the room list with unread counts and
-// mention markers, the members list and the typing line.
+// The rooms the user is in, as the page shows them: one Room per room and
+// per `@name` conversation (the key is the protocol's room name either way),
+// the room list (rooms, then conversations) with unread counts and mention
+// markers, the members list and the typing line.
 //
 // It does not talk to the server; the app calls it when something changed.
 
 import { el, roomLabel } from './text.js';
 import { MessageList } from './messages.js';
+import { Receipts } from './receipts.js';
 
 /** A typing state lasts this long after the last `active = 1` (§4). */
 export const TYPING_TTL_MS = 6000;
@@ -14,9 +15,14 @@ export const TYPING_TTL_MS = 6000;
 export class Room {
   constructor(key, onOlder, onRetry) {
     this.key = key;
+    this.direct = key.startsWith('@'); // a conversation, not a room
     this.list = new MessageList(() => onOlder(this), onRetry);
     this.unread = 0; // messages that arrived while the room was not seen
-    this.mention = false; // one of them names the user
+    this.mention = false; // one of them names the user (or came in a conversation)
+    // Messages up to this id are counted in `unread` already (UNREAD said so).
+    this.countedTo = 0n;
+    this.read = null; // the user's read marker, as the last JOINED said (null: none yet)
+    this.receipts = new Receipts(); // what the others have been handed and have seen
     this.members = []; // from ROSTER, kept up to date by PRESENCE
     this.typing = new Map(); // name -> timer ending its typing state
     this.firstJoin = true; // no JOIN answered yet: its replay is the first page
@@ -53,10 +59,11 @@ export class Room {
   }
 }
 
-/** The room list in the sidebar: a button per room and a leave button. */
+/** The room list in the sidebar: a button per room and a leave button, rooms
+ *  in one list and conversations in another. */
 export class RoomList {
-  constructor(ul, onSelect, onLeave) {
-    this.ul = ul;
+  constructor(roomsUl, directUl, onSelect, onLeave) {
+    this.uls = [roomsUl, directUl];
     this.onSelect = onSelect;
     this.onLeave = onLeave;
   }
@@ -70,15 +77,16 @@ export class RoomList {
     open.addEventListener('click', () => this.onSelect(room.key));
     const leave = el('button', 'leave', '×');
     leave.type = 'button';
-    leave.title = `Leave ${roomLabel(room.key)}`;
+    leave.title = `${room.direct ? 'Close' : 'Leave'} ${roomLabel(room.key)}`;
     leave.setAttribute('aria-label', leave.title);
     leave.addEventListener('click', () => this.onLeave(room.key));
     li.append(open, leave);
     li.dataset.room = room.key;
     room.entry = li;
     // Kept in name order, so Alt+1..9 stays predictable.
-    const after = [...this.ul.children].find((c) => c.dataset.room > room.key);
-    this.ul.insertBefore(li, after || null);
+    const ul = this.uls[room.direct ? 1 : 0];
+    const after = [...ul.children].find((c) => c.dataset.room > room.key);
+    ul.insertBefore(li, after || null);
     this.update(room, false);
   }
 
@@ -92,7 +100,7 @@ export class RoomList {
     if (active) open.setAttribute('aria-current', 'true');
     else open.removeAttribute('aria-current');
     li.querySelector('.badge').textContent = room.unread > 0 ? String(room.unread) : '';
-    const mentioned = room.mention ? ', mentioned' : '';
+    const mentioned = room.mention && !room.direct ? ', mentioned' : '';
     const extra = room.unread > 0 ? `, ${room.unread} unread${mentioned}` : '';
     open.setAttribute('aria-label', `${roomLabel(room.key)}${extra}`);
   }
@@ -104,7 +112,7 @@ export class RoomList {
 
   /** Room keys in the order shown. */
   keys() {
-    return [...this.ul.children].map((li) => li.dataset.room);
+    return this.uls.flatMap((ul) => [...ul.children].map((li) => li.dataset.room));
   }
 }
 

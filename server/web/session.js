@@ -17,7 +17,7 @@ export const HISTORY_PAGE = 50;
 
 const PRESENCE = { 1: 'joined', 2: 'left', 3: 'quit', 4: 'lost' };
 
-/** What the page knows of one room (or, later, an `@name` conversation). */
+/** What the page knows of one room or `@name` conversation. */
 class RoomSync {
   constructor() {
     this.lastId = 0n; // newest id shown (or acknowledged)
@@ -53,6 +53,12 @@ export class Session {
     this.roster = new Map(); // room -> names gathered from ROSTERs with more = 1
     this.maxText = 4096;
     this.online = false;
+    this.features = null; // WELCOME.features: what this server offers (null: no WELCOME yet)
+  }
+
+  /** Whether the server offers `feature` ('dm', 'receipts', …). */
+  offers(feature) {
+    return this.features !== null && this.features.includes(feature);
   }
 
   hello() {
@@ -65,6 +71,7 @@ export class Session {
     this.token = w.token;
     this.name = w.name;
     this.maxText = w.maxText;
+    this.features = w.features;
     this.online = true;
     this.joins = [];
     this.roster.clear();
@@ -107,6 +114,13 @@ export class Session {
 
   leave(room) {
     this.send(encode.leave(room));
+  }
+
+  /** MARK: the user has seen `room` up to `id`. False when it cannot go now. */
+  mark(room, id) {
+    if (!this.online || !this.offers('receipts')) return false;
+    this.send(encode.mark(room, id));
+    return true;
   }
 
   /** Asks for older messages of `room`; false when there is nothing to ask. */
@@ -224,11 +238,16 @@ export class Session {
         if (!PRESENCE[f.event]) return undefined;
         return this.emit({ ...f, what: PRESENCE[f.event] });
       case 'registered': return this.onRegistered(f);
-      default: return this.emit(f); // typing, notice
+      case 'unread': return this.onUnread(f);
+      default: return this.emit(f); // typing, notice, read, delivered
     }
   }
 
   onMsg(m) {
+    // A conversation opens on its first message: JOIN it (before the message
+    // counts as seen, so the JOIN asks for what came before it too), to get
+    // its context, its receipts and a catch-up after reconnects.
+    if (m.room.startsWith('@') && !this.rooms.has(m.room)) this.join(m.room);
     const r = this.rooms.get(m.room);
     const catchUpFrom = r ? r.catchUpFrom ?? r.gapTo : null;
     if ((r && r.reset) || !this.markSeen(m.room, m.id)) return;
@@ -275,7 +294,15 @@ export class Session {
       this.sendJoin(j.room);
       this.emit({ kind: 'roomReset', room: j.room });
     }
-    this.emit({ kind: 'joined', room: j.room, members: j.members, lastId: j.lastId });
+    this.emit({ kind: 'joined', room: j.room, members: j.members, lastId: j.lastId,
+      read: j.read });
+  }
+
+  /** UNREAD after WELCOME: a conversation with messages the user has not
+   *  read. One not open yet is joined (its newest page shows it). */
+  onUnread(u) {
+    if (!this.rooms.has(u.room)) this.join(u.room);
+    this.emit(u);
   }
 
   onHistoryEnd(h) {
@@ -308,7 +335,8 @@ export class Session {
     }
     // more = 0 on a page from the oldest end: nothing older is kept.
     const olderExist = h.more || (wasHistory ? false : r.firstId > 1n);
-    this.emit({ kind: 'historyEnd', room: h.room, count: h.count, olderExist });
+    this.emit({ kind: 'historyEnd', room: h.room, count: h.count, olderExist,
+      joinReplay: !wasHistory });
   }
 
   onError(e) {

@@ -3,7 +3,9 @@
 //! `banterd`, beside raw-socket clients. Each test takes the browser lock,
 //! so only one runs Chromium at a time.
 
+mod direct;
 mod page;
+mod receipts;
 mod reconnect;
 mod screens;
 

@@ -1,18 +1,20 @@
 //! What the web tests do and read in the page (signing in, sending, reading
 //! the message list) and on raw sockets, so the tests read as steps.
 
+use crate::server_util::next_app_within;
 use banter_proto::{ClientFrame, ServerFrame};
 use banter_tests::browser::{Browser, ENTER};
-use banter_tests::Conn;
+use banter_tests::{Conn, Recv};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 /// Helpers the tests' scripts call, installed in the page after each load.
 /// They only read the DOM.
 const HELPERS: &str = r#"
 const q = (s) => document.querySelector(s);
 const all = (s) => [...document.querySelectorAll(s)];
-const room = (r) => q(`#room-list li[data-room="${r}"]`);
+const room = (r) => q(`#sidebar li[data-room="${r}"]`);
 Object.assign(window, {
   badge: (r) => room(r) ? room(r).querySelector('.badge').textContent : null,
   mentioned: (r) => !!room(r) && room(r).classList.contains('mentioned'),
@@ -20,9 +22,17 @@ Object.assign(window, {
   statusText: () => q('#status-text').textContent,
   pendingCount: () => all('#messages .msg.pending').length,
   lines: () => all('#messages .line .text').map((e) => e.textContent),
-  msgs: () => all('#messages .msg').map((li) => ({
-    from: li.querySelector('.from').textContent, text: li.querySelector('.text').textContent,
-    cls: li.className, mark: (li.querySelector('.mark') || {}).textContent || '' })),
+  msgs: () => all('#messages .msg').map((li) => {
+    const mark = li.querySelector('.mark');
+    const seen = li.querySelector('.seen');
+    return { from: li.querySelector('.from').textContent,
+      text: li.querySelector('.text').textContent, cls: li.className,
+      mark: mark ? mark.textContent : '', state: mark ? mark.dataset.state : '',
+      label: mark ? mark.title : '', seen: seen ? seen.textContent : '' };
+  }),
+  stateOf: (t) => { const m = msgs().find((m) => m.text === t); return m && m.state; },
+  roomKeys: () => all('#sidebar li[data-room]').map((li) => li.dataset.room),
+  title: () => q('#room-title').textContent,
   firstText: () => { const m = q('#messages .msg .text'); return m && m.textContent; },
   mentionLine: (t) => all('#messages .msg.mention .text').some((e) => e.textContent === t),
   actionLine: (from, t, own) => all('#messages .msg.action').some((li) =>
@@ -71,13 +81,23 @@ pub fn wait_message(b: &Browser, from: &str, text: &str) {
     );
 }
 
-/// Waits until our own message `text` is marked sent (acknowledged).
+/// Waits until our own message `text` is marked sent (acknowledged; in a
+/// conversation it may be delivered or read already).
 pub fn wait_own_sent(b: &Browser, text: &str) {
     b.wait(
         &format!("our {text:?} marked sent"),
         "return msgs().some((m) => m.text === arguments[0] && m.cls.includes('sent') \
-         && m.mark === 'sent')",
+         && ['sent', 'delivered', 'read'].includes(m.state) && m.label === m.state)",
         &[json!(text)],
+    );
+}
+
+/// Waits until our own message `text` shows `state` (sent, delivered, read).
+pub fn wait_state(b: &Browser, text: &str, state: &str) {
+    b.wait(
+        &format!("our {text:?} marked {state}"),
+        "return stateOf(arguments[0]) === arguments[1]",
+        &[json!(text), json!(state)],
     );
 }
 
@@ -161,4 +181,95 @@ pub fn next_msg(c: &mut Conn) -> (String, String) {
             return (from, text);
         }
     }
+}
+
+/// How long an answer that waits on password hashing may take (Argon2 in a
+/// debug build, on a shared machine).
+pub const HASH_WAIT: Duration = Duration::from_secs(20);
+
+/// Loads the page at `url` and signs in as `name` with `password`;
+/// `register`: with the Register button (the name is new). Waits until the
+/// first room is joined (and, registering, until the server confirmed).
+pub fn sign_in_with(b: &Browser, url: &str, name: &str, password: &str, register: bool) {
+    b.goto(url);
+    b.eval(HELPERS, &[]);
+    b.wait("the sign-in form", "return document.activeElement.id === 'login-name'", &[]);
+    b.clear("#login-name");
+    b.type_into("#login-name", name);
+    b.type_into("#login-password", password);
+    if register {
+        b.click("#login-register");
+    } else {
+        b.type_into("#login-password", ENTER);
+    }
+    b.wait_for(HASH_WAIT, "signed in", "return statusState() === 'connected'", &[]);
+    b.wait("#lobby joined", "return lines().some((t) => t.startsWith('you joined #lobby'))", &[]);
+    if register {
+        let registered = format!("{name} is now registered");
+        let script = "return lines().some((t) => t.startsWith(arguments[0]))";
+        b.wait_for(HASH_WAIT, "registered", script, &[json!(registered)]);
+    }
+}
+
+/// A raw connection signed in as the registered account `name` (registered
+/// first when `register`).
+pub fn raw_account(addr: SocketAddr, name: &str, password: &str, register: bool) -> Conn {
+    let mut c = Conn::connect(addr);
+    c.hello(name, if register { "" } else { password }, 0);
+    let welcome = next_app_within(&mut c, HASH_WAIT);
+    assert!(matches!(welcome, ServerFrame::Welcome { .. }), "{name}: {welcome:?}");
+    if register {
+        c.send(&ClientFrame::Register { password: password.into() });
+        loop {
+            match next_app_within(&mut c, HASH_WAIT) {
+                ServerFrame::Registered { .. } => break,
+                f @ ServerFrame::Error { .. } => panic!("{name} not registered: {f:?}"),
+                _ => {}
+            }
+        }
+    }
+    c
+}
+
+/// Reads until a frame `want` accepts arrives within `limit`, returning it;
+/// panics (with what came instead) when none does.
+pub fn wait_frame(
+    c: &mut Conn,
+    limit: Duration,
+    what: &str,
+    want: impl Fn(&ServerFrame) -> bool,
+) -> ServerFrame {
+    let end = Instant::now() + limit;
+    let mut seen = Vec::new();
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match c.recv_within(left) {
+            Some(ServerFrame::Ping { nonce }) => c.send(&ClientFrame::Pong { nonce }),
+            Some(f) if want(&f) => return f,
+            Some(f) => seen.push(f),
+            None => break,
+        }
+    }
+    panic!("no {what} within {limit:?}; got {seen:#?}");
+}
+
+/// Reads for `d`, panicking if a frame `unwanted` accepts arrives.
+pub fn expect_none(c: &mut Conn, d: Duration, what: &str, unwanted: impl Fn(&ServerFrame) -> bool) {
+    let end = Instant::now() + d;
+    while let Some(left) = end.checked_duration_since(Instant::now()) {
+        match c.next_event(left) {
+            Recv::Frame(ServerFrame::Ping { nonce }) => c.send(&ClientFrame::Pong { nonce }),
+            Recv::Frame(f) if unwanted(&f) => panic!("{what}: {f:?}"),
+            Recv::Frame(_) => {}
+            Recv::Timeout => return,
+            Recv::Closed => panic!("{what}: the server closed the connection instead"),
+        }
+    }
+}
+
+/// Asserts that nothing arrives for `d` but READ (the page reports what it
+/// has seen on its own schedule), NOTICE and PING.
+pub fn expect_only_receipts(c: &mut Conn, d: Duration) {
+    let news =
+        |f: &ServerFrame| !matches!(f, ServerFrame::Read { .. } | ServerFrame::Notice { .. });
+    expect_none(c, d, "expected nothing but READ", news);
 }

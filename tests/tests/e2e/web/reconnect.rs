@@ -46,7 +46,7 @@ fn a_dropped_connection_resumes_and_loses_or_doubles_nothing() {
     wait_line(&ada, "reconnected: session resumed");
     wait_own_sent(&ada, "written while offline");
     assert_eq!(next_msg(&mut carol), ("ada".into(), "written while offline".into()));
-    carol.expect_silence(Duration::from_millis(500));
+    expect_only_receipts(&mut carol, Duration::from_millis(500));
     for t in ["before the drop", "missed one", "missed two", "written while offline"] {
         assert_eq!(count_text(&ada, t), 1, "{t:?} once:\n{}", ada.describe());
     }
@@ -86,7 +86,7 @@ fn a_server_restart_with_db_loses_and_doubles_nothing() {
     wait_own_sent(&ada, "three, while down");
     wait_message(&ada, "carol", "four, after the restart");
     assert_eq!(next_msg(&mut carol), ("ada".into(), "three, while down".into()));
-    carol.expect_silence(Duration::from_millis(500));
+    expect_only_receipts(&mut carol, Duration::from_millis(500));
 
     let all = ["one, before", "two, before", "three, while down", "four, after the restart"];
     for t in all {
@@ -161,7 +161,7 @@ fn a_refused_message_is_marked_failed_and_retried_on_request() {
     ada.click("#messages .msg.failed .retry");
     wait_own_sent(&ada, long);
     assert_eq!(next_msg(&mut carol), ("ada".into(), long.to_string()));
-    carol.expect_silence(Duration::from_millis(300));
+    expect_only_receipts(&mut carol, Duration::from_millis(300));
     assert_eq!(count_text(&ada, long), 1);
 }
 

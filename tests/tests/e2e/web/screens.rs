@@ -198,6 +198,14 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
     let action = hex_bytes(encoded["action"].as_str().expect("hex"));
     let want = ClientFrame::Say { room: "lobby".into(), seq: 8, text: "waves".into(), flags: 4 };
     assert_eq!(decode_client(&action), Ok(want), "SAY.flags travels last");
+    let mark = hex_bytes(encoded["mark"].as_str().expect("hex"));
+    let want = ClientFrame::Mark { room: "@bob".into(), id: u64::MAX - 2 };
+    assert_eq!(decode_client(&mark), Ok(want));
+    assert_eq!(
+        encoded["fatal"],
+        json!([true, false, true]),
+        "AUTH_REQUIRED is fatal to HELLO only"
+    );
 
     // Server frames encoded by banter_proto, decoded by the page byte by byte.
     let welcome = ServerFrame::Welcome {
@@ -231,7 +239,18 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
         text: "a.txt".into(),
         file,
     };
-    let frames = json!([bytes(&welcome), bytes(&joined), bytes(&msg), bytes(&file_msg)]);
+    let read = ServerFrame::Read { room: "@ada".into(), name: "Ada".into(), id: 5 };
+    let delivered = ServerFrame::Delivered { room: "@ada".into(), id: 6 };
+    let unread = ServerFrame::Unread { room: "@bob".into(), count: 3, last_id: 9, read: 6 };
+    let frames = json!([
+        bytes(&welcome),
+        bytes(&joined),
+        bytes(&msg),
+        bytes(&file_msg),
+        bytes(&read),
+        bytes(&delivered),
+        bytes(&unread)
+    ]);
     let decoded = b.eval(CODEC_DECODE, &[frames]);
     let want = json!({
         "frames": [
@@ -243,6 +262,9 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
              "from": "bob", "flags": 4, "text": "é €", "file": null},
             {"kind": "msg", "room": "lobby", "id": "4", "ts": 1, "from": "bob", "flags": 2,
              "text": "a.txt", "file": {"file": "ab12", "size": "5", "mime": "text/plain"}},
+            {"kind": "read", "room": "@ada", "name": "Ada", "id": "5"},
+            {"kind": "delivered", "room": "@ada", "id": "6"},
+            {"kind": "unread", "room": "@bob", "count": 3, "lastId": "9", "read": "6"},
         ],
         "badUtf8": "MalformedFrame", "short": "MalformedFrame", "unknown": null,
         "lenZero": "FramingError", "tooLong": "FramingError",
@@ -257,7 +279,7 @@ fn hex_bytes(s: &str) -> Vec<u8> {
 
 /// Encodes §5's vectors (and a SAY with flags) with the page's codec.
 const CODEC_ENCODE: &str = r#"return (async () => {
-  const { encode } = await import('/codec.js');
+  const { encode, isFatal, T } = await import('/codec.js');
   const hex = (u) => [...u].map((b) => b.toString(16).padStart(2, '0')).join(' ');
   return {
     vectors: {
@@ -265,6 +287,8 @@ const CODEC_ENCODE: &str = r#"return (async () => {
       say: hex(encode.say('lobby', 7, 'hi é')), ping: hex(encode.ping(42n)),
     },
     action: hex(encode.say('lobby', 8, 'waves', 4)),
+    mark: hex(encode.mark('@bob', 2n ** 64n - 3n)),
+    fatal: [isFatal(20, T.HELLO), isFatal(20, T.JOIN), isFatal(6, T.HELLO)],
   };
 })()"#;
 
