@@ -16,7 +16,7 @@ use banter_proto::ServerFrame;
 use std::collections::HashMap;
 
 /// Rooms larger than this get no READ.
-const READ_MAX_MEMBERS: usize = 100;
+pub(super) const READ_MAX_MEMBERS: usize = 100;
 /// At most one receipt of a kind, room and reader per this many ms.
 const COALESCE_MS: u64 = 1000;
 

@@ -66,9 +66,30 @@ impl Core {
         if limit > 0 {
             self.send_page(p, s, r, since, 0, limit);
         }
+        self.members_read(p, s, r);
         if !already {
             let name = self.sessions[s as usize].name.to_string();
             self.presence(r, &name, PresenceEvent::Joined, "", Some(s));
+        }
+    }
+
+    /// After a JOIN of a room of at most 100 members: the other members'
+    /// read markers as READ frames, so "seen by" survives a reload.
+    fn members_read(&mut self, p: PeerId, s: u32, r: u32) {
+        let room = &self.rooms[r as usize];
+        if room.members.len() > super::receipts::READ_MAX_MEMBERS {
+            return;
+        }
+        let marks: Vec<(String, u64)> = room
+            .members
+            .iter()
+            .filter(|&&m| m != s)
+            .map(|&m| &self.sessions[m as usize])
+            .filter_map(|x| (x.mark(r) > 0).then(|| (x.name.to_string(), x.mark(r))))
+            .collect();
+        let wire = room.name.to_string();
+        for (name, id) in marks {
+            self.send(p, &ServerFrame::Read { room: wire.clone(), name, id });
         }
     }
 

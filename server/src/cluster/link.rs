@@ -1,0 +1,212 @@
+//! One connection to Redis, driven from the reactor's poll like any other
+//! socket: commands are appended to an output buffer and written when the
+//! socket allows; replies are parsed as they arrive and handed back in
+//! order with the tag the command was sent with (Redis answers a
+//! connection's commands in order). A subscribed connection's pushes come
+//! back untagged. A lost connection is reported with the tags it was still
+//! owed, and reconnects with backoff.
+//!
+//! It knows RESP, not what the commands mean: see the cluster module.
+
+use super::resp::{self, Value};
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+/// First retry after a lost connection; doubles up to [`MAX_BACKOFF_MS`].
+const FIRST_BACKOFF_MS: u64 = 100;
+/// Longest wait between attempts.
+const MAX_BACKOFF_MS: u64 = 2000;
+
+/// What the link has for its owner after a read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event<T> {
+    /// The reply to the command sent with `T`.
+    Reply(T, Value),
+    /// A message on a subscribed connection.
+    Push(Value),
+    /// The connection is up (again): commands may flow.
+    Up,
+    /// The connection was lost; these commands were never answered.
+    Down(Vec<T>),
+}
+
+/// One Redis connection.
+pub struct Link<T> {
+    /// Where Redis listens.
+    addr: SocketAddr,
+    /// The poll token of the socket.
+    token: Token,
+    /// The socket, while connected or connecting.
+    sock: Option<TcpStream>,
+    /// The connect finished (the first writable event came).
+    up: bool,
+    /// Encoded commands not yet written.
+    out: Vec<u8>,
+    /// Bytes received not yet parsed.
+    inbuf: Vec<u8>,
+    /// Tags of the commands written or queued, oldest first.
+    owed: VecDeque<T>,
+    /// Pushes are expected (after SUBSCRIBE): untagged values are pushes.
+    subscriber: bool,
+    /// When to try again after a loss (loop ms), and the backoff.
+    retry: Option<(u64, u64)>,
+}
+
+impl<T> Link<T> {
+    /// A link to `addr` under poll token `token`, not yet connected.
+    pub fn new(addr: SocketAddr, token: Token, subscriber: bool) -> Link<T> {
+        Link {
+            addr,
+            token,
+            sock: None,
+            up: false,
+            out: Vec::new(),
+            inbuf: Vec::new(),
+            owed: VecDeque::new(),
+            subscriber,
+            retry: Some((0, FIRST_BACKOFF_MS)),
+        }
+    }
+
+    /// Whether the connection is up.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// When a reconnect is due, if one is.
+    pub fn retry_at(&self) -> Option<u64> {
+        self.retry.map(|r| r.0)
+    }
+
+    /// Starts a connection if one is due at `now`.
+    pub fn connect_if_due(&mut self, registry: &Registry, now: u64) {
+        let Some((at, backoff)) = self.retry else { return };
+        if now < at || self.sock.is_some() {
+            return;
+        }
+        match TcpStream::connect(self.addr) {
+            Ok(mut s) => {
+                let _ = s.set_nodelay(true);
+                match registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE) {
+                    Ok(()) => {
+                        self.sock = Some(s);
+                        self.retry = None;
+                    }
+                    Err(_) => self.retry = Some((now + backoff, (backoff * 2).min(MAX_BACKOFF_MS))),
+                }
+            }
+            Err(_) => self.retry = Some((now + backoff, (backoff * 2).min(MAX_BACKOFF_MS))),
+        }
+    }
+
+    /// Queues a command tagged `tag` (written by the next `flush`).
+    pub fn send(&mut self, tag: T, args: &[&[u8]]) {
+        resp::command(&mut self.out, args);
+        self.owed.push_back(tag);
+    }
+
+    /// Queues a command whose reply nobody waits for, on a subscribed
+    /// connection (SUBSCRIBE answers with pushes).
+    pub fn send_untagged(&mut self, args: &[&[u8]]) {
+        resp::command(&mut self.out, args);
+    }
+
+    /// Writes what the socket takes; false when the link was lost.
+    pub fn flush(&mut self) -> bool {
+        let Some(sock) = self.sock.as_mut().filter(|_| self.up) else { return true };
+        while !self.out.is_empty() {
+            match sock.write(&self.out) {
+                Ok(n) => drop(self.out.drain(..n)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Handles a poll event of this link's socket at `now`; `events` gets
+    /// what came of it.
+    pub fn on_event(&mut self, writable: bool, now: u64, events: &mut Vec<Event<T>>) {
+        if writable && !self.up && self.sock.is_some() {
+            let connected = self.sock.as_ref().is_some_and(|s| s.peer_addr().is_ok());
+            if !connected {
+                return self.lose(now, events);
+            }
+            self.up = true;
+            events.push(Event::Up);
+        }
+        if !self.read(events) || !self.flush() {
+            self.lose(now, events);
+        }
+    }
+
+    /// Reads and parses what arrived; false when the link was lost.
+    fn read(&mut self, events: &mut Vec<Event<T>>) -> bool {
+        let Some(sock) = self.sock.as_mut().filter(|_| self.up) else { return true };
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            match sock.read(&mut buf) {
+                Ok(0) => return false,
+                Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        let mut at = 0;
+        loop {
+            match resp::parse(&self.inbuf[at..]) {
+                Ok(Some((v, n))) => {
+                    at += n;
+                    events.push(self.route(v));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    log::error!("cluster: Redis sent something unreadable: {}", e.0);
+                    return false;
+                }
+            }
+        }
+        self.inbuf.drain(..at);
+        true
+    }
+
+    /// A value is the reply to the oldest command, or a push.
+    fn route(&mut self, v: Value) -> Event<T> {
+        match (self.subscriber, self.owed.pop_front()) {
+            (false, Some(tag)) => Event::Reply(tag, v),
+            (true, Some(tag)) if !is_push(&v) => Event::Reply(tag, v),
+            (_, tag) => {
+                if let Some(t) = tag {
+                    self.owed.push_front(t);
+                }
+                Event::Push(v)
+            }
+        }
+    }
+
+    /// The connection is gone: owed commands are reported, a retry planned.
+    fn lose(&mut self, now: u64, events: &mut Vec<Event<T>>) {
+        let was_up = self.up;
+        self.sock = None;
+        self.up = false;
+        self.out.clear();
+        self.inbuf.clear();
+        let backoff = FIRST_BACKOFF_MS;
+        self.retry = Some((now + backoff, (backoff * 2).min(MAX_BACKOFF_MS)));
+        if was_up {
+            log::warn!("cluster: lost the connection to Redis at {}", self.addr);
+        }
+        events.push(Event::Down(self.owed.drain(..).collect()));
+    }
+}
+
+/// Whether a value on a subscribed connection is a push (`message`,
+/// `subscribe`, `unsubscribe` arrays) rather than a command's reply.
+fn is_push(v: &Value) -> bool {
+    matches!(v.items().first().and_then(|k| k.as_str()), Some("message" | "subscribe" | "unsubscribe" | "pmessage"))
+}
