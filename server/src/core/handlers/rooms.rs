@@ -85,7 +85,8 @@ impl Core {
             .iter()
             .filter(|&&m| m != s)
             .map(|&m| &self.sessions[m as usize])
-            .filter_map(|x| (x.mark(r) > 0).then(|| (x.name.to_string(), x.mark(r))))
+            .filter(|x| x.mark(r) > 0)
+            .map(|x| (x.name.to_string(), x.mark(r)))
             .collect();
         let wire = room.name.to_string();
         for (name, id) in marks {
