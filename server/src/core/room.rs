@@ -128,7 +128,8 @@ impl Room {
     /// window's first without).
     pub fn plan(&self, after: u64, before: u64, limit: usize, oldest: u64) -> PagePlan {
         let hi = if before == 0 { self.last_id } else { (before - 1).min(self.last_id) };
-        let floor = (after + 1).max(oldest);
+        // `after` comes from the peer: `since = 2^64 - 1` must not wrap.
+        let floor = after.saturating_add(1).max(oldest);
         let limit = limit.min(MAX_PAGE) as u64;
         if hi < floor || limit == 0 {
             return PagePlan { ids: RangeInclusive::new(1, 0), more: hi >= floor };
@@ -205,6 +206,16 @@ mod tests {
         // limit 0: nothing, but say whether anything matches.
         assert_eq!(r.plan(0, 0, 0, 1), PagePlan { ids: RangeInclusive::new(1, 0), more: true });
         assert!(!r.plan(50, 0, 0, 1).more);
+    }
+
+    #[test]
+    fn the_largest_since_and_before_do_not_wrap() {
+        let r = room_with(50);
+        let none = PagePlan { ids: RangeInclusive::new(1, 0), more: false };
+        assert_eq!(r.plan(u64::MAX, 0, 20, 1), none);
+        assert_eq!(r.plan(u64::MAX, u64::MAX, 20, 1), none);
+        assert_eq!(r.plan(u64::MAX - 1, 0, 0, 1), none);
+        assert_eq!(r.plan(0, u64::MAX, 20, 1), PagePlan { ids: 31..=50, more: true });
     }
 
     #[test]
