@@ -84,8 +84,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `banterd --bind 127.0.0.1 --port 0` plus `args` and waits for
-    /// its `listening on` line.
+    /// Starts `banterd --bind 127.0.0.1 --port 0` plus `args` (and
+    /// `--log-level debug` unless `args` names a level) and waits for its
+    /// `listening on` line.
     pub fn start(args: &[&str]) -> Server {
         Self::start_with_env(args, &[])
     }
@@ -104,7 +105,11 @@ impl Server {
     fn spawn(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(bin("banterd"));
         let port = port.to_string();
-        cmd.args(["--bind", "127.0.0.1", "--port", &port, "--log-level", "debug"]).args(args);
+        cmd.args(["--bind", "127.0.0.1", "--port", &port]);
+        if !args.contains(&"--log-level") {
+            cmd.args(["--log-level", "debug"]);
+        }
+        cmd.args(args);
         cmd.env_remove("PORT").env_remove("MAX_CLIENTS");
         for (k, v) in env {
             cmd.env(k, v);

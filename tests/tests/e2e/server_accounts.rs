@@ -118,3 +118,28 @@ fn frames_pipelined_behind_a_password_hello_wait_for_its_check() {
     assert_eq!(read_join(&mut c, "lobby", 0).names(), ["ada"]);
     assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 4 });
 }
+
+#[test]
+fn no_log_level_shows_a_password_or_a_token() {
+    let s = Server::start(&["--log-level", "trace"]);
+    let mut c = s.login("ada");
+    let first = c.token;
+    assert!(matches!(register(&mut c, PASSWORD), ServerFrame::Registered { .. }));
+    drop(c);
+    let mut c = s.connect();
+    let f = welcome(&mut c, "ada", PASSWORD, first);
+    let ServerFrame::Welcome { token: second, .. } = f else { unreachable!() };
+    c.hello("ada", "a wrong guess", 0); // after WELCOME: a logged, refused HELLO
+    expect_error(&mut c, ErrorCode::BadFrame, types::HELLO, 0);
+    assert_alive(&mut c);
+    let log = s.log().join("\n");
+    assert!(log.contains("<- Hello"), "frames are traced: {log}");
+    for secret in [PASSWORD.to_string(), "a wrong guess".into()] {
+        assert!(!log.contains(&secret), "{secret:?} in the log");
+    }
+    for t in [first, second] {
+        for shown in [t.to_string(), format!("{t:x}"), format!("{t:X}")] {
+            assert!(!log.contains(&shown), "token {shown} in the log");
+        }
+    }
+}

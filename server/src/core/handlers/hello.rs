@@ -93,7 +93,11 @@ impl Core {
                     "passwords travel only over TLS from your address: connect with TLS",
                 )
             }
-            Ok(ClientFrame::Hello { name, password, resume, .. }) => {
+            Ok(hello @ ClientFrame::Hello { .. }) => {
+                log::trace!("#{p} <- {hello:?}"); // password and token redacted
+                let ClientFrame::Hello { name, password, resume, .. } = hello else {
+                    unreachable!("matched above")
+                };
                 self.on_hello(p, name, password, resume)
             }
             Ok(_) => unreachable!("type checked above"),

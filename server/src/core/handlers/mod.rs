@@ -103,7 +103,10 @@ impl Core {
             return self.on_first_frame(p, bytes);
         };
         match decode_client(bytes) {
-            Ok(frame) => self.on_active_frame(p, session, frame),
+            Ok(frame) => {
+                log::trace!("#{p} <- {frame:?}"); // secrets redacted by ClientFrame's Debug
+                self.on_active_frame(p, session, frame)
+            }
             Err(e) => {
                 let code = e.error_code().unwrap_or(ErrorCode::BadFrame);
                 self.send_error(p, code, e.frame_type(), 0, &e.to_string());
