@@ -58,6 +58,9 @@ fn give_up(child: &mut Child, why: String) -> Result<ServerProc, String> {
 pub fn banterd(bin: &str, cpu: Option<usize>, max_clients: usize) -> Result<ServerProc, String> {
     let mut args =
         words("--bind 127.0.0.1 --port 0 --rate 0 --out-limit 67108864 --log-level info");
+    // The harness is one host opening thousands of connections: no
+    // per-address limits (the attack scenario runs its own server).
+    args.extend(words("--max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0"));
     args.extend(["--max-clients".into(), max_clients.to_string()]);
     let (mut cmd, command) = pinned(cpu, bin, &args);
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());

@@ -35,6 +35,7 @@ impl Core {
         peer.close_why = Some(reason.why);
         let gen = peer.gen;
         self.open -= 1;
+        self.uncount(p);
         self.mark_dirty(p);
         self.wheel.insert(deadline, Timer::Peer { key: p as u32, gen });
     }
@@ -55,6 +56,7 @@ impl Core {
                 continue; // nothing lingers on the way out
             }
             self.wheel.insert(self.now + self.cfg.linger_ms, Timer::Linger { session: s, gen });
+            self.start_lingering(s);
         }
     }
 
@@ -62,6 +64,7 @@ impl Core {
     /// and its name is free again.
     pub(super) fn end_session(&mut self, s: u32, event: PresenceEvent, reason: &str) {
         self.stop_all_typing(s);
+        self.stop_lingering(s);
         let Some(session) = self.sessions.try_remove(s as usize) else { return };
         self.names.remove(&*banter_proto::validate::name_key(&session.name));
         self.forget_receipts(s);
@@ -148,6 +151,7 @@ impl Core {
     pub fn end_turn(&mut self) -> usize {
         let n = self.commit_batch();
         self.settle();
+        self.addrs.sweep(self.now);
         n
     }
 

@@ -10,12 +10,14 @@
 //! they work on in `peer`, `session`, `room` and `outq`; closing, lingering
 //! and timers in `lifecycle`.
 
+mod addrs;
+mod admit;
+mod budget;
 mod handlers;
 mod lifecycle;
 mod output;
 mod outq;
 mod peer;
-mod ratelimit;
 mod room;
 mod session;
 #[cfg(test)]
@@ -30,6 +32,8 @@ use crate::config::Config;
 use crate::metrics::Counters;
 use crate::store::Store;
 use crate::store::StoredMark;
+use addrs::{Addrs, LingerQueue};
+use budget::Rules;
 use handlers::{AuthWait, Batch, Receipts};
 use room::Room;
 use session::Session;
@@ -119,6 +123,12 @@ pub struct Core {
     marks_out: Vec<StoredMark>,
     /// READ and DELIVERED receipts being paced.
     receipts: Receipts,
+    /// Per-address counts, buckets and lingering sessions.
+    addrs: Addrs,
+    /// The frame budgets of sessions and addresses, from the command line.
+    rules: Rules,
+    /// Every lingering session, oldest first (`--max-lingering`).
+    lingering: LingerQueue,
 }
 
 impl Core {
@@ -151,6 +161,9 @@ impl Core {
             convs: HashMap::new(),
             marks_out: Vec::new(),
             receipts: Receipts::default(),
+            addrs: Addrs::default(),
+            rules: Rules::new(cfg.rate, cfg.limits.join_rate, cfg.limits.query_rate),
+            lingering: LingerQueue::default(),
             cfg,
         };
         core.load_rooms()?;
@@ -164,19 +177,26 @@ impl Core {
         self.wall = wall_ms;
     }
 
-    /// A new connection from `addr`. Over `--max-clients` it is answered
-    /// SERVER_FULL and starts closing at once.
+    /// A new connection from `addr`. Over `--max-clients`, or over a limit
+    /// of its address (`--max-per-ip`, `--conn-rate`), it is answered
+    /// SERVER_FULL and starts closing at once. From a `--proxy-from`
+    /// address, the real source is learnt later ([`Core::proxy_source`]).
     pub fn connect(&mut self, addr: SocketAddr) -> PeerId {
         self.next_gen = self.next_gen.wrapping_add(1);
         let gen = self.next_gen;
-        let key = self.peers.insert(Peer::new(addr, gen, self.now, self.cfg.rate));
+        let key = self.peers.insert(Peer::new(addr, gen, self.now));
         self.open += 1;
         if self.open > self.cfg.max_clients || self.shutting_down {
             let why = format!("server full ({} clients)", self.cfg.max_clients);
             self.close(key, Reason::fatal(banter_proto::ErrorCode::ServerFull, 0, why));
+            return key;
+        }
+        let deadline = self.now + self.cfg.heartbeat_ms;
+        self.wheel.insert(deadline, Timer::Peer { key: key as u32, gen });
+        if self.cfg.limits.proxy_from.iter().any(|n| n.contains(addr.ip())) {
+            self.peers[key].awaits_proxy = true;
         } else {
-            let deadline = self.now + self.cfg.heartbeat_ms;
-            self.wheel.insert(deadline, Timer::Peer { key: key as u32, gen });
+            self.admit(key);
         }
         key
     }

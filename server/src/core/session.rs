@@ -4,8 +4,10 @@
 //! This module holds the data and the pure rules (ACK memory, membership
 //! lists); announcing anything to other users is the handlers' job.
 
+use super::budget::Budgets;
 use smallvec::SmallVec;
 use std::collections::VecDeque;
+use std::net::IpAddr;
 
 /// ACKs a session remembers for de-duplication (spec: the last 1 024).
 pub const ACK_MEMORY: usize = 1024;
@@ -86,11 +88,18 @@ pub struct Session {
     /// Read markers in rooms (not conversations, whose markers live with
     /// them): (room, id). An account's are loaded at sign-in and stored.
     pub marks: SmallVec<[(u32, u64); 2]>,
+    /// Its frame budgets: they stay with the session across reconnects.
+    pub budgets: Budgets,
+    /// The address key of its latest connection (whose budgets and
+    /// lingering count it shares).
+    pub addr: IpAddr,
+    /// Counted as lingering (in its address's and the server's queues).
+    pub lingering: bool,
 }
 
 impl Session {
     /// A new session attached to peer `peer`.
-    pub fn new(name: &str, token: u64, uid: u64, peer: u32) -> Session {
+    pub fn new(name: &str, token: u64, uid: u64, peer: u32, addr: IpAddr) -> Session {
         Session {
             name: name.into(),
             token,
@@ -100,6 +109,9 @@ impl Session {
             rooms: SmallVec::new(),
             typing: SmallVec::new(),
             acks: AckMemory::default(),
+            budgets: Budgets::default(),
+            addr,
+            lingering: false,
             account: false,
             marks: SmallVec::new(),
         }
@@ -187,7 +199,7 @@ mod tests {
 
     #[test]
     fn rooms_and_typing() {
-        let mut s = Session::new("Ada", 7, 1, 0);
+        let mut s = Session::new("Ada", 7, 1, 0, [127, 0, 0, 1].into());
         s.rooms.push(3);
         s.rooms.push(5);
         s.typing.push(5);

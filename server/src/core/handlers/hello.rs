@@ -192,8 +192,9 @@ impl Core {
             }
             None => {
                 self.next_uid += 1;
-                let s =
-                    self.sessions.insert(Session::new(name, token, self.next_uid, p as u32)) as u32;
+                let addr = crate::core::addrs::key_of(self.peers[p].addr.ip());
+                let session = Session::new(name, token, self.next_uid, p as u32, addr);
+                let s = self.sessions.insert(session) as u32;
                 self.names.insert(name_key(name).into(), s);
                 (s, 0)
             }
@@ -243,7 +244,10 @@ impl Core {
     /// Moves session `s` to peer `p` under a fresh token; an old peer still
     /// open gets SUPERSEDED.
     fn take_over(&mut self, s: u32, p: PeerId, token: u64) {
+        self.stop_lingering(s);
+        let addr = crate::core::addrs::key_of(self.peers[p].addr.ip());
         let session = &mut self.sessions[s as usize];
+        session.addr = addr; // its budgets now share this address's
         let old = session.peer;
         session.peer = p as u32;
         session.token = token;
@@ -326,6 +330,9 @@ impl Core {
                 0,
                 "a password is 8 to 256 bytes",
             );
+        }
+        if !self.spend_or_refuse(p, s, crate::core::budget::Kind::Register, about, 0) {
+            return;
         }
         let session = &self.sessions[s as usize];
         let (name, uid) = (session.name.to_string(), session.uid);

@@ -3,6 +3,7 @@
 //! pages, the store; never more than half the output limit in bytes (but at
 //! least one message when any matches), then HISTORY_END.
 
+use crate::core::budget::Kind;
 use crate::core::room::WinMsg;
 use crate::core::{Core, PeerId};
 use banter_proto::{encode_msg, msg_size, types, ErrorCode, MsgRef, ServerFrame, FLAG_REPLAY};
@@ -10,6 +11,9 @@ use std::ops::RangeInclusive;
 
 impl Core {
     pub(super) fn on_history(&mut self, p: PeerId, s: u32, room: &str, before: u64, limit: u16) {
+        if !self.spend_or_refuse(p, s, Kind::Query, types::HISTORY, 0) {
+            return;
+        }
         if let Some(r) = self.target(p, s, room, types::HISTORY, 0) {
             self.send_page(p, s, r, 0, before, limit);
         }

@@ -4,6 +4,7 @@
 //! Messages are in `say`, history pages in `history`, typing in `typing`;
 //! what a room holds is in `core::room`.
 
+use crate::core::budget::Kind;
 use crate::core::peer::{Outcome, Reason};
 use crate::core::room::Room;
 use crate::core::session::MAX_ROOMS;
@@ -36,6 +37,9 @@ impl Core {
     }
 
     pub(super) fn on_join(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
+        if !self.spend_or_refuse(p, s, Kind::Room, types::JOIN, 0) {
+            return;
+        }
         if room.starts_with('@') {
             return self.join_conversation(p, s, room, since, limit);
         }
@@ -91,6 +95,9 @@ impl Core {
     }
 
     pub(super) fn on_leave(&mut self, p: PeerId, s: u32, room: &str) {
+        if !self.spend_or_refuse(p, s, Kind::Room, types::LEAVE, 0) {
+            return;
+        }
         if room.starts_with('@') {
             // A conversation's parties stay its members: LEFT, nothing else.
             if let Some(r) = self.target(p, s, room, types::LEAVE, 0) {
@@ -111,6 +118,9 @@ impl Core {
     }
 
     pub(super) fn on_who(&mut self, p: PeerId, s: u32, room: &str) {
+        if !self.spend_or_refuse(p, s, Kind::Query, types::WHO, 0) {
+            return;
+        }
         let Some(r) = self.target(p, s, room, types::WHO, 0) else { return };
         match self.rooms[r as usize].direct.clone() {
             Some(d) => {

@@ -4,6 +4,7 @@
 //! shared buffer that every member's output queues by reference; a member
 //! that sent some of them gets the slices around its own (no echo).
 
+use crate::core::budget::Kind;
 use crate::core::room::WinMsg;
 use crate::core::session::{Ack, NO_PEER};
 use crate::core::{Core, PeerId};
@@ -59,14 +60,8 @@ impl Core {
             let uid = self.sessions[s as usize].uid;
             return self.batch.repeats.push((s, uid, seq));
         }
-        if !self.peers[p].bucket.take(self.cfg.rate, self.now) {
-            return self.send_error(
-                p,
-                ErrorCode::RateLimited,
-                about,
-                seq,
-                "too many SAY/TYPING frames",
-            );
+        if !self.spend_or_refuse(p, s, Kind::Say, about, seq) {
+            return;
         }
         let Some(r) = self.target(p, s, room, about, seq) else { return };
         if let Err(e) = check_text(&text, self.cfg.max_text as usize) {

@@ -2,6 +2,7 @@
 //! time. A [`Kit`] drives a [`Core`] the way the reactor does (bytes in,
 //! timers, end of turn, output drained) and decodes what each peer was sent.
 
+mod admission;
 mod chat;
 mod direct;
 mod sessions;
@@ -40,10 +41,15 @@ impl Kit {
         Kit { core, now: 0, port: 40_000 }
     }
 
-    /// A new peer.
+    /// A new peer from 127.0.0.1.
     pub fn connect(&mut self) -> PeerId {
-        self.port += 1;
-        self.core.connect(([127, 0, 0, 1], self.port).into())
+        self.connect_from([127, 0, 0, 1])
+    }
+
+    /// A new peer from `ip`.
+    pub fn connect_from(&mut self, ip: [u8; 4]) -> PeerId {
+        self.port = self.port.wrapping_add(1);
+        self.core.connect((ip, self.port).into())
     }
 
     /// Bytes from `p`, as the transport would hand them over.
@@ -106,7 +112,12 @@ impl Kit {
 
     /// A peer signed in as `name` (no password), its greeting drained.
     pub fn login(&mut self, name: &str) -> PeerId {
-        let p = self.connect();
+        self.login_from(name, [127, 0, 0, 1])
+    }
+
+    /// [`Kit::login`] from `ip`.
+    pub fn login_from(&mut self, name: &str, ip: [u8; 4]) -> PeerId {
+        let p = self.connect_from(ip);
         self.send(p, hello(name, "", 0));
         let got = self.recv(p);
         assert!(matches!(got.first(), Some(ServerFrame::Welcome { .. })), "{got:?}");
@@ -133,6 +144,14 @@ impl Kit {
         p
     }
 
+    /// [`Kit::member`] from `ip`.
+    pub fn member_from(&mut self, name: &str, room: &str, ip: [u8; 4]) -> PeerId {
+        let p = self.login_from(name, ip);
+        self.send(p, ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
+        self.recv(p);
+        p
+    }
+
     /// Answers every queued password job with `outcome`.
     pub fn answer_auth(&mut self, outcome: AuthOutcome) -> usize {
         let mut jobs = Vec::new();
@@ -153,6 +172,20 @@ pub fn hello(name: &str, password: &str, resume: u64) -> ClientFrame {
 /// A SAY without flags.
 pub fn say(room: &str, seq: u32, text: &str) -> ClientFrame {
     ClientFrame::Say { room: room.into(), seq, text: text.into(), flags: 0 }
+}
+
+/// The code of an ERROR frame, if it is one.
+pub fn error_code(f: &ServerFrame) -> Option<banter_proto::ErrorCode> {
+    match f {
+        ServerFrame::Error { code, .. } => banter_proto::ErrorCode::from_code(*code),
+        _ => None,
+    }
+}
+
+/// Whether `p` is closing with a fatal ERROR `code` as the last frame sent.
+pub fn closed_with(k: &mut Kit, p: PeerId, code: banter_proto::ErrorCode) -> bool {
+    let got = k.recv(p);
+    k.core.peer(p).is_some_and(|x| x.is_closing()) && got.last().and_then(error_code) == Some(code)
 }
 
 /// The token of a WELCOME.
