@@ -125,6 +125,9 @@ impl Core {
             self.released += before;
         }
         let idle = self.now.saturating_sub(heard);
+        if let Some(why) = self.trickling(p) {
+            return self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));
+        }
         let next = if idle >= 2 * hb {
             let why = format!("no traffic for {idle} ms");
             return self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));
@@ -136,6 +139,24 @@ impl Core {
             heard + hb
         };
         self.wheel.insert(next, Timer::Peer { key: p as u32, gen });
+    }
+
+    /// Why `p` is too slow, if its current frame has fallen behind
+    /// `--min-rate`: after one heartbeat of grace it must have brought
+    /// `min_rate` bytes a second. Any byte counts as hearing from a peer,
+    /// so without this a frame trickled a byte a second would hold a
+    /// connection forever.
+    fn trickling(&self, p: PeerId) -> Option<String> {
+        let peer = &self.peers[p];
+        let (rate, hb) = (u64::from(self.cfg.limits.min_rate), self.cfg.heartbeat_ms);
+        let started = peer.frame_started.filter(|_| rate > 0)?;
+        let late = self.now.saturating_sub(started).checked_sub(hb)?;
+        let owed = late.saturating_mul(rate) / 1000;
+        let got = peer.inbuf.len() as u64;
+        (got < owed).then(|| {
+            let secs = self.now.saturating_sub(started) / 1000;
+            format!("a frame trickled in too slowly ({got} bytes in {secs} s; --min-rate {rate})")
+        })
     }
 
     fn on_linger_end(&mut self, s: u32, gen: u32) {

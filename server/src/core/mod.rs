@@ -208,6 +208,10 @@ impl Core {
         self.counters.bytes_in += data.len() as u64;
         if !peer.is_closing() {
             self.ingest(p, data);
+            let peer = &mut self.peers[p];
+            if !peer.inbuf.is_empty() && peer.frame_started.is_none() {
+                peer.frame_started = Some(self.now);
+            }
         } // else: the reactor drains the peer's input so our close is not a reset
         self.settle();
     }

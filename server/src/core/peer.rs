@@ -91,6 +91,9 @@ pub struct Peer {
     pub held: usize,
     /// Loop time (ms) of the last byte received: the heartbeat's only input.
     pub last_heard: u64,
+    /// Loop time (ms) the frame now partly in `inbuf` started arriving: a
+    /// frame must keep up `--min-rate` from then on.
+    pub frame_started: Option<u64>,
     /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
     /// Closing and past its deadline: the reactor removes it without waiting.
@@ -117,6 +120,7 @@ impl Peer {
             delivery: Vec::new(),
             held: 0,
             last_heard: now,
+            frame_started: None,
             dirty: false,
             expired: false,
             close_why: None,

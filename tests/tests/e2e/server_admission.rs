@@ -135,3 +135,37 @@ fn lingering_sessions_are_bounded_per_address() {
     let a = join(&mut w, "lobby", "lobby", 0, 0);
     assert_eq!(a.names(), ["watcher", "g2", "g3"]);
 }
+
+#[test]
+fn peers_trickling_a_frame_are_reaped_and_free_their_places() {
+    let s = Server::start(&[
+        "--max-clients",
+        "3",
+        "--max-per-ip",
+        "0",
+        "--heartbeat-ms",
+        "400",
+        "--min-rate",
+        "100",
+    ]);
+    let mut slow: Vec<Conn> = (0..3).map(|i| s.login(&format!("slow{i}"))).collect();
+    let frame = say_f("lobby", 1, &"x".repeat(500)).to_bytes();
+    let start = std::time::Instant::now();
+    let mut at = 0;
+    // A byte every 50 ms each: heard from all the time, never a whole frame.
+    while slow.iter_mut().any(|c| !c.is_closed()) {
+        assert!(start.elapsed() < WAIT * 2, "trickling peers were never dropped");
+        for c in &mut slow {
+            let _ = std::io::Write::write_all(&mut c.stream, &frame[at..at + 1]);
+        }
+        at += 1;
+    }
+    for c in &mut slow {
+        let timeout = c.expect_closed().into_iter().any(
+            |f| matches!(f, ServerFrame::Error { code, .. } if code == ErrorCode::Timeout as u16),
+        );
+        assert!(timeout, "dropped with TIMEOUT");
+    }
+    s.login("honest");
+    s.wait_log("trickled in too slowly");
+}

@@ -83,6 +83,7 @@ impl Core {
                 Ok(n) => {
                     at += n;
                     self.counters.frames_in += 1;
+                    self.peers[p].frame_started = None;
                     self.on_frame(p, &rest[..n])
                 }
                 Err(DecodeError::Incomplete) => return at,

@@ -162,3 +162,40 @@ fn lingering_sessions_are_bounded_in_all() {
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.contains(&"g4") && left.contains(&"g5"), "the newest stay: {left:?}");
 }
+
+#[test]
+fn a_frame_trickled_slower_than_min_rate_is_dropped() {
+    let mut k = Kit::new(&["--heartbeat-ms", "1000", "--min-rate", "100"]);
+    let slow = k.login("slow");
+    let honest = k.login("honest");
+    let frame = say("r", 1, &"x".repeat(3000)).to_bytes();
+    // A byte a second: always heard from, never done.
+    for (i, b) in frame.iter().take(4).enumerate() {
+        k.send_raw(slow, &[*b]);
+        k.send(honest, ClientFrame::Ping { nonce: i as u64 });
+        k.advance(1000);
+        if k.core.peer(slow).unwrap().is_closing() {
+            break;
+        }
+    }
+    let got = k.recv(slow);
+    assert_eq!(got.last().and_then(error_code), Some(ErrorCode::Timeout), "{got:?}");
+    assert!(!k.core.peer(honest).unwrap().is_closing());
+}
+
+#[test]
+fn a_big_frame_at_min_rate_is_fine_and_the_clock_restarts_per_frame() {
+    let mut k = Kit::new(&["--heartbeat-ms", "1000", "--min-rate", "1000"]);
+    let p = k.member("mobile", "r");
+    // 3 000 bytes at 1 500 bytes/s, 150 at a time, two frames in a row.
+    let mut bytes = say("r", 1, &"y".repeat(2990)).to_bytes();
+    bytes.extend(say("r", 2, &"z".repeat(2990)).to_bytes());
+    for chunk in bytes.chunks(150) {
+        k.send_raw(p, chunk);
+        k.advance(100);
+    }
+    let got = k.recv(p);
+    let acks = got.iter().filter(|f| matches!(f, ServerFrame::Ack { .. })).count();
+    assert_eq!(acks, 2, "{got:?}");
+    assert!(!k.core.peer(p).unwrap().is_closing());
+}
