@@ -1,7 +1,8 @@
 //! History pages, for HISTORY and the replay of a JOIN: the newest `limit`
 //! messages of a range, from the room's in-memory window or, for older
-//! pages, the store; never more than half the output limit in bytes (but at
-//! least one message when any matches), then HISTORY_END.
+//! pages, the store; never more than half the output limit in bytes, less
+//! what the peer's output already holds (but at least one message when any
+//! matches), then HISTORY_END.
 
 use crate::core::budget::Kind;
 use crate::core::room::WinMsg;
@@ -42,7 +43,10 @@ impl Core {
             None => self.page_from_store(p, r, &plan.ids),
         };
         let name = self.wire_name(r, s);
-        let budget = self.cfg.out_limit / 2;
+        // Half the output limit, less what this peer already owes: three
+        // pages asked in one write must not add up to a slow consumer.
+        let owed = self.peers.get(p).map_or(0, |x| x.backlog());
+        let budget = (self.cfg.out_limit / 2).saturating_sub(owed);
         let mut size = 0;
         let skip = msgs
             .iter()
@@ -54,7 +58,9 @@ impl Core {
             .map_or(0, |kept| msgs.len() - kept.max(1));
         let kept = &msgs[skip..];
         if let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) {
-            peer.out.push_with(|b| kept.iter().for_each(|m| encode_msg(b, &replayed(&name, m))));
+            for m in kept {
+                peer.out.push_with(|b| encode_msg(b, &replayed(&name, m)));
+            }
         }
         let theirs = kept
             .iter()
