@@ -5,7 +5,6 @@
 //! Nothing here interprets frames; see `handlers`.
 
 use super::peer::{Reason, State};
-use super::room::Room;
 use super::session::NO_PEER;
 use super::{Core, PeerId, Timer, CLOSE_GRACE_MS};
 use banter_proto::{ErrorCode, PresenceEvent, ServerFrame};
@@ -70,6 +69,7 @@ impl Core {
         self.forget_receipts(s);
         for &r in &session.rooms {
             self.rooms[r as usize].remove_member(s);
+            self.vacated.push(r);
             let f = ServerFrame::Presence {
                 room: self.rooms[r as usize].name.to_string(),
                 name: session.name.to_string(),
@@ -172,6 +172,7 @@ impl Core {
     pub fn end_turn(&mut self) -> usize {
         let n = self.commit_batch();
         self.settle();
+        self.free_vacated();
         self.addrs.sweep(self.now);
         n
     }
@@ -197,29 +198,28 @@ impl Core {
         self.store.close().map_err(|e| e.to_string())
     }
 
-    /// Learns every stored room and its newest id, and fills its window.
-    pub(super) fn load_rooms(&mut self) -> Result<(), String> {
-        let rooms = self.store.rooms().map_err(|e| e.to_string())?;
-        for (name, last_id) in rooms {
-            let recent = self.store.recent(&name, super::room::WINDOW);
-            let recent = recent.map_err(|e| e.to_string())?;
-            let mut room = Room::new(&name, last_id);
-            recent.into_iter().for_each(|m| room.push(m.into()));
+    /// Learns every direct conversation and its newest id (no message: a
+    /// room's window fills as it gets new ones, older pages come from the
+    /// store), and their markers. Ordinary rooms are read when needed.
+    pub(super) fn load_conversations(&mut self) -> Result<(), String> {
+        for (name, last_id) in self.store.conversations().map_err(|e| e.to_string())? {
+            let room = self.new_room(&name, last_id);
             self.add_room(room);
         }
         self.load_direct_marks()
     }
 
     /// Adds a room to the table (and a conversation to its parties' lists).
-    pub(super) fn add_room(&mut self, room: Room) -> u32 {
-        let r = self.rooms.len() as u32;
+    pub(super) fn add_room(&mut self, room: super::room::Room) -> u32 {
+        let r = self.rooms.vacant_key() as u32;
         if let Some(d) = &room.direct {
+            self.direct_rooms += 1;
             for k in &d.keys {
                 self.convs.entry(k.clone()).or_default().push(r);
             }
         }
-        self.room_ids.insert(room.name.clone(), r);
-        self.rooms.push(room);
+        self.room_ids.insert(room.name.to_string().into(), r);
+        self.rooms.insert(room);
         r
     }
 

@@ -12,6 +12,7 @@
 
 mod addrs;
 mod admit;
+mod bounds;
 mod budget;
 mod handlers;
 mod lifecycle;
@@ -33,6 +34,7 @@ use crate::metrics::Counters;
 use crate::store::Store;
 use crate::store::StoredMark;
 use addrs::{Addrs, LingerQueue};
+use bounds::{HistoryMemory, Tombstones};
 use budget::Rules;
 use handlers::{AuthWait, Batch, Receipts};
 use room::Room;
@@ -77,10 +79,22 @@ pub struct Core {
     sessions: Slab<Session>,
     /// Session by lower-case name.
     names: HashMap<Box<str>, u32>,
-    /// Every room ever created; rooms are never removed (ids must go on).
-    rooms: Vec<Room>,
-    /// Room index by lower-case name.
+    /// Rooms in memory (those with members, and without a database those
+    /// with messages), at most `--max-rooms`.
+    rooms: Slab<Room>,
+    /// Room slot by lower-case name.
     room_ids: HashMap<Box<str>, u32>,
+    /// Next room uid.
+    next_room_uid: u64,
+    /// How many of `rooms` are direct conversations (never freed, not
+    /// counted against `--max-rooms`: one per pair of accounts that wrote).
+    direct_rooms: usize,
+    /// Rooms that lost a member this turn, freed at its end if empty.
+    vacated: Vec<u32>,
+    /// Every window's messages against `--history-memory`.
+    history: HistoryMemory,
+    /// Newest ids of rooms evicted without a database.
+    tombstones: Tombstones,
     /// Heartbeats, handshake and close deadlines, lingers.
     wheel: Wheel<Timer>,
     /// Durable storage, or the in-memory stand-in.
@@ -132,15 +146,22 @@ pub struct Core {
 }
 
 impl Core {
-    /// A core over `store`, with every stored room loaded.
+    /// A core over `store`. Nothing is read from it yet: a room's newest
+    /// id is read when the room is first needed, older messages when a page
+    /// asks for them, so start-up costs the same however big the database.
     pub fn new(cfg: Config, store: Box<dyn Store>) -> Result<Core, String> {
         let mut core = Core {
             wheel: Wheel::new(TICK_MS, 512, 0),
             peers: Slab::new(),
             sessions: Slab::new(),
             names: HashMap::new(),
-            rooms: Vec::new(),
+            rooms: Slab::new(),
             room_ids: HashMap::new(),
+            next_room_uid: 0,
+            direct_rooms: 0,
+            vacated: Vec::new(),
+            history: HistoryMemory::default(),
+            tombstones: Tombstones::default(),
             store,
             auth: AuthWait::default(),
             now: 0,
@@ -166,7 +187,7 @@ impl Core {
             lingering: LingerQueue::default(),
             cfg,
         };
-        core.load_rooms()?;
+        core.load_conversations()?;
         Ok(core)
     }
 

@@ -8,6 +8,7 @@ use super::budget::Budgets;
 use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::rc::Rc;
 
 /// ACKs a session remembers for de-duplication (spec: the last 1 024).
 pub const ACK_MEMORY: usize = 1024;
@@ -17,12 +18,12 @@ pub const MAX_ROOMS: usize = 100;
 pub const NO_PEER: u32 = u32::MAX;
 
 /// One remembered ACK: enough to send it again byte for byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
     /// The SAY's seq.
     pub seq: u32,
-    /// Index of the room in the server's room table.
-    pub room: u32,
+    /// The room's name (by name: the room may leave memory meanwhile).
+    pub room: Rc<str>,
     /// The message's id.
     pub id: u64,
     /// The message's timestamp.
@@ -55,10 +56,10 @@ impl AckMemory {
     /// The remembered ACK of `seq`, if any.
     pub fn find(&self, seq: u32) -> Option<Ack> {
         if self.unsorted {
-            return self.acks.iter().rev().find(|a| a.seq == seq).copied();
+            return self.acks.iter().rev().find(|a| a.seq == seq).cloned();
         }
         let i = self.acks.binary_search_by_key(&seq, |a| a.seq).ok()?;
-        Some(self.acks[i])
+        Some(self.acks[i].clone())
     }
 }
 
@@ -86,8 +87,9 @@ pub struct Session {
     /// since): may send and receive direct messages.
     pub account: bool,
     /// Read markers in rooms (not conversations, whose markers live with
-    /// them): (room, id). An account's are loaded at sign-in and stored.
-    pub marks: SmallVec<[(u32, u64); 2]>,
+    /// them): (room name, id), by name since a room may leave memory. An
+    /// account's are loaded at sign-in and stored.
+    pub marks: SmallVec<[(Rc<str>, u64); 2]>,
     /// Its frame budgets: they stay with the session across reconnects.
     pub budgets: Budgets,
     /// The address key of its latest connection (whose budgets and
@@ -118,20 +120,20 @@ impl Session {
     }
 
     /// The read marker in room `room` (0: none).
-    pub fn mark(&self, room: u32) -> u64 {
-        self.marks.iter().find(|m| m.0 == room).map_or(0, |m| m.1)
+    pub fn mark(&self, room: &str) -> u64 {
+        self.marks.iter().find(|m| *m.0 == *room).map_or(0, |m| m.1)
     }
 
     /// Moves the read marker in `room` forward to `id`; true if it moved.
-    pub fn set_mark(&mut self, room: u32, id: u64) -> bool {
-        match self.marks.iter_mut().find(|m| m.0 == room) {
+    pub fn set_mark(&mut self, room: &Rc<str>, id: u64) -> bool {
+        match self.marks.iter_mut().find(|m| m.0 == *room) {
             Some(m) if m.1 >= id => false,
             Some(m) => {
                 m.1 = id;
                 true
             }
             None => {
-                self.marks.push((room, id));
+                self.marks.push((room.clone(), id));
                 true
             }
         }
@@ -170,7 +172,7 @@ mod tests {
     use super::*;
 
     fn ack(seq: u32) -> Ack {
-        Ack { seq, room: 0, id: u64::from(seq) * 10, ts: 1 }
+        Ack { seq, room: "r".into(), id: u64::from(seq) * 10, ts: 1 }
     }
 
     #[test]
@@ -209,7 +211,8 @@ mod tests {
         assert!(s.leave(3));
         assert!(!s.leave(3));
         assert_eq!(&s.rooms[..], &[5]);
-        assert!(s.set_mark(5, 10) && !s.set_mark(5, 9) && s.set_mark(5, 11));
-        assert_eq!((s.mark(5), s.mark(6)), (11, 0));
+        let five: Rc<str> = "five".into();
+        assert!(s.set_mark(&five, 10) && !s.set_mark(&five, 9) && s.set_mark(&five, 11));
+        assert_eq!((s.mark("five"), s.mark("six")), (11, 0));
     }
 }

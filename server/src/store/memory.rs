@@ -15,10 +15,10 @@ pub struct MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
-        Ok(Vec::new())
+    fn last_id(&mut self, _room: &str) -> Result<u64, StoreError> {
+        Ok(0)
     }
-    fn recent(&mut self, _room: &str, _limit: usize) -> Result<Vec<StoredMsg>, StoreError> {
+    fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
         Ok(Vec::new())
     }
     fn append(&mut self, _batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {

@@ -11,8 +11,8 @@
 //! 1 000 000 messages and 100 000 accounts, a busy 2-core machine): a page
 //! of 1 000 takes 0.7 ms at the median and 3.4 ms at worst, an account
 //! lookup 4 µs at the median and 0.13 ms at worst. Those are the longest
-//! the loop waits on a read. Start-up (`rooms`, `recent`) reads more, before
-//! the loop runs.
+//! the loop waits on a read. Nothing is read at start-up: a room's newest id
+//! (`last_id`, by primary key) when the room is first needed.
 //!
 //! Without `--db` the [`memory::MemoryStore`] keeps nothing itself (each
 //! room's in-memory window is the history); with it, `sqlite::SqliteStore`
@@ -91,13 +91,14 @@ pub struct Page {
 /// thread; an implementation may not block for long (no network, no
 /// unbounded scans).
 pub trait Store {
-    /// Every room known to storage with its newest message id, read once at
-    /// start-up so ids continue after a restart.
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// The newest message id of `room` (0: none), read when the room is
+    /// first needed after a start or after it left memory, so ids go on.
+    fn last_id(&mut self, room: &str) -> Result<u64, StoreError>;
 
-    /// The newest `limit` messages of `room`, oldest first: used to fill a
-    /// room's in-memory window at start-up.
-    fn recent(&mut self, room: &str, limit: usize) -> Result<Vec<StoredMsg>, StoreError>;
+    /// Every direct conversation (internal name `@a|b`) with its newest id:
+    /// read at start-up, since an account's conversations must be known
+    /// when it signs in (UNREAD). No message is read.
+    fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
 
     /// Makes a batch of messages and markers durable in one transaction, or
     /// none of it. Only after `Ok` may anyone hear of these messages.

@@ -53,7 +53,7 @@ impl Core {
     ) {
         let about = types::SAY;
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            return self.send_ack(p, a);
+            return self.send_ack(p, &a);
         }
         if self.batch.seqs.contains(&(s, seq)) {
             // The same SAY is in this batch: it gets the same ACK after the commit.
@@ -151,16 +151,17 @@ impl Core {
             self.fan_out(&group);
         }
         for p in items {
-            let ack = Ack { seq: p.seq, room: p.room, id: p.msg.id, ts: p.msg.ts };
+            let room = self.rooms[p.room as usize].name.clone();
+            let ack = Ack { seq: p.seq, room, id: p.msg.id, ts: p.msg.ts };
+            if let Some(peer) = self.live_peer(p.session, p.uid) {
+                self.send_ack(peer, &ack);
+            }
             if let Some(session) =
                 self.sessions.get_mut(p.session as usize).filter(|x| x.uid == p.uid)
             {
                 session.acks.push(ack);
             }
-            if let Some(peer) = self.live_peer(p.session, p.uid) {
-                self.send_ack(peer, ack);
-            }
-            self.rooms[p.room as usize].push(p.msg);
+            self.remember(p.room, p.msg);
         }
     }
 
@@ -264,14 +265,14 @@ impl Core {
     fn ack_again(&mut self, s: u32, uid: u64, seq: u32) {
         let Some(p) = self.live_peer(s, uid) else { return };
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            self.send_ack(p, a);
+            self.send_ack(p, &a);
         }
     }
 
     /// Sends an ACK as remembered (the same bytes every time it is repeated).
-    fn send_ack(&mut self, p: PeerId, a: Ack) {
+    fn send_ack(&mut self, p: PeerId, a: &Ack) {
         let Some(s) = self.peers[p].session() else { return };
-        let room = self.wire_name(a.room, s);
+        let room = self.shown_name(&a.room, s);
         self.send(p, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
     }
 }

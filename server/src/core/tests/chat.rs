@@ -2,10 +2,7 @@
 //! sender's own messages, the rate limit, and ACKs that wait for the store.
 
 use super::*;
-use crate::store::{Account, Page, StoreError, StoredMark, StoredMsg};
 use banter_proto::ErrorCode;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 fn msg_ids(frames: &[ServerFrame]) -> Vec<(String, u64)> {
     frames
@@ -91,57 +88,9 @@ fn rate_limit_refuses_beyond_the_burst_and_refills_with_time() {
     );
 }
 
-/// A durable store double: keeps appended batches, and fails on demand.
-struct Gate {
-    stored: Rc<RefCell<Vec<StoredMsg>>>,
-    fail: Rc<Cell<bool>>,
-}
-
-impl Store for Gate {
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn recent(&mut self, _: &str, _: usize) -> Result<Vec<StoredMsg>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn append(&mut self, batch: &[StoredMsg], _: &[StoredMark]) -> Result<(), StoreError> {
-        if self.fail.get() {
-            return Err(StoreError("disk full".into()));
-        }
-        self.stored.borrow_mut().extend_from_slice(batch);
-        Ok(())
-    }
-    fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
-        Ok(Page::default())
-    }
-    fn account(&mut self, _: &str) -> Result<Option<Account>, StoreError> {
-        Ok(None)
-    }
-    fn create_account(&mut self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-    fn marks(&mut self, _: &str) -> Result<Vec<StoredMark>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-    fn is_durable(&self) -> bool {
-        true
-    }
-    fn close(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
 #[test]
 fn acks_wait_for_the_store_and_a_refused_batch_is_never_heard_of() {
-    let stored = Rc::new(RefCell::new(Vec::new()));
-    let fail = Rc::new(Cell::new(false));
-    let gate = Gate { stored: stored.clone(), fail: fail.clone() };
+    let (gate, stored, fail) = Gate::new();
     let mut k = Kit::with_store(&[], Box::new(gate));
     let ada = k.member("ada", "r");
     let bob = k.member("bob", "r");

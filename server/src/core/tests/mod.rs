@@ -3,6 +3,7 @@
 //! timers, end of turn, output drained) and decodes what each peer was sent.
 
 mod admission;
+mod bounds;
 mod chat;
 mod direct;
 mod sessions;
@@ -10,9 +11,11 @@ mod sessions;
 use super::{Core, PeerId};
 use crate::auth::{AuthOutcome, AuthResult};
 use crate::config::{parse, Command};
-use crate::store::{memory::MemoryStore, Store};
+use crate::store::{memory::MemoryStore, Account, Page, Store, StoreError, StoredMark, StoredMsg};
 use banter_proto::{check, decode_server, ClientFrame, ServerFrame};
+use std::cell::{Cell, RefCell};
 use std::io::IoSlice;
+use std::rc::Rc;
 
 /// A core and the clock it is driven with.
 pub struct Kit {
@@ -161,6 +164,87 @@ impl Kit {
             self.core.auth_result(AuthResult { ticket: j.ticket, outcome: outcome.clone() });
         }
         n
+    }
+}
+
+/// A durable store double: keeps appended batches, and fails on demand.
+/// What a [`Gate`] stored, shared with the test.
+pub type Stored = Rc<RefCell<Vec<StoredMsg>>>;
+
+pub struct Gate {
+    /// Every message stored, in order.
+    pub stored: Stored,
+    /// Set: every append fails.
+    pub fail: Rc<Cell<bool>>,
+    /// How many reads the core made.
+    pub reads: Rc<Cell<usize>>,
+}
+
+impl Gate {
+    /// A gate and handles on what it stores and whether it fails.
+    pub fn new() -> (Gate, Stored, Rc<Cell<bool>>) {
+        let (stored, fail) = (Rc::default(), Rc::default());
+        let gate =
+            Gate { stored: Rc::clone(&stored), fail: Rc::clone(&fail), reads: Rc::default() };
+        (gate, stored, fail)
+    }
+}
+
+impl Store for Gate {
+    fn last_id(&mut self, room: &str) -> Result<u64, StoreError> {
+        self.reads.set(self.reads.get() + 1);
+        let stored = self.stored.borrow();
+        Ok(stored.iter().filter(|m| m.room == room).map(|m| m.id).max().unwrap_or(0))
+    }
+    fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn append(&mut self, batch: &[StoredMsg], _: &[StoredMark]) -> Result<(), StoreError> {
+        if self.fail.get() {
+            return Err(StoreError("disk full".into()));
+        }
+        self.stored.borrow_mut().extend_from_slice(batch);
+        Ok(())
+    }
+    fn marks(&mut self, _: &str) -> Result<Vec<StoredMark>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError> {
+        Ok(Vec::new())
+    }
+    fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    fn history(
+        &mut self,
+        room: &str,
+        after: u64,
+        before: u64,
+        n: usize,
+    ) -> Result<Page, StoreError> {
+        self.reads.set(self.reads.get() + 1);
+        let stored = self.stored.borrow();
+        let before = if before == 0 { u64::MAX } else { before };
+        let mut msgs: Vec<StoredMsg> = stored
+            .iter()
+            .filter(|m| m.room == room && m.id > after && m.id < before)
+            .cloned()
+            .collect();
+        let more = msgs.len() > n;
+        msgs.drain(..msgs.len().saturating_sub(n));
+        Ok(Page { msgs, more })
+    }
+    fn account(&mut self, _: &str) -> Result<Option<Account>, StoreError> {
+        Ok(None)
+    }
+    fn create_account(&mut self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+    fn is_durable(&self) -> bool {
+        true
+    }
+    fn close(&mut self) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 
