@@ -65,6 +65,7 @@ pub struct Config {
 
 /// What the command line asks for.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // made once per run: no reason to box
 pub enum Command {
     Run(Config),
     Help(String),

@@ -21,6 +21,10 @@ impl Core {
         if let Some(session) = peer.session() {
             self.detached.push((session, p));
         }
+        if let Some(ticket) = peer.auth_ticket.take() {
+            self.cancel_auth(ticket);
+        }
+        let Some(peer) = self.peers.get_mut(p) else { return };
         if let Some((code, about)) = reason.error {
             let f = ServerFrame::error(code, about, 0, reason.why.as_ref());
             peer.out.push_with(|b| f.encode(b));
@@ -90,6 +94,7 @@ impl Core {
                 Timer::Peer { key, gen } => self.on_peer_timer(key as usize, gen),
                 Timer::Linger { session, gen } => self.on_linger_end(session, gen),
                 Timer::Receipt { kind, room, who } => self.on_receipt_timer(kind, room, who),
+                Timer::Wake => {}
             }
             self.settle();
         }

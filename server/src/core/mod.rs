@@ -12,6 +12,7 @@
 
 mod addrs;
 mod admit;
+mod authq;
 mod bounds;
 mod budget;
 mod handlers;
@@ -25,7 +26,7 @@ mod session;
 mod tests;
 mod wheel;
 
-pub use handlers::AuthTicket;
+pub use authq::AuthTicket;
 pub use outq::OutQueue;
 pub use peer::{Peer, Reason};
 
@@ -34,9 +35,10 @@ use crate::metrics::Counters;
 use crate::store::Store;
 use crate::store::StoredMark;
 use addrs::{Addrs, LingerQueue};
+use authq::AuthWait;
 use bounds::{HistoryMemory, Tombstones};
 use budget::Rules;
-use handlers::{AuthWait, Batch, Receipts};
+use handlers::{Batch, Receipts};
 use room::Room;
 use session::Session;
 use slab::Slab;
@@ -67,6 +69,8 @@ enum Timer {
     Linger { session: u32, gen: u32 },
     /// End of a receipt's second (a stale one finds nothing to do).
     Receipt { kind: handlers::ReceiptKind, room: u32, who: u32 },
+    /// Nothing to do but wake the loop (a slowed password check is due).
+    Wake,
 }
 
 /// All protocol state of the server.

@@ -94,6 +94,8 @@ pub struct Peer {
     /// Loop time (ms) the frame now partly in `inbuf` started arriving: a
     /// frame must keep up `--min-rate` from then on.
     pub frame_started: Option<u64>,
+    /// The password check this connection waits for (at most one).
+    pub auth_ticket: Option<u64>,
     /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
     /// Closing and past its deadline: the reactor removes it without waiting.
@@ -121,6 +123,7 @@ impl Peer {
             held: 0,
             last_heard: now,
             frame_started: None,
+            auth_ticket: None,
             dirty: false,
             expired: false,
             close_why: None,

@@ -114,7 +114,7 @@ impl Reactor {
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-        let hasher = Hasher::start(waker)?;
+        let hasher = Hasher::start(waker, core.hash_workers())?;
         log::info!("listening on {}", listener.local_addr()?);
         Ok(Reactor {
             core,
@@ -204,7 +204,7 @@ impl Reactor {
     fn submit_auth(&mut self) {
         self.core.take_auth_jobs(&mut self.scratch.auth);
         for t in self.scratch.auth.drain(..) {
-            self.hasher.submit(t.ticket, &t.key, t.job);
+            self.hasher.submit(t.ticket, t.job);
         }
     }
 

@@ -3,63 +3,17 @@
 //! fresh token; the old connection of a resumed session gets SUPERSEDED).
 //! Also REGISTER, which shares the password-check round trip.
 //!
-//! Password hashing never runs here: jobs wait in [`AuthWait`] until the
-//! reactor hands them to the hasher threads, and results come back through
-//! [`Core::auth_result`].
+//! Password hashing never runs here: jobs wait in the core's queue
+//! (`authq`) until the reactor hands them to the hasher threads, and
+//! results come back through [`Core::auth_result`].
 
 use crate::auth::{AuthJob, AuthOutcome, AuthResult};
+use crate::core::authq::{Pending, Then};
 use crate::core::peer::{Outcome, Reason, State};
 use crate::core::session::{Session, NO_PEER};
 use crate::core::{Core, PeerId};
 use banter_proto::validate::{is_valid_name, is_valid_password_len, name_key};
 use banter_proto::{hello_version, types, ClientFrame, ErrorCode, ServerFrame, VERSION};
-use std::collections::HashMap;
-
-/// What to do when the hasher answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Then {
-    /// A HELLO: WELCOME if the password matched (or the name is free).
-    Login { registered: bool },
-    /// A HELLO in accounts-only mode with no usable password: refuse (after
-    /// the same delay as a wrong password).
-    RequireAccount,
-    /// A HELLO in accounts-only mode for a free name: create the account.
-    CreateOnLogin,
-    /// A REGISTER from a logged-in session (by its uid).
-    Register { session: u32, uid: u64 },
-}
-
-/// A HELLO or REGISTER waiting for the hasher.
-#[derive(Debug)]
-struct Pending {
-    /// The peer that asked.
-    peer: PeerId,
-    /// Its generation, so a reused slot is not answered.
-    gen: u32,
-    /// The name asked for.
-    name: String,
-    /// HELLO.resume.
-    resume: u64,
-    /// What to do with the answer.
-    then: Then,
-}
-
-/// A password job for the hasher: its ticket, the name key (for the
-/// failure slowdown) and the job. Holds a password: no `Debug`.
-pub struct AuthTicket {
-    pub ticket: u64,
-    pub key: String,
-    pub job: AuthJob,
-}
-
-/// Password checks not yet handed to the hasher, and those it works on.
-#[derive(Default)]
-pub struct AuthWait {
-    /// Jobs for the reactor to submit.
-    jobs: Vec<AuthTicket>,
-    /// Checks under way, by ticket.
-    waiting: HashMap<u64, Pending>,
-}
 
 fn fatal(code: ErrorCode, why: impl Into<std::borrow::Cow<'static, str>>) -> Outcome {
     Outcome::Close(Reason::fatal(code, types::HELLO, why))
@@ -163,18 +117,6 @@ impl Core {
         }
     }
 
-    fn submit_auth(&mut self, pending: Pending, job: AuthJob) {
-        let ticket = (u64::from(pending.gen) << 32) | pending.peer as u64;
-        let key = name_key(&pending.name);
-        self.auth.jobs.push(AuthTicket { ticket, key, job });
-        self.auth.waiting.insert(ticket, pending);
-    }
-
-    /// Password jobs for the hasher, queued since the last call.
-    pub fn take_auth_jobs(&mut self, out: &mut Vec<AuthTicket>) {
-        out.append(&mut self.auth.jobs);
-    }
-
     /// Creates or resumes the session and sends WELCOME, the UNREAD counts
     /// and the greeting; `account` when it signed in with a password.
     fn welcome(&mut self, p: PeerId, name: &str, resume: u64, account: bool) -> Outcome {
@@ -265,7 +207,8 @@ impl Core {
     }
 
     fn on_auth_result(&mut self, r: AuthResult) {
-        let Some(pending) = self.auth.waiting.remove(&r.ticket) else { return };
+        let ok = r.outcome == AuthOutcome::Verified(true);
+        let Some(pending) = self.answered(r.ticket, ok) else { return };
         if let Then::Register { session, uid } = pending.then {
             return self.finish_register(session, uid, &pending.name, r.outcome);
         }
@@ -333,6 +276,10 @@ impl Core {
         }
         if !self.spend_or_refuse(p, s, crate::core::budget::Kind::Register, about, 0) {
             return;
+        }
+        if self.peers[p].auth_ticket.is_some() {
+            let detail = "a password check of this connection is already under way";
+            return self.send_error(p, ErrorCode::RateLimited, about, 0, detail);
         }
         let session = &self.sessions[s as usize];
         let (name, uid) = (session.name.to_string(), session.uid);

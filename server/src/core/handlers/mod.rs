@@ -18,7 +18,7 @@ mod rooms;
 mod say;
 mod typing;
 
-pub use hello::{os_random, AuthTicket, AuthWait};
+pub use hello::os_random;
 pub use receipts::{Kind as ReceiptKind, Receipts};
 pub use say::Batch;
 

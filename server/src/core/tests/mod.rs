@@ -3,6 +3,7 @@
 //! timers, end of turn, output drained) and decodes what each peer was sent.
 
 mod admission;
+mod auth;
 mod bounds;
 mod chat;
 mod direct;
@@ -156,21 +157,33 @@ impl Kit {
     }
 
     /// Answers every queued password job with `outcome`.
+    /// (due now), as the hasher threads would, a round at a time.
     pub fn answer_auth(&mut self, outcome: AuthOutcome) -> usize {
+        let mut n = 0;
+        loop {
+            let jobs = self.take_auth();
+            if jobs.is_empty() {
+                return n;
+            }
+            n += jobs.len();
+            for j in jobs {
+                self.core.auth_result(AuthResult { ticket: j, outcome: outcome.clone() });
+            }
+        }
+    }
+
+    /// Tickets of the jobs the core hands to the hasher now.
+    pub fn take_auth(&mut self) -> Vec<u64> {
         let mut jobs = Vec::new();
         self.core.take_auth_jobs(&mut jobs);
-        let n = jobs.len();
-        for j in jobs {
-            self.core.auth_result(AuthResult { ticket: j.ticket, outcome: outcome.clone() });
-        }
-        n
+        jobs.into_iter().map(|j| j.ticket).collect()
     }
 }
 
-/// A durable store double: keeps appended batches, and fails on demand.
 /// What a [`Gate`] stored, shared with the test.
 pub type Stored = Rc<RefCell<Vec<StoredMsg>>>;
 
+/// A durable store double: keeps appended batches, and fails on demand.
 pub struct Gate {
     /// Every message stored, in order.
     pub stored: Stored,
