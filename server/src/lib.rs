@@ -8,6 +8,7 @@ pub mod auth;
 pub mod cidr;
 pub mod config;
 pub mod core;
+pub mod loglimit;
 pub mod metrics;
 pub mod reactor;
 pub mod store;

@@ -6,6 +6,7 @@
 use super::link::Link;
 use super::Reactor;
 use crate::core::PeerId;
+use crate::loglimit::Line;
 use crate::transport::{Input, Transport};
 use mio::{Interest, Token};
 use std::io;
@@ -45,7 +46,7 @@ impl Reactor {
             self.by_peer.resize(p + 1, u32::MAX);
         }
         self.by_peer[p] = key as u32;
-        log::info!("accept {addr} as #{p}");
+        self.log_lines.info(self.now, Line::Accept, || format!("accept {addr} as #{p}"));
     }
 
     pub(super) fn on_link_event(&mut self, key: usize, ev: &mio::event::Event) {
@@ -218,7 +219,10 @@ impl Reactor {
             let _ = self.poll.registry().deregister(&mut link.sock);
             if let Some(peer) = self.core.remove(link.peer) {
                 let why = peer.close_why.as_deref().unwrap_or("closed");
-                log::info!("close {} #{}: {why}", link.addr, link.peer);
+                let (addr, real, p) = (link.addr, peer.addr, link.peer);
+                let via = if real == addr { String::new() } else { format!(" (for {real})") };
+                let line = || format!("close {addr}{via} #{p}: {why}");
+                self.log_lines.info(self.now, Line::Close, line);
             }
             reaped += 1;
         }

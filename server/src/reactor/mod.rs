@@ -75,6 +75,8 @@ pub struct Reactor {
     web: WebConfig,
     /// What the reactor measures for `/metrics`.
     stats: Stats,
+    /// Accept and close lines, summarised under a flood.
+    log_lines: crate::loglimit::LogLimit,
 }
 
 /// The reactor's own figures.
@@ -142,6 +144,7 @@ impl Reactor {
                 commit: Histogram::new(LATENCY_BOUNDS),
                 turn: Histogram::new(LATENCY_BOUNDS),
             },
+            log_lines: crate::loglimit::LogLimit::default(),
         })
     }
 
@@ -174,6 +177,7 @@ impl Reactor {
             self.submit_auth();
             self.flush();
             self.trim_heap();
+            self.log_lines.roll(self.now);
             if self.reap() > 0 && self.shutdown_at.is_none() {
                 self.accept_all(); // a freed descriptor may let a waiting client in
             }

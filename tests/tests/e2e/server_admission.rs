@@ -169,3 +169,15 @@ fn peers_trickling_a_frame_are_reaped_and_free_their_places() {
     s.login("honest");
     s.wait_log("trickled in too slowly");
 }
+
+#[test]
+fn a_flood_of_connections_is_summarised_in_the_log() {
+    let s = Server::start(&["--max-per-ip", "0", "--conn-rate", "0", "--max-clients", "500"]);
+    for _ in 0..300 {
+        drop(s.connect());
+    }
+    let line = s.wait_log("not logged since");
+    assert!(line.contains("accepts") && line.contains("closes"), "{line}");
+    let one_by_one = s.log().iter().filter(|l| l.contains("] accept ")).count();
+    assert!(one_by_one < 150, "{one_by_one} accept lines for 300 connections");
+}
