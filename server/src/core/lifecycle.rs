@@ -71,6 +71,7 @@ impl Core {
         let Some(session) = self.sessions.try_remove(s as usize) else { return };
         self.names.remove(&*banter_proto::validate::name_key(&session.name));
         self.forget_receipts(s);
+        self.save_end(&session.name);
         for &r in &session.rooms {
             self.rooms[r as usize].remove_member(s);
             self.vacated.push(r);
@@ -95,6 +96,7 @@ impl Core {
                 Timer::Linger { session, gen } => self.on_linger_end(session, gen),
                 Timer::Receipt { kind, room, who } => self.on_receipt_timer(kind, room, who),
                 Timer::Wake => {}
+                Timer::ForgetSaved => self.forget_saved(),
             }
             self.settle();
         }

@@ -21,6 +21,7 @@ mod output;
 mod outq;
 mod peer;
 mod room;
+mod saved;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -71,6 +72,8 @@ enum Timer {
     Receipt { kind: handlers::ReceiptKind, room: u32, who: u32 },
     /// Nothing to do but wake the loop (a slowed password check is due).
     Wake,
+    /// The previous run's saved sessions may no longer be resumed.
+    ForgetSaved,
 }
 
 /// All protocol state of the server.
@@ -147,6 +150,12 @@ pub struct Core {
     rules: Rules,
     /// Every lingering session, oldest first (`--max-lingering`).
     lingering: LingerQueue,
+    /// Session saves and ends owed to the database, in order.
+    to_save: Vec<saved::SaveEvent>,
+    /// Session changes of a commit that failed, owed again.
+    unsaved: Vec<crate::store::SessionChange>,
+    /// Until when (loop ms) sessions saved by the previous run may be resumed.
+    restore_until: u64,
 }
 
 impl Core {
@@ -189,9 +198,13 @@ impl Core {
             addrs: Addrs::default(),
             rules: Rules::new(cfg.rate, cfg.limits.join_rate, cfg.limits.query_rate),
             lingering: LingerQueue::default(),
+            to_save: Vec::new(),
+            unsaved: Vec::new(),
+            restore_until: 0,
             cfg,
         };
         core.load_conversations()?;
+        core.open_restore_window();
         Ok(core)
     }
 

@@ -39,6 +39,9 @@ pub struct AckMemory {
     acks: VecDeque<Ack>,
     /// Whether `acks` is in increasing seq order.
     unsorted: bool,
+    /// ACKs remembered in all: the number the next one gets (saved with
+    /// it, so a restored memory knows its oldest).
+    pub pushed: u64,
 }
 
 impl AckMemory {
@@ -51,6 +54,16 @@ impl AckMemory {
             self.acks.pop_front();
         }
         self.acks.push_back(ack);
+        self.pushed += 1;
+    }
+
+    /// Brings back saved ACKs (oldest first); `next` is the number the
+    /// next ACK gets.
+    pub fn restore(&mut self, acks: impl IntoIterator<Item = Ack>, next: u64) {
+        for a in acks {
+            self.push(a);
+        }
+        self.pushed = next;
     }
 
     /// The remembered ACK of `seq`, if any.
@@ -97,6 +110,10 @@ pub struct Session {
     pub addr: IpAddr,
     /// Counted as lingering (in its address's and the server's queues).
     pub lingering: bool,
+    /// Queued to be saved with the next commit (`--db`).
+    pub save_due: bool,
+    /// Saved as a new session next time (its name's older ACKs go).
+    pub save_fresh: bool,
 }
 
 impl Session {
@@ -116,6 +133,8 @@ impl Session {
             lingering: false,
             account: false,
             marks: SmallVec::new(),
+            save_due: false,
+            save_fresh: false,
         }
     }
 

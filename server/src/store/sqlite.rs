@@ -11,14 +11,21 @@
 //! `banterd` runs); writes each batch of messages in one transaction; reads
 //! history pages and accounts through cached prepared statements.
 //!
+//! With the messages of each turn it saves the sessions that changed and
+//! their ACKs (`sessions`), so that a client resuming after a crash has its
+//! seqs de-duplicated.
+//!
 //! It does not cache messages (the loop's per-room window is the cache), give
 //! ids or validate anything (the loop does), or retry: a failed write is
 //! rolled back whole and reported, and the caller refuses the batch.
 
 mod marks;
+mod sessions;
 mod setup;
 
-use super::{Account, Page, Store, StoreError, StoredMark, StoredMsg};
+use super::{
+    Account, Commit, Page, SavedAck, SavedSession, Store, StoreError, StoredMark, StoredMsg,
+};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 pub use setup::SyncMode;
 use setup::{
@@ -55,6 +62,9 @@ pub struct SqliteStore {
     /// room's append needs no lookup; at most [`ROOM_CACHE`] (then it is
     /// emptied and fills again).
     room_ids: HashMap<String, i64>,
+    /// This run's epoch: saved sessions of lower epochs are from earlier
+    /// runs (see `sessions`).
+    epoch: i64,
 }
 
 impl SqliteStore {
@@ -75,7 +85,8 @@ impl SqliteStore {
         let version = schema_version(&conn).map_err(fail)?;
         configure(&conn, sync).map_err(fail)?;
         migrate(&mut conn, version).map_err(fail)?;
-        Ok(SqliteStore { conn, _lock: lock, room_ids: HashMap::new() })
+        let epoch = sessions::next_epoch(&conn).map_err(|e| fail(describe(&e)))?;
+        Ok(SqliteStore { conn, _lock: lock, room_ids: HashMap::new(), epoch })
     }
 
     /// One transaction for the whole batch (BEGIN and COMMIT are cached
@@ -84,14 +95,14 @@ impl SqliteStore {
     /// once the commit succeeded.
     fn write_batch(
         &mut self,
-        batch: &[StoredMsg],
-        marks: &[StoredMark],
+        c: &Commit<'_>,
         fresh: &mut Vec<(String, i64)>,
     ) -> rusqlite::Result<()> {
         self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let done = self
-            .insert_all(batch, fresh)
-            .and_then(|()| self.upsert_marks(marks, fresh))
+            .insert_all(c.msgs, fresh)
+            .and_then(|()| self.upsert_marks(c.marks, fresh))
+            .and_then(|()| sessions::write(&self.conn, self.epoch, c.acks, c.sessions))
             .and_then(|()| self.conn.prepare_cached("COMMIT")?.execute([]));
         if done.is_err() && !self.conn.is_autocommit() {
             if let Err(e) = self.conn.execute_batch("ROLLBACK") {
@@ -186,14 +197,27 @@ impl Store for SqliteStore {
         run().map_err(|e| runtime("reading conversations", &e))
     }
 
-    fn append(&mut self, batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {
-        if batch.is_empty() && marks.is_empty() {
+    fn commit(&mut self, c: &Commit<'_>) -> Result<(), StoreError> {
+        let empty = c.msgs.is_empty() && c.marks.is_empty();
+        if empty && c.acks.is_empty() && c.sessions.is_empty() {
             return Ok(());
         }
         let mut fresh = Vec::new();
-        self.write_batch(batch, marks, &mut fresh).map_err(|e| runtime("write failed", &e))?;
+        self.write_batch(c, &mut fresh).map_err(|e| runtime("write failed", &e))?;
         self.cache_rooms(fresh);
         Ok(())
+    }
+
+    fn saved_session(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(SavedSession, Vec<SavedAck>)>, StoreError> {
+        sessions::saved(&self.conn, self.epoch, key).map_err(|e| runtime("reading a session", &e))
+    }
+
+    fn forget_saved_sessions(&mut self) -> Result<(), StoreError> {
+        sessions::forget_before(&self.conn, self.epoch)
+            .map_err(|e| runtime("forgetting sessions", &e))
     }
 
     fn history(

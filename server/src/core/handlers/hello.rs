@@ -10,6 +10,7 @@
 use crate::auth::{AuthJob, AuthOutcome, AuthResult};
 use crate::core::authq::{Pending, Then};
 use crate::core::peer::{Outcome, Reason, State};
+use crate::core::saved::Found;
 use crate::core::session::{Session, NO_PEER};
 use crate::core::{Core, PeerId};
 use banter_proto::validate::{is_valid_name, is_valid_password_len, name_key};
@@ -66,7 +67,7 @@ impl Core {
                 "names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit",
             );
         }
-        if let Err(o) = self.check_name_free(&name, resume) {
+        if let Err(o) = self.find_name(&name, resume) {
             return o;
         }
         let account = match self.store.account(&name_key(&name)) {
@@ -108,19 +109,10 @@ impl Core {
         self.cfg.tls.is_none() || self.secure_or_trusted(p)
     }
 
-    /// NAME_TAKEN unless the name is free or `resume` is its session's token.
-    fn check_name_free(&self, name: &str, resume: u64) -> Result<Option<u32>, Outcome> {
-        match self.names.get(&*name_key(name)) {
-            None => Ok(None),
-            Some(&s) if resume != 0 && self.sessions[s as usize].token == resume => Ok(Some(s)),
-            Some(_) => Err(fatal(ErrorCode::NameTaken, format!("the name {name} is in use"))),
-        }
-    }
-
     /// Creates or resumes the session and sends WELCOME, the UNREAD counts
     /// and the greeting; `account` when it signed in with a password.
     fn welcome(&mut self, p: PeerId, name: &str, resume: u64, account: bool) -> Outcome {
-        let found = match self.check_name_free(name, resume) {
+        let found = match self.find_name(name, resume) {
             Ok(found) => found,
             Err(o) => return o,
         };
@@ -128,16 +120,22 @@ impl Core {
             return fatal(ErrorCode::Storage, "no randomness for a session token; try again later");
         };
         let (s, resumed) = match found {
-            Some(s) => {
+            Found::Live(s) => {
                 self.take_over(s, p, token);
                 (s, 1)
             }
-            None => {
+            Found::Saved(saved, acks) => {
+                let s = self.restore(p, saved, acks);
+                self.sessions[s as usize].token = token;
+                (s, 1)
+            }
+            Found::Free => {
                 self.next_uid += 1;
                 let addr = crate::core::addrs::key_of(self.peers[p].addr.ip());
                 let session = Session::new(name, token, self.next_uid, p as u32, addr);
                 let s = self.sessions.insert(session) as u32;
                 self.names.insert(name_key(name).into(), s);
+                self.save_fresh(s);
                 (s, 0)
             }
         };
@@ -194,6 +192,7 @@ impl Core {
         session.peer = p as u32;
         session.token = token;
         session.gen = session.gen.wrapping_add(1); // the linger timer, if any, is stale now
+        self.save(s); // the new token
         if old != NO_PEER && old as usize != p {
             let why = "session resumed on another connection";
             self.close(old as usize, Reason::fatal(ErrorCode::Superseded, 0, why));

@@ -61,6 +61,7 @@ impl Core {
         if !already {
             self.sessions[s as usize].rooms.push(r);
             self.rooms[r as usize].members.push(s);
+            self.save(s);
         }
         let room = &self.rooms[r as usize];
         let joined = ServerFrame::Joined {
@@ -116,6 +117,7 @@ impl Core {
         self.sessions[s as usize].leave(r);
         self.rooms[r as usize].remove_member(s);
         self.vacated(r);
+        self.save(s);
         let name = self.rooms[r as usize].name.to_string();
         self.send(p, &ServerFrame::Left { room: name });
         let who = self.sessions[s as usize].name.to_string();

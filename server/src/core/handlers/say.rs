@@ -1,5 +1,6 @@
 //! SAY with its checks in the spec's order, and the group commit that
-//! stores every SAY of a turn in one go before anyone hears of them. On
+//! stores every SAY of a turn in one go before anyone hears of them, with
+//! their ACKs and the session changes of the turn (`saved`). On
 //! release, each room's messages of the turn are encoded once into one
 //! shared buffer that every member's output queues by reference; a member
 //! that sent some of them gets the slices around its own (no echo).
@@ -8,11 +9,11 @@ use crate::core::budget::Kind;
 use crate::core::room::WinMsg;
 use crate::core::session::{Ack, NO_PEER};
 use crate::core::{Core, PeerId};
-use crate::store::StoredMsg;
+use crate::store::{Commit, SavedAck, StoredMsg};
 use banter_proto::validate::check_text;
 use banter_proto::{encode_msg, types, ErrorCode, MsgRef, ServerFrame, FLAG_ACTION};
 use bytes::Bytes;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A SAY accepted this turn, not yet committed.
 #[derive(Debug)]
@@ -83,17 +84,22 @@ impl Core {
     /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
     /// the ids are handed out again.
     pub(in crate::core) fn commit_batch(&mut self) -> usize {
-        if self.batch.items.is_empty() && self.marks_out.is_empty() {
+        let changes = self.session_changes();
+        if self.batch.items.is_empty() && self.marks_out.is_empty() && changes.is_empty() {
             return 0;
         }
         let n = self.batch.items.len();
         let batch = std::mem::take(&mut self.batch);
         let marks = std::mem::take(&mut self.marks_out);
-        let rows: Vec<StoredMsg> = match self.store.is_durable() {
-            true => batch.items.iter().map(|p| self.stored(p)).collect(),
-            false => Vec::new(), // the window is the history
+        let (rows, acks): (Vec<StoredMsg>, Vec<SavedAck>) = match self.store.is_durable() {
+            true => {
+                let rows = batch.items.iter().map(|p| self.stored(p)).collect();
+                (rows, self.saved_acks(&batch.items))
+            }
+            false => (Vec::new(), Vec::new()), // the window is the history
         };
-        let result = self.store.append(&rows, &marks);
+        let c = Commit { msgs: &rows, marks: &marks, acks: &acks, sessions: &changes };
+        let result = self.store.commit(&c);
         if result.is_err() && !marks.is_empty() {
             self.marks_out.extend(marks); // retried with the next commit
         }
@@ -102,9 +108,40 @@ impl Core {
                 self.release(batch.items);
                 batch.repeats.into_iter().for_each(|(s, uid, seq)| self.ack_again(s, uid, seq));
             }
-            Err(e) => self.refuse(batch, &e.to_string()),
+            Err(e) if batch.items.is_empty() => {
+                log::warn!("saving {} session changes failed: {e}", changes.len());
+                self.unsave(changes);
+            }
+            Err(e) => {
+                self.unsave(changes);
+                self.refuse(batch, &e.to_string());
+            }
         }
         n
+    }
+
+    /// The ACKs the batch's SAYs will get, numbered on from each sender's
+    /// ACK memory, to be saved with them.
+    fn saved_acks(&self, items: &[Pending]) -> Vec<SavedAck> {
+        let mut next: HashMap<u32, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        for p in items {
+            let Some(session) = self.sessions.get(p.session as usize).filter(|x| x.uid == p.uid)
+            else {
+                continue;
+            };
+            let n = next.entry(p.session).or_insert(session.acks.pushed);
+            out.push(SavedAck {
+                session: banter_proto::validate::name_key(&session.name),
+                n: *n,
+                seq: p.seq,
+                room: self.rooms[p.room as usize].name.to_string(),
+                id: p.msg.id,
+                ts: p.msg.ts,
+            });
+            *n += 1;
+        }
+        out
     }
 
     fn refuse(&mut self, batch: Batch, why: &str) {

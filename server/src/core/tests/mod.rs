@@ -7,14 +7,19 @@ mod auth;
 mod bounds;
 mod chat;
 mod direct;
+mod saved;
 mod sessions;
 
 use super::{Core, PeerId};
 use crate::auth::{AuthOutcome, AuthResult};
 use crate::config::{parse, Command};
-use crate::store::{memory::MemoryStore, Account, Page, Store, StoreError, StoredMark, StoredMsg};
+use crate::store::{
+    memory::MemoryStore, Account, Commit, Page, SavedAck, SavedSession, SessionChange, Store,
+    StoreError, StoredMark, StoredMsg,
+};
 use banter_proto::{check, decode_server, ClientFrame, ServerFrame};
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::io::IoSlice;
 use std::rc::Rc;
 
@@ -183,23 +188,72 @@ impl Kit {
 /// What a [`Gate`] stored, shared with the test.
 pub type Stored = Rc<RefCell<Vec<StoredMsg>>>;
 
-/// A durable store double: keeps appended batches, and fails on demand.
+/// Saved sessions by name key, with their ACKs and the run that saved them.
+pub type Saved = Rc<RefCell<HashMap<String, (SavedSession, Vec<SavedAck>, u32)>>>;
+
+/// A durable store double: keeps committed messages and saved sessions,
+/// and fails on demand. [`Gate::restart`] is the same data in a later run.
 pub struct Gate {
     /// Every message stored, in order.
     pub stored: Stored,
-    /// Set: every append fails.
+    /// Set: every commit fails.
     pub fail: Rc<Cell<bool>>,
     /// How many reads the core made.
     pub reads: Rc<Cell<usize>>,
+    /// Saved sessions.
+    pub saved: Saved,
+    /// This run.
+    pub run: u32,
 }
 
 impl Gate {
     /// A gate and handles on what it stores and whether it fails.
     pub fn new() -> (Gate, Stored, Rc<Cell<bool>>) {
         let (stored, fail) = (Rc::default(), Rc::default());
-        let gate =
-            Gate { stored: Rc::clone(&stored), fail: Rc::clone(&fail), reads: Rc::default() };
+        let gate = Gate {
+            stored: Rc::clone(&stored),
+            fail: Rc::clone(&fail),
+            reads: Rc::default(),
+            saved: Rc::default(),
+            run: 1,
+        };
         (gate, stored, fail)
+    }
+
+    /// The same data, as the next run of the server finds it.
+    pub fn restart(&self) -> Gate {
+        Gate {
+            stored: Rc::clone(&self.stored),
+            fail: Rc::clone(&self.fail),
+            reads: Rc::default(),
+            saved: Rc::clone(&self.saved),
+            run: self.run + 1,
+        }
+    }
+
+    fn save(&self, c: &Commit<'_>) {
+        let mut saved = self.saved.borrow_mut();
+        for change in c.sessions {
+            match change {
+                SessionChange::Put { session, fresh } => {
+                    let e = saved
+                        .entry(session.key.clone())
+                        .or_insert_with(|| (session.clone(), Vec::new(), self.run));
+                    if *fresh {
+                        e.1.clear();
+                    }
+                    (e.0, e.2) = (session.clone(), self.run);
+                }
+                SessionChange::End(key) => drop(saved.remove(key)),
+            }
+        }
+        for a in c.acks {
+            if let Some(e) = saved.get_mut(&a.session) {
+                e.1.push(a.clone());
+                let n = e.1.len();
+                e.1.drain(..n.saturating_sub(1024));
+            }
+        }
     }
 }
 
@@ -212,11 +266,24 @@ impl Store for Gate {
     fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
         Ok(Vec::new())
     }
-    fn append(&mut self, batch: &[StoredMsg], _: &[StoredMark]) -> Result<(), StoreError> {
+    fn commit(&mut self, c: &Commit<'_>) -> Result<(), StoreError> {
         if self.fail.get() {
             return Err(StoreError("disk full".into()));
         }
-        self.stored.borrow_mut().extend_from_slice(batch);
+        self.stored.borrow_mut().extend_from_slice(c.msgs);
+        self.save(c);
+        Ok(())
+    }
+    fn saved_session(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(SavedSession, Vec<SavedAck>)>, StoreError> {
+        self.reads.set(self.reads.get() + 1);
+        let saved = self.saved.borrow();
+        Ok(saved.get(key).filter(|e| e.2 < self.run).map(|e| (e.0.clone(), e.1.clone())))
+    }
+    fn forget_saved_sessions(&mut self) -> Result<(), StoreError> {
+        self.saved.borrow_mut().retain(|_, e| e.2 == self.run);
         Ok(())
     }
     fn marks(&mut self, _: &str) -> Result<Vec<StoredMark>, StoreError> {

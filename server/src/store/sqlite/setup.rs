@@ -55,6 +55,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, room)
     ) WITHOUT ROWID;
 ",
+    super::sessions::MIGRATION,
 ];
 
 /// How long opening waits for a lock held by another program (e.g. an

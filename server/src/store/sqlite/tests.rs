@@ -6,13 +6,15 @@ use super::setup::APPLICATION_ID;
 use super::*;
 use std::path::PathBuf;
 use std::time::Duration;
+
+mod sessions;
 use std::time::Instant;
 
 /// A fresh directory under the system temp dir, removed on drop.
-struct Tmp(PathBuf);
+pub(super) struct Tmp(PathBuf);
 
 impl Tmp {
-    fn new(tag: &str) -> Tmp {
+    pub(super) fn new(tag: &str) -> Tmp {
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir =
@@ -33,7 +35,7 @@ impl Drop for Tmp {
     }
 }
 
-fn msg(room: &str, id: u64, text: &str) -> StoredMsg {
+pub(super) fn msg(room: &str, id: u64, text: &str) -> StoredMsg {
     StoredMsg {
         room: room.into(),
         id,
@@ -44,7 +46,7 @@ fn msg(room: &str, id: u64, text: &str) -> StoredMsg {
     }
 }
 
-fn open(t: &Tmp) -> SqliteStore {
+pub(super) fn open(t: &Tmp) -> SqliteStore {
     SqliteStore::open(&t.db(), SyncMode::Normal).unwrap()
 }
 
