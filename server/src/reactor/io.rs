@@ -69,6 +69,10 @@ impl Reactor {
     /// goes on the `hot` list and is read again next turn (the poll does not
     /// sleep while that list is not empty).
     pub(super) fn on_readable(&mut self, key: usize, closed: bool) {
+        let awaits = self.links.get(key).is_some_and(|l| self.core.awaits_proxy(l.peer));
+        if awaits && !self.read_proxy(key) {
+            return;
+        }
         let mut buf = std::mem::take(&mut self.read_buf);
         for turn in 0.. {
             let Some(link) = self.links.get_mut(key) else { break };

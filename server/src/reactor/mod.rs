@@ -11,6 +11,7 @@
 
 mod io;
 mod link;
+mod proxy;
 mod web;
 
 pub use web::WebConfig;

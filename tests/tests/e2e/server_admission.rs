@@ -181,3 +181,71 @@ fn a_flood_of_connections_is_summarised_in_the_log() {
     let one_by_one = s.log().iter().filter(|l| l.contains("] accept ")).count();
     assert!(one_by_one < 150, "{one_by_one} accept lines for 300 connections");
 }
+
+/// A PROXY v1 line naming `src` as the client.
+fn proxy_v1(src: &str, port: u16) -> Vec<u8> {
+    format!("PROXY TCP4 {src} 127.0.0.1 {port} 3000\r\n").into_bytes()
+}
+
+/// A PROXY v2 header naming `src` as the client.
+fn proxy_v2(src: [u8; 4], port: u16) -> Vec<u8> {
+    let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
+    h.extend([0x21, 0x11, 0, 12]);
+    h.extend(src);
+    h.extend([127, 0, 0, 1]);
+    h.extend(port.to_be_bytes());
+    h.extend(3000u16.to_be_bytes());
+    h
+}
+
+/// Connects from 127.0.0.1 (the listed proxy), sends `header` and a HELLO
+/// as `name` in one write.
+fn via_proxy(s: &Server, header: &[u8], name: &str) -> Conn {
+    let mut c = s.connect();
+    let mut bytes = header.to_vec();
+    bytes.extend(hello_f(name, "", 0).to_bytes());
+    c.send_raw(&bytes);
+    c
+}
+
+#[test]
+fn behind_a_listed_proxy_limits_apply_to_the_real_address() {
+    let s = Server::start(&["--proxy-from", "127.0.0.1/32", "--max-per-ip", "2"]);
+    let mut held = Vec::new();
+    for (i, header) in
+        [proxy_v1("203.0.113.9", 5001), proxy_v2([203, 0, 113, 9], 5002)].iter().enumerate()
+    {
+        let mut c = via_proxy(&s, header, &format!("u{i}"));
+        c.expect_welcome();
+        held.push(c);
+    }
+    // A third from the same real address: refused, and the detail names it.
+    let mut c = via_proxy(&s, &proxy_v1("203.0.113.9", 5003), "u2");
+    assert!(refused(&mut c).contains("203.0.113.9"));
+    // Another real address behind the same proxy is fine, even split up.
+    let mut c = s.connect();
+    let header = proxy_v2([198, 51, 100, 1], 6000);
+    c.send_raw(&header[..7]);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let mut rest = header[7..].to_vec();
+    rest.extend(hello_f("other", "", 0).to_bytes());
+    c.send_raw(&rest);
+    c.expect_welcome();
+    c.send(&ClientFrame::Quit { reason: String::new() });
+    c.expect_closed();
+    s.wait_log("(for 198.51.100.1:6000)");
+}
+
+#[test]
+fn a_proxy_header_from_anyone_else_is_just_bytes() {
+    let s = Server::start(&["--proxy-from", "127.0.0.1/32"]);
+    // From 127.0.0.2, "PROX" is a Banter length of 1.3 GB: refused.
+    let mut c = s.connect_from(HOST_A);
+    c.send_raw(&proxy_v1("203.0.113.9", 5001));
+    expect_fatal(&mut c, ErrorCode::TooLarge, 0);
+    // From the proxy, a stream that is no PROXY header is dropped unanswered.
+    let mut c = s.connect();
+    c.send_raw(&hello_f("sneaky", "", 0).to_bytes());
+    assert!(c.expect_closed().is_empty());
+    s.wait_log("bad PROXY header");
+}
