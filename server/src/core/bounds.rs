@@ -115,8 +115,12 @@ impl Core {
     /// Without a database: frees the least recently active empty room,
     /// leaving a tombstone. False when every room has members.
     fn evict_one_room(&mut self) -> bool {
-        // Never a conversation: its parties are its members, always.
-        let idle = self.rooms.iter().filter(|(_, x)| x.members.is_empty() && x.direct.is_none());
+        // Never a conversation (its parties are its members, always), nor a
+        // room with a message waiting for this turn's commit (its slot would
+        // be another room's by then).
+        let idle = self.rooms.iter().filter(|(_, x)| {
+            x.members.is_empty() && x.direct.is_none() && x.next_id == x.last_id.saturating_add(1)
+        });
         let Some(r) = idle.min_by_key(|(_, x)| x.active_at).map(|(k, _)| k as u32) else {
             return false;
         };

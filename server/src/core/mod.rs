@@ -16,6 +16,8 @@ mod authq;
 mod bounds;
 mod budget;
 mod handlers;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 mod lifecycle;
 mod output;
 mod outq;

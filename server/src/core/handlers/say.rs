@@ -80,6 +80,12 @@ impl Core {
         self.batch.items.push(Pending { session: s, uid: session.uid, seq, room: r, msg });
     }
 
+    /// Whether SAYs of this turn wait for the commit.
+    #[cfg(any(test, feature = "harness"))]
+    pub(in crate::core) fn batch_pending(&self) -> bool {
+        !self.batch.items.is_empty()
+    }
+
     /// Stores the turn's SAYs in one transaction, then releases their MSGs
     /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
     /// the ids are handed out again.

@@ -148,3 +148,22 @@ fn start_up_reads_nothing_from_the_store() {
     let p = k.login("ada");
     assert_eq!(join(&mut k, p, "lobby"), Ok(41), "the room's ids are read when it is needed");
 }
+
+#[test]
+fn a_room_with_a_message_waiting_for_the_commit_is_not_evicted() {
+    // Found by the core fuzz harness: the evicted room's slot went to the
+    // new room, and the commit then put the message there.
+    let mut k = Kit::new(&["--max-rooms", "1", "--join-rate", "0"]);
+    let p = k.login("ada");
+    join(&mut k, p, "a").unwrap();
+    k.send(p, say("a", 1, "pending"));
+    k.send(p, ClientFrame::Leave { room: "a".into() });
+    assert_eq!(k.recv(p), [ServerFrame::Left { room: "a".into() }]);
+    assert_eq!(join(&mut k, p, "b"), Err(ErrorCode::RateLimited as u16), "a is busy");
+    k.turn();
+    assert!(matches!(k.recv(p)[..], [ServerFrame::Ack { id: 1, .. }]));
+    assert_eq!(join(&mut k, p, "b"), Ok(0), "now a can go");
+    assert_eq!(talk(&mut k, p, "b", 2, 1, "first of b"), 1);
+    leave(&mut k, p, "b");
+    assert_eq!(join(&mut k, p, "a"), Ok(1), "a's ids go on from its tombstone");
+}
