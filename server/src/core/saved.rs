@@ -5,10 +5,12 @@
 //! and a restart and resends its unacknowledged SAYs with their seqs gets
 //! the original ACKs for those that were stored, and nothing twice.
 //!
-//! After a start, a session saved by the previous run can be resumed for
-//! `--linger-ms` (its name stays reserved as for a lingering session); it
-//! then rejoins its rooms silently, as a resume does. Past that window the
-//! saved sessions are forgotten. Without `--db` nothing here does anything.
+//! After a start, a session saved by the previous run can be resumed with
+//! its token for `--linger-ms`; it then rejoins its rooms silently, as a
+//! resume does. Its name is not reserved meanwhile: a HELLO without the
+//! token opens a new session, as it would have on a server that saves
+//! nothing. Past that window the saved sessions are forgotten. Without
+//! `--db` nothing here does anything.
 
 use super::peer::{Outcome, Reason};
 use super::session::{Ack, Session};
@@ -39,7 +41,10 @@ pub enum SaveEvent {
 
 impl Core {
     /// NAME_TAKEN unless the name is free or `resume` is the token of its
-    /// session, in memory or saved by the previous run.
+    /// session in memory. A session saved by the previous run comes back
+    /// for its token; a HELLO without it takes the name as if the server
+    /// had kept nothing (as before sessions were saved), and the saved one
+    /// is replaced.
     pub(super) fn find_name(&mut self, name: &str, resume: u64) -> Result<Found, Outcome> {
         let key = name_key(name);
         let taken = || {
@@ -54,9 +59,10 @@ impl Core {
             return Ok(Found::Free);
         }
         match self.store.saved_session(&key) {
-            Ok(None) => Ok(Found::Free),
-            Ok(Some((saved, _))) if resume == 0 || saved.token != resume => Err(taken()),
-            Ok(Some((saved, acks))) => Ok(Found::Saved(saved, acks)),
+            Ok(Some((saved, acks))) if resume != 0 && saved.token == resume => {
+                Ok(Found::Saved(saved, acks))
+            }
+            Ok(_) => Ok(Found::Free),
             Err(e) => {
                 log::error!("reading the saved session of {name}: {e}");
                 Ok(Found::Free) // the name itself is free in memory
