@@ -239,10 +239,16 @@ fn behind_a_listed_proxy_limits_apply_to_the_real_address() {
 #[test]
 fn a_proxy_header_from_anyone_else_is_just_bytes() {
     let s = Server::start(&["--proxy-from", "127.0.0.1/32"]);
-    // From 127.0.0.2, "PROX" is a Banter length of 1.3 GB: refused.
+    // From 127.0.0.2, a v2 header's CR LF CR LF is a Banter length of 218
+    // MB: refused. (A v1 line starts with a letter: an HTTP request there.)
+    let mut c = s.connect_from(HOST_A);
+    c.send_raw(&proxy_v2([203, 0, 113, 9], 5001));
+    expect_fatal(&mut c, ErrorCode::TooLarge, 0);
     let mut c = s.connect_from(HOST_A);
     c.send_raw(&proxy_v1("203.0.113.9", 5001));
-    expect_fatal(&mut c, ErrorCode::TooLarge, 0);
+    let mut answer = String::new();
+    let _ = std::io::Read::read_to_string(&mut c.stream, &mut answer);
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer:?}");
     // From the proxy, a stream that is no PROXY header is dropped unanswered.
     let mut c = s.connect();
     c.send_raw(&hello_f("sneaky", "", 0).to_bytes());
