@@ -11,12 +11,19 @@
 //! that were busy in the last few seconds.
 
 use super::budget::{Bucket, Budgets};
-use crate::config::limits::canonical;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv6Addr};
 
 /// How often, in loop milliseconds, idle entries are looked for.
 pub const SWEEP_EVERY_MS: u64 = 10_000;
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
 
 /// The key of `ip`: itself for IPv4, its /64 for IPv6.
 pub fn key_of(ip: IpAddr) -> IpAddr {
