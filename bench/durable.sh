@@ -20,7 +20,8 @@ run() {
     rm -f "$tmp"/chat.db*
     [ "$mode" = db ] && db=(--db "$tmp/chat.db")
     $(pin 0) "$bin/banterd" --bind 127.0.0.1 --port 0 --rate 0 --max-clients 2000 \
-        --out-limit 67108864 "${db[@]}" 2>"$tmp/log" &
+        --out-limit 67108864 --max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0 \
+        "${db[@]}" 2>"$tmp/log" &
     pid=$!
     local port=""
     for _ in $(seq 100); do
@@ -64,7 +65,7 @@ section=$(cat <<MD
 Written by \`bench/durable.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); banterd pinned to CPU 0, the harness to CPU 1; medians of 3 runs, each on a fresh server and database (\`--sync normal\`).
 
 \`\`\`sh
-banterd --bind 127.0.0.1 --port 0 --rate 0 --max-clients 2000 --out-limit 67108864 [--db FILE]
+banterd --bind 127.0.0.1 --port 0 --rate 0 --max-clients 2000 --out-limit 67108864 --max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0 [--db FILE]
 banter-bench fanout --target URL ${fan[*]} --server-pid PID --json -q
 banter-bench fanout --target URL ${one[*]} --server-pid PID --json -q
 \`\`\`

@@ -3,6 +3,7 @@
 //! its figures; `banter-bench compare` runs the standard matrix on both
 //! servers and writes the comparison (see `compare.rs`).
 
+mod attack;
 mod cli;
 mod compare;
 mod conn;
@@ -21,6 +22,7 @@ mod sections;
 mod servers;
 mod shared;
 mod sides;
+mod soak;
 mod stamp;
 mod stats;
 mod target;
@@ -72,6 +74,12 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     let first = args.first().map(String::as_str).unwrap_or("--help");
     if first == "compare" {
         return compare::main(&args[1..]);
+    }
+    if first == "attack" {
+        return attack::main(&args[1..]);
+    }
+    if first == "soak" {
+        return soak::main(&args[1..]);
     }
     let o = cli::options();
     let m = o.parse(args).map_err(|e| e.to_string())?;

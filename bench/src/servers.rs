@@ -123,6 +123,9 @@ pub fn banterd(
 ) -> Result<ServerProc, String> {
     let mut args = words("--bind 127.0.0.1 --port 0 --rate 0 --log-level info --out-limit");
     args.push(OUT_LIMIT.into());
+    // The harness is one host opening thousands of connections: no
+    // per-address limits (the attack scenario runs its own server).
+    args.extend(words("--max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0"));
     args.extend(["--max-clients".into(), max_clients.to_string()]);
     if let Some(t) = tls {
         args.extend(["--tls-cert".into(), t.cert.clone(), "--tls-key".into(), t.key.clone()]);

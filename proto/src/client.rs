@@ -10,8 +10,9 @@ use crate::framing::{body, DecodeError};
 use crate::types::*;
 use crate::wire::{Reader, Writer};
 
-/// One frame from a client to a server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One frame from a client to a server. Its `Debug` (in `redact`) hides
+/// passwords, the resume token and file bytes, so a frame can be logged.
+#[derive(Clone, PartialEq, Eq)]
 pub enum ClientFrame {
     /// 0x01: opens a session or resumes one (`resume` = its token, 0: none).
     Hello { version: u16, name: String, password: String, resume: u64 },

@@ -18,6 +18,7 @@ mod client;
 mod codes;
 mod fields;
 mod framing;
+mod redact;
 mod server;
 pub mod types;
 pub mod validate;

@@ -2,6 +2,11 @@
 //! a [`Config`], or into a one-line reason the process exits with.
 //!
 //! This module only reads arguments and the environment; it opens nothing.
+//! The flags that bound what peers may cost are in `limits`.
+
+pub mod limits;
+
+pub use limits::Limits;
 
 use crate::cidr::Cidr;
 use crate::store::SyncMode;
@@ -32,7 +37,8 @@ pub struct Config {
     pub sync: SyncMode,
     /// Only registered names may log in (needs `--db`).
     pub accounts_only: bool,
-    /// SAY and TYPING frames per second per connection; 0 disables.
+    /// SAY and TYPING frames per second per session (each address gets
+    /// four times as much); 0 disables both.
     pub rate: u32,
     /// Unsent output a client may owe before it is dropped.
     pub out_limit: usize,
@@ -59,10 +65,13 @@ pub struct Config {
     pub max_file: u64,
     /// Bytes of files (finished and unfinished uploads) one account may hold.
     pub file_quota: u64,
+    /// Admission control and bounds on state (issue 15).
+    pub limits: Limits,
 }
 
 /// What the command line asks for.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // made once per run: no reason to box
 pub enum Command {
     Run(Box<Config>),
     Help(String),
@@ -84,7 +93,7 @@ fn options() -> Options {
     o.optopt("", "db", "SQLite file for durable history and accounts (default: memory)", "PATH");
     o.optopt("", "sync", "with --db: normal (survives a crash) or full (also power loss)", "MODE");
     o.optflag("", "accounts-only", "only registered names may log in (needs --db)");
-    o.optopt("", "rate", "SAY+TYPING frames per second per connection, 0: off (default 10)", "N");
+    o.optopt("", "rate", "SAY+TYPING frames per second per session, 0: off (default 10)", "N");
     o.optopt("", "out-limit", "unsent bytes before a client is dropped (default 4194304)", "BYTES");
     o.optopt("", "max-frame", "largest frame accepted after WELCOME (default 65536)", "BYTES");
     o.optopt("", "max-text", "largest message text (default 4096)", "BYTES");
@@ -113,6 +122,7 @@ fn options() -> Options {
     o.optopt("", "files", "directory for shared files (file sharing is off without it)", "DIR");
     o.optopt("", "max-file", "largest file accepted (default 67108864)", "BYTES");
     o.optopt("", "file-quota", "bytes of files one account may hold (default 1073741824)", "BYTES");
+    limits::options(&mut o);
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
     o
@@ -135,14 +145,12 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     let opt = |name: &str, var: Option<&str>| m.opt_str(name).or_else(|| var.and_then(&env));
     let max_frame = num(opt("max-frame", None), "--max-frame", DEFAULT_MAX_FRAME)?;
     let default_text = DEFAULT_MAX_TEXT.min(max_frame.saturating_sub(128));
+    let max_clients =
+        num(opt("max-clients", Some("MAX_CLIENTS")), "--max-clients (or MAX_CLIENTS)", 100)?;
     let c = Config {
         bind: parsed(opt("bind", None), "--bind", "0.0.0.0".parse().expect("literal"))?,
         port: num(opt("port", Some("PORT")), "--port (or PORT)", 3000)?,
-        max_clients: num(
-            opt("max-clients", Some("MAX_CLIENTS")),
-            "--max-clients (or MAX_CLIENTS)",
-            100,
-        )?,
+        max_clients,
         heartbeat_ms: num(opt("heartbeat-ms", None), "--heartbeat-ms", 5000)?,
         linger_ms: num(opt("linger-ms", None), "--linger-ms", 10_000)?,
         db: m.opt_str("db").map(PathBuf::from),
@@ -161,6 +169,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         files: m.opt_str("files").map(PathBuf::from),
         max_file: num(opt("max-file", None), "--max-file", 64 << 20)?,
         file_quota: num(opt("file-quota", None), "--file-quota", 1 << 30)?,
+        limits: limits::parse(&m, max_clients)?,
     };
     c.check()?;
     Ok(Command::Run(Box::new(c)))
@@ -275,6 +284,27 @@ mod tests {
         assert_eq!((c.heartbeat_ms, c.linger_ms, c.rate), (5000, 10_000, 10));
         assert_eq!((c.out_limit, c.max_frame, c.max_text), (4 << 20, 65_536, 4096));
         assert_eq!(c.bind.to_string(), "0.0.0.0");
+        let l = &c.limits;
+        assert_eq!((l.max_per_ip, l.conn_rate, l.join_rate, l.query_rate), (32, 20, 2, 5));
+        assert_eq!((l.max_lingering, l.max_rooms, l.history_memory), (100, 10_000, 64 << 20));
+        assert_eq!(l.min_rate, 1024);
+        assert!(l.proxy_from.is_empty());
+        assert!((1..=4).contains(&l.hash_workers));
+    }
+
+    #[test]
+    fn limits_flags() {
+        let c = run(
+            &["--max-per-ip", "0", "--proxy-from", "10.0.0.0/8", "--proxy-from", "::1"],
+            &[("MAX_CLIENTS", "7")],
+        )
+        .unwrap();
+        assert_eq!((c.limits.max_per_ip, c.limits.max_lingering), (0, 7));
+        assert_eq!(c.limits.proxy_from.len(), 2);
+        assert!(run(&["--proxy-from", "10.0.0.0/40"], &[]).unwrap_err().contains("--proxy-from"));
+        assert!(run(&["--max-rooms", "0"], &[]).is_err());
+        assert!(run(&["--conn-rate", "-1"], &[]).unwrap_err().contains("--conn-rate"));
+        assert!(run(&["--hash-workers", "0"], &[]).is_err());
     }
 
     #[test]

@@ -2,17 +2,8 @@
 //! logging and the open-file limit, opens storage, and runs the event loop
 //! until SIGTERM or SIGINT.
 
-mod auth;
-mod cidr;
-mod config;
-mod core;
-mod files;
-mod metrics;
-mod reactor;
-mod store;
-mod transport;
-
-use config::{Command, Config};
+use banterd::config::{self, Command, Config};
+use banterd::{core, files, reactor, store, transport};
 use simplelog::{ConfigBuilder, WriteLogger};
 use std::process::ExitCode;
 

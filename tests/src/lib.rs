@@ -84,8 +84,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `banterd --bind 127.0.0.1 --port 0` plus `args` and waits for
-    /// its `listening on` line.
+    /// Starts `banterd --bind 127.0.0.1 --port 0` plus `args` (and
+    /// `--log-level debug` unless `args` names a level) and waits for its
+    /// `listening on` line.
     pub fn start(args: &[&str]) -> Server {
         Self::start_with_env(args, &[])
     }
@@ -104,7 +105,11 @@ impl Server {
     fn spawn(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(bin("banterd"));
         let port = port.to_string();
-        cmd.args(["--bind", "127.0.0.1", "--port", &port, "--log-level", "debug"]).args(args);
+        cmd.args(["--bind", "127.0.0.1", "--port", &port]);
+        if !args.contains(&"--log-level") {
+            cmd.args(["--log-level", "debug"]);
+        }
+        cmd.args(args);
         cmd.env_remove("PORT").env_remove("MAX_CLIENTS");
         for (k, v) in env {
             cmd.env(k, v);
@@ -197,6 +202,11 @@ impl Server {
         Conn::connect(self.addr)
     }
 
+    /// Opens a raw connection from the local address `src`.
+    pub fn connect_from(&self, src: std::net::Ipv4Addr) -> Conn {
+        Conn::connect_from(self.addr, src)
+    }
+
     /// Opens a connection and completes the handshake as `name`.
     pub fn login(&self, name: &str) -> Conn {
         let mut c = self.connect();
@@ -228,6 +238,17 @@ impl Conn {
     /// Connects to `addr`.
     pub fn connect(addr: SocketAddr) -> Conn {
         let stream = TcpStream::connect_timeout(&addr, WAIT).expect("connect");
+        Conn::from_stream(stream)
+    }
+
+    /// Connects to `addr` (IPv4) from the local address `src` (any
+    /// 127.0.0.0/8 address works on loopback): per-address limits see
+    /// another host.
+    pub fn connect_from(addr: SocketAddr, src: std::net::Ipv4Addr) -> Conn {
+        Conn::from_stream(connect_from(addr, src).expect("connect from a source address"))
+    }
+
+    fn from_stream(stream: TcpStream) -> Conn {
         stream.set_nodelay(true).ok();
         stream.set_read_timeout(Some(WAIT)).ok();
         Conn { stream, wire: Wire::plain(), buf: Vec::new(), token: 0 }
@@ -402,6 +423,40 @@ impl Conn {
             }
             Err(e) => !is_timeout(&e),
         }
+    }
+}
+
+/// A blocking TCP connection to `addr` bound to `src` first.
+fn connect_from(addr: SocketAddr, src: std::net::Ipv4Addr) -> std::io::Result<TcpStream> {
+    use std::os::unix::io::FromRawFd;
+    let SocketAddr::V4(dst) = addr else {
+        return Err(std::io::Error::other("connect_from needs an IPv4 server"));
+    };
+    let sin = |ip: std::net::Ipv4Addr, port: u16| libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr { s_addr: u32::from(ip).to_be() },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: a socket we create and own; the sockaddr structs live on the
+    // stack for the duration of each call; the descriptor is handed to
+    // TcpStream (which closes it) or closed here on failure.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let stream = TcpStream::from_raw_fd(fd);
+        let local = sin(src, 0);
+        if libc::bind(fd, (&local as *const libc::sockaddr_in).cast(), len) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let remote = sin(*dst.ip(), dst.port());
+        if libc::connect(fd, (&remote as *const libc::sockaddr_in).cast(), len) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(stream)
     }
 }
 

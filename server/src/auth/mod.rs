@@ -3,20 +3,26 @@
 //! to the loop through a shared queue and a `mio::Waker`.
 //!
 //! An unknown name is verified against a fixed dummy hash of the same cost,
-//! so it takes as long as a wrong password. Repeated failures for one name
-//! hold that name's later results back (see [`Throttle`]) without delaying
-//! anyone else's and without blocking the loop: a dispatcher thread keeps
-//! the held results and releases them when due.
+//! so it takes as long as a wrong password. Each worker hashes into one
+//! block buffer of its own (see `argon`), reused while jobs keep coming and
+//! given back to the kernel when it goes idle, so memory returns to its
+//! idle figure after a burst.
 //!
-//! It does not decide who may log in (the loop compares names, checks
-//! password lengths and reads accounts), keep passwords after a job, or log
-//! them: no type here that holds a password implements `Debug`.
+//! It does not decide who may log in, in what order jobs run, or how long
+//! a result waits (the core's queue does: a fair share per address, one
+//! check per connection, the failure slowdown); it keeps no password after
+//! a job and logs none: no type here that holds a password implements
+//! `Debug`.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+mod argon;
+pub mod throttle;
+
+use argon::BlockBuf;
+use argon2::Params;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+
+pub use throttle::{Throttle, ThrottleRules};
 
 /// OWASP's Argon2id parameters: 19 MiB of memory, 2 passes, 1 lane.
 pub const OWASP_M_KIB: u32 = 19_456;
@@ -24,11 +30,6 @@ pub const OWASP_M_KIB: u32 = 19_456;
 pub const OWASP_T: u32 = 2;
 /// OWASP's parallelism.
 pub const OWASP_P: u32 = 1;
-
-mod throttle;
-
-use throttle::Throttle;
-pub use throttle::ThrottleRules;
 
 /// Work for the hasher.
 pub enum AuthJob {
@@ -61,223 +62,162 @@ pub struct HasherConfig {
     pub params: Params,
     /// Worker threads hashing in parallel.
     pub workers: usize,
-    /// The failure slowdown.
-    pub throttle: ThrottleRules,
 }
 
 impl HasherConfig {
-    /// OWASP parameters, one worker per CPU (at most 4), default slowdown.
-    pub fn owasp() -> std::io::Result<HasherConfig> {
+    /// OWASP parameters on `workers` threads.
+    pub fn owasp(workers: usize) -> std::io::Result<HasherConfig> {
         let params = Params::new(OWASP_M_KIB, OWASP_T, OWASP_P, None)
             .map_err(|e| std::io::Error::other(format!("argon2 parameters: {e}")))?;
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Ok(HasherConfig { params, workers: cpus.clamp(1, 4), throttle: ThrottleRules::default() })
+        Ok(HasherConfig { params, workers })
     }
 }
 
-/// What the dispatcher thread receives.
-enum Cmd {
-    /// A job from the loop.
-    Job { ticket: u64, key: String, job: AuthJob },
-    /// A result from a worker; `verify` carries the name key and the
-    /// earliest release time of a verification.
-    Done { ticket: u64, verify: Option<(String, Instant)>, outcome: AuthOutcome },
-    /// The [`Hasher`] was dropped.
-    Stop,
-}
-
-/// A job as a worker runs it.
+/// A job as a worker gets it.
 struct Work {
     /// The caller's ticket.
     ticket: u64,
-    /// Name key and release time, for verifications.
-    verify: Option<(String, Instant)>,
-    /// The job, an unknown name's `phc` already replaced by the dummy's.
+    /// The job.
     job: AuthJob,
-    /// Whether a Verify is for a real account (else always false).
-    known: bool,
 }
 
-/// The loop's handle on the hashing threads.
+/// Jobs not yet taken, and whether the hasher is gone.
+#[derive(Default)]
+struct Jobs {
+    /// Oldest first.
+    queue: VecDeque<Work>,
+    /// Set when the [`Hasher`] is dropped: workers exit.
+    closed: bool,
+}
+
+/// What every worker shares.
+struct Shared {
+    /// Jobs, taken by whichever worker is free.
+    jobs: Mutex<Jobs>,
+    /// Signalled when a job arrives or the hasher closes.
+    ready: Condvar,
+    /// Finished results not yet drained by the loop.
+    out: Mutex<Vec<AuthResult>>,
+    /// Wakes the loop after a result.
+    waker: Arc<mio::Waker>,
+    /// Cost of new hashes.
+    params: Params,
+    /// The hash unknown names are checked against.
+    dummy: String,
+    /// Workers holding a block buffer right now.
+    mapped: std::sync::atomic::AtomicUsize,
+}
+
+/// The loop's handle on the hashing threads; dropping it stops them.
 pub struct Hasher {
-    /// Jobs to the dispatcher thread.
-    tx: Sender<Cmd>,
-    /// Results released and not yet drained by the loop.
-    out: Arc<Mutex<Vec<AuthResult>>>,
+    /// Jobs, results and the workers' shared state.
+    shared: Arc<Shared>,
 }
 
 impl Hasher {
-    /// Starts the dispatcher and workers with OWASP parameters.
-    pub fn start(waker: Arc<mio::Waker>) -> std::io::Result<Hasher> {
-        Hasher::with_config(waker, HasherConfig::owasp()?)
+    /// Starts `workers` threads with OWASP parameters.
+    pub fn start(waker: Arc<mio::Waker>, workers: usize) -> std::io::Result<Hasher> {
+        Hasher::with_config(waker, HasherConfig::owasp(workers)?)
     }
 
-    /// Starts the threads with `cfg`; fails only if a thread cannot start.
+    /// Starts the threads with `cfg`; fails only if a thread cannot start
+    /// or the dummy hash cannot be made.
     pub fn with_config(waker: Arc<mio::Waker>, cfg: HasherConfig) -> std::io::Result<Hasher> {
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, cfg.params);
-        let (tx, rx) = channel();
-        let (work_tx, work_rx) = channel::<Work>();
-        let work_rx = Arc::new(Mutex::new(work_rx));
-        for i in 0..cfg.workers.max(1) {
-            let (jobs, done, argon) = (work_rx.clone(), tx.clone(), argon.clone());
-            std::thread::Builder::new()
-                .name(format!("hasher-{i}"))
-                .spawn(move || worker(&jobs, &done, &argon))?;
-        }
         // Without the dummy hash an unknown name would be answered faster
         // than a registered one: refuse to start rather than leak that.
-        let dummy = dummy_phc(|p| hash(&argon, p))?;
-        let out = Arc::new(Mutex::new(Vec::new()));
-        let d = Dispatcher {
-            rx,
-            work: work_tx,
-            out: out.clone(),
+        let dummy = argon::hash(&cfg.params, &mut None, "banterd dummy password, matches nothing")
+            .map_err(|e| std::io::Error::other(format!("cannot make the dummy hash: {e}")))?;
+        let shared = Arc::new(Shared {
+            jobs: Mutex::new(Jobs::default()),
+            ready: Condvar::new(),
+            out: Mutex::new(Vec::new()),
             waker,
-            throttle: Throttle::new(cfg.throttle),
-            held: Vec::new(),
-        };
-        std::thread::Builder::new().name("hasher-dispatch".into()).spawn(move || d.run(dummy))?;
-        Ok(Hasher { tx, out })
+            params: cfg.params,
+            dummy,
+            mapped: std::sync::atomic::AtomicUsize::new(0),
+        });
+        for i in 0..cfg.workers.max(1) {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(format!("hasher-{i}"))
+                .spawn(move || worker(&shared))?;
+        }
+        Ok(Hasher { shared })
     }
 
-    /// Queues a job; its result comes back through [`Hasher::drain`] after a
-    /// wake-up. `key` = the lower-case name, for the failure slowdown.
-    pub fn submit(&self, ticket: u64, key: &str, job: AuthJob) {
-        let key = key.to_string();
-        if self.tx.send(Cmd::Job { ticket, key, job }).is_err() {
-            log::error!("password hasher stopped; job {ticket} dropped");
-        }
+    /// Queues a job; its result comes back through [`Hasher::drain`] after
+    /// a wake-up. The core hands over no more jobs than there are workers.
+    pub fn submit(&self, ticket: u64, job: AuthJob) {
+        let mut jobs = self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.queue.push_back(Work { ticket, job });
+        drop(jobs);
+        self.shared.ready.notify_one();
+    }
+
+    /// How many workers hold a block buffer now (0 once all are idle).
+    pub fn mapped(&self) -> usize {
+        self.shared.mapped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Moves every finished result into `out`.
     pub fn drain(&self, out: &mut Vec<AuthResult>) {
-        let mut done = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let mut done = self.shared.out.lock().unwrap_or_else(|e| e.into_inner());
         out.append(&mut done);
     }
 }
 
 impl Drop for Hasher {
     fn drop(&mut self) {
-        let _ = self.tx.send(Cmd::Stop);
+        self.shared.jobs.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        self.shared.ready.notify_all();
     }
 }
 
-/// The thread between the loop and the workers: applies the slowdown and
-/// releases results when due.
-struct Dispatcher {
-    /// Jobs from the loop and results from the workers.
-    rx: Receiver<Cmd>,
-    /// Jobs to the workers.
-    work: Sender<Work>,
-    /// Released results, drained by the loop.
-    out: Arc<Mutex<Vec<AuthResult>>>,
-    /// Wakes the loop after results are released.
-    waker: Arc<mio::Waker>,
-    /// Per-name failure memory.
-    throttle: Throttle,
-    /// Finished results held back, with their release time.
-    held: Vec<(Instant, AuthResult)>,
-}
-
-impl Dispatcher {
-    fn run(mut self, dummy: String) {
-        loop {
-            self.release(Instant::now());
-            let due = self.held.iter().map(|h| h.0).min();
-            let cmd = match due {
-                Some(due) => {
-                    match self.rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
-                        Ok(cmd) => cmd,
-                        Err(RecvTimeoutError::Timeout) => continue,
-                        Err(RecvTimeoutError::Disconnected) => return,
-                    }
-                }
-                None => match self.rx.recv() {
-                    Ok(cmd) => cmd,
-                    Err(_) => return,
-                },
-            };
-            match cmd {
-                Cmd::Job { ticket, key, job } => self.dispatch(ticket, key, job, &dummy),
-                Cmd::Done { ticket, verify, outcome } => self.finished(ticket, verify, outcome),
-                Cmd::Stop => return,
+/// A worker thread: runs jobs until the [`Hasher`] is dropped. While jobs
+/// wait it keeps its block buffer; once none does, it unmaps it.
+fn worker(shared: &Shared) {
+    lower_priority();
+    let mut buf: Option<BlockBuf> = None;
+    loop {
+        let next = {
+            let mut jobs = shared.jobs.lock().unwrap_or_else(|e| e.into_inner());
+            while buf.is_none() && jobs.queue.is_empty() && !jobs.closed {
+                jobs = shared.ready.wait(jobs).unwrap_or_else(|e| e.into_inner());
             }
-        }
-    }
-
-    fn dispatch(&mut self, ticket: u64, key: String, job: AuthJob, dummy: &str) {
-        let now = Instant::now();
-        let (job, known, verify) = match job {
-            AuthJob::Verify { phc, password } => {
-                let not_before = now + self.throttle.begin(&key, now);
-                let known = phc.is_some();
-                let phc = Some(phc.unwrap_or_else(|| dummy.to_string()));
-                (AuthJob::Verify { phc, password }, known, Some((key, not_before)))
+            if jobs.closed {
+                return;
             }
-            hash @ AuthJob::Hash { .. } => (hash, true, None),
+            jobs.queue.pop_front()
         };
-        let work = Work { ticket, verify, job, known };
-        if let Err(lost) = self.work.send(work) {
-            log::error!("password hashing workers are gone");
-            let w = lost.0;
-            let outcome = match w.job {
-                AuthJob::Verify { .. } => AuthOutcome::Verified(false),
-                AuthJob::Hash { .. } => AuthOutcome::Hashed(Err("hashing workers are gone".into())),
-            };
-            self.finished(w.ticket, w.verify, outcome);
+        let Some(w) = next else {
+            buf = None; // idle: give the memory back, then wait
+            shared.mapped.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        };
+        let had = buf.is_some();
+        let outcome = run(shared, &mut buf, w.job);
+        if !had && buf.is_some() {
+            shared.mapped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-    }
-
-    fn finished(&mut self, ticket: u64, verify: Option<(String, Instant)>, outcome: AuthOutcome) {
-        let mut release = Instant::now();
-        if let Some((key, not_before)) = verify {
-            let ok = outcome == AuthOutcome::Verified(true);
-            self.throttle.finish(&key, ok, release);
-            release = release.max(not_before);
-        }
-        self.held.push((release, AuthResult { ticket, outcome }));
-    }
-
-    /// Moves the results due by `now` to the loop and wakes it.
-    fn release(&mut self, now: Instant) {
-        if !self.held.iter().any(|h| h.0 <= now) {
-            return;
-        }
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        let mut i = 0;
-        while i < self.held.len() {
-            if self.held[i].0 <= now {
-                out.push(self.held.swap_remove(i).1);
-            } else {
-                i += 1;
-            }
-        }
+        let mut out = shared.out.lock().unwrap_or_else(|e| e.into_inner());
+        out.push(AuthResult { ticket: w.ticket, outcome });
         drop(out);
-        if let Err(e) = self.waker.wake() {
+        if let Err(e) = shared.waker.wake() {
             log::error!("cannot wake the event loop: {e}");
         }
     }
 }
 
-/// A worker thread: runs jobs until the dispatcher goes away.
-fn worker(jobs: &Mutex<Receiver<Work>>, done: &Sender<Cmd>, argon: &Argon2<'static>) {
-    lower_priority();
-    loop {
-        let next = match jobs.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        let Ok(w) = next else { return };
-        let outcome = match w.job {
-            AuthJob::Verify { phc, password } => {
-                let ok = verify(argon, phc.as_deref().unwrap_or(""), &password);
-                AuthOutcome::Verified(ok && w.known)
-            }
-            AuthJob::Hash { password } => AuthOutcome::Hashed(hash(argon, &password)),
-        };
-        let (ticket, verify) = (w.ticket, w.verify);
-        if done.send(Cmd::Done { ticket, verify, outcome }).is_err() {
-            return;
+/// One job, in `buf`.
+fn run(shared: &Shared, buf: &mut Option<BlockBuf>, job: AuthJob) -> AuthOutcome {
+    match job {
+        AuthJob::Verify { phc, password } => {
+            let known = phc.is_some();
+            let ok = argon::verify(buf, phc.as_deref().unwrap_or(&shared.dummy), &password);
+            AuthOutcome::Verified(ok && known)
+        }
+        AuthJob::Hash { password } => {
+            AuthOutcome::Hashed(argon::hash(&shared.params, buf, &password))
         }
     }
 }
@@ -289,35 +229,6 @@ fn lower_priority() {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         libc::setpriority(libc::PRIO_PROCESS, tid, 10);
     }
-}
-
-/// A new PHC string for `password` with a random 16-byte salt.
-fn hash(argon: &Argon2<'_>, password: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| format!("salt: {e}"))?;
-    argon
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| format!("hashing failed: {e}"))
-}
-
-/// Whether `password` matches `phc`. An unreadable `phc` is a mismatch.
-fn verify(argon: &Argon2<'_>, phc: &str, password: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => argon.verify_password(password.as_bytes(), &h).is_ok(),
-        Err(e) => {
-            log::warn!("a stored password hash is unreadable ({e}); login refused");
-            false
-        }
-    }
-}
-
-/// The hash unknown names are checked against: same cost as real ones. No
-/// fallback: an empty or cheap dummy would answer unknown names faster.
-fn dummy_phc(hash: impl FnOnce(&str) -> Result<String, String>) -> std::io::Result<String> {
-    hash("banterd dummy password, matches nothing")
-        .map_err(|e| std::io::Error::other(format!("cannot make the dummy password hash: {e}")))
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! Nothing here interprets frames; see `handlers`.
 
 use super::peer::{Reason, State};
-use super::room::Room;
 use super::session::NO_PEER;
 use super::{Core, PeerId, Timer, CLOSE_GRACE_MS};
 use banter_proto::{ErrorCode, PresenceEvent, ServerFrame};
@@ -22,6 +21,10 @@ impl Core {
         if let Some(session) = peer.session() {
             self.detached.push((session, p));
         }
+        if let Some(ticket) = peer.auth_ticket.take() {
+            self.cancel_auth(ticket);
+        }
+        let Some(peer) = self.peers.get_mut(p) else { return };
         if let Some((code, about)) = reason.error {
             let f = ServerFrame::error(code, about, 0, reason.why.as_ref());
             peer.out.push_with(|b| f.encode(b));
@@ -35,6 +38,7 @@ impl Core {
         peer.close_why = Some(reason.why);
         let gen = peer.gen;
         self.open -= 1;
+        self.uncount(p);
         self.mark_dirty(p);
         self.wheel.insert(deadline, Timer::Peer { key: p as u32, gen });
     }
@@ -55,6 +59,7 @@ impl Core {
                 continue; // nothing lingers on the way out
             }
             self.wheel.insert(self.now + self.cfg.linger_ms, Timer::Linger { session: s, gen });
+            self.start_lingering(s);
         }
     }
 
@@ -63,11 +68,14 @@ impl Core {
     pub(super) fn end_session(&mut self, s: u32, event: PresenceEvent, reason: &str) {
         self.stop_all_typing(s);
         self.abort_uploads(s);
+        self.stop_lingering(s);
         let Some(session) = self.sessions.try_remove(s as usize) else { return };
         self.names.remove(&*banter_proto::validate::name_key(&session.name));
         self.forget_receipts(s);
+        self.save_end(&session.name);
         for &r in &session.rooms {
             self.rooms[r as usize].remove_member(s);
+            self.vacated.push(r);
             let f = ServerFrame::Presence {
                 room: self.rooms[r as usize].name.to_string(),
                 name: session.name.to_string(),
@@ -89,6 +97,8 @@ impl Core {
                 Timer::Linger { session, gen } => self.on_linger_end(session, gen),
                 Timer::Receipt { kind, room, who } => self.on_receipt_timer(kind, room, who),
                 Timer::Upload { id } => self.on_upload_timer(id),
+                Timer::Wake => {}
+                Timer::ForgetSaved => self.forget_saved(),
             }
             self.settle();
         }
@@ -124,6 +134,9 @@ impl Core {
             self.released += before;
         }
         let idle = self.now.saturating_sub(heard);
+        if let Some(why) = self.trickling(p) {
+            return self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));
+        }
         let next = if idle >= 2 * hb {
             let why = format!("no traffic for {idle} ms");
             return self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));
@@ -135,6 +148,24 @@ impl Core {
             heard + hb
         };
         self.wheel.insert(next, Timer::Peer { key: p as u32, gen });
+    }
+
+    /// Why `p` is too slow, if its current frame has fallen behind
+    /// `--min-rate`: after one heartbeat of grace it must have brought
+    /// `min_rate` bytes a second. Any byte counts as hearing from a peer,
+    /// so without this a frame trickled a byte a second would hold a
+    /// connection forever.
+    fn trickling(&self, p: PeerId) -> Option<String> {
+        let peer = &self.peers[p];
+        let (rate, hb) = (u64::from(self.cfg.limits.min_rate), self.cfg.heartbeat_ms);
+        let started = peer.frame_started.filter(|_| rate > 0)?;
+        let late = self.now.saturating_sub(started).checked_sub(hb)?;
+        let owed = late.saturating_mul(rate) / 1000;
+        let got = peer.inbuf.len() as u64;
+        (got < owed).then(|| {
+            let secs = self.now.saturating_sub(started) / 1000;
+            format!("a frame trickled in too slowly ({got} bytes in {secs} s; --min-rate {rate})")
+        })
     }
 
     fn on_linger_end(&mut self, s: u32, gen: u32) {
@@ -150,6 +181,8 @@ impl Core {
     pub fn end_turn(&mut self) -> usize {
         let n = self.commit_batch();
         self.settle();
+        self.free_vacated();
+        self.addrs.sweep(self.now);
         n
     }
 
@@ -174,14 +207,12 @@ impl Core {
         self.store.close().map_err(|e| e.to_string())
     }
 
-    /// Learns every stored room and its newest id, and fills its window.
-    pub(super) fn load_rooms(&mut self) -> Result<(), String> {
-        let rooms = self.store.rooms().map_err(|e| e.to_string())?;
-        for (name, last_id) in rooms {
-            let recent = self.store.recent(&name, super::room::WINDOW);
-            let recent = recent.map_err(|e| e.to_string())?;
-            let mut room = Room::new(&name, last_id);
-            recent.into_iter().for_each(|m| room.push(m.into()));
+    /// Learns every direct conversation and its newest id (no message: a
+    /// room's window fills as it gets new ones, older pages come from the
+    /// store), and their markers. Ordinary rooms are read when needed.
+    pub(super) fn load_conversations(&mut self) -> Result<(), String> {
+        for (name, last_id) in self.store.conversations().map_err(|e| e.to_string())? {
+            let room = self.new_room(&name, last_id);
             self.add_room(room);
         }
         self.load_direct_marks()?;
@@ -194,23 +225,22 @@ impl Core {
             return Ok(());
         }
         for f in self.store.shared_files().map_err(|e| e.to_string())? {
-            if let Some(&r) = self.room_ids.get(f.room.as_str()) {
-                self.file_posted(r, &f.file, &f.sender);
-            }
+            self.file_posted(&f.room, &f.file, &f.sender);
         }
         Ok(())
     }
 
     /// Adds a room to the table (and a conversation to its parties' lists).
-    pub(super) fn add_room(&mut self, room: Room) -> u32 {
-        let r = self.rooms.len() as u32;
+    pub(super) fn add_room(&mut self, room: super::room::Room) -> u32 {
+        let r = self.rooms.vacant_key() as u32;
         if let Some(d) = &room.direct {
+            self.direct_rooms += 1;
             for k in &d.keys {
                 self.convs.entry(k.clone()).or_default().push(r);
             }
         }
-        self.room_ids.insert(room.name.clone(), r);
-        self.rooms.push(room);
+        self.room_ids.insert(room.name.to_string().into(), r);
+        self.rooms.insert(room);
         r
     }
 

@@ -10,19 +10,26 @@
 //! they work on in `peer`, `session`, `room` and `outq`; closing, lingering
 //! and timers in `lifecycle`.
 
+mod addrs;
+mod admit;
+mod authq;
+mod bounds;
+mod budget;
 mod handlers;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 mod lifecycle;
 mod output;
 mod outq;
 mod peer;
-mod ratelimit;
 mod room;
+mod saved;
 mod session;
 #[cfg(test)]
 mod tests;
 mod wheel;
 
-pub use handlers::AuthTicket;
+pub use authq::AuthTicket;
 pub use outq::OutQueue;
 pub use peer::{Peer, Reason};
 
@@ -30,7 +37,11 @@ use crate::config::Config;
 use crate::metrics::Counters;
 use crate::store::Store;
 use crate::store::StoredMark;
-use handlers::{AuthWait, Batch, Files, Receipts};
+use addrs::{Addrs, LingerQueue};
+use authq::AuthWait;
+use bounds::{HistoryMemory, Tombstones};
+use budget::Rules;
+use handlers::{Batch, Files, Receipts};
 use room::Room;
 use session::Session;
 use slab::Slab;
@@ -63,6 +74,10 @@ enum Timer {
     Receipt { kind: handlers::ReceiptKind, room: u32, who: u32 },
     /// An upload's idle check (a finished one is not found).
     Upload { id: u64 },
+    /// Nothing to do but wake the loop (a slowed password check is due).
+    Wake,
+    /// The previous run's saved sessions may no longer be resumed.
+    ForgetSaved,
 }
 
 /// All protocol state of the server.
@@ -75,10 +90,22 @@ pub struct Core {
     sessions: Slab<Session>,
     /// Session by lower-case name.
     names: HashMap<Box<str>, u32>,
-    /// Every room ever created; rooms are never removed (ids must go on).
-    rooms: Vec<Room>,
-    /// Room index by lower-case name.
+    /// Rooms in memory (those with members, and without a database those
+    /// with messages), at most `--max-rooms`.
+    rooms: Slab<Room>,
+    /// Room slot by lower-case name.
     room_ids: HashMap<Box<str>, u32>,
+    /// Next room uid.
+    next_room_uid: u64,
+    /// How many of `rooms` are direct conversations (never freed, not
+    /// counted against `--max-rooms`: one per pair of accounts that wrote).
+    direct_rooms: usize,
+    /// Rooms that lost a member this turn, freed at its end if empty.
+    vacated: Vec<u32>,
+    /// Every window's messages against `--history-memory`.
+    history: HistoryMemory,
+    /// Newest ids of rooms evicted without a database.
+    tombstones: Tombstones,
     /// Heartbeats, handshake and close deadlines, lingers.
     wheel: Wheel<Timer>,
     /// Durable storage, or the in-memory stand-in.
@@ -123,18 +150,37 @@ pub struct Core {
     receipts: Receipts,
     /// File sharing, with `--files`.
     files: Option<Files>,
+    /// Per-address counts, buckets and lingering sessions.
+    addrs: Addrs,
+    /// The frame budgets of sessions and addresses, from the command line.
+    rules: Rules,
+    /// Every lingering session, oldest first (`--max-lingering`).
+    lingering: LingerQueue,
+    /// Session saves and ends owed to the database, in order.
+    to_save: Vec<saved::SaveEvent>,
+    /// Session changes of a commit that failed, owed again.
+    unsaved: Vec<crate::store::SessionChange>,
+    /// Until when (loop ms) sessions saved by the previous run may be resumed.
+    restore_until: u64,
 }
 
 impl Core {
-    /// A core over `store`, with every stored room loaded.
+    /// A core over `store`. Nothing is read from it yet: a room's newest
+    /// id is read when the room is first needed, older messages when a page
+    /// asks for them, so start-up costs the same however big the database.
     pub fn new(cfg: Config, store: Box<dyn Store>) -> Result<Core, String> {
         let mut core = Core {
             wheel: Wheel::new(TICK_MS, 512, 0),
             peers: Slab::new(),
             sessions: Slab::new(),
             names: HashMap::new(),
-            rooms: Vec::new(),
+            rooms: Slab::new(),
             room_ids: HashMap::new(),
+            next_room_uid: 0,
+            direct_rooms: 0,
+            vacated: Vec::new(),
+            history: HistoryMemory::default(),
+            tombstones: Tombstones::default(),
             store,
             auth: AuthWait::default(),
             now: 0,
@@ -156,9 +202,16 @@ impl Core {
             marks_out: Vec::new(),
             receipts: Receipts::default(),
             files: cfg.files.as_ref().map(|_| Files::new(cfg.max_file, cfg.file_quota)),
+            addrs: Addrs::default(),
+            rules: Rules::new(cfg.rate, cfg.limits.join_rate, cfg.limits.query_rate),
+            lingering: LingerQueue::default(),
+            to_save: Vec::new(),
+            unsaved: Vec::new(),
+            restore_until: 0,
             cfg,
         };
-        core.load_rooms()?;
+        core.load_conversations()?;
+        core.open_restore_window();
         Ok(core)
     }
 
@@ -169,19 +222,26 @@ impl Core {
         self.wall = wall_ms;
     }
 
-    /// A new connection from `addr`. Over `--max-clients` it is answered
-    /// SERVER_FULL and starts closing at once.
+    /// A new connection from `addr`. Over `--max-clients`, or over a limit
+    /// of its address (`--max-per-ip`, `--conn-rate`), it is answered
+    /// SERVER_FULL and starts closing at once. From a `--proxy-from`
+    /// address, the real source is learnt later ([`Core::proxy_source`]).
     pub fn connect(&mut self, addr: SocketAddr) -> PeerId {
         self.next_gen = self.next_gen.wrapping_add(1);
         let gen = self.next_gen;
-        let key = self.peers.insert(Peer::new(addr, gen, self.now, self.cfg.rate));
+        let key = self.peers.insert(Peer::new(addr, gen, self.now));
         self.open += 1;
         if self.open > self.cfg.max_clients || self.shutting_down {
             let why = format!("server full ({} clients)", self.cfg.max_clients);
             self.close(key, Reason::fatal(banter_proto::ErrorCode::ServerFull, 0, why));
+            return key;
+        }
+        let deadline = self.now + self.cfg.heartbeat_ms;
+        self.wheel.insert(deadline, Timer::Peer { key: key as u32, gen });
+        if self.cfg.limits.proxy_from.iter().any(|n| n.contains(addr.ip())) {
+            self.peers[key].awaits_proxy = true;
         } else {
-            let deadline = self.now + self.cfg.heartbeat_ms;
-            self.wheel.insert(deadline, Timer::Peer { key: key as u32, gen });
+            self.admit(key);
         }
         key
     }
@@ -193,6 +253,10 @@ impl Core {
         self.counters.bytes_in += data.len() as u64;
         if !peer.is_closing() {
             self.ingest(p, data);
+            let peer = &mut self.peers[p];
+            if !peer.inbuf.is_empty() && peer.frame_started.is_none() {
+                peer.frame_started = Some(self.now);
+            }
         } // else: the reactor drains the peer's input so our close is not a reset
         self.settle();
     }

@@ -5,6 +5,11 @@
 //! fan-out copies a pointer per receiver, not the message (after the shared
 //! reply objects of Redis and NATS).
 //!
+//! Owned segments grow to at most [`SEG_MAX`] bytes, so a queue's heap
+//! stays close to what it owes (a single growing buffer would double its
+//! capacity and hold up to twice its content: a slow consumer at a 4 MiB
+//! limit cost 6.5 MB).
+//!
 //! Every segment starts and ends on a frame boundary, so when a slow
 //! consumer is dropped everything not yet handed to the transport can be
 //! discarded except the rest of the one frame partway written, and the
@@ -14,6 +19,9 @@
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::IoSlice;
+
+/// An owned segment takes no more frames once it holds this many bytes.
+pub const SEG_MAX: usize = 64 * 1024;
 
 /// One run of whole frames.
 #[derive(Debug)]
@@ -68,30 +76,70 @@ impl OutQueue {
         self.spare.capacity() + self.segs.iter().map(own).sum::<usize>()
     }
 
-    /// Appends frames encoded by `encode` into this peer's own bytes.
+    /// Heap bytes this queue keeps alive: its own buffers' capacity and the
+    /// shared buffers' bytes it still owes.
+    pub fn footprint(&self) -> usize {
+        let seg = |s: &Seg| match s {
+            Seg::Own(v) => v.capacity(),
+            Seg::Shared(b) => b.len(),
+        };
+        self.spare.capacity() + self.segs.iter().map(seg).sum::<usize>()
+    }
+
+    /// Appends frames encoded by `encode` into this peer's own bytes
+    /// (encoded aside first, so the segment they go to is chosen knowing
+    /// their size).
     pub fn push_with(&mut self, encode: impl FnOnce(&mut Vec<u8>)) {
-        if !matches!(self.segs.back(), Some(Seg::Own(_))) {
-            let buf = std::mem::take(&mut self.spare);
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH.with(|s| {
+            let mut buf = s.take();
+            buf.clear();
+            encode(&mut buf);
+            self.push_bytes(&buf);
+            if buf.capacity() <= SEG_MAX {
+                s.replace(buf);
+            }
+        });
+    }
+
+    /// Appends encoded whole frames, copying them. A segment grows up to
+    /// [`SEG_MAX`] and never past it (short of one frame larger than that);
+    /// frames that do not fit start a new one, so at most one frame's worth
+    /// of each segment is unused.
+    pub fn push_bytes(&mut self, frames: &[u8]) {
+        let n = frames.len();
+        if n == 0 {
+            return;
+        }
+        let fits = |v: &Vec<u8>| v.len() + n <= SEG_MAX.max(v.capacity());
+        if !matches!(self.segs.back(), Some(Seg::Own(v)) if fits(v)) {
+            let mut buf = std::mem::take(&mut self.spare);
+            buf.clear();
             self.segs.push_back(Seg::Own(buf));
         }
-        let Some(Seg::Own(buf)) = self.segs.back_mut() else { unreachable!("pushed above") };
-        let before = buf.len();
-        encode(buf);
-        self.pending += buf.len() - before;
-        self.pushed += (buf.len() - before) as u64;
-    }
-
-    /// Appends encoded whole frames, copying them.
-    pub fn push_bytes(&mut self, frames: &[u8]) {
-        if !frames.is_empty() {
-            self.push_with(|b| b.extend_from_slice(frames));
+        let Some(Seg::Own(v)) = self.segs.back_mut() else { unreachable!("pushed above") };
+        let need = v.len() + n;
+        if need > v.capacity() {
+            let target = (2 * v.capacity()).max(need).min(SEG_MAX.max(need));
+            v.reserve_exact(target - v.len());
         }
+        v.extend_from_slice(frames);
+        self.pending += n;
+        self.pushed += n as u64;
     }
 
-    /// Appends shared whole frames without copying them.
+    /// Appends shared whole frames without copying them. An owned segment
+    /// before them takes no more bytes: its unused capacity is given back.
     pub fn push_shared(&mut self, frames: Bytes) {
         if frames.is_empty() {
             return;
+        }
+        if let Some(Seg::Own(v)) = self.segs.back_mut() {
+            if v.capacity() > v.len() + v.len() / 8 + 64 {
+                v.shrink_to_fit();
+            }
         }
         self.pending += frames.len();
         self.pushed += frames.len() as u64;
@@ -153,7 +201,7 @@ impl OutQueue {
     fn pop_front(&mut self) {
         self.pos = 0;
         if let Some(Seg::Own(mut v)) = self.segs.pop_front() {
-            if self.spare.capacity() < v.capacity() {
+            if self.spare.capacity() < v.capacity() && v.capacity() <= 2 * SEG_MAX {
                 v.clear();
                 self.spare = v;
             }
@@ -298,6 +346,19 @@ mod tests {
         assert!(q.is_empty());
         q.release();
         assert_eq!(q.capacity(), 0);
+    }
+
+    #[test]
+    fn owned_bytes_are_cut_into_segments_that_stay_near_their_content() {
+        let mut q = OutQueue::default();
+        for i in 0..40_000u64 {
+            q.push_with(|b| ServerFrame::Ping { nonce: i }.encode(b));
+        }
+        assert_eq!(q.pending(), 13 * 40_000);
+        assert!(q.footprint() < q.pending() + 2 * SEG_MAX, "{} for {}", q.footprint(), q.pending());
+        let mut got = Vec::new();
+        drain(&mut q, 5000, &mut got);
+        assert_eq!(frames(&got).len(), 40_000, "whole frames, in order");
     }
 
     #[test]

@@ -10,7 +10,6 @@
 //! has gone or the close deadline has passed.
 
 use super::outq::OutQueue;
-use super::ratelimit::Bucket;
 use banter_proto::{ErrorCode, PRE_WELCOME_MAX_FRAME};
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -64,10 +63,16 @@ impl Reason {
 /// One peer.
 #[derive(Debug)]
 pub struct Peer {
-    /// The far end's address: for log lines and address-based rules.
+    /// The far end's address (behind a trusted proxy, the one its PROXY
+    /// header gave): for log lines and per-address rules.
     pub addr: SocketAddr,
     /// Whether its bytes travel encrypted (TLS), for the password rule.
     pub secure: bool,
+    /// Counted in its address's open connections (`--max-per-ip`).
+    pub counted: bool,
+    /// From a `--proxy-from` address and its PROXY header not yet read:
+    /// `addr` is the proxy's for now, and nothing is counted.
+    pub awaits_proxy: bool,
     /// Bumped per peer across the slab: timers and hasher tickets carry it
     /// so that those of a reused slot are ignored.
     pub gen: u32,
@@ -88,8 +93,11 @@ pub struct Peer {
     pub held: usize,
     /// Loop time (ms) of the last byte received: the heartbeat's only input.
     pub last_heard: u64,
-    /// SAY/TYPING rate limit.
-    pub bucket: Bucket,
+    /// Loop time (ms) the frame now partly in `inbuf` started arriving: a
+    /// frame must keep up `--min-rate` from then on.
+    pub frame_started: Option<u64>,
+    /// The password check this connection waits for (at most one).
+    pub auth_ticket: Option<u64>,
     /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
     /// Closing and past its deadline: the reactor removes it without waiting.
@@ -103,10 +111,12 @@ pub struct Peer {
 
 impl Peer {
     /// A freshly connected peer.
-    pub fn new(addr: SocketAddr, gen: u32, now: u64, rate: u32) -> Peer {
+    pub fn new(addr: SocketAddr, gen: u32, now: u64) -> Peer {
         Peer {
             addr,
             secure: false,
+            counted: false,
+            awaits_proxy: false,
             gen,
             state: State::Handshake,
             inbuf: Vec::new(),
@@ -115,7 +125,8 @@ impl Peer {
             download: None,
             held: 0,
             last_heard: now,
-            bucket: Bucket::new(rate, now),
+            frame_started: None,
+            auth_ticket: None,
             dirty: false,
             expired: false,
             close_why: None,

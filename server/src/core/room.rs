@@ -1,14 +1,16 @@
 //! Rooms: members in join order, per-room message ids, and a window of the
 //! newest messages kept in memory for JOIN replay and HISTORY.
 //!
-//! Without a database the window *is* the history (at least the last
-//! 10 000 messages, as the spec asks); with one it is a cache in front of
-//! it. This module plans pages of ids; fetching what the window lacks and
-//! sending frames is the server's job.
+//! Without a database the window *is* the history (the last 10 000
+//! messages at most, fewer when the server's `--history-memory` budget
+//! takes the oldest); with one it is a cache in front of it. This module
+//! plans pages of ids and counts the window's bytes; fetching what the
+//! window lacks, the global budget and sending frames are the server's job.
 
 use banter_proto::FileRef;
 use std::collections::VecDeque;
 use std::ops::RangeInclusive;
+use std::rc::Rc;
 
 /// Messages a room keeps in memory.
 pub const WINDOW: usize = 10_000;
@@ -30,6 +32,13 @@ pub struct WinMsg {
     pub flags: u8,
     /// For a file message: the file (`text` is its name).
     pub file: Option<Box<FileRef>>,
+}
+
+impl WinMsg {
+    /// Heap and inline bytes this message holds in a window.
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<WinMsg>() + self.from.len() + self.text.len()
+    }
 }
 
 impl From<crate::store::StoredMsg> for WinMsg {
@@ -82,8 +91,15 @@ pub fn direct_name(a: &str, b: &str) -> String {
 /// One room.
 #[derive(Debug)]
 pub struct Room {
-    /// Lower-case name, as sent on the wire.
-    pub name: Box<str>,
+    /// Lower-case name, as sent on the wire (shared with the ACKs that name
+    /// it).
+    pub name: Rc<str>,
+    /// Unique for the life of the process: tells this room from a later
+    /// one in the same slot.
+    pub uid: u64,
+    /// Loop time (ms) of the last JOIN or message: the least recently
+    /// active empty room is the first to go when rooms run out.
+    pub active_at: u64,
     /// Session keys of the members, in the order they joined.
     pub members: Vec<u32>,
     /// Newest committed id (0: none); what JOINED reports.
@@ -94,6 +110,8 @@ pub struct Room {
     window: VecDeque<WinMsg>,
     /// Set for a direct conversation: its parties and their markers.
     pub direct: Option<Box<Direct>>,
+    /// What `window` holds, in [`WinMsg::size`] bytes.
+    window_bytes: usize,
 }
 
 /// Which ids a history answer should carry.
@@ -107,30 +125,54 @@ pub struct PagePlan {
 
 impl Room {
     /// A room whose newest stored id is `last_id`.
-    pub fn new(name: &str, last_id: u64) -> Room {
+    pub fn new(name: &str, last_id: u64, uid: u64) -> Room {
         Room {
             name: name.into(),
+            uid,
+            active_at: 0,
             members: Vec::new(),
             last_id,
-            next_id: last_id + 1,
+            next_id: last_id.saturating_add(1),
             window: VecDeque::new(),
             direct: Direct::from_name(name).map(Box::new),
+            window_bytes: 0,
         }
     }
 
-    /// Adds a committed message (ids must follow on).
-    pub fn push(&mut self, m: WinMsg) {
+    /// Adds a committed message (ids must follow on); returns the bytes of
+    /// the oldest one if the window was full and let it go.
+    pub fn push(&mut self, m: WinMsg) -> usize {
         debug_assert!(self.window.back().is_none_or(|b| b.id + 1 == m.id));
-        if self.window.len() == WINDOW {
-            self.window.pop_front();
-        }
+        let dropped = if self.window.len() == WINDOW { self.pop_front() } else { 0 };
         self.last_id = self.last_id.max(m.id);
+        self.window_bytes += m.size();
         self.window.push_back(m);
+        dropped
+    }
+
+    /// Lets the oldest message of the window go if its id is `id`; returns
+    /// its bytes (0 if the window starts elsewhere).
+    pub fn forget(&mut self, id: u64) -> usize {
+        match self.window.front() {
+            Some(m) if m.id == id => self.pop_front(),
+            _ => 0,
+        }
+    }
+
+    fn pop_front(&mut self) -> usize {
+        let size = self.window.pop_front().map_or(0, |m| m.size());
+        self.window_bytes -= size;
+        size
+    }
+
+    /// Bytes and messages the window holds.
+    pub fn window_size(&self) -> (usize, usize) {
+        (self.window_bytes, self.window.len())
     }
 
     /// Oldest id held in memory (`last_id + 1` when none).
     pub fn window_first(&self) -> u64 {
-        self.window.front().map_or(self.last_id + 1, |m| m.id)
+        self.window.front().map_or(self.last_id.saturating_add(1), |m| m.id)
     }
 
     /// Plans the newest `limit` (at most [`MAX_PAGE`]) messages with
@@ -139,7 +181,8 @@ impl Room {
     /// window's first without).
     pub fn plan(&self, after: u64, before: u64, limit: usize, oldest: u64) -> PagePlan {
         let hi = if before == 0 { self.last_id } else { (before - 1).min(self.last_id) };
-        let floor = (after + 1).max(oldest);
+        // `after` comes from the peer: `since = 2^64 - 1` must not wrap.
+        let floor = after.saturating_add(1).max(oldest);
         let limit = limit.min(MAX_PAGE) as u64;
         if hi < floor || limit == 0 {
             return PagePlan { ids: RangeInclusive::new(1, 0), more: hi >= floor };
@@ -190,7 +233,7 @@ mod tests {
     use super::*;
 
     fn room_with(n: u64) -> Room {
-        let mut r = Room::new("r", 0);
+        let mut r = Room::new("r", 0, 1);
         for id in 1..=n {
             r.push(WinMsg {
                 id,
@@ -220,6 +263,16 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_since_and_before_do_not_wrap() {
+        let r = room_with(50);
+        let none = PagePlan { ids: RangeInclusive::new(1, 0), more: false };
+        assert_eq!(r.plan(u64::MAX, 0, 20, 1), none);
+        assert_eq!(r.plan(u64::MAX, u64::MAX, 20, 1), none);
+        assert_eq!(r.plan(u64::MAX - 1, 0, 0, 1), none);
+        assert_eq!(r.plan(0, u64::MAX, 20, 1), PagePlan { ids: 31..=50, more: true });
+    }
+
+    #[test]
     fn pages_are_capped() {
         let r = room_with(3000);
         assert_eq!(r.plan(0, 0, 65535, 1), PagePlan { ids: 2001..=3000, more: true });
@@ -238,13 +291,33 @@ mod tests {
     }
 
     #[test]
+    fn the_window_counts_its_bytes_and_forgets_from_the_front() {
+        let mut r = room_with(3);
+        let one = r.window_size().0 / 3;
+        assert_eq!(r.window_size(), (3 * one, 3));
+        assert_eq!(r.forget(2), 0, "only the oldest goes");
+        assert_eq!(r.forget(1), one);
+        assert_eq!((r.window_size(), r.window_first()), ((2 * one, 2), 2));
+        let mut full = room_with(WINDOW as u64);
+        let m = WinMsg {
+            id: WINDOW as u64 + 1,
+            ts: 0,
+            from: "a".into(),
+            text: "m1".into(),
+            flags: 0,
+            file: None,
+        };
+        assert_eq!(full.push(m), one, "a full window lets its oldest go");
+    }
+
+    #[test]
     fn direct_names_sort_their_parties() {
         assert_eq!(direct_name("bob", "ada"), "@ada|bob");
         assert_eq!(direct_name("ada", "bob"), "@ada|bob");
-        let r = Room::new("@ada|bob", 0);
+        let r = Room::new("@ada|bob", 0, 1);
         let d = r.direct.as_ref().expect("a conversation");
         assert_eq!((d.party("bob"), d.party("eve")), (Some(1), None));
-        assert!(Room::new("lobby", 0).direct.is_none());
+        assert!(Room::new("lobby", 0, 2).direct.is_none());
         let r = room_with(30);
         assert_eq!(
             r.window_after(25).unwrap().map(|m| m.id).collect::<Vec<_>>(),
@@ -255,7 +328,7 @@ mod tests {
 
     #[test]
     fn members_keep_join_order() {
-        let mut r = Room::new("r", 7);
+        let mut r = Room::new("r", 7, 1);
         assert_eq!(r.next_id, 8);
         r.members.extend([4, 2, 9]);
         assert!(r.remove_member(2));

@@ -4,8 +4,11 @@
 //! This module holds the data and the pure rules (ACK memory, membership
 //! lists); announcing anything to other users is the handlers' job.
 
+use super::budget::Budgets;
 use smallvec::SmallVec;
 use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::rc::Rc;
 
 /// ACKs a session remembers for de-duplication (spec: the last 1 024).
 pub const ACK_MEMORY: usize = 1024;
@@ -15,12 +18,12 @@ pub const MAX_ROOMS: usize = 100;
 pub const NO_PEER: u32 = u32::MAX;
 
 /// One remembered ACK: enough to send it again byte for byte.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ack {
     /// The SAY's seq.
     pub seq: u32,
-    /// Index of the room in the server's room table.
-    pub room: u32,
+    /// The room's name (by name: the room may leave memory meanwhile).
+    pub room: Rc<str>,
     /// The message's id.
     pub id: u64,
     /// The message's timestamp.
@@ -36,6 +39,9 @@ pub struct AckMemory {
     acks: VecDeque<Ack>,
     /// Whether `acks` is in increasing seq order.
     unsorted: bool,
+    /// ACKs remembered in all: the number the next one gets (saved with
+    /// it, so a restored memory knows its oldest).
+    pub pushed: u64,
 }
 
 impl AckMemory {
@@ -48,15 +54,25 @@ impl AckMemory {
             self.acks.pop_front();
         }
         self.acks.push_back(ack);
+        self.pushed += 1;
+    }
+
+    /// Brings back saved ACKs (oldest first); `next` is the number the
+    /// next ACK gets.
+    pub fn restore(&mut self, acks: impl IntoIterator<Item = Ack>, next: u64) {
+        for a in acks {
+            self.push(a);
+        }
+        self.pushed = next;
     }
 
     /// The remembered ACK of `seq`, if any.
     pub fn find(&self, seq: u32) -> Option<Ack> {
         if self.unsorted {
-            return self.acks.iter().rev().find(|a| a.seq == seq).copied();
+            return self.acks.iter().rev().find(|a| a.seq == seq).cloned();
         }
         let i = self.acks.binary_search_by_key(&seq, |a| a.seq).ok()?;
-        Some(self.acks[i])
+        Some(self.acks[i].clone())
     }
 }
 
@@ -84,13 +100,25 @@ pub struct Session {
     /// since): may send and receive direct messages.
     pub account: bool,
     /// Read markers in rooms (not conversations, whose markers live with
-    /// them): (room, id). An account's are loaded at sign-in and stored.
-    pub marks: SmallVec<[(u32, u64); 2]>,
+    /// them): (room name, id), by name since a room may leave memory. An
+    /// account's are loaded at sign-in and stored.
+    pub marks: SmallVec<[(Rc<str>, u64); 2]>,
+    /// Its frame budgets: they stay with the session across reconnects.
+    pub budgets: Budgets,
+    /// The address key of its latest connection (whose budgets and
+    /// lingering count it shares).
+    pub addr: IpAddr,
+    /// Counted as lingering (in its address's and the server's queues).
+    pub lingering: bool,
+    /// Queued to be saved with the next commit (`--db`).
+    pub save_due: bool,
+    /// Saved as a new session next time (its name's older ACKs go).
+    pub save_fresh: bool,
 }
 
 impl Session {
     /// A new session attached to peer `peer`.
-    pub fn new(name: &str, token: u64, uid: u64, peer: u32) -> Session {
+    pub fn new(name: &str, token: u64, uid: u64, peer: u32, addr: IpAddr) -> Session {
         Session {
             name: name.into(),
             token,
@@ -100,26 +128,31 @@ impl Session {
             rooms: SmallVec::new(),
             typing: SmallVec::new(),
             acks: AckMemory::default(),
+            budgets: Budgets::default(),
+            addr,
+            lingering: false,
             account: false,
             marks: SmallVec::new(),
+            save_due: false,
+            save_fresh: false,
         }
     }
 
     /// The read marker in room `room` (0: none).
-    pub fn mark(&self, room: u32) -> u64 {
-        self.marks.iter().find(|m| m.0 == room).map_or(0, |m| m.1)
+    pub fn mark(&self, room: &str) -> u64 {
+        self.marks.iter().find(|m| *m.0 == *room).map_or(0, |m| m.1)
     }
 
     /// Moves the read marker in `room` forward to `id`; true if it moved.
-    pub fn set_mark(&mut self, room: u32, id: u64) -> bool {
-        match self.marks.iter_mut().find(|m| m.0 == room) {
+    pub fn set_mark(&mut self, room: &Rc<str>, id: u64) -> bool {
+        match self.marks.iter_mut().find(|m| m.0 == *room) {
             Some(m) if m.1 >= id => false,
             Some(m) => {
                 m.1 = id;
                 true
             }
             None => {
-                self.marks.push((room, id));
+                self.marks.push((room.clone(), id));
                 true
             }
         }
@@ -158,7 +191,7 @@ mod tests {
     use super::*;
 
     fn ack(seq: u32) -> Ack {
-        Ack { seq, room: 0, id: u64::from(seq) * 10, ts: 1 }
+        Ack { seq, room: "r".into(), id: u64::from(seq) * 10, ts: 1 }
     }
 
     #[test]
@@ -187,7 +220,7 @@ mod tests {
 
     #[test]
     fn rooms_and_typing() {
-        let mut s = Session::new("Ada", 7, 1, 0);
+        let mut s = Session::new("Ada", 7, 1, 0, [127, 0, 0, 1].into());
         s.rooms.push(3);
         s.rooms.push(5);
         s.typing.push(5);
@@ -197,7 +230,8 @@ mod tests {
         assert!(s.leave(3));
         assert!(!s.leave(3));
         assert_eq!(&s.rooms[..], &[5]);
-        assert!(s.set_mark(5, 10) && !s.set_mark(5, 9) && s.set_mark(5, 11));
-        assert_eq!((s.mark(5), s.mark(6)), (11, 0));
+        let five: Rc<str> = "five".into();
+        assert!(s.set_mark(&five, 10) && !s.set_mark(&five, 9) && s.set_mark(&five, 11));
+        assert_eq!((s.mark("five"), s.mark("six")), (11, 0));
     }
 }

@@ -6,6 +6,7 @@
 use super::link::Link;
 use super::Reactor;
 use crate::core::PeerId;
+use crate::loglimit::Line;
 use crate::transport::{Input, Transport};
 use mio::{Interest, Token};
 use std::io;
@@ -45,7 +46,7 @@ impl Reactor {
             self.by_peer.resize(p + 1, u32::MAX);
         }
         self.by_peer[p] = key as u32;
-        log::info!("accept {addr} as #{p}");
+        self.log_lines.info(self.now, Line::Accept, || format!("accept {addr} as #{p}"));
     }
 
     pub(super) fn on_link_event(&mut self, key: usize, ev: &mio::event::Event) {
@@ -68,6 +69,10 @@ impl Reactor {
     /// goes on the `hot` list and is read again next turn (the poll does not
     /// sleep while that list is not empty).
     pub(super) fn on_readable(&mut self, key: usize, closed: bool) {
+        let awaits = self.links.get(key).is_some_and(|l| self.core.awaits_proxy(l.peer));
+        if awaits && !self.read_proxy(key) {
+            return;
+        }
         let mut buf = std::mem::take(&mut self.read_buf);
         for turn in 0.. {
             let Some(link) = self.links.get_mut(key) else { break };
@@ -219,7 +224,10 @@ impl Reactor {
             let link = self.links.remove(key);
             if let Some(peer) = self.core.remove(link.peer) {
                 let why = peer.close_why.as_deref().unwrap_or("closed");
-                log::info!("close {} #{}: {why}", link.addr, link.peer);
+                let (addr, real, p) = (link.addr, peer.addr, link.peer);
+                let via = if real == addr { String::new() } else { format!(" (for {real})") };
+                let line = || format!("close {addr}{via} #{p}: {why}");
+                self.log_lines.info(self.now, Line::Close, line);
             }
             reaped += 1;
         }

@@ -11,6 +11,7 @@
 
 mod io;
 mod link;
+mod proxy;
 mod web;
 
 pub use web::WebConfig;
@@ -79,6 +80,8 @@ pub struct Reactor {
     web: WebConfig,
     /// What the reactor measures for `/metrics`.
     stats: Stats,
+    /// Accept and close lines, summarised under a flood.
+    log_lines: crate::loglimit::LogLimit,
 }
 
 /// The reactor's own figures.
@@ -123,7 +126,7 @@ impl Reactor {
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-        let hasher = Hasher::start(waker.clone())?;
+        let hasher = Hasher::start(waker.clone(), core.hash_workers())?;
         let files = match files {
             Some(dir) => Some(FileWorker::start(dir, waker)?),
             None => None,
@@ -156,6 +159,7 @@ impl Reactor {
                 commit: Histogram::new(LATENCY_BOUNDS),
                 turn: Histogram::new(LATENCY_BOUNDS),
             },
+            log_lines: crate::loglimit::LogLimit::default(),
         })
     }
 
@@ -192,6 +196,7 @@ impl Reactor {
             self.flush();
             self.submit_file_jobs(); // the flush may have asked for more download
             self.trim_heap();
+            self.log_lines.roll(self.now);
             if self.reap() > 0 && self.shutdown_at.is_none() {
                 self.accept_all(); // a freed descriptor may let a waiting client in
             }
@@ -222,7 +227,7 @@ impl Reactor {
     fn submit_auth(&mut self) {
         self.core.take_auth_jobs(&mut self.scratch.auth);
         for t in self.scratch.auth.drain(..) {
-            self.hasher.submit(t.ticket, &t.key, t.job);
+            self.hasher.submit(t.ticket, t.job);
         }
     }
 

@@ -2,7 +2,9 @@
 //! the life of the process, messages nowhere but each room's in-memory
 //! window (the loop keeps the last 10 000 per room there).
 
-use super::{Account, Page, SharedFile, Store, StoreError, StoredMark, StoredMsg};
+use super::{
+    Account, Commit, Page, SavedAck, SavedSession, SharedFile, Store, StoreError, StoredMark,
+};
 use std::collections::HashMap;
 
 /// Accounts and markers only; messages are not kept here.
@@ -15,14 +17,14 @@ pub struct MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+    fn last_id(&mut self, _room: &str) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+    fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
         Ok(Vec::new())
     }
-    fn recent(&mut self, _room: &str, _limit: usize) -> Result<Vec<StoredMsg>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn append(&mut self, _batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {
-        for m in marks {
+    fn commit(&mut self, c: &Commit<'_>) -> Result<(), StoreError> {
+        for m in c.marks {
             let e = self.marks.entry((m.account.clone(), m.room.clone())).or_default();
             *e = (e.0.max(m.read), e.1.max(m.delivered));
         }
@@ -39,6 +41,15 @@ impl Store for MemoryStore {
     }
     fn shared_files(&mut self) -> Result<Vec<SharedFile>, StoreError> {
         Ok(Vec::new()) // nothing outlives the process
+    }
+    fn saved_session(
+        &mut self,
+        _: &str,
+    ) -> Result<Option<(SavedSession, Vec<SavedAck>)>, StoreError> {
+        Ok(None) // sessions are saved only with a database
+    }
+    fn forget_saved_sessions(&mut self) -> Result<(), StoreError> {
+        Ok(())
     }
     fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
         Ok(Page::default())

@@ -11,8 +11,8 @@
 //! 1 000 000 messages and 100 000 accounts, a busy 2-core machine): a page
 //! of 1 000 takes 0.7 ms at the median and 3.4 ms at worst, an account
 //! lookup 4 µs at the median and 0.13 ms at worst. Those are the longest
-//! the loop waits on a read. Start-up (`rooms`, `recent`) reads more, before
-//! the loop runs.
+//! the loop waits on a read. Nothing is read at start-up: a room's newest id
+//! (`last_id`, by primary key) when the room is first needed.
 //!
 //! Without `--db` the [`memory::MemoryStore`] keeps nothing itself (each
 //! room's in-memory window is the history); with it, `sqlite::SqliteStore`
@@ -71,6 +71,62 @@ pub struct StoredMark {
     pub delivered: u64,
 }
 
+/// A session as saved with `--db`, so that it can be resumed after a
+/// crash or a restart: its name, its token and its rooms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedSession {
+    /// The name key (lower case): one session per name.
+    pub key: String,
+    /// The name as its owner spells it.
+    pub name: String,
+    /// The secret that resumes it.
+    pub token: u64,
+    /// Its rooms, lower case.
+    pub rooms: Vec<String>,
+}
+
+/// One remembered ACK of a saved session (the seq de-duplication memory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedAck {
+    /// The session's name key.
+    pub session: String,
+    /// Its number among the session's ACKs (0, 1, 2, ...): only the last
+    /// 1 024 are kept.
+    pub n: u64,
+    /// The SAY's seq.
+    pub seq: u32,
+    /// The room, lower case.
+    pub room: String,
+    /// The message's id.
+    pub id: u64,
+    /// The message's time.
+    pub ts: u64,
+}
+
+/// A change to the saved sessions, made with a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionChange {
+    /// Saves a session; `fresh` when it is a new one (the name's older
+    /// ACKs are forgotten).
+    Put { session: SavedSession, fresh: bool },
+    /// The session of this name key ended: nothing of it may be resumed.
+    End(String),
+}
+
+/// What one group commit writes, in one transaction: the turn's messages,
+/// markers, ACKs and session changes, so that a crash keeps all or none.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Commit<'a> {
+    /// Accepted messages.
+    pub msgs: &'a [StoredMsg],
+    /// Read and delivery markers that moved.
+    pub marks: &'a [StoredMark],
+    /// Their ACKs, for the senders' de-duplication memory.
+    pub acks: &'a [SavedAck],
+    /// Sessions created, resumed, changed or ended.
+    pub sessions: &'a [SessionChange],
+}
+
 /// A registered name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -105,18 +161,24 @@ pub struct Page {
 /// thread; an implementation may not block for long (no network, no
 /// unbounded scans).
 pub trait Store {
-    /// Every room known to storage with its newest message id, read once at
-    /// start-up so ids continue after a restart.
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
+    /// The newest message id of `room` (0: none), read when the room is
+    /// first needed after a start or after it left memory, so ids go on.
+    fn last_id(&mut self, room: &str) -> Result<u64, StoreError>;
 
-    /// The newest `limit` messages of `room`, oldest first: used to fill a
-    /// room's in-memory window at start-up.
-    fn recent(&mut self, room: &str, limit: usize) -> Result<Vec<StoredMsg>, StoreError>;
+    /// Every direct conversation (internal name `@a|b`) with its newest id:
+    /// read at start-up, since an account's conversations must be known
+    /// when it signs in (UNREAD). No message is read.
+    fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
 
-    /// Makes a batch of messages and markers durable in one transaction, or
-    /// none of it. Only after `Ok` may anyone hear of these messages.
-    /// Markers only move forward: a lower value than stored is ignored.
-    fn append(&mut self, batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError>;
+    /// Makes a commit durable in one transaction, or none of it. Only after
+    /// `Ok` may anyone hear of these messages. Markers only move forward: a
+    /// lower value than stored is ignored.
+    fn commit(&mut self, c: &Commit<'_>) -> Result<(), StoreError>;
+
+    /// Messages and markers alone, as one commit.
+    fn append(&mut self, batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {
+        self.commit(&Commit { msgs: batch, marks, ..Commit::default() })
+    }
 
     /// Every marker of `account`: loaded when it signs in.
     fn marks(&mut self, account: &str) -> Result<Vec<StoredMark>, StoreError>;
@@ -127,6 +189,17 @@ pub trait Store {
     /// How many messages of `room` with `id > after` were not sent by
     /// `not_from` (an unread count). Asked only for what the window lacks.
     fn count_after(&mut self, room: &str, after: u64, not_from: &str) -> Result<u64, StoreError>;
+
+    /// The session of name key `key` saved by an earlier run of the server
+    /// (one that crashed or was stopped), with its remembered ACKs, oldest
+    /// first; `None` if there is none.
+    fn saved_session(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(SavedSession, Vec<SavedAck>)>, StoreError>;
+
+    /// Forgets every session saved by an earlier run that was not resumed.
+    fn forget_saved_sessions(&mut self) -> Result<(), StoreError>;
 
     /// Messages of `room` with `after < id < before` (`before = 0`: no upper
     /// bound), the newest `limit` of them, oldest first, and whether older

@@ -11,20 +11,27 @@
 //! `banterd` runs); writes each batch of messages in one transaction; reads
 //! history pages and accounts through cached prepared statements.
 //!
+//! With the messages of each turn it saves the sessions that changed and
+//! their ACKs (`sessions`), so that a client resuming after a crash has its
+//! seqs de-duplicated.
+//!
 //! It does not cache messages (the loop's per-room window is the cache), give
 //! ids or validate anything (the loop does), or retry: a failed write is
 //! rolled back whole and reported, and the caller refuses the batch.
 
 mod marks;
+mod sessions;
 mod setup;
 
-use super::{Account, Page, SharedFile, Store, StoreError, StoredMark, StoredMsg};
+use super::{
+    Account, Commit, Page, SavedAck, SavedSession, SharedFile, Store, StoreError, StoredMark,
+    StoredMsg,
+};
 use banter_proto::FileRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 pub use setup::SyncMode;
 use setup::{
-    check_header, configure, describe, load_rooms, lock_file, migrate, runtime, schema_version,
-    BUSY_TIMEOUT,
+    check_header, configure, describe, lock_file, migrate, runtime, schema_version, BUSY_TIMEOUT,
 };
 use std::collections::HashMap;
 use std::fs::File;
@@ -34,6 +41,15 @@ const INSERT_MSG: &str =
     "INSERT INTO messages (room, id, ts, sender, text, flags, file, size, mime)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_ROOM: &str = "INSERT INTO rooms (name) VALUES (?1)";
+const SELECT_ROOM: &str = "SELECT id FROM rooms WHERE name = ?1";
+const SELECT_LAST_ID: &str = "SELECT max(id) FROM messages WHERE room = ?1";
+/// Rooms whose name starts with `@` ('@' < 'A'): a range on the name index.
+const SELECT_CONVERSATIONS: &str = "SELECT r.name,
+     (SELECT max(m.id) FROM messages m WHERE m.room = r.id)
+     FROM rooms r WHERE r.name >= '@' AND r.name < 'A'";
+
+/// Room row ids remembered at most.
+const ROOM_CACHE: usize = 10_000;
 const SELECT_PAGE: &str = "SELECT id, ts, sender, text, flags, file, size, mime FROM messages
      WHERE room = ?1 AND id > ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4";
 
@@ -45,9 +61,13 @@ pub struct SqliteStore {
     /// The database file opened once more, holding the exclusive `flock` that
     /// keeps a second `banterd` out; the kernel drops it when we die.
     _lock: File,
-    /// Room name -> row id of every room in the database, so an append needs
-    /// no lookup.
+    /// Room name -> row id of rooms recently written or read, so a busy
+    /// room's append needs no lookup; at most [`ROOM_CACHE`] (then it is
+    /// emptied and fills again).
     room_ids: HashMap<String, i64>,
+    /// This run's epoch: saved sessions of lower epochs are from earlier
+    /// runs (see `sessions`).
+    epoch: i64,
 }
 
 impl SqliteStore {
@@ -68,8 +88,8 @@ impl SqliteStore {
         let version = schema_version(&conn).map_err(fail)?;
         configure(&conn, sync).map_err(fail)?;
         migrate(&mut conn, version).map_err(fail)?;
-        let room_ids = load_rooms(&conn).map_err(|e| fail(describe(&e)))?;
-        Ok(SqliteStore { conn, _lock: lock, room_ids })
+        let epoch = sessions::next_epoch(&conn).map_err(|e| fail(describe(&e)))?;
+        Ok(SqliteStore { conn, _lock: lock, room_ids: HashMap::new(), epoch })
     }
 
     /// One transaction for the whole batch (BEGIN and COMMIT are cached
@@ -78,14 +98,14 @@ impl SqliteStore {
     /// once the commit succeeded.
     fn write_batch(
         &mut self,
-        batch: &[StoredMsg],
-        marks: &[StoredMark],
+        c: &Commit<'_>,
         fresh: &mut Vec<(String, i64)>,
     ) -> rusqlite::Result<()> {
         self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let done = self
-            .insert_all(batch, fresh)
-            .and_then(|()| self.upsert_marks(marks, fresh))
+            .insert_all(c.msgs, fresh)
+            .and_then(|()| self.upsert_marks(c.marks, fresh))
+            .and_then(|()| sessions::write(&self.conn, self.epoch, c.acks, c.sessions))
             .and_then(|()| self.conn.prepare_cached("COMMIT")?.execute([]));
         if done.is_err() && !self.conn.is_autocommit() {
             if let Err(e) = self.conn.execute_batch("ROLLBACK") {
@@ -112,16 +132,53 @@ impl SqliteStore {
     }
 
     /// The row id of room `name`, inserting the room (inside the caller's
-    /// transaction) if it is new.
+    /// transaction) if it is new; rooms looked up or made go to `fresh`,
+    /// cached once the transaction commits.
     fn room_row(&self, name: &str, fresh: &mut Vec<(String, i64)>) -> rusqlite::Result<i64> {
         let known = self.room_ids.get(name).copied();
         if let Some(id) = known.or_else(|| fresh.iter().find(|f| f.0 == name).map(|f| f.1)) {
             return Ok(id);
         }
-        self.conn.prepare_cached(INSERT_ROOM)?.execute([name])?;
-        let id = self.conn.last_insert_rowid();
+        let id = match self.room_in_db(name)? {
+            Some(id) => id,
+            None => {
+                self.conn.prepare_cached(INSERT_ROOM)?.execute([name])?;
+                self.conn.last_insert_rowid()
+            }
+        };
         fresh.push((name.to_string(), id));
         Ok(id)
+    }
+
+    /// The row id of `room`, from the database.
+    fn room_in_db(&self, room: &str) -> rusqlite::Result<Option<i64>> {
+        let mut stmt = self.conn.prepare_cached(SELECT_ROOM)?;
+        stmt.query_row([room], |r| r.get(0)).optional()
+    }
+
+    /// The row id of `room`, cached.
+    fn room_id(&mut self, room: &str) -> rusqlite::Result<Option<i64>> {
+        if let Some(&id) = self.room_ids.get(room) {
+            return Ok(Some(id));
+        }
+        let found = self.room_in_db(room)?;
+        if let Some(id) = found {
+            self.cache_rooms([(room.to_string(), id)]);
+        }
+        Ok(found)
+    }
+
+    fn cache_rooms(&mut self, rooms: impl IntoIterator<Item = (String, i64)>) {
+        if self.room_ids.len() > ROOM_CACHE {
+            self.room_ids = HashMap::new();
+        }
+        self.room_ids.extend(rooms);
+    }
+
+    /// The newest `limit` messages of `room`, oldest first.
+    #[cfg(test)]
+    pub fn recent(&mut self, room: &str, limit: usize) -> Result<Vec<StoredMsg>, StoreError> {
+        Ok(self.history(room, 0, 0, limit)?.msgs)
     }
 }
 
@@ -131,30 +188,46 @@ fn file_ref(file: Option<String>, size: Option<u64>, mime: Option<String>) -> Op
 }
 
 impl Store for SqliteStore {
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
-        let sql = "SELECT r.name, (SELECT max(m.id) FROM messages m WHERE m.room = r.id)
-                   FROM rooms r ORDER BY r.name";
+    fn last_id(&mut self, room: &str) -> Result<u64, StoreError> {
+        let run = |this: &mut Self| -> rusqlite::Result<u64> {
+            let Some(rid) = this.room_id(room)? else { return Ok(0) };
+            let mut stmt = this.conn.prepare_cached(SELECT_LAST_ID)?;
+            stmt.query_row([rid], |r| r.get::<_, Option<u64>>(0)).map(Option::unwrap_or_default)
+        };
+        run(self).map_err(|e| runtime("reading a room", &e))
+    }
+
+    fn conversations(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
         let run = || -> rusqlite::Result<Vec<(String, u64)>> {
-            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut stmt = self.conn.prepare_cached(SELECT_CONVERSATIONS)?;
             let rows =
                 stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<u64>>(1)?.unwrap_or(0))))?;
             rows.collect()
         };
-        run().map_err(|e| runtime("reading rooms", &e))
+        run().map_err(|e| runtime("reading conversations", &e))
     }
 
-    fn recent(&mut self, room: &str, limit: usize) -> Result<Vec<StoredMsg>, StoreError> {
-        Ok(self.history(room, 0, 0, limit)?.msgs)
-    }
-
-    fn append(&mut self, batch: &[StoredMsg], marks: &[StoredMark]) -> Result<(), StoreError> {
-        if batch.is_empty() && marks.is_empty() {
+    fn commit(&mut self, c: &Commit<'_>) -> Result<(), StoreError> {
+        let empty = c.msgs.is_empty() && c.marks.is_empty();
+        if empty && c.acks.is_empty() && c.sessions.is_empty() {
             return Ok(());
         }
         let mut fresh = Vec::new();
-        self.write_batch(batch, marks, &mut fresh).map_err(|e| runtime("write failed", &e))?;
-        self.room_ids.extend(fresh);
+        self.write_batch(c, &mut fresh).map_err(|e| runtime("write failed", &e))?;
+        self.cache_rooms(fresh);
         Ok(())
+    }
+
+    fn saved_session(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<(SavedSession, Vec<SavedAck>)>, StoreError> {
+        sessions::saved(&self.conn, self.epoch, key).map_err(|e| runtime("reading a session", &e))
+    }
+
+    fn forget_saved_sessions(&mut self) -> Result<(), StoreError> {
+        sessions::forget_before(&self.conn, self.epoch)
+            .map_err(|e| runtime("forgetting sessions", &e))
     }
 
     fn history(
@@ -164,7 +237,7 @@ impl Store for SqliteStore {
         before: u64,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        let Some(&rid) = self.room_ids.get(room) else {
+        let Some(rid) = self.room_id(room).map_err(|e| runtime("reading history", &e))? else {
             return Ok(Page::default());
         };
         // Ids never exceed i64::MAX; a peer's larger `since`/`before` is clamped.
@@ -226,7 +299,8 @@ impl Store for SqliteStore {
     }
 
     fn count_after(&mut self, room: &str, after: u64, not_from: &str) -> Result<u64, StoreError> {
-        let Some(&rid) = self.room_ids.get(room) else { return Ok(0) };
+        let rid = self.room_id(room).map_err(|e| runtime("counting unread", &e))?;
+        let Some(rid) = rid else { return Ok(0) };
         self.count_not_from(rid, after, not_from).map_err(|e| runtime("counting unread", &e))
     }
 

@@ -12,6 +12,7 @@
 //! What a transport holds below the core counts toward the output limit.
 
 pub mod http;
+pub mod proxy;
 pub mod stream;
 pub mod tls;
 pub mod ws;

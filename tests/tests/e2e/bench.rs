@@ -63,7 +63,20 @@ fn num(json: &str, key: &str) -> f64 {
 }
 
 fn server() -> Server {
-    Server::start(&["--rate", "0", "--max-clients", "2000"])
+    Server::start(&[
+        "--rate",
+        "0",
+        "--max-clients",
+        "2000",
+        "--max-per-ip",
+        "0",
+        "--conn-rate",
+        "0",
+        "--join-rate",
+        "0",
+        "--query-rate",
+        "0",
+    ])
 }
 
 /// Checks a fan-out run to `r` receivers: all delivered, nothing lost.

@@ -5,6 +5,8 @@ mod bench;
 mod client;
 mod server;
 mod server_accounts;
+mod server_admission;
+mod server_bounds;
 mod server_cli;
 mod server_direct;
 mod server_files;

@@ -118,3 +118,88 @@ fn frames_pipelined_behind_a_password_hello_wait_for_its_check() {
     assert_eq!(read_join(&mut c, "lobby", 0).names(), ["ada"]);
     assert_eq!(c.recv_app(), ServerFrame::Pong { nonce: 4 });
 }
+
+#[test]
+fn no_log_level_shows_a_password_or_a_token() {
+    let s = Server::start(&["--log-level", "trace"]);
+    let mut c = s.login("ada");
+    let first = c.token;
+    assert!(matches!(register(&mut c, PASSWORD), ServerFrame::Registered { .. }));
+    drop(c);
+    let mut c = s.connect();
+    let f = welcome(&mut c, "ada", PASSWORD, first);
+    let ServerFrame::Welcome { token: second, .. } = f else { unreachable!() };
+    c.hello("ada", "a wrong guess", 0); // after WELCOME: a logged, refused HELLO
+    expect_error(&mut c, ErrorCode::BadFrame, types::HELLO, 0);
+    assert_alive(&mut c);
+    let log = s.log().join("\n");
+    assert!(log.contains("<- Hello"), "frames are traced: {log}");
+    for secret in [PASSWORD.to_string(), "a wrong guess".into()] {
+        assert!(!log.contains(&secret), "{secret:?} in the log");
+    }
+    for t in [first, second] {
+        for shown in [t.to_string(), format!("{t:x}"), format!("{t:X}")] {
+            assert!(!log.contains(&shown), "token {shown} in the log");
+        }
+    }
+}
+
+/// The server's resident memory in KiB, from /proc.
+fn rss_kib(s: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.pid())).expect("status");
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number")
+}
+
+#[test]
+fn a_register_flood_does_not_lock_out_logins() {
+    let s = Server::start(&[]);
+    let mut bob = s.login("bob");
+    assert!(matches!(register(&mut bob, PASSWORD), ServerFrame::Registered { .. }));
+    bob.send(&ClientFrame::Quit { reason: String::new() });
+    bob.expect_closed();
+    let mut flood = s.login("flood");
+    let frames: Vec<ClientFrame> =
+        (0..3000).map(|i| ClientFrame::Register { password: format!("password {i}") }).collect();
+    flood.send_raw(&batch(&frames));
+    // One check per connection: the rest are refused at once, not queued.
+    let mut limited = 0;
+    for _ in 0..3000 {
+        match next_app_within(&mut flood, HASH_WAIT) {
+            ServerFrame::Registered { .. } => {}
+            f => {
+                assert_error(&f, ErrorCode::RateLimited, types::REGISTER, 0);
+                limited += 1;
+            }
+        }
+    }
+    assert!(limited >= 2990, "{limited}");
+    // The registered user gets in (within the handshake deadline).
+    let mut c = s.connect();
+    welcome(&mut c, "bob", PASSWORD, 0);
+}
+
+#[test]
+fn memory_goes_back_after_a_hashing_burst() {
+    let s = Server::start(&["--max-per-ip", "0", "--conn-rate", "0"]);
+    let idle = rss_kib(&s);
+    // Ten: an address may REGISTER 12 at once.
+    let mut conns: Vec<Conn> = (0..10).map(|i| s.login(&format!("user{i}"))).collect();
+    for c in &mut conns {
+        c.send(&ClientFrame::Register { password: PASSWORD.into() });
+    }
+    for c in &mut conns {
+        assert!(matches!(next_app_within(c, HASH_WAIT), ServerFrame::Registered { .. }));
+    }
+    // Each hash maps 19 MiB; idle workers give it back. Allow for the
+    // connections and the allocator's slack, not for one 19 MiB block.
+    let end = std::time::Instant::now() + WAIT;
+    loop {
+        let now = rss_kib(&s);
+        if now < idle + 12 * 1024 {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "RSS {now} KiB, idle {idle} KiB");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,7 +1,8 @@
 //! History (spec §4 "History"): paging with `before` and `limit`, the `more`
 //! flag, at least 10 000 messages kept in memory, and the caps on one answer
-//! (at most 1 000 messages, at most half the output limit in bytes, but at
-//! least one message), for HISTORY and for a JOIN replay.
+//! (at most 1 000 messages, at most half the output limit in bytes less
+//! what is already queued, but at least one message), for HISTORY and for
+//! a JOIN replay.
 //!
 //! The JOIN answer's order is in `server_rooms`.
 
@@ -169,4 +170,31 @@ fn one_answer_holds_at_least_one_message() {
     let (page, e) = history(&mut v[0], "lobby", 3, 3);
     assert_eq!(ids(&page), [2]);
     assert_eq!(e, end("lobby", 1, 1));
+}
+
+#[test]
+fn replays_asked_in_one_write_share_half_the_output_limit() {
+    let s = Server::start(&["--rate", "0", "--out-limit", "1048576"]);
+    let mut writer = s.login("writer");
+    let text = "r".repeat(2000);
+    for (i, room) in ["a", "b", "c"].into_iter().enumerate() {
+        join(&mut writer, room, room, 0, 0);
+        fill(&mut writer, room, 300 * i as u32 + 1, 300, &text);
+    }
+    // What `banter` sends after a reconnect: three replays in one write,
+    // each of which alone could take half the limit.
+    let mut reader = s.login("reader");
+    let joins: Vec<ClientFrame> = ["a", "b", "c"].map(|r| join_f(r, 0, 1000)).to_vec();
+    reader.send_raw(&batch(&joins));
+    let answers: Vec<JoinAnswer> = ["a", "b", "c"].map(|r| read_join(&mut reader, r, 1000)).into();
+    let shown: Vec<usize> = answers.iter().map(|a| a.history.len()).collect();
+    assert!(shown[0] > 100, "{shown:?}");
+    assert_eq!(&shown[1..], [1, 1], "what was queued counts: one message each");
+    for a in &answers {
+        assert!(matches!(a.end, Some(ServerFrame::HistoryEnd { more: 1, .. })), "{:?}", a.end);
+    }
+    // The reader was not dropped and can page back.
+    let (page, _) = history(&mut reader, "b", 300, 1000);
+    assert!(!page.is_empty());
+    assert_alive(&mut reader);
 }

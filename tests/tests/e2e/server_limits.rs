@@ -9,7 +9,7 @@
 use crate::server_util::*;
 use banter_proto::{types, ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::*;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A bare header announcing `len`, with no body.
 fn header(len: u32) -> Vec<u8> {
@@ -200,20 +200,63 @@ fn rate_zero_disables_the_limit() {
     }
 }
 
+/// Sends SAYs `seqs` to lobby in one write and counts the ACKs among the
+/// answers (the rest are RATE_LIMITED).
+fn acked_of(c: &mut Conn, seqs: std::ops::RangeInclusive<u32>) -> usize {
+    let n = seqs.clone().count();
+    c.send_raw(&batch(&seqs.map(|i| say_f("lobby", i, "x")).collect::<Vec<_>>()));
+    let answers: Vec<ServerFrame> = (0..n).map(|_| next_app(c)).collect();
+    for f in &answers {
+        if !matches!(f, ServerFrame::Ack { .. }) {
+            assert_error(f, ErrorCode::RateLimited, types::SAY, seq_of(f));
+        }
+    }
+    answers.iter().filter(|f| matches!(f, ServerFrame::Ack { .. })).count()
+}
+
+fn seq_of(f: &ServerFrame) -> u32 {
+    match f {
+        ServerFrame::Error { seq, .. } | ServerFrame::Ack { seq, .. } => *seq,
+        _ => 0,
+    }
+}
+
+/// Tokens of a `rate`/s bucket regained since `since` (plus one for rounding).
+fn regained(rate: u32, since: Instant) -> usize {
+    (since.elapsed().as_secs_f64() * f64::from(rate)) as usize + 1
+}
+
 #[test]
-fn the_rate_limit_is_per_connection() {
-    let s = Server::start(&["--rate", "1", "--linger-ms", "5000"]);
+fn a_resumed_session_keeps_its_rate_bucket() {
+    let s = Server::start(&["--rate", "5", "--linger-ms", "5000"]);
     let mut v = room_of(&s, &["ada"], "lobby");
-    say(&mut v[0], "lobby", 1, "a");
-    say(&mut v[0], "lobby", 2, "b");
-    v[0].send(&say_f("lobby", 3, "c"));
-    expect_error(&mut v[0], ErrorCode::RateLimited, types::SAY, 3);
-    // The same session on a new connection starts with a full bucket.
+    assert_eq!(acked_of(&mut v[0], 1..=10), 10, "a burst of twice the rate");
+    let spent = Instant::now();
     let token = v[0].token;
     drop(v.remove(0));
     let mut ada = s.connect();
     ada.hello("ada", "", token);
     ada.expect_welcome();
-    say(&mut ada, "lobby", 3, "c");
-    say(&mut ada, "lobby", 4, "d");
+    // A fresh bucket would take all ten again; the session's own has only
+    // what it regained since.
+    let allowed = regained(5, spent).min(10);
+    let acked = acked_of(&mut ada, 11..=20);
+    assert!(acked <= allowed, "{acked} accepted, {allowed} regained");
+}
+
+#[test]
+fn reconnecting_under_new_names_does_not_refill_the_address() {
+    let s = Server::start(&["--rate", "5", "--linger-ms", "100"]);
+    let start = Instant::now();
+    let mut acked = 0;
+    for i in 0..12 {
+        let mut v = room_of(&s, &[&format!("u{i}")], "lobby");
+        acked += acked_of(&mut v[0], 1..=10);
+        v[0].send(&ClientFrame::Quit { reason: String::new() });
+    }
+    // Each new session has a burst of 10; the address, 4 x 10, refilled at
+    // 4 x 5 a second.
+    let allowed = 40 + regained(20, start);
+    assert!(acked <= allowed.min(120), "{acked} accepted, {allowed} allowed");
+    assert!(acked >= 40);
 }

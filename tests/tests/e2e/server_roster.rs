@@ -44,7 +44,17 @@ fn check_split(rosters: &[ServerFrame], members: &[String]) {
 
 #[test]
 fn roster_is_split_to_fit_max_frame() {
-    let s = Server::start(&["--max-frame", "1024", "--max-text", "800"]);
+    // 70 connections from 127.0.0.1, one after the other.
+    let s = Server::start(&[
+        "--max-frame",
+        "1024",
+        "--max-text",
+        "800",
+        "--max-per-ip",
+        "0",
+        "--conn-rate",
+        "0",
+    ]);
     let names: Vec<String> = (0..MEMBERS).map(long_name).collect();
     let mut conns = Vec::new();
     // Joined one after the other, so the join order is known; each answer

@@ -64,3 +64,14 @@ fn shutdown_does_not_wait_long_for_a_client_that_never_reads() {
     let took = t0.elapsed();
     assert!(took < Duration::from_secs(3), "flush not bounded: {took:?}");
 }
+
+#[test]
+fn sighup_never_stops_the_server() {
+    // `systemctl reload` (ops/banterd.service) sends SIGHUP.
+    let s = Server::start(&[]);
+    let mut c = s.login("ada");
+    s.signal(libc::SIGHUP);
+    s.wait_log("SIGHUP");
+    assert_alive(&mut c);
+    s.login("bob");
+}

@@ -23,7 +23,8 @@ pub fn db_of(dir: &TempDir) -> String {
 /// Starts `banterd --db <dir>/banter.db --rate 0` plus `extra`.
 pub fn start_db(dir: &TempDir, extra: &[&str]) -> Server {
     let db = db_of(dir);
-    let mut args = vec!["--db", db.as_str(), "--rate", "0"];
+    // Storage tests page through whole rooms: no SAY or HISTORY budgets.
+    let mut args = vec!["--db", db.as_str(), "--rate", "0", "--query-rate", "0"];
     args.extend_from_slice(extra);
     Server::start(&args)
 }

@@ -7,7 +7,7 @@
 //! `room::direct_name`) and no member list: its two parties are its
 //! members, connected or not.
 
-use crate::core::room::{direct_name, Room};
+use crate::core::room::direct_name;
 use crate::core::session::NO_PEER;
 use crate::core::{Core, PeerId};
 use banter_proto::validate::{is_valid_name, name_key};
@@ -54,7 +54,10 @@ impl Core {
         }
         let shown = banter_proto::truncate_str(other, 64);
         match is_valid_name(other).then(|| self.store.account(&them)) {
-            Some(Ok(Some(_))) => Some(self.add_room(Room::new(&internal, 0))),
+            Some(Ok(Some(_))) => {
+                let room = self.new_room(&internal, 0);
+                Some(self.add_room(room))
+            }
             Some(Err(e)) => {
                 self.send_error(
                     p,
@@ -86,6 +89,16 @@ impl Core {
         let me = name_key(&self.sessions[s as usize].name);
         let other = if *d.keys[0] == *me { &d.keys[1] } else { &d.keys[0] };
         format!("@{other}")
+    }
+
+    /// The name of the room whose internal name is `internal` as session `s`
+    /// sees it (an ACK remembers rooms by their internal names).
+    pub(in crate::core) fn shown_name(&self, internal: &str, s: u32) -> String {
+        let Some((a, b)) = internal.strip_prefix('@').and_then(|x| x.split_once('|')) else {
+            return internal.to_string();
+        };
+        let me = name_key(&self.sessions[s as usize].name);
+        format!("@{}", if *me == *a { b } else { a })
     }
 
     /// The live session signed in as account `key`, if any.

@@ -68,9 +68,9 @@ impl Core {
         let Posted { size, rooms } = self.files.as_ref()?.index.get(file)?;
         let session = &self.sessions[s as usize];
         let key = name_key(&session.name);
-        let allowed = rooms.iter().any(|&r| match &self.rooms[r as usize].direct {
+        let allowed = rooms.iter().any(|room| match crate::core::room::Direct::from_name(room) {
             Some(d) => session.account && d.party(&key).is_some(),
-            None => session.in_room(r),
+            None => self.room_ids.get(&**room).is_some_and(|&r| session.in_room(r)),
         });
         allowed.then_some(*size)
     }

@@ -9,6 +9,7 @@
 //! A peer whose chunks the disk has not caught up with (over 1 MiB) is not
 //! read until it has: flow control, so an upload can never fill memory.
 
+use crate::core::budget::Kind;
 use crate::core::{Core, PeerId, Timer};
 use crate::files::{FileDone, FileJob};
 use banter_proto::validate::{is_valid_file_name, name_key};
@@ -52,8 +53,9 @@ struct Upload {
 pub(super) struct Posted {
     /// Its size.
     pub size: u64,
-    /// Rooms and conversations it was posted in.
-    pub rooms: Vec<u32>,
+    /// Rooms and conversations it was posted in, by name (a room may leave
+    /// memory and come back in another slot).
+    pub rooms: Vec<Box<str>>,
 }
 
 /// File sharing's state (present only with `--files`).
@@ -108,21 +110,15 @@ impl Core {
         let (seq, room, name, size, mime) = up;
         let about = types::UPLOAD;
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            return self.send_ack(p, a);
+            return self.send_ack(p, &a);
         }
         let uid = self.sessions[s as usize].uid;
         if let Some(u) = self.files.as_ref().and_then(|f| f.uploads.get(&(uid, seq))) {
             let offset = u.received;
             return self.send(p, &ServerFrame::UploadReady { seq, offset });
         }
-        if !self.peers[p].bucket.take(self.cfg.rate, self.now) {
-            return self.send_error(
-                p,
-                ErrorCode::RateLimited,
-                about,
-                seq,
-                "too many SAY/TYPING/UPLOAD frames",
-            );
+        if !self.spend_or_refuse(p, s, Kind::Say, about, seq) {
+            return; // UPLOAD counts like SAY (§10)
         }
         if let Err(why) = self.upload_allowed(s, &name, size) {
             self.counters.file_refusals += 1;
@@ -312,12 +308,12 @@ impl Core {
 
     /// A committed file message: its room may now fetch it, and it counts
     /// toward its sender's quota.
-    pub(in crate::core) fn file_posted(&mut self, r: u32, file: &FileRef, from: &str) {
+    pub(in crate::core) fn file_posted(&mut self, room: &str, file: &FileRef, from: &str) {
         let Some(files) = self.files.as_mut() else { return };
         let posted = files.index.entry(file.file.as_str().into()).or_default();
         posted.size = file.size;
-        if !posted.rooms.contains(&r) {
-            posted.rooms.push(r);
+        if !posted.rooms.iter().any(|r| **r == *room) {
+            posted.rooms.push(room.into());
         }
         *files.used.entry(name_key(from).into()).or_default() += file.size;
     }

@@ -3,63 +3,18 @@
 //! fresh token; the old connection of a resumed session gets SUPERSEDED).
 //! Also REGISTER, which shares the password-check round trip.
 //!
-//! Password hashing never runs here: jobs wait in [`AuthWait`] until the
-//! reactor hands them to the hasher threads, and results come back through
-//! [`Core::auth_result`].
+//! Password hashing never runs here: jobs wait in the core's queue
+//! (`authq`) until the reactor hands them to the hasher threads, and
+//! results come back through [`Core::auth_result`].
 
 use crate::auth::{AuthJob, AuthOutcome, AuthResult};
+use crate::core::authq::{Pending, Then};
 use crate::core::peer::{Outcome, Reason, State};
+use crate::core::saved::Found;
 use crate::core::session::{Session, NO_PEER};
 use crate::core::{Core, PeerId};
 use banter_proto::validate::{is_valid_name, is_valid_password_len, name_key};
 use banter_proto::{hello_version, types, ClientFrame, ErrorCode, ServerFrame, VERSION};
-use std::collections::HashMap;
-
-/// What to do when the hasher answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Then {
-    /// A HELLO: WELCOME if the password matched (or the name is free).
-    Login { registered: bool },
-    /// A HELLO in accounts-only mode with no usable password: refuse (after
-    /// the same delay as a wrong password).
-    RequireAccount,
-    /// A HELLO in accounts-only mode for a free name: create the account.
-    CreateOnLogin,
-    /// A REGISTER from a logged-in session (by its uid).
-    Register { session: u32, uid: u64 },
-}
-
-/// A HELLO or REGISTER waiting for the hasher.
-#[derive(Debug)]
-struct Pending {
-    /// The peer that asked.
-    peer: PeerId,
-    /// Its generation, so a reused slot is not answered.
-    gen: u32,
-    /// The name asked for.
-    name: String,
-    /// HELLO.resume.
-    resume: u64,
-    /// What to do with the answer.
-    then: Then,
-}
-
-/// A password job for the hasher: its ticket, the name key (for the
-/// failure slowdown) and the job. Holds a password: no `Debug`.
-pub struct AuthTicket {
-    pub ticket: u64,
-    pub key: String,
-    pub job: AuthJob,
-}
-
-/// Password checks not yet handed to the hasher, and those it works on.
-#[derive(Default)]
-pub struct AuthWait {
-    /// Jobs for the reactor to submit.
-    jobs: Vec<AuthTicket>,
-    /// Checks under way, by ticket.
-    waiting: HashMap<u64, Pending>,
-}
 
 fn fatal(code: ErrorCode, why: impl Into<std::borrow::Cow<'static, str>>) -> Outcome {
     Outcome::Close(Reason::fatal(code, types::HELLO, why))
@@ -93,7 +48,11 @@ impl Core {
                     "passwords travel only over TLS from your address: connect with TLS",
                 )
             }
-            Ok(ClientFrame::Hello { name, password, resume, .. }) => {
+            Ok(hello @ ClientFrame::Hello { .. }) => {
+                log::trace!("#{p} <- {hello:?}"); // password and token redacted
+                let ClientFrame::Hello { name, password, resume, .. } = hello else {
+                    unreachable!("matched above")
+                };
                 self.on_hello(p, name, password, resume)
             }
             Ok(_) => unreachable!("type checked above"),
@@ -108,7 +67,7 @@ impl Core {
                 "names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit",
             );
         }
-        if let Err(o) = self.check_name_free(&name, resume) {
+        if let Err(o) = self.find_name(&name, resume) {
             return o;
         }
         let account = match self.store.account(&name_key(&name)) {
@@ -150,31 +109,10 @@ impl Core {
         self.cfg.tls.is_none() || self.secure_or_trusted(p)
     }
 
-    /// NAME_TAKEN unless the name is free or `resume` is its session's token.
-    fn check_name_free(&self, name: &str, resume: u64) -> Result<Option<u32>, Outcome> {
-        match self.names.get(&*name_key(name)) {
-            None => Ok(None),
-            Some(&s) if resume != 0 && self.sessions[s as usize].token == resume => Ok(Some(s)),
-            Some(_) => Err(fatal(ErrorCode::NameTaken, format!("the name {name} is in use"))),
-        }
-    }
-
-    fn submit_auth(&mut self, pending: Pending, job: AuthJob) {
-        let ticket = (u64::from(pending.gen) << 32) | pending.peer as u64;
-        let key = name_key(&pending.name);
-        self.auth.jobs.push(AuthTicket { ticket, key, job });
-        self.auth.waiting.insert(ticket, pending);
-    }
-
-    /// Password jobs for the hasher, queued since the last call.
-    pub fn take_auth_jobs(&mut self, out: &mut Vec<AuthTicket>) {
-        out.append(&mut self.auth.jobs);
-    }
-
     /// Creates or resumes the session and sends WELCOME, the UNREAD counts
     /// and the greeting; `account` when it signed in with a password.
     fn welcome(&mut self, p: PeerId, name: &str, resume: u64, account: bool) -> Outcome {
-        let found = match self.check_name_free(name, resume) {
+        let found = match self.find_name(name, resume) {
             Ok(found) => found,
             Err(o) => return o,
         };
@@ -182,15 +120,22 @@ impl Core {
             return fatal(ErrorCode::Storage, "no randomness for a session token; try again later");
         };
         let (s, resumed) = match found {
-            Some(s) => {
+            Found::Live(s) => {
                 self.take_over(s, p, token);
                 (s, 1)
             }
-            None => {
+            Found::Saved(saved, acks) => {
+                let s = self.restore(p, saved, acks);
+                self.sessions[s as usize].token = token;
+                (s, 1)
+            }
+            Found::Free => {
                 self.next_uid += 1;
-                let s =
-                    self.sessions.insert(Session::new(name, token, self.next_uid, p as u32)) as u32;
+                let addr = crate::core::addrs::key_of(self.peers[p].addr.ip());
+                let session = Session::new(name, token, self.next_uid, p as u32, addr);
+                let s = self.sessions.insert(session) as u32;
                 self.names.insert(name_key(name).into(), s);
+                self.save_fresh(s);
                 (s, 0)
             }
         };
@@ -243,11 +188,15 @@ impl Core {
     /// Moves session `s` to peer `p` under a fresh token; an old peer still
     /// open gets SUPERSEDED.
     fn take_over(&mut self, s: u32, p: PeerId, token: u64) {
+        self.stop_lingering(s);
+        let addr = crate::core::addrs::key_of(self.peers[p].addr.ip());
         let session = &mut self.sessions[s as usize];
+        session.addr = addr; // its budgets now share this address's
         let old = session.peer;
         session.peer = p as u32;
         session.token = token;
         session.gen = session.gen.wrapping_add(1); // the linger timer, if any, is stale now
+        self.save(s); // the new token
         if old != NO_PEER && old as usize != p {
             let why = "session resumed on another connection";
             self.close(old as usize, Reason::fatal(ErrorCode::Superseded, 0, why));
@@ -261,7 +210,8 @@ impl Core {
     }
 
     fn on_auth_result(&mut self, r: AuthResult) {
-        let Some(pending) = self.auth.waiting.remove(&r.ticket) else { return };
+        let ok = r.outcome == AuthOutcome::Verified(true);
+        let Some(pending) = self.answered(r.ticket, ok) else { return };
         if let Then::Register { session, uid } = pending.then {
             return self.finish_register(session, uid, &pending.name, r.outcome);
         }
@@ -326,6 +276,13 @@ impl Core {
                 0,
                 "a password is 8 to 256 bytes",
             );
+        }
+        if !self.spend_or_refuse(p, s, crate::core::budget::Kind::Register, about, 0) {
+            return;
+        }
+        if self.peers[p].auth_ticket.is_some() {
+            let detail = "a password check of this connection is already under way";
+            return self.send_error(p, ErrorCode::RateLimited, about, 0, detail);
         }
         let session = &self.sessions[s as usize];
         let (name, uid) = (session.name.to_string(), session.uid);

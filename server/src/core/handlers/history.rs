@@ -1,8 +1,10 @@
 //! History pages, for HISTORY and the replay of a JOIN: the newest `limit`
 //! messages of a range, from the room's in-memory window or, for older
-//! pages, the store; never more than half the output limit in bytes (but at
-//! least one message when any matches), then HISTORY_END.
+//! pages, the store; never more than half the output limit in bytes, less
+//! what the peer's output already holds (but at least one message when any
+//! matches), then HISTORY_END.
 
+use crate::core::budget::Kind;
 use crate::core::room::WinMsg;
 use crate::core::{Core, PeerId};
 use banter_proto::{encode_msg, msg_size, types, ErrorCode, MsgRef, ServerFrame, FLAG_REPLAY};
@@ -10,6 +12,9 @@ use std::ops::RangeInclusive;
 
 impl Core {
     pub(super) fn on_history(&mut self, p: PeerId, s: u32, room: &str, before: u64, limit: u16) {
+        if !self.spend_or_refuse(p, s, Kind::Query, types::HISTORY, 0) {
+            return;
+        }
         if let Some(r) = self.target(p, s, room, types::HISTORY, 0) {
             self.send_page(p, s, r, 0, before, limit);
         }
@@ -38,7 +43,10 @@ impl Core {
             None => self.page_from_store(p, r, &plan.ids),
         };
         let name = self.wire_name(r, s);
-        let budget = self.cfg.out_limit / 2;
+        // Half the output limit, less what this peer already owes: three
+        // pages asked in one write must not add up to a slow consumer.
+        let owed = self.peers.get(p).map_or(0, |x| x.backlog());
+        let budget = (self.cfg.out_limit / 2).saturating_sub(owed);
         let mut size = 0;
         let skip = msgs
             .iter()
@@ -50,7 +58,9 @@ impl Core {
             .map_or(0, |kept| msgs.len() - kept.max(1));
         let kept = &msgs[skip..];
         if let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) {
-            peer.out.push_with(|b| kept.iter().for_each(|m| encode_msg(b, &replayed(&name, m))));
+            for m in kept {
+                peer.out.push_with(|b| encode_msg(b, &replayed(&name, m)));
+            }
         }
         let theirs = kept
             .iter()

@@ -23,7 +23,7 @@ mod typing;
 
 pub use fetch::Download;
 pub use files::Files;
-pub use hello::{os_random, AuthTicket, AuthWait};
+pub use hello::os_random;
 pub use receipts::{Kind as ReceiptKind, Receipts};
 pub use say::Batch;
 
@@ -88,6 +88,7 @@ impl Core {
                 Ok(n) => {
                     at += n;
                     self.counters.frames_in += 1;
+                    self.peers[p].frame_started = None;
                     self.on_frame(p, &rest[..n])
                 }
                 Err(DecodeError::Incomplete) => return at,
@@ -108,7 +109,10 @@ impl Core {
             return self.on_first_frame(p, bytes);
         };
         match decode_client(bytes) {
-            Ok(frame) => self.on_active_frame(p, session, frame),
+            Ok(frame) => {
+                log::trace!("#{p} <- {frame:?}"); // secrets redacted by ClientFrame's Debug
+                self.on_active_frame(p, session, frame)
+            }
             Err(e) => {
                 let code = e.error_code().unwrap_or(ErrorCode::BadFrame);
                 self.send_error(p, code, e.frame_type(), 0, &e.to_string());

@@ -58,7 +58,10 @@ impl Core {
                 }
                 _ => false,
             },
-            None => self.sessions[s as usize].set_mark(r, id),
+            None => {
+                let name = self.rooms[r as usize].name.clone();
+                self.sessions[s as usize].set_mark(&name, id)
+            }
         };
         if !moved {
             return;
@@ -214,10 +217,15 @@ impl Core {
             Ok(rows) => rows,
             Err(e) => return log::error!("reading markers of {key}: {e}"),
         };
+        // By name, rooms in memory or not (a room may come back later).
         for m in rows.into_iter().filter(|m| !m.room.starts_with('@')) {
-            if let Some(&r) = self.room_ids.get(m.room.as_str()) {
-                self.sessions[s as usize].set_mark(r, m.read);
-            }
+            self.sessions[s as usize].set_mark(&m.room.as_str().into(), m.read);
         }
+    }
+
+    /// Room `r` left memory: receipts waiting for their second in it go
+    /// (its slot may be reused).
+    pub(in crate::core) fn forget_room_receipts(&mut self, r: u32) {
+        self.receipts.paces.retain(|&(_, room, _), _| room != r);
     }
 }

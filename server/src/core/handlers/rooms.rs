@@ -4,8 +4,9 @@
 //! Messages are in `say`, history pages in `history`, typing in `typing`;
 //! what a room holds is in `core::room`.
 
+use crate::core::bounds::NoRoom;
+use crate::core::budget::Kind;
 use crate::core::peer::{Outcome, Reason};
-use crate::core::room::Room;
 use crate::core::session::MAX_ROOMS;
 use crate::core::{Core, PeerId};
 use banter_proto::validate::{clean_reason, is_valid_name, name_key};
@@ -27,15 +28,10 @@ impl Core {
         self.send_error(p, ErrorCode::NotInRoom, about, seq, &detail);
     }
 
-    fn room_or_create(&mut self, name: &str) -> u32 {
-        let key = name_key(name);
-        if let Some(&r) = self.room_ids.get(&*key) {
-            return r;
-        }
-        self.add_room(Room::new(&key, 0))
-    }
-
     pub(super) fn on_join(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
+        if !self.spend_or_refuse(p, s, Kind::Room, types::JOIN, 0) {
+            return;
+        }
         if room.starts_with('@') {
             return self.join_conversation(p, s, room, since, limit);
         }
@@ -44,22 +40,35 @@ impl Core {
                 "room names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit";
             return self.send_error(p, ErrorCode::RoomInvalid, types::JOIN, 0, detail);
         }
-        let r = self.room_or_create(room);
+        let r = match self.room_or_create(room) {
+            Ok(r) => r,
+            Err(NoRoom::Full) => {
+                let detail = "the server holds too many rooms: try again later";
+                return self.send_error(p, ErrorCode::RateLimited, types::JOIN, 0, detail);
+            }
+            Err(NoRoom::Storage(e)) => {
+                let detail = format!("the room could not be opened: {e}");
+                return self.send_error(p, ErrorCode::Storage, types::JOIN, 0, &detail);
+            }
+        };
         let already = self.sessions[s as usize].in_room(r);
         if !already && self.sessions[s as usize].rooms.len() >= MAX_ROOMS {
+            self.vacated(r); // created for nothing, perhaps
             let detail = format!("at most {MAX_ROOMS} rooms at once");
             return self.send_error(p, ErrorCode::TooManyRooms, types::JOIN, 0, &detail);
         }
+        self.rooms[r as usize].active_at = self.now;
         if !already {
             self.sessions[s as usize].rooms.push(r);
             self.rooms[r as usize].members.push(s);
+            self.save(s);
         }
         let room = &self.rooms[r as usize];
         let joined = ServerFrame::Joined {
             room: room.name.to_string(),
             last_id: room.last_id,
             members: room.members.len() as u32,
-            read: self.sessions[s as usize].mark(r),
+            read: self.sessions[s as usize].mark(&self.rooms[r as usize].name),
         };
         self.send(p, &joined);
         self.send_roster(p, r);
@@ -80,13 +89,14 @@ impl Core {
         if room.members.len() > super::receipts::READ_MAX_MEMBERS {
             return;
         }
+        let key = &*room.name;
         let marks: Vec<(String, u64)> = room
             .members
             .iter()
             .filter(|&&m| m != s)
             .map(|&m| &self.sessions[m as usize])
-            .filter(|x| x.mark(r) > 0)
-            .map(|x| (x.name.to_string(), x.mark(r)))
+            .filter(|x| x.mark(key) > 0)
+            .map(|x| (x.name.to_string(), x.mark(key)))
             .collect();
         let wire = room.name.to_string();
         for (name, id) in marks {
@@ -113,6 +123,9 @@ impl Core {
     }
 
     pub(super) fn on_leave(&mut self, p: PeerId, s: u32, room: &str) {
+        if !self.spend_or_refuse(p, s, Kind::Room, types::LEAVE, 0) {
+            return;
+        }
         if room.starts_with('@') {
             // A conversation's parties stay its members: LEFT, nothing else.
             if let Some(r) = self.target(p, s, room, types::LEAVE, 0) {
@@ -126,6 +139,8 @@ impl Core {
         self.stop_typing(s, r);
         self.sessions[s as usize].leave(r);
         self.rooms[r as usize].remove_member(s);
+        self.vacated(r);
+        self.save(s);
         let name = self.rooms[r as usize].name.to_string();
         self.send(p, &ServerFrame::Left { room: name });
         let who = self.sessions[s as usize].name.to_string();
@@ -133,6 +148,9 @@ impl Core {
     }
 
     pub(super) fn on_who(&mut self, p: PeerId, s: u32, room: &str) {
+        if !self.spend_or_refuse(p, s, Kind::Query, types::WHO, 0) {
+            return;
+        }
         let Some(r) = self.target(p, s, room, types::WHO, 0) else { return };
         match self.rooms[r as usize].direct.clone() {
             Some(d) => {

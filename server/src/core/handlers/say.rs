@@ -1,17 +1,19 @@
 //! SAY with its checks in the spec's order, and the group commit that
-//! stores every SAY of a turn in one go before anyone hears of them. On
+//! stores every SAY of a turn in one go before anyone hears of them, with
+//! their ACKs and the session changes of the turn (`saved`). On
 //! release, each room's messages of the turn are encoded once into one
 //! shared buffer that every member's output queues by reference; a member
 //! that sent some of them gets the slices around its own (no echo).
 
+use crate::core::budget::Kind;
 use crate::core::room::WinMsg;
 use crate::core::session::{Ack, NO_PEER};
 use crate::core::{Core, PeerId};
-use crate::store::StoredMsg;
+use crate::store::{Commit, SavedAck, StoredMsg};
 use banter_proto::validate::check_text;
 use banter_proto::{encode_msg, types, ErrorCode, FileRef, MsgRef, ServerFrame, FLAG_ACTION};
 use bytes::Bytes;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// A SAY accepted this turn, not yet committed.
 #[derive(Debug)]
@@ -52,21 +54,15 @@ impl Core {
     ) {
         let about = types::SAY;
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            return self.send_ack(p, a);
+            return self.send_ack(p, &a);
         }
         if self.batch.seqs.contains(&(s, seq)) {
             // The same SAY is in this batch: it gets the same ACK after the commit.
             let uid = self.sessions[s as usize].uid;
             return self.batch.repeats.push((s, uid, seq));
         }
-        if !self.peers[p].bucket.take(self.cfg.rate, self.now) {
-            return self.send_error(
-                p,
-                ErrorCode::RateLimited,
-                about,
-                seq,
-                "too many SAY/TYPING frames",
-            );
+        if !self.spend_or_refuse(p, s, Kind::Say, about, seq) {
+            return;
         }
         let Some(r) = self.target(p, s, room, about, seq) else { return };
         if let Err(e) = check_text(&text, self.cfg.max_text as usize) {
@@ -98,21 +94,32 @@ impl Core {
         self.batch.items.push(Pending { session: s, uid: session.uid, seq, room: r, msg });
     }
 
+    /// Whether SAYs of this turn wait for the commit.
+    #[cfg(any(test, feature = "harness"))]
+    pub(in crate::core) fn batch_pending(&self) -> bool {
+        !self.batch.items.is_empty()
+    }
+
     /// Stores the turn's SAYs in one transaction, then releases their MSGs
     /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
     /// the ids are handed out again.
     pub(in crate::core) fn commit_batch(&mut self) -> usize {
-        if self.batch.items.is_empty() && self.marks_out.is_empty() {
+        let changes = self.session_changes();
+        if self.batch.items.is_empty() && self.marks_out.is_empty() && changes.is_empty() {
             return 0;
         }
         let n = self.batch.items.len();
         let batch = std::mem::take(&mut self.batch);
         let marks = std::mem::take(&mut self.marks_out);
-        let rows: Vec<StoredMsg> = match self.store.is_durable() {
-            true => batch.items.iter().map(|p| self.stored(p)).collect(),
-            false => Vec::new(), // the window is the history
+        let (rows, acks): (Vec<StoredMsg>, Vec<SavedAck>) = match self.store.is_durable() {
+            true => {
+                let rows = batch.items.iter().map(|p| self.stored(p)).collect();
+                (rows, self.saved_acks(&batch.items))
+            }
+            false => (Vec::new(), Vec::new()), // the window is the history
         };
-        let result = self.store.append(&rows, &marks);
+        let c = Commit { msgs: &rows, marks: &marks, acks: &acks, sessions: &changes };
+        let result = self.store.commit(&c);
         if result.is_err() && !marks.is_empty() {
             self.marks_out.extend(marks); // retried with the next commit
         }
@@ -121,9 +128,40 @@ impl Core {
                 self.release(batch.items);
                 batch.repeats.into_iter().for_each(|(s, uid, seq)| self.ack_again(s, uid, seq));
             }
-            Err(e) => self.refuse(batch, &e.to_string()),
+            Err(e) if batch.items.is_empty() => {
+                log::warn!("saving {} session changes failed: {e}", changes.len());
+                self.unsave(changes);
+            }
+            Err(e) => {
+                self.unsave(changes);
+                self.refuse(batch, &e.to_string());
+            }
         }
         n
+    }
+
+    /// The ACKs the batch's SAYs will get, numbered on from each sender's
+    /// ACK memory, to be saved with them.
+    fn saved_acks(&self, items: &[Pending]) -> Vec<SavedAck> {
+        let mut next: HashMap<u32, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        for p in items {
+            let Some(session) = self.sessions.get(p.session as usize).filter(|x| x.uid == p.uid)
+            else {
+                continue;
+            };
+            let n = next.entry(p.session).or_insert(session.acks.pushed);
+            out.push(SavedAck {
+                session: banter_proto::validate::name_key(&session.name),
+                n: *n,
+                seq: p.seq,
+                room: self.rooms[p.room as usize].name.to_string(),
+                id: p.msg.id,
+                ts: p.msg.ts,
+            });
+            *n += 1;
+        }
+        out
     }
 
     fn refuse(&mut self, batch: Batch, why: &str) {
@@ -171,19 +209,21 @@ impl Core {
             self.fan_out(&group);
         }
         for p in items {
-            let ack = Ack { seq: p.seq, room: p.room, id: p.msg.id, ts: p.msg.ts };
+            let room = self.rooms[p.room as usize].name.clone();
+            let ack = Ack { seq: p.seq, room, id: p.msg.id, ts: p.msg.ts };
+            if let Some(peer) = self.live_peer(p.session, p.uid) {
+                self.send_ack(peer, &ack);
+            }
             if let Some(session) =
                 self.sessions.get_mut(p.session as usize).filter(|x| x.uid == p.uid)
             {
                 session.acks.push(ack);
             }
-            if let Some(peer) = self.live_peer(p.session, p.uid) {
-                self.send_ack(peer, ack);
-            }
             if let Some(f) = &p.msg.file {
-                self.file_posted(p.room, f, &p.msg.from);
+                let room = self.rooms[p.room as usize].name.clone();
+                self.file_posted(&room, f, &p.msg.from);
             }
-            self.rooms[p.room as usize].push(p.msg);
+            self.remember(p.room, p.msg);
         }
     }
 
@@ -287,14 +327,14 @@ impl Core {
     fn ack_again(&mut self, s: u32, uid: u64, seq: u32) {
         let Some(p) = self.live_peer(s, uid) else { return };
         if let Some(a) = self.sessions[s as usize].acks.find(seq) {
-            self.send_ack(p, a);
+            self.send_ack(p, &a);
         }
     }
 
     /// Sends an ACK as remembered (the same bytes every time it is repeated).
-    pub(super) fn send_ack(&mut self, p: PeerId, a: Ack) {
+    pub(super) fn send_ack(&mut self, p: PeerId, a: &Ack) {
         let Some(s) = self.peers[p].session() else { return };
-        let room = self.wire_name(a.room, s);
+        let room = self.shown_name(&a.room, s);
         self.send(p, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });
     }
 }

@@ -2,19 +2,14 @@
 //! stops the server sends on a member's behalf when it SAYs, leaves or
 //! drops. Nothing here is stored.
 
+use crate::core::budget::Kind;
 use crate::core::{Core, PeerId};
-use banter_proto::{types, ErrorCode, ServerFrame};
+use banter_proto::{types, ServerFrame};
 
 impl Core {
     pub(super) fn on_typing(&mut self, p: PeerId, s: u32, room: &str, active: u8) {
-        if !self.peers[p].bucket.take(self.cfg.rate, self.now) {
-            return self.send_error(
-                p,
-                ErrorCode::RateLimited,
-                types::TYPING,
-                0,
-                "too many SAY/TYPING frames",
-            );
+        if !self.spend_or_refuse(p, s, Kind::Say, types::TYPING, 0) {
+            return;
         }
         let Some(r) = self.target(p, s, room, types::TYPING, 0) else { return };
         let session = &mut self.sessions[s as usize];

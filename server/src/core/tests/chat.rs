@@ -2,10 +2,7 @@
 //! sender's own messages, the rate limit, and ACKs that wait for the store.
 
 use super::*;
-use crate::store::{Account, Page, StoreError, StoredMark, StoredMsg};
 use banter_proto::ErrorCode;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
 fn msg_ids(frames: &[ServerFrame]) -> Vec<(String, u64)> {
     frames
@@ -91,60 +88,9 @@ fn rate_limit_refuses_beyond_the_burst_and_refills_with_time() {
     );
 }
 
-/// A durable store double: keeps appended batches, and fails on demand.
-struct Gate {
-    stored: Rc<RefCell<Vec<StoredMsg>>>,
-    fail: Rc<Cell<bool>>,
-}
-
-impl Store for Gate {
-    fn rooms(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn recent(&mut self, _: &str, _: usize) -> Result<Vec<StoredMsg>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn append(&mut self, batch: &[StoredMsg], _: &[StoredMark]) -> Result<(), StoreError> {
-        if self.fail.get() {
-            return Err(StoreError("disk full".into()));
-        }
-        self.stored.borrow_mut().extend_from_slice(batch);
-        Ok(())
-    }
-    fn history(&mut self, _: &str, _: u64, _: u64, _: usize) -> Result<Page, StoreError> {
-        Ok(Page::default())
-    }
-    fn account(&mut self, _: &str) -> Result<Option<Account>, StoreError> {
-        Ok(None)
-    }
-    fn create_account(&mut self, _: &str, _: &str, _: &str) -> Result<bool, StoreError> {
-        Ok(true)
-    }
-    fn marks(&mut self, _: &str) -> Result<Vec<StoredMark>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn direct_marks(&mut self) -> Result<Vec<StoredMark>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn count_after(&mut self, _: &str, _: u64, _: &str) -> Result<u64, StoreError> {
-        Ok(0)
-    }
-    fn shared_files(&mut self) -> Result<Vec<crate::store::SharedFile>, StoreError> {
-        Ok(Vec::new())
-    }
-    fn is_durable(&self) -> bool {
-        true
-    }
-    fn close(&mut self) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
 #[test]
 fn acks_wait_for_the_store_and_a_refused_batch_is_never_heard_of() {
-    let stored = Rc::new(RefCell::new(Vec::new()));
-    let fail = Rc::new(Cell::new(false));
-    let gate = Gate { stored: stored.clone(), fail: fail.clone() };
+    let (gate, stored, fail) = Gate::new();
     let mut k = Kit::with_store(&[], Box::new(gate));
     let ada = k.member("ada", "r");
     let bob = k.member("bob", "r");
@@ -190,4 +136,86 @@ fn a_repeated_seq_is_answered_with_the_original_ack() {
     let err = k.recv(bob);
     assert!(err.is_empty());
     let _ = ErrorCode::Storage;
+}
+
+/// Fills `room` (joined by `p`) with SAYs `seqs` of `size` bytes.
+fn fill(k: &mut Kit, p: PeerId, room: &str, seqs: std::ops::RangeInclusive<u32>, size: usize) {
+    let text = "h".repeat(size);
+    for seq in seqs {
+        k.send(p, say(room, seq, &text));
+        if seq % 100 == 0 {
+            k.turn();
+            k.recv(p);
+        }
+    }
+    k.turn();
+    k.recv(p);
+}
+
+#[test]
+fn history_pages_asked_together_keep_to_half_the_limit_in_all() {
+    let mut k = Kit::new(&["--rate", "0", "--out-limit", "1048576"]);
+    let writer = k.login("writer");
+    for (i, room) in ["a", "b", "c"].into_iter().enumerate() {
+        k.send(writer, ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
+        let first = 400 * i as u32 + 1;
+        fill(&mut k, writer, room, first..=first + 399, 2000);
+    }
+    // What `banter` sends after a reconnect: one write, three replays.
+    let reader = k.login("reader");
+    let mut bytes = Vec::new();
+    for room in ["a", "b", "c"] {
+        ClientFrame::Join { room: room.into(), since: 0, limit: 1000 }.encode(&mut bytes);
+    }
+    k.send_raw(reader, &bytes);
+    assert!(!k.core.peer(reader).unwrap().is_closing(), "not a slow consumer");
+    let owed = k.core.peer(reader).unwrap().backlog();
+    assert!(owed <= 1048576 / 2 + 4096, "{owed} bytes queued");
+    let ends: Vec<(u16, u8)> = k
+        .recv(reader)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::HistoryEnd { count, more, .. } => Some((count, more)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ends.len(), 3);
+    assert!(ends[0].0 > 100 && ends[0].1 == 1, "{ends:?}");
+    assert_eq!(&ends[1..], [(1, 1), (1, 1)], "at least one message each, and more = 1");
+}
+
+#[test]
+fn a_slow_consumer_costs_no_more_than_its_output_limit() {
+    // Not a power of two: a buffer that doubles would overshoot it most.
+    let limit = 600_000;
+    let args = ["--rate", "0", "--join-rate", "0", "--out-limit", "600000"];
+    let mut k = Kit::new(&args);
+    let slow = k.member("slow", "r");
+    let talkers: Vec<(PeerId, String)> = (0..4)
+        .map(|i| {
+            let name = format!("talker{i}{}", "x".repeat(24));
+            (k.member(&name, "r"), name)
+        })
+        .collect();
+    let mut peak = 0;
+    for round in 0..20_000u32 {
+        // PRESENCE and TYPING are copied into the slow peer's own buffers.
+        for (t, _) in &talkers {
+            k.send(*t, ClientFrame::Leave { room: "r".into() });
+            k.send(*t, ClientFrame::Join { room: "r".into(), since: 0, limit: 0 });
+            k.send(*t, ClientFrame::Typing { room: "r".into(), active: 1 });
+        }
+        if round % 50 == 0 {
+            k.send(talkers[0].0, say("r", round + 1, &"m".repeat(3000)));
+        }
+        k.turn();
+        talkers.iter().for_each(|(t, _)| drop(k.recv(*t)));
+        let peer = k.core.peer(slow).expect("still there until reaped");
+        if peer.is_closing() {
+            break;
+        }
+        peak = peak.max(peer.out.footprint());
+    }
+    assert!(k.core.peer(slow).unwrap().is_closing(), "dropped in the end");
+    assert!(peak <= limit + 64 * 1024, "peak footprint {peak} against a limit of {limit}");
 }

@@ -159,7 +159,9 @@ fn receipts_are_coalesced_to_one_a_second_with_the_latest_value() {
 
 #[test]
 fn read_goes_to_rooms_of_at_most_100_members() {
-    let mut k = Kit::new(&["--max-clients", "200"]);
+    let args =
+        ["--max-clients", "200", "--max-per-ip", "0", "--conn-rate", "0", "--join-rate", "0"];
+    let mut k = Kit::new(&args);
     let ada = k.member("ada", "small");
     let bob = k.member("bob", "small");
     k.recv(ada);

@@ -4,13 +4,6 @@
 use super::*;
 use banter_proto::{ErrorCode, PresenceEvent};
 
-fn error_code(f: &ServerFrame) -> Option<ErrorCode> {
-    match f {
-        ServerFrame::Error { code, .. } => ErrorCode::from_code(*code),
-        _ => None,
-    }
-}
-
 #[test]
 fn hello_bytes_in_welcome_bytes_out() {
     let mut k = Kit::new(&[]);

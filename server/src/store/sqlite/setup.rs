@@ -7,7 +7,6 @@
 
 use crate::store::StoreError;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -63,6 +62,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE messages ADD COLUMN mime TEXT;
     CREATE INDEX messages_files ON messages (file) WHERE file IS NOT NULL;
 ",
+    super::sessions::MIGRATION,
 ];
 
 /// How long opening waits for a lock held by another program (e.g. an
@@ -213,11 +213,4 @@ pub(super) fn migrate(conn: &mut Connection, from: usize) -> Result<(), String> 
         .map_err(|e| format!("schema migration {from} -> {latest} failed: {}", describe(&e)))?;
     log::info!("database schema migrated from version {from} to {latest}");
     Ok(())
-}
-
-/// Every room's row id, by name.
-pub(super) fn load_rooms(conn: &Connection) -> rusqlite::Result<HashMap<String, i64>> {
-    let mut stmt = conn.prepare("SELECT name, id FROM rooms")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
 }

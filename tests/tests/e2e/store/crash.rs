@@ -168,3 +168,51 @@ fn sigterm_loses_nothing_and_leaves_a_checkpointed_database() {
     let s = start_db(&dir, &[]);
     seen.check_against(&s);
 }
+
+#[test]
+fn a_client_resuming_after_kill_9_resends_and_nothing_is_doubled() {
+    let dir = TempDir::new("store-exactly-once");
+    let mut s = start_db(&dir, &[]);
+    let (mut ada, mut bob) = setup(&s);
+    let token = ada.token;
+    let mut seen = Seen::default();
+    let max = 4_000;
+    let writer = stream_says(&ada, max, seen.acked.clone());
+    seen.read(&mut ada, &mut bob, 1_500, Duration::from_secs(20));
+    s.kill9();
+    seen.read(&mut ada, &mut bob, usize::MAX, Duration::from_secs(10));
+    seen.acked.store(u32::MAX, Ordering::Relaxed);
+    let _ = writer.join();
+    let before = seen.acks.clone();
+    // Some SAYs were stored but never acknowledged; the client cannot tell
+    // which, so it resends every unacknowledged one with its seq (and here
+    // 500 acknowledged ones too: within the 1 024 the server remembers).
+    let top = *before.keys().last().expect("ACKs before the crash");
+    let lo = top.saturating_sub(500).max(1);
+    let s = start_db(&dir, &[]);
+    let mut ada = s.connect();
+    ada.hello("ada", "", token);
+    assert!(matches!(ada.expect_welcome(), ServerFrame::Welcome { resumed: 1, .. }));
+    let mut again = BTreeMap::new();
+    for chunk in (lo..=max).collect::<Vec<u32>>().chunks(500) {
+        let frames: Vec<ClientFrame> =
+            chunk.iter().map(|&q| say_f("lobby", q, &text_of(q))).collect();
+        ada.send_raw(&crate::server_util::batch(&frames));
+        for _ in chunk {
+            match ada.recv_app() {
+                ServerFrame::Ack { seq, id, .. } => assert!(again.insert(seq, id).is_none()),
+                f => panic!("expected ACK, got {f:?}"),
+            }
+        }
+    }
+    for (seq, id) in before.range(lo..) {
+        assert_eq!(again.get(seq), Some(id), "SAY {seq} was ACKed as {id} before the crash");
+    }
+    let mut carol = s.login("carol");
+    join(&mut carol, "lobby", 0, 0);
+    let stored = all_history(&mut carol, "lobby");
+    assert_eq!(stored.len(), max as usize, "every SAY stored exactly once");
+    for (seq, id) in &again {
+        assert_eq!(stored[(*id - 1) as usize].2, text_of(*seq), "id {id}");
+    }
+}
