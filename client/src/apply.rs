@@ -179,5 +179,4 @@ impl View {
 }
 
 #[cfg(test)]
-#[path = "apply_tests.rs"]
 mod tests;

@@ -167,5 +167,4 @@ pub fn entry_rows(e: &Entry, lay: &Layout) -> Vec<Row> {
 }
 
 #[cfg(test)]
-#[path = "layout_tests.rs"]
 mod tests;

@@ -20,7 +20,6 @@ use signal_hook_mio::v1_0::Signals;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-#[path = "linemode_events.rs"]
 mod events;
 
 use events::Await;

@@ -143,5 +143,4 @@ pub fn next_tick(phase: Phase, now: Instant) -> Option<Instant> {
 }
 
 #[cfg(test)]
-#[path = "status_tests.rs"]
 mod tests;

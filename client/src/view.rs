@@ -328,5 +328,4 @@ pub fn mentions(text: &str, me: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "view_tests.rs"]
 mod tests;
