@@ -1,6 +1,6 @@
 //! The session as the client keeps it across connections: name, token,
 //! password, SAY numbering, the SAYs not yet acknowledged, and per room the
-//! last message id seen and every id shown (so nothing is shown twice).
+//! last message id seen and the ids shown (so nothing is shown twice).
 //!
 //! It builds the frames to send and turns received frames into [`Event`]s
 //! (see `inbound.rs`), but does no I/O and keeps no clock: `net` owns the
@@ -8,7 +8,10 @@
 
 use banter_proto::validate::check_text;
 use banter_proto::ClientFrame;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+mod ids;
+pub use ids::IdSet;
 
 /// Messages asked for when first joining a room.
 pub const JOIN_LIMIT: u16 = 50;
@@ -77,8 +80,9 @@ pub struct RoomSync {
     pub last_id: u64,
     /// Oldest message id seen, for /history (0: none).
     pub first_id: u64,
-    /// Every id shown, so a replay never shows one twice.
-    pub seen: HashSet<u64>,
+    /// The ids shown, so a replay never shows one twice (as ranges: a
+    /// room that showed a million messages keeps a few of them).
+    pub seen: IdSet,
     /// Catching up after a reconnect: the last id seen before it.
     pub catch_up_from: Option<u64>,
     /// The server restarted this room's ids: drop the stale replay until

@@ -227,3 +227,17 @@ fn actions_keep_their_flag_and_rate_limited_typing_is_silent() {
     }
     assert!(matches!(&s.handle(m, &mut out)[..], [Event::Msg { action: true, .. }]));
 }
+
+#[test]
+fn a_room_that_showed_many_messages_keeps_little() {
+    let (mut s, mut out) = welcomed();
+    for id in 1..=100_000 {
+        assert_eq!(s.handle(msg("lobby", id, "bob", "x", false), &mut out).len(), 1);
+    }
+    // History pages below, a catch-up that left a gap above.
+    for id in (1..=100).rev() {
+        s.handle(msg("lobby", 200_000 + id, "bob", "x", true), &mut out);
+    }
+    assert_eq!(s.handle(msg("lobby", 5, "bob", "x", true), &mut out), vec![], "still known");
+    assert_eq!(s.rooms["lobby"].seen.ranges(), 2, "1..=100000 and the page above");
+}
