@@ -4,11 +4,14 @@
 //!
 //! It knows nothing of sessions, heartbeats or reconnecting (see `net`).
 
-use banter_proto::{check, decode_server, ClientFrame, DecodeError, ServerFrame};
+use banter_proto::{ClientFrame, ServerFrame};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+
+mod inbox;
+use inbox::Inbox;
 
 /// A connection and its buffers.
 #[derive(Debug)]
@@ -16,7 +19,7 @@ pub struct Conn {
     /// The socket, registered for reading and writing.
     stream: TcpStream,
     /// Bytes received and not yet decoded.
-    rbuf: Vec<u8>,
+    inbox: Inbox,
     /// Encoded frames not yet written.
     wbuf: Vec<u8>,
     /// Whether the non-blocking connect has completed.
@@ -40,7 +43,7 @@ impl Conn {
         registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE)?;
         Ok(Conn {
             stream,
-            rbuf: Vec::new(),
+            inbox: Inbox::default(),
             wbuf: Vec::new(),
             established: false,
             max_frame: banter_proto::DEFAULT_MAX_FRAME,
@@ -113,7 +116,7 @@ impl Conn {
                 }
                 Ok(n) => {
                     got = true;
-                    self.rbuf.extend_from_slice(&chunk[..n]);
+                    self.inbox.extend(&chunk[..n]);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -126,17 +129,6 @@ impl Conn {
     /// The next whole frame received, if any. A frame whose body this client
     /// cannot decode (e.g. a newer type) is skipped; a framing error is `Err`.
     pub fn next_frame(&mut self) -> Result<Option<ServerFrame>, String> {
-        loop {
-            let n = match check(&self.rbuf, self.max_frame) {
-                Ok(n) => n,
-                Err(DecodeError::Incomplete) => return Ok(None),
-                Err(e) => return Err(format!("bad framing from the server: {e}")),
-            };
-            let result = decode_server(&self.rbuf[..n]);
-            self.rbuf.drain(..n);
-            if let Ok(f) = result {
-                return Ok(Some(f));
-            }
-        }
+        self.inbox.next_frame(self.max_frame)
     }
 }
