@@ -13,6 +13,7 @@ use crate::net::{Net, SOCKET};
 use crate::reconnect::Phase;
 use crate::session::Event;
 use crate::stdin;
+use crate::tls::TlsTarget;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -70,8 +71,8 @@ struct LineApp {
 }
 
 /// Runs line mode; returns the exit code.
-pub fn run(args: Args) -> i32 {
-    match try_run(args) {
+pub fn run(args: Args, tls: Option<TlsTarget>) -> i32 {
+    match try_run(args, tls) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("banter: {e}");
@@ -80,10 +81,10 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
-fn try_run(args: Args) -> std::io::Result<i32> {
+fn try_run(args: Args, tls: Option<TlsTarget>) -> std::io::Result<i32> {
     let mut poll = Poll::new()?;
     let now = Instant::now();
-    let mut app = LineApp::new(&args, now);
+    let mut app = LineApp::new(&args, tls, now);
     let stdin_polled =
         poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE).is_ok();
     if !stdin_polled {
@@ -128,9 +129,9 @@ fn try_run(args: Args) -> std::io::Result<i32> {
 }
 
 impl LineApp {
-    fn new(args: &Args, now: Instant) -> LineApp {
+    fn new(args: &Args, tls: Option<TlsTarget>, now: Instant) -> LineApp {
         LineApp {
-            net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+            net: Net::new(&args.host, args.port, tls, args.reconnect_attempts, now),
             room: None,
             lines: VecDeque::new(),
             partial: Vec::new(),

@@ -15,6 +15,7 @@ use crate::session::Event;
 use crate::status::{next_tick, status_text, StatusInfo, Win};
 use crate::stdin;
 use crate::term::Terminal;
+use crate::tls::TlsTarget;
 use crate::view::View;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -83,8 +84,8 @@ pub struct Tui {
 }
 
 /// Runs the UI; returns the exit code.
-pub fn run(args: Args) -> i32 {
-    let result = Terminal::enter().and_then(|mut term| event_loop(args, &mut term));
+pub fn run(args: Args, tls: Option<TlsTarget>) -> i32 {
+    let result = Terminal::enter().and_then(|mut term| event_loop(args, tls, &mut term));
     crate::term::restore();
     match result {
         Ok(()) => 0,
@@ -95,13 +96,13 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
-fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
+fn event_loop(args: Args, tls: Option<TlsTarget>, term: &mut Terminal) -> io::Result<()> {
     let mut poll = Poll::new()?;
     poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
     let mut signals = Signals::new([SIGWINCH, SIGINT, SIGTERM, SIGHUP])?;
     poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
     let now = Instant::now();
-    let mut ui = Tui::new(&args, now);
+    let mut ui = Tui::new(&args, tls, now);
     let mut ev = Vec::new();
     ui.begin(args.name.as_deref(), poll.registry(), now, &mut ev);
     let mut events = Events::with_capacity(64);
@@ -133,9 +134,9 @@ fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
 }
 
 impl Tui {
-    fn new(args: &Args, now: Instant) -> Tui {
+    fn new(args: &Args, tls: Option<TlsTarget>, now: Instant) -> Tui {
         Tui {
-            net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+            net: Net::new(&args.host, args.port, tls, args.reconnect_attempts, now),
             view: View::with_joins(args.joins),
             editor: Editor::default(),
             keys: KeyDecoder::default(),

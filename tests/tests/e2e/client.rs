@@ -9,6 +9,7 @@ mod linemode;
 mod outage;
 mod screen;
 mod signin;
+mod tls;
 mod tmux;
 
 use banter_proto::{ClientFrame, ServerFrame};
