@@ -67,7 +67,7 @@ pub enum Parsed {
 
 const LINE_MODE_HELP: &str = "\
 Line mode (when stdin or stdout is not a terminal): each input line is a
-message to the current room, or a command (/join, /go, /leave, /me, /who,
+message to the current room, or a command (/join, /msg, /go, /leave, /me, /who,
 /history, /register, /set joins on|off, /quit; '//text' sends '/text'). When --name is absent the
 first line is the name; when the server wants the name's password (and
 no password_command is configured), the next line is the password, tried
@@ -75,6 +75,10 @@ once. Each event is one sanitised line on stdout:
   [room] HH:MM <name> text    a message (yours once acknowledged)
   [room] HH:MM * name text    an action (/me)
   [room] HH:MM ~ <name> text  a message replayed from history
+  [@bob] HH:MM <bob> text     a direct message (/msg NAME [TEXT] opens @name)
+  = unread [@bob] N           at sign-in: N messages from bob wait
+  = delivered [@bob] #ID text, then = read [@bob] #ID text
+                              receipts of your direct messages of this run
   * name joined|left room     presence (quit: '* name quit room: reason', lost)
   = ...                       your own state (connected, joined, members, ...)
   - text                      a notice from the server

@@ -1,7 +1,8 @@
 //! Line mode, for scripts and pipes (stdin or stdout not a terminal): each
 //! input line is a message or a command, each event one sanitised line on
-//! stdout (format in `--help`). At end of input it waits until every SAY is
-//! acknowledged, sends QUIT and exits 0, or 1 if any SAY was not.
+//! stdout (format in `--help`). A message printed counts as read (MARK).
+//! At end of input it waits until every SAY is acknowledged, sends QUIT
+//! and exits 0, or 1 if any SAY was not.
 //!
 //! It reconnects and resends like the terminal UI (same `net`). Lines are
 //! only acted on while connected, so their effects keep their order.
@@ -68,6 +69,11 @@ struct LineApp {
     awaiting: Option<Await>,
     /// A message line was refused before it could be sent (exit 1).
     refused_locally: bool,
+    /// Read markers to send for the messages printed.
+    marks: crate::marks::Marks,
+    /// Our direct messages of this run not yet read, by room and id: their
+    /// text, and whether "delivered" was printed.
+    receipts: events::Receipts,
 }
 
 /// Runs line mode; returns the exit code.
@@ -148,6 +154,8 @@ impl LineApp {
             exit: None,
             awaiting: None,
             refused_locally: false,
+            marks: Default::default(),
+            receipts: Default::default(),
         }
     }
 
@@ -157,6 +165,11 @@ impl LineApp {
         loop {
             self.show(ev);
             self.step(reg, now, ev);
+            if self.net.online() && self.quit_at.is_none() {
+                let marks = self.marks.due(now);
+                marks.iter().for_each(|f| self.net.send(f));
+                self.net.flush(reg, now, ev);
+            }
             if ev.is_empty() {
                 return self.exit;
             }
@@ -165,10 +178,7 @@ impl LineApp {
 
     fn deadline(&self) -> Option<Instant> {
         let q = self.quit_at.map(|t| t + QUIT_WAIT);
-        match (self.net.deadline(), q) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.net.deadline(), q, self.marks.deadline()].into_iter().flatten().min()
     }
 
     fn read_stdin(&mut self) -> std::io::Result<()> {
@@ -288,9 +298,12 @@ impl LineApp {
         }
         let input = commands::parse(line);
         let here = self.room.clone().unwrap_or_default();
-        let is_say = matches!(input, Ok(Input::Say(_)));
+        let is_say = matches!(input, Ok(Input::Say(_) | Input::Cmd(Command::Msg(_, Some(_)))));
         let wait = match &input {
             Ok(Input::Cmd(Command::Join(r))) => Some(Await::Join(r.clone())),
+            Ok(Input::Cmd(Command::Msg(n, None))) => {
+                Some(Await::Join(format!("@{}", n.to_ascii_lowercase())))
+            }
             Ok(Input::Cmd(Command::Leave(r))) => Some(Await::Left(r.clone().unwrap_or(here))),
             Ok(Input::Cmd(Command::Who)) => Some(Await::Roster(here)),
             Ok(Input::Cmd(Command::History(_))) => Some(Await::History(here)),
@@ -335,6 +348,8 @@ impl LineApp {
     }
 
     fn quit(&mut self, reason: String, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        let marks = self.marks.take();
+        marks.iter().for_each(|f| self.net.send(f));
         self.net.quit(&reason, reg, now, ev);
         self.quit_at = Some(now);
     }

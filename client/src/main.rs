@@ -15,6 +15,7 @@ mod layout;
 mod linefmt;
 mod linemode;
 mod logfile;
+mod marks;
 mod net;
 mod reconnect;
 mod render;

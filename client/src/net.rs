@@ -221,7 +221,7 @@ impl Net {
                 }
                 self.session.max_text = max_text as usize;
             }
-            ServerFrame::Error { code, detail, .. } if is_fatal(code) => {
+            ServerFrame::Error { code, about, detail, .. } if is_fatal(code, about) => {
                 self.on_fatal(code, detail, reg, now, ev)
             }
             f => {
@@ -381,6 +381,27 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
-fn is_fatal(code: u16) -> bool {
-    ErrorCode::from_code(code).is_some_and(ErrorCode::is_fatal)
+/// Whether an ERROR ends the connection. AUTH_REQUIRED is fatal only
+/// as the answer to HELLO; a guest naming a direct conversation gets it
+/// too, and stays connected (§8).
+fn is_fatal(code: u16, about: u8) -> bool {
+    match ErrorCode::from_code(code) {
+        Some(ErrorCode::AuthRequired) => about == banter_proto::types::HELLO || about == 0,
+        c => c.is_some_and(ErrorCode::is_fatal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use banter_proto::{types, ErrorCode};
+
+    #[test]
+    fn auth_required_is_fatal_only_as_the_answer_to_hello() {
+        let auth = ErrorCode::AuthRequired.code();
+        assert!(super::is_fatal(auth, types::HELLO));
+        assert!(!super::is_fatal(auth, types::SAY), "a guest naming @bob stays connected");
+        assert!(!super::is_fatal(auth, types::JOIN));
+        assert!(super::is_fatal(ErrorCode::Superseded.code(), 0));
+        assert!(!super::is_fatal(ErrorCode::NoSuchUser.code(), types::SAY));
+    }
 }

@@ -42,8 +42,17 @@ pub enum Event {
     Throttled { seq: u32 },
     /// A SAY of ours was refused.
     SayFailed { seq: u32, room: String, code: String, detail: String },
-    /// We are in `room`.
-    Joined { room: String, members: u32 },
+    /// We are in `room`; `read`: our read marker there (0: none).
+    Joined { room: String, members: u32, read: u64 },
+    /// A JOIN was refused; `forgotten`: the room is no longer ours.
+    JoinFailed { room: String, code: String, detail: String, forgotten: bool },
+    /// At sign-in: `count` messages of the conversation `room` past our
+    /// marker `read` (the newest is `last_id`); a catch-up JOIN follows.
+    Unread { room: String, count: u32, last_id: u64, read: u64 },
+    /// Our messages of conversation `room` up to `id` reached the other party.
+    Delivered { room: String, id: u64 },
+    /// `name` (the other party) read conversation `room` up to `id`.
+    Read { room: String, name: String, id: u64 },
     /// We left `room`.
     Left { room: String },
     /// The full member list of `room`.
@@ -88,6 +97,11 @@ pub struct RoomSync {
     /// The server restarted this room's ids: drop the stale replay until
     /// its HISTORY_END (a JOIN from 0 follows).
     pub reset: bool,
+    /// Direct conversation: the newest of our messages the other party
+    /// was handed (DELIVERED).
+    pub delivered: u64,
+    /// Direct conversation: how far the other party has read (READ).
+    pub peer_read: u64,
 }
 
 /// A SAY not yet acknowledged.
@@ -260,6 +274,12 @@ impl Session {
     /// SAYs neither acknowledged nor refused.
     pub fn unacked(&self) -> usize {
         self.pending.values().filter(|p| !p.failed).count()
+    }
+
+    /// Whether we signed in with a password (or registered): only an
+    /// account may send direct messages.
+    pub fn is_account(&self) -> bool {
+        !self.password.is_empty()
     }
 
     /// SAYs refused by the server.
