@@ -76,6 +76,19 @@ struct LineApp {
     receipts: events::Receipts,
 }
 
+/// Moves the whole lines at the front of `buf` to `lines` (without their
+/// `\n` or `\r\n`), leaving the unfinished rest; the rest moves once, so
+/// a large piped input is split in time linear in its size.
+fn split_lines(buf: &mut Vec<u8>, lines: &mut VecDeque<String>) {
+    let mut start = 0;
+    while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
+        let text = String::from_utf8_lossy(&buf[start..start + i]);
+        lines.push_back(text.trim_end_matches('\r').to_string());
+        start += i + 1;
+    }
+    buf.drain(..start);
+}
+
 /// Runs line mode; returns the exit code.
 pub fn run(args: Args, tls: Option<TlsTarget>) -> i32 {
     match try_run(args, tls) {
@@ -184,11 +197,7 @@ impl LineApp {
     fn read_stdin(&mut self) -> std::io::Result<()> {
         let (bytes, eof) = stdin::read_available()?;
         self.partial.extend_from_slice(&bytes);
-        while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=i).collect();
-            let text = String::from_utf8_lossy(&line[..i]);
-            self.lines.push_back(text.trim_end_matches('\r').to_string());
-        }
+        split_lines(&mut self.partial, &mut self.lines);
         if eof {
             self.eof = true;
             if !self.partial.is_empty() {
@@ -368,5 +377,23 @@ impl LineApp {
         } else {
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_is_cut_into_lines_keeping_the_unfinished_rest() {
+        let mut buf = b"one\r\ntwo\n\nthr".to_vec();
+        let mut lines = VecDeque::new();
+        split_lines(&mut buf, &mut lines);
+        assert_eq!(lines, ["one", "two", ""]);
+        assert_eq!(buf, b"thr");
+        buf.extend_from_slice(b"ee\n");
+        split_lines(&mut buf, &mut lines);
+        assert_eq!(lines.back().map(String::as_str), Some("three"));
+        assert!(buf.is_empty());
     }
 }
