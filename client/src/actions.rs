@@ -47,6 +47,7 @@ pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Out
         Command::Quit(r) => return Ok(Outcome::Quit(r)),
         Command::Help => return Ok(Outcome::Help),
         Command::Go(r) => return go(r, net, room),
+        Command::Msg(name, text) => return msg(&name, text, net, room),
         Command::Reconnect => return Ok(Outcome::Reconnect),
         Command::Resend => {
             let (seqs, frames) = net.session.resend_failed();
@@ -90,6 +91,41 @@ fn say(text: String, flags: u8, net: &mut Net, room: &Option<String>) -> Result<
         net.send(&f);
     }
     Ok(Outcome::Said { seq, room: r, action: flags & FLAG_ACTION != 0 })
+}
+
+/// `/msg NAME [TEXT]`: shows the conversation `@name` (JOINed first, for
+/// its history and receipts, unless it is followed already) and says TEXT
+/// there.
+fn msg(
+    name: &str,
+    text: Option<String>,
+    net: &mut Net,
+    room: &mut Option<String>,
+) -> Result<Outcome, String> {
+    let conv = format!("@{}", name.to_ascii_lowercase());
+    let s = &net.session;
+    if banter_proto::validate::same_name(name, &s.name) {
+        return Err("that is you: /msg someone else".into());
+    }
+    if !s.is_account() {
+        return Err("direct messages are between registered names: \
+                    /register PASSWORD, or sign in with your name's password"
+            .into());
+    }
+    let mut outcome = Outcome::Switched(conv.clone());
+    if !s.rooms.contains_key(&conv) {
+        if !net.online() {
+            return Err("not connected; wait for the connection (Ctrl-R retries now)".into());
+        }
+        let f = net.session.join(&conv);
+        net.send(&f);
+        outcome = Outcome::Sent;
+    }
+    *room = Some(conv);
+    match text {
+        Some(t) => say(t, 0, net, room),
+        None => Ok(outcome),
+    }
 }
 
 fn go(r: String, net: &Net, room: &mut Option<String>) -> Result<Outcome, String> {

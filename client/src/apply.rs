@@ -1,7 +1,8 @@
 //! Applies session events to the [`View`] of the terminal UI: messages go
-//! to their room (history above, catch-up and live below), our own lines
-//! change mark, presence and typing update the room state, and how the
-//! connection fares is one line updated in place.
+//! to their room (history above, catch-up and live below; ours, replayed,
+//! as our own lines), our own lines change mark, receipts and read markers
+//! update the room, presence and typing update the room state, and how
+//! the connection fares is one line updated in place.
 //!
 //! Sanitising happens in `Entry::new`; nothing here prints.
 
@@ -35,17 +36,7 @@ impl View {
     pub fn apply(&mut self, e: Event, now: Instant) {
         match e {
             Event::Msg { room, id, ts, from, text, action, replay, catch_up } => {
-                self.room_mut(&room).typing.remove(&from);
-                let mut e = Entry::new(Kind::Msg(from.clone()), ts, &text, Some(id));
-                e.action = action;
-                e.mention = !same_name(&from, &self.me) && mentions(&text, &self.me);
-                if replay && !catch_up {
-                    self.insert_older(&room, e);
-                } else {
-                    self.bell |= e.mention && !replay;
-                    self.spoke(&from);
-                    self.push_entry(&room, e);
-                }
+                self.message(&room, id, ts, &from, &text, action, (replay, catch_up))
             }
             Event::Acked { seq, id, .. } => self.mark_own(seq, Mark::Acked, Some(id)),
             Event::Throttled { seq } => self.mark_own(seq, Mark::Held, None),
@@ -53,7 +44,7 @@ impl View {
                 let why = format!("{code}: {detail}; /resend to try again");
                 self.mark_own(seq, Mark::Failed(why), None);
             }
-            Event::Joined { room, members } => self.joined(&room, members),
+            Event::Joined { room, members, read } => self.joined(&room, members, read),
             Event::Left { room } => {
                 self.remove(&room);
                 self.info(&format!("left {room}"));
@@ -73,9 +64,60 @@ impl View {
         }
     }
 
+    /// A message: history above, the rest below; ours as our own line.
+    #[allow(clippy::too_many_arguments)]
+    fn message(
+        &mut self,
+        room: &str,
+        id: u64,
+        ts: u64,
+        from: &str,
+        text: &str,
+        action: bool,
+        (replay, catch_up): (bool, bool),
+    ) {
+        self.room_mut(room).typing.remove(from);
+        let ours = same_name(from, &self.me);
+        let kind = if ours { Kind::Own(Mark::Acked) } else { Kind::Msg(from.to_string()) };
+        let mut e = Entry::new(kind, ts, text, Some(id));
+        e.action = action;
+        e.mention = !ours && mentions(text, &self.me);
+        let serial = if replay && !catch_up {
+            self.insert_older(room, e)
+        } else {
+            let direct = self.room_mut(room).direct;
+            self.bell |= (e.mention || direct) && !ours && !replay;
+            if !ours {
+                self.spoke(from);
+            }
+            self.push_entry(room, e)
+        };
+        if replay && !ours {
+            self.place_marker(room, serial, id);
+        }
+    }
+
     /// Events about the connection and the server, shown as lines.
     fn apply_status(&mut self, e: Event) {
         match e {
+            Event::Unread { room, count, last_id, read } => {
+                self.unread(&room, count, last_id, read)
+            }
+            Event::Delivered { room, id } => {
+                let r = self.room_mut(&room);
+                r.delivered = r.delivered.max(id);
+            }
+            Event::Read { room, id, .. } => {
+                let r = self.room_mut(&room);
+                r.peer_read = r.peer_read.max(id);
+                r.delivered = r.delivered.max(id);
+            }
+            Event::JoinFailed { room, code, detail, forgotten } => {
+                if forgotten {
+                    self.remove(&room);
+                }
+                self.error(&format!("{code}: {detail}"));
+            }
             Event::HistoryEnd { room, count, more } => self.history_end(&room, count, more),
             Event::Notice(t) => self.info(&t),
             Event::Registered(n) => self.info(&format!("{n} is now registered")),
@@ -140,12 +182,35 @@ impl View {
         self.push(room, Kind::Info, &text);
     }
 
-    fn joined(&mut self, room: &str, n: u32) {
+    fn joined(&mut self, room: &str, n: u32, read: u64) {
         let fresh = self.room(room).is_none_or(|r| r.entries.is_empty());
-        self.room_mut(room).members = n;
+        let r = self.room_mut(room);
+        r.members = n;
+        r.read = r.read.max(read);
+        if read > 0 || r.direct {
+            r.new_after = Some(r.read);
+        }
         if fresh {
             self.push(room, Kind::Info, &format!("joined {room} ({})", members(n)));
         }
+    }
+
+    /// UNREAD at sign-in: the conversation's window counts its messages
+    /// at once (its catch-up follows and is not counted twice).
+    fn unread(&mut self, room: &str, count: u32, last_id: u64, read: u64) {
+        let shown = self.current.as_deref() == Some(room);
+        let r = self.room_mut(room);
+        r.read = r.read.max(read);
+        r.new_after = Some(r.read);
+        if !shown && last_id > r.counted {
+            r.unread += count as usize;
+            r.mentions += count as usize;
+            r.counted = last_id;
+            self.bell = true;
+        }
+        let n =
+            if count == 1 { "1 unread message".into() } else { format!("{count} unread messages") };
+        self.push(room, Kind::Info, &format!("{n} in {room}"));
     }
 
     fn roster(&mut self, room: &str, names: Vec<String>) {
@@ -179,5 +244,4 @@ impl View {
 }
 
 #[cfg(test)]
-#[path = "apply_tests.rs"]
 mod tests;

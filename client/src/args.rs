@@ -17,6 +17,10 @@ pub struct Args {
     pub host: String,
     /// Server TCP port.
     pub port: u16,
+    /// Connect with TLS (`--tls`, implied by `--ca`).
+    pub tls: bool,
+    /// A PEM certificate or CA to trust besides the system's roots.
+    pub ca: Option<PathBuf>,
     /// User name; `None`: ask for it.
     pub name: Option<String>,
     /// Rooms joined at start (at least one); the first is shown.
@@ -63,7 +67,7 @@ pub enum Parsed {
 
 const LINE_MODE_HELP: &str = "\
 Line mode (when stdin or stdout is not a terminal): each input line is a
-message to the current room, or a command (/join, /go, /leave, /me, /who,
+message to the current room, or a command (/join, /msg, /go, /leave, /me, /who,
 /history, /register, /set joins on|off, /quit; '//text' sends '/text'). When --name is absent the
 first line is the name; when the server wants the name's password (and
 no password_command is configured), the next line is the password, tried
@@ -71,6 +75,10 @@ once. Each event is one sanitised line on stdout:
   [room] HH:MM <name> text    a message (yours once acknowledged)
   [room] HH:MM * name text    an action (/me)
   [room] HH:MM ~ <name> text  a message replayed from history
+  [@bob] HH:MM <bob> text     a direct message (/msg NAME [TEXT] opens @name)
+  = unread [@bob] N           at sign-in: N messages from bob wait
+  = delivered [@bob] #ID text, then = read [@bob] #ID text
+                              receipts of your direct messages of this run
   * name joined|left room     presence (quit: '* name quit room: reason', lost)
   = ...                       your own state (connected, joined, members, ...)
   - text                      a notice from the server
@@ -86,13 +94,15 @@ Config file: $XDG_CONFIG_HOME/banter/config.toml (default
   rooms = [\"lobby\", \"dev\"]       reconnect_attempts = 3
   password_command = \"pass show banter\"   (its first output line)
   joins = true   bell = true   log_dir = \"~/banter-logs\"
-  tls = false    ca = \"/path/ca.pem\"      (TLS is not supported yet)
+  tls = true     ca = \"/path/ca.pem\"      (as --tls and --ca)
 Every flag overrides the file.";
 
 fn options() -> Options {
     let mut o = Options::new();
     o.optopt("", "host", "server host (default 127.0.0.1)", "H");
     o.optopt("", "port", "server port (env PORT, default 3000)", "N");
+    o.optflag("", "tls", "connect with TLS, checking the server against the system's roots");
+    o.optopt("", "ca", "also trust this PEM certificate or CA (implies --tls)", "PATH");
     o.optopt("", "name", "user name (asked for when absent)", "NAME");
     o.optopt("", "room", "room to join first (default lobby)", "ROOM");
     o.optopt("", "reconnect-attempts", "before going offline (default 3; 0: forever)", "N");
@@ -130,11 +140,6 @@ fn read_config(flag: Option<String>, env: &Env) -> Result<Config, String> {
 }
 
 fn merge(m: &getopts::Matches, env: &Env, c: Config) -> Result<Args, String> {
-    if c.tls == Some(true) || c.ca.is_some() {
-        return Err("config: tls/ca: this banter cannot connect with TLS yet \
-             (remove tls and ca to connect in clear)"
-            .into());
-    }
     let port = match m.opt_str("port").or(env.port.clone()) {
         Some(p) => parse_num::<u16>("port", &p).and_then(nonzero_port)?,
         None => c.port.unwrap_or(3000),
@@ -155,9 +160,12 @@ fn merge(m: &getopts::Matches, env: &Env, c: Config) -> Result<Args, String> {
         None => c.reconnect_attempts.unwrap_or(3),
     };
     let log_dir = m.opt_str("log-dir").or(c.log_dir).map(|d| home_path(&d, env));
+    let ca = m.opt_str("ca").or(c.ca).map(|p| home_path(&p, env));
     Ok(Args {
         host: m.opt_str("host").or(c.host).unwrap_or_else(|| "127.0.0.1".into()),
         port,
+        tls: m.opt_present("tls") || c.tls == Some(true) || ca.is_some(),
+        ca,
         name,
         rooms: rooms.iter().map(|r| r.to_ascii_lowercase()).collect(),
         reconnect_attempts,
@@ -221,6 +229,9 @@ mod tests {
             ("127.0.0.1", 3000, vec!["lobby".into()])
         );
         assert_eq!((a.name, a.reconnect_attempts), (None, 3));
+        assert_eq!((a.tls, a.ca), (false, None));
+        let a = run(&["--tls"], None);
+        assert_eq!((a.tls, a.ca), (true, None));
     }
 
     #[test]
@@ -272,7 +283,17 @@ mod tests {
         assert_eq!((a.host.as_str(), a.port, a.name.as_deref()), ("x", 5, Some("bob")));
         assert_eq!((a.rooms.clone(), a.reconnect_attempts), (vec!["c".into()], 1));
         std::fs::write(&path, "tls = true\n").unwrap();
-        assert!(parse(&["--config".to_string(), cfg.into()], &env).unwrap_err().contains("TLS"));
+        let a = run(&[]);
+        assert_eq!((a.tls, a.ca), (true, None));
+        std::fs::write(&path, "tls = false\nca = \"~/ca.pem\"\n").unwrap();
+        let a = run(&[]);
+        assert_eq!(
+            (a.tls, a.ca),
+            (true, Some(PathBuf::from("/home/ada/ca.pem"))),
+            "ca implies tls"
+        );
+        let a = run(&["--ca", "/x.pem"]);
+        assert_eq!((a.tls, a.ca), (true, Some(PathBuf::from("/x.pem"))), "the flag wins");
         std::fs::write(&path, "port = \"x\"\n").unwrap();
         let e = parse(&["--config".to_string(), cfg.into()], &env).unwrap_err();
         assert!(e.contains("c.toml:1: port"), "{e}");

@@ -74,21 +74,39 @@ pub fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// The local "HH:MM" of `ts_ms` worked out from the zone's UTC offset
+    /// alone, without the code under test's formatting.
+    fn expected_hhmm(ts_ms: u64) -> String {
+        let off = local(ts_ms).expect("a representable time").tm_gmtoff;
+        let secs = (ts_ms / 1000) as i64 + off;
+        let (h, m) = (secs.div_euclid(3600).rem_euclid(24), secs.div_euclid(60).rem_euclid(60));
+        format!("{h:02}:{m:02}")
+    }
+
     #[test]
-    fn formats_two_digit_fields() {
-        let s = super::hhmm(1_764_300_000_000);
-        assert_eq!(s.len(), 5);
-        assert_eq!(&s[2..3], ":");
+    fn hhmm_is_the_local_wall_clock() {
+        // 2025-11-28 03:20:00 UTC, then minutes and hours later.
+        let t = 1_764_300_000_000;
+        for later in [0, 60_000, 37 * 60_000, 9 * 3_600_000 + 59_999, 23 * 3_600_000] {
+            assert_eq!(hhmm(t + later), expected_hhmm(t + later), "{later} ms later");
+        }
+        assert_ne!(hhmm(t), hhmm(t + 60_000), "a minute later reads differently");
+        assert_eq!(hhmm(t), hhmm(t + 59_999), "within the same minute");
     }
 
     #[test]
     fn days_compare_and_read() {
         let t = 1_764_300_000_000;
         let next = t + 86_400_000;
-        assert!(super::day(next) > super::day(t));
-        assert_eq!(super::day(t + 1), super::day(t));
-        assert_eq!(super::iso_day(t).len(), 10);
-        let w = super::day_words(t);
+        assert!(day(next) > day(t));
+        assert_eq!(day(t + 1), day(t));
+        let d = day(t);
+        assert_eq!(iso_day(t), format!("{:04}-{:02}-{:02}", d / 10_000, d / 100 % 100, d % 100));
+        assert!((20251127..=20251128).contains(&d), "28 Nov 03:20 UTC is the 27th or 28th: {d}");
+        let w = day_words(t);
         assert!(w.ends_with(" 2025") && w.contains("November"), "{w}");
+        assert!(w.starts_with("Thursday 27 ") || w.starts_with("Friday 28 "), "{w}");
     }
 }

@@ -19,6 +19,9 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Join(String),
+    /// Open the direct conversation with a name (`/msg NAME [TEXT]`),
+    /// sending TEXT there if given.
+    Msg(String, Option<String>),
     Leave(Option<String>),
     Go(String),
     /// Go to window N (1-based), as Alt-N does.
@@ -43,6 +46,7 @@ pub enum Command {
 /// Command names, for Tab completion.
 pub const NAMES: &[&str] = &[
     "/join",
+    "/msg",
     "/leave",
     "/go",
     "/me",
@@ -63,6 +67,7 @@ const SECRET: &[&str] = &["register"];
 /// One line per command, for `/help`.
 pub const HELP: &[&str] = &[
     "/join ROOM      join (or create) a room and switch to it",
+    "/msg NAME [TEXT]  talk privately with NAME (a registered name) in window @name",
     "/leave [ROOM]   leave a room (default: the current one)",
     "/go ROOM|N      switch to a joined room or window N (also Alt-1..9, Alt-0)",
     "/me TEXT        an action: shown as '* yourname TEXT'",
@@ -106,6 +111,7 @@ pub fn parse(line: &str) -> Result<Input, String> {
 fn command(name: &str, arg: &str) -> Result<Command, String> {
     Ok(match name {
         "join" | "j" => Command::Join(room_arg("join", arg)?),
+        "msg" | "query" | "q" => msg_arg(name, arg)?,
         "go" | "g" | "window" => match arg.parse::<usize>() {
             Ok(n) if n >= 1 => Command::GoNumber(n),
             _ => Command::Go(room_arg("go", arg)?),
@@ -138,7 +144,30 @@ fn command(name: &str, arg: &str) -> Result<Command, String> {
     })
 }
 
+/// `/msg NAME [TEXT]`: the name (with or without `@`) and the text.
+fn msg_arg(cmd: &str, arg: &str) -> Result<Command, String> {
+    let (name, text) = match arg.split_once(char::is_whitespace) {
+        Some((n, t)) => (n, Some(t.trim_start())),
+        None => (arg, None),
+    };
+    let name = name.strip_prefix('@').unwrap_or(name);
+    if name.is_empty() {
+        return Err(format!("usage: /{cmd} NAME [TEXT]"));
+    }
+    if !is_valid_name(name) {
+        return Err(format!("/{cmd}: {name:?} is not a valid name (1-32 of A-Z a-z 0-9 _ . -)"));
+    }
+    let text = text.filter(|t| !t.is_empty()).map(str::to_string);
+    Ok(Command::Msg(name.to_string(), text))
+}
+
+/// A room, `#room` or a conversation `@name`, in lower case.
 fn room_arg(cmd: &str, arg: &str) -> Result<String, String> {
+    if let Some(name) = arg.strip_prefix('@') {
+        if is_valid_name(name) {
+            return Ok(arg.to_ascii_lowercase());
+        }
+    }
     let room = arg.strip_prefix('#').unwrap_or(arg);
     if room.is_empty() || room.contains(char::is_whitespace) {
         return Err(format!("usage: /{cmd} ROOM"));
@@ -219,6 +248,13 @@ mod tests {
         assert_eq!(cmd("/set"), Command::Set(None));
         assert_eq!(cmd("/set Joins OFF"), Command::Set(Some(("joins".into(), "off".into()))));
         assert_eq!(cmd("/search deploy"), Command::Search("deploy".into()));
+        assert_eq!(cmd("/msg Bob"), Command::Msg("Bob".into(), None));
+        assert_eq!(
+            cmd("/query @bob  hi  there"),
+            Command::Msg("bob".into(), Some("hi  there".into()))
+        );
+        assert_eq!(cmd("/go @Ada"), Command::Go("@ada".into()));
+        assert_eq!(cmd("/join @ada"), Command::Join("@ada".into()));
     }
 
     #[test]
@@ -238,7 +274,10 @@ mod tests {
             "/nope",
             "/join",
             "/join a b",
-            "/join @x",
+            "/join @",
+            "/msg",
+            "/msg @",
+            "/msg b@d hi",
             "/go",
             "/who x",
             "/history 0",

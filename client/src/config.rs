@@ -164,5 +164,4 @@ fn set(c: &mut Config, key: &str, v: Value) -> Result<(), String> {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

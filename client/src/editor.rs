@@ -308,5 +308,4 @@ impl Editor {
 }
 
 #[cfg(test)]
-#[path = "editor_tests.rs"]
 mod tests;

@@ -1,10 +1,11 @@
 //! How the session reacts to frames from the server (everything but the
 //! handshake, heartbeats and fatal errors, which `net` handles): dedupe of
 //! messages by room and id, ACKs, catch-up after a reconnect and the resend
-//! of unacknowledged SAYs with their original seq.
+//! of unacknowledged SAYs with their original seq. Direct conversations'
+//! UNREAD and receipts are in `inbound/direct.rs`.
 
 use crate::session::{Event, RoomSync, Session};
-use banter_proto::validate::same_name;
+use banter_proto::validate::{is_direct, same_name};
 use banter_proto::{
     types, ClientFrame, ErrorCode, PresenceEvent, ServerFrame, FLAG_ACTION, FLAG_REPLAY,
 };
@@ -35,6 +36,10 @@ impl Session {
     pub fn handle(&mut self, f: ServerFrame, out: &mut Vec<ClientFrame>) -> Vec<Event> {
         match f {
             ServerFrame::Msg { room, id, ts, from, flags, text, .. } => {
+                if is_direct(&room) {
+                    // No JOIN is needed to receive: follow it from now on.
+                    self.rooms.entry(room.clone()).or_default();
+                }
                 self.on_msg(Said { room, id, ts, from, flags, text })
             }
             ServerFrame::Ack { seq, room, id, ts } => {
@@ -50,8 +55,11 @@ impl Session {
             ServerFrame::Error { code, about, seq, detail } => {
                 self.on_error(code, about, seq, detail)
             }
-            ServerFrame::Joined { room, last_id, members, .. } => {
-                self.on_joined(room, last_id, members, out)
+            ServerFrame::Joined { room, last_id, members, read } => {
+                self.on_joined(room, last_id, members, read, out)
+            }
+            ServerFrame::Unread { room, count, last_id, read } => {
+                self.on_unread(room, count, last_id, read, out)
             }
             ServerFrame::HistoryEnd { room, count, more } => {
                 if self.rooms.get_mut(&room).is_some_and(|r| std::mem::take(&mut r.reset)) {
@@ -85,6 +93,8 @@ impl Session {
                 }
                 vec![Event::Registered(name)]
             }
+            ServerFrame::Delivered { room, id } => self.on_delivered(room, id),
+            ServerFrame::Read { room, name, id } => self.on_read(room, name, id),
             _ => vec![],
         }
     }
@@ -97,6 +107,7 @@ impl Session {
         room: String,
         last_id: u64,
         members: u32,
+        read: u64,
         out: &mut Vec<ClientFrame>,
     ) -> Vec<Event> {
         if let Some(i) = self.joins.iter().position(|r| *r == room) {
@@ -110,7 +121,7 @@ impl Session {
             let text = format!("the server lost the history of {room}; showing what it has");
             events.push(Event::Notice(text));
         }
-        events.push(Event::Joined { room, members });
+        events.push(Event::Joined { room, members, read });
         events
     }
 
@@ -177,13 +188,18 @@ impl Session {
             // A typing notice the server had no room for: nothing to tell.
             return vec![];
         }
+        if about == types::MARK {
+            // A marker for a room just left: nothing the user can act on.
+            return vec![];
+        }
         if about == types::JOIN {
             // JOINs are answered in order and an ERROR names no room.
             if let Some(room) = self.joins.pop_front() {
-                let known = self.rooms.get(&room).is_some_and(|r| r.last_id > 0);
-                if !known {
+                let forgotten = self.rooms.get(&room).is_none_or(|r| r.last_id == 0);
+                if forgotten {
                     self.rooms.remove(&room);
                 }
+                return vec![Event::JoinFailed { room, code: name, detail, forgotten }];
             }
         }
         if about == types::REGISTER {
@@ -202,6 +218,8 @@ impl Session {
         vec![Event::Roster { room, names }]
     }
 }
+
+mod direct;
 
 fn presence(room: String, name: String, event: u8, reason: String) -> Vec<Event> {
     let what = match PresenceEvent::from_u8(event) {

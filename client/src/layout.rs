@@ -1,8 +1,10 @@
 //! Lays scrollback entries out as screen rows: "HH:MM <nick> text" with a
 //! capped, coloured nick column, continuation rows indented under the text
 //! (or at the full width when an indent leaves no room), our own lines set
-//! apart, mentions highlighted, `/me` actions as "* nick text", and the
-//! day-change and unread-marker rows that go above an entry.
+//! apart, mentions highlighted, `/me` actions as "* nick text", the
+//! receipt mark after our messages in a direct conversation (✓ stored,
+//! ✓✓ delivered, ✓✓ read), and the day-change and unread-marker rows that
+//! go above an entry.
 //!
 //! Pure: rows of already-sanitised text; drawing them is `render`'s.
 
@@ -106,8 +108,38 @@ pub fn block(room: &RoomView, i: usize, lay: &Layout) -> Vec<Row> {
     if room.marker == Some(e.serial) {
         rows.push(banner(Style::Marker, "new", lay.width));
     }
-    rows.extend(entry_rows(e, lay));
+    let mut own = entry_rows(e, lay);
+    if let Some(mark) = receipt(room, e) {
+        add_tail(&mut own, mark, lay.width);
+    }
+    rows.extend(own);
     rows
+}
+
+/// The receipt of our message `e` in a direct conversation, as the
+/// other party's DELIVERED and READ left it.
+pub fn receipt(room: &RoomView, e: &Entry) -> Option<&'static str> {
+    if !room.direct || e.kind != Kind::Own(Mark::Acked) {
+        return None;
+    }
+    let id = e.id?;
+    Some(match id {
+        _ if id <= room.peer_read => "\u{2713}\u{2713} read",
+        _ if id <= room.delivered => "\u{2713}\u{2713}",
+        _ => "\u{2713}",
+    })
+}
+
+/// Puts `tail` (dim) at the end of the last row, or on a row of its own
+/// when it does not fit there.
+fn add_tail(rows: &mut Vec<Row>, tail: &str, width: usize) {
+    let Some(last) = rows.last_mut() else { return };
+    let used: usize = last.segs.iter().map(|(_, t)| str_width(t)).sum();
+    if used + 1 + str_width(tail) <= width {
+        last.segs.push((Style::Dim, format!(" {tail}")));
+    } else {
+        rows.push(Row::one(Style::Dim, truncate(tail, width).to_string()));
+    }
 }
 
 /// The head ("HH:MM <nick> ") as styled pieces, and the row style.
@@ -167,5 +199,4 @@ pub fn entry_rows(e: &Entry, lay: &Layout) -> Vec<Row> {
 }
 
 #[cfg(test)]
-#[path = "layout_tests.rs"]
 mod tests;

@@ -1,6 +1,7 @@
 //! The one-line text of each event in line mode (documented in `--help`):
 //! messages carry their room and time, replayed history is marked with
-//! `~`, actions read "* name text".
+//! `~`, actions read "* name text", and the receipts of our own direct
+//! messages read "= delivered [@bob] #5 text" and "= read [@bob] #5 text".
 //!
 //! Every piece coming from the network is sanitised here; nothing else is
 //! printed by line mode without going through `sanitize_line`.
@@ -35,7 +36,11 @@ pub fn format_event(e: &Event, net: &Net) -> Option<String> {
             let (room, detail) = (s(room), s(detail));
             format!("! not sent [{room}] #{seq}: {code}: {detail} (/resend retries)")
         }
-        Event::Joined { room, members: n } => format!("= joined {} ({})", s(room), members(*n)),
+        Event::Joined { room, members: n, .. } => {
+            format!("= joined {} ({})", s(room), members(*n))
+        }
+        Event::JoinFailed { code, detail, .. } => format!("! {code}: {}", s(detail)),
+        Event::Unread { room, count, .. } => format!("= unread [{}] {count}", s(room)),
         Event::Left { room } => format!("= left {}", s(room)),
         Event::Roster { room, names } => {
             let names: Vec<String> = names.iter().map(|n| s(n)).collect();
@@ -73,6 +78,11 @@ fn format_status(e: &Event, net: &Net) -> Option<String> {
         }
         _ => return None,
     })
+}
+
+/// "= delivered [@bob] #5 text" (or "read"): one of our messages moved on.
+pub fn receipt(state: &str, room: &str, id: u64, text: &str) -> String {
+    format!("= {state} [{}] #{id} {}", s(room), s(text))
 }
 
 fn presence(room: &str, name: &str, what: &str, reason: &str) -> String {

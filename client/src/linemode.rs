@@ -1,7 +1,8 @@
 //! Line mode, for scripts and pipes (stdin or stdout not a terminal): each
 //! input line is a message or a command, each event one sanitised line on
-//! stdout (format in `--help`). At end of input it waits until every SAY is
-//! acknowledged, sends QUIT and exits 0, or 1 if any SAY was not.
+//! stdout (format in `--help`). A message printed counts as read (MARK).
+//! At end of input it waits until every SAY is acknowledged, sends QUIT
+//! and exits 0, or 1 if any SAY was not.
 //!
 //! It reconnects and resends like the terminal UI (same `net`). Lines are
 //! only acted on while connected, so their effects keep their order.
@@ -13,6 +14,7 @@ use crate::net::{Net, SOCKET};
 use crate::reconnect::Phase;
 use crate::session::Event;
 use crate::stdin;
+use crate::tls::TlsTarget;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -20,7 +22,6 @@ use signal_hook_mio::v1_0::Signals;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-#[path = "linemode_events.rs"]
 mod events;
 
 use events::Await;
@@ -68,11 +69,29 @@ struct LineApp {
     awaiting: Option<Await>,
     /// A message line was refused before it could be sent (exit 1).
     refused_locally: bool,
+    /// Read markers to send for the messages printed.
+    marks: crate::marks::Marks,
+    /// Our direct messages of this run not yet read, by room and id: their
+    /// text, and whether "delivered" was printed.
+    receipts: events::Receipts,
+}
+
+/// Moves the whole lines at the front of `buf` to `lines` (without their
+/// `\n` or `\r\n`), leaving the unfinished rest; the rest moves once, so
+/// a large piped input is split in time linear in its size.
+fn split_lines(buf: &mut Vec<u8>, lines: &mut VecDeque<String>) {
+    let mut start = 0;
+    while let Some(i) = buf[start..].iter().position(|&b| b == b'\n') {
+        let text = String::from_utf8_lossy(&buf[start..start + i]);
+        lines.push_back(text.trim_end_matches('\r').to_string());
+        start += i + 1;
+    }
+    buf.drain(..start);
 }
 
 /// Runs line mode; returns the exit code.
-pub fn run(args: Args) -> i32 {
-    match try_run(args) {
+pub fn run(args: Args, tls: Option<TlsTarget>) -> i32 {
+    match try_run(args, tls) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("banter: {e}");
@@ -81,10 +100,10 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
-fn try_run(args: Args) -> std::io::Result<i32> {
+fn try_run(args: Args, tls: Option<TlsTarget>) -> std::io::Result<i32> {
     let mut poll = Poll::new()?;
     let now = Instant::now();
-    let mut app = LineApp::new(&args, now);
+    let mut app = LineApp::new(&args, tls, now);
     let stdin_polled =
         poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE).is_ok();
     if !stdin_polled {
@@ -129,9 +148,9 @@ fn try_run(args: Args) -> std::io::Result<i32> {
 }
 
 impl LineApp {
-    fn new(args: &Args, now: Instant) -> LineApp {
+    fn new(args: &Args, tls: Option<TlsTarget>, now: Instant) -> LineApp {
         LineApp {
-            net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+            net: Net::new(&args.host, args.port, tls, args.reconnect_attempts, now),
             room: None,
             lines: VecDeque::new(),
             partial: Vec::new(),
@@ -148,6 +167,8 @@ impl LineApp {
             exit: None,
             awaiting: None,
             refused_locally: false,
+            marks: Default::default(),
+            receipts: Default::default(),
         }
     }
 
@@ -157,6 +178,11 @@ impl LineApp {
         loop {
             self.show(ev);
             self.step(reg, now, ev);
+            if self.net.online() && self.quit_at.is_none() {
+                let marks = self.marks.due(now);
+                marks.iter().for_each(|f| self.net.send(f));
+                self.net.flush(reg, now, ev);
+            }
             if ev.is_empty() {
                 return self.exit;
             }
@@ -165,20 +191,13 @@ impl LineApp {
 
     fn deadline(&self) -> Option<Instant> {
         let q = self.quit_at.map(|t| t + QUIT_WAIT);
-        match (self.net.deadline(), q) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.net.deadline(), q, self.marks.deadline()].into_iter().flatten().min()
     }
 
     fn read_stdin(&mut self) -> std::io::Result<()> {
         let (bytes, eof) = stdin::read_available()?;
         self.partial.extend_from_slice(&bytes);
-        while let Some(i) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=i).collect();
-            let text = String::from_utf8_lossy(&line[..i]);
-            self.lines.push_back(text.trim_end_matches('\r').to_string());
-        }
+        split_lines(&mut self.partial, &mut self.lines);
         if eof {
             self.eof = true;
             if !self.partial.is_empty() {
@@ -288,9 +307,12 @@ impl LineApp {
         }
         let input = commands::parse(line);
         let here = self.room.clone().unwrap_or_default();
-        let is_say = matches!(input, Ok(Input::Say(_)));
+        let is_say = matches!(input, Ok(Input::Say(_) | Input::Cmd(Command::Msg(_, Some(_)))));
         let wait = match &input {
             Ok(Input::Cmd(Command::Join(r))) => Some(Await::Join(r.clone())),
+            Ok(Input::Cmd(Command::Msg(n, None))) => {
+                Some(Await::Join(format!("@{}", n.to_ascii_lowercase())))
+            }
             Ok(Input::Cmd(Command::Leave(r))) => Some(Await::Left(r.clone().unwrap_or(here))),
             Ok(Input::Cmd(Command::Who)) => Some(Await::Roster(here)),
             Ok(Input::Cmd(Command::History(_))) => Some(Await::History(here)),
@@ -335,6 +357,8 @@ impl LineApp {
     }
 
     fn quit(&mut self, reason: String, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        let marks = self.marks.take();
+        marks.iter().for_each(|f| self.net.send(f));
         self.net.quit(&reason, reg, now, ev);
         self.quit_at = Some(now);
     }
@@ -353,5 +377,23 @@ impl LineApp {
         } else {
             1
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_is_cut_into_lines_keeping_the_unfinished_rest() {
+        let mut buf = b"one\r\ntwo\n\nthr".to_vec();
+        let mut lines = VecDeque::new();
+        split_lines(&mut buf, &mut lines);
+        assert_eq!(lines, ["one", "two", ""]);
+        assert_eq!(buf, b"thr");
+        buf.extend_from_slice(b"ee\n");
+        split_lines(&mut buf, &mut lines);
+        assert_eq!(lines.back().map(String::as_str), Some("three"));
+        assert!(buf.is_empty());
     }
 }

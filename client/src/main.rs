@@ -15,6 +15,7 @@ mod layout;
 mod linefmt;
 mod linemode;
 mod logfile;
+mod marks;
 mod net;
 mod reconnect;
 mod render;
@@ -25,6 +26,7 @@ mod session;
 mod status;
 mod stdin;
 mod term;
+mod tls;
 mod tui;
 mod tui_keys;
 mod tui_submit;
@@ -44,7 +46,18 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let code =
-        if stdin::is_tty(0) && stdin::is_tty(1) { tui::run(args) } else { linemode::run(args) };
+    let tls = match args.tls.then(|| tls::TlsTarget::new(&args.host, args.ca.as_deref())) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("banter: {e}");
+            std::process::exit(2);
+        }
+    };
+    let code = if stdin::is_tty(0) && stdin::is_tty(1) {
+        tui::run(args, tls)
+    } else {
+        linemode::run(args, tls)
+    };
     std::process::exit(code);
 }

@@ -6,10 +6,11 @@
 //! It takes `now` from its caller and exposes its next [`Net::deadline`];
 //! it never sleeps or reads the clock. It does not render anything.
 
-use crate::conn::{Conn, Input};
+use crate::conn::{plain, Broken, Conn, Input};
 use crate::inbound::code_name;
 use crate::reconnect::{Phase, Reconnect};
 use crate::session::{Event, Session};
+use crate::tls::TlsTarget;
 use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use mio::{Registry, Token};
 use std::net::ToSocketAddrs;
@@ -31,6 +32,8 @@ pub struct Net {
     host: String,
     /// Server port.
     port: u16,
+    /// TLS settings (`--tls`, `--ca`); `None`: in clear.
+    tls: Option<TlsTarget>,
     /// When to (re)connect.
     pub rc: Reconnect,
     /// The live connection, if any.
@@ -58,13 +61,15 @@ pub struct Net {
 }
 
 impl Net {
-    /// A driver for `host:port` with `attempts` reconnect attempts (0: forever).
-    pub fn new(host: &str, port: u16, attempts: u32, now: Instant) -> Net {
+    /// A driver for `host:port` (over TLS when `tls` is given) with
+    /// `attempts` reconnect attempts (0: forever).
+    pub fn new(host: &str, port: u16, tls: Option<TlsTarget>, attempts: u32, now: Instant) -> Net {
         let seed =
             u64::from(std::process::id()) ^ now.elapsed().as_nanos() as u64 ^ 0x9e37_79b9_7f4a_7c15;
         Net {
             host: host.to_string(),
             port,
+            tls,
             rc: Reconnect::new(attempts, seed),
             conn: None,
             session: Session::new(""),
@@ -113,7 +118,7 @@ impl Net {
             Ok(None) => return self.lost(reg, now, format!("{}: no address", self.host), ev),
             Err(e) => return self.lost(reg, now, format!("{}: {e}", self.host), ev),
         };
-        match Conn::open(addr, reg, SOCKET) {
+        match Conn::open(addr, &self.host, self.tls.as_ref(), reg, SOCKET) {
             Ok(mut c) => {
                 c.queue(&self.session.hello());
                 self.conn = Some(c);
@@ -166,10 +171,10 @@ impl Net {
         match result {
             Ok(Input::Bytes) => self.last_heard = now,
             Ok(Input::Nothing) => {}
-            Err(e) => {
+            Err(broken) => {
                 self.drain(reg, now, ev);
                 if self.conn.is_some() {
-                    self.lost(reg, now, plain(&e), ev);
+                    self.broken(broken, reg, now, ev);
                 }
                 return;
             }
@@ -216,7 +221,7 @@ impl Net {
                 }
                 self.session.max_text = max_text as usize;
             }
-            ServerFrame::Error { code, detail, .. } if is_fatal(code) => {
+            ServerFrame::Error { code, about, detail, .. } if is_fatal(code, about) => {
                 self.on_fatal(code, detail, reg, now, ev)
             }
             f => {
@@ -274,6 +279,10 @@ impl Net {
             Some(Superseded | BadVersion | HelloFirst) => {
                 self.stop(reg, ev, Some(format!("{name}: {detail}")));
             }
+            Some(TlsRequired) => {
+                let fix = "connect with --tls (and --ca PATH for a self-signed server)";
+                self.stop(reg, ev, Some(format!("{name}: {detail}; {fix}")));
+            }
             _ => self.lost(reg, now, format!("{name}: {detail}"), ev),
         }
     }
@@ -289,8 +298,17 @@ impl Net {
     /// Writes queued output.
     pub fn flush(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         let Some(c) = self.conn.as_mut() else { return };
-        if let Err(e) = c.flush() {
-            self.lost(reg, now, plain(&e), ev);
+        if let Err(broken) = c.flush() {
+            self.broken(broken, reg, now, ev);
+        }
+    }
+
+    /// The connection failed: try again later, or (a refused certificate)
+    /// go offline at once, since trying again cannot help.
+    fn broken(&mut self, b: Broken, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        match b {
+            Broken::Lost(reason) => self.lost(reg, now, reason, ev),
+            Broken::Certificate(reason) => self.stop(reg, ev, Some(reason)),
         }
     }
 
@@ -356,14 +374,6 @@ impl Net {
     }
 }
 
-/// An I/O error as words: "connection refused", without "(os error 111)".
-fn plain(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    let s = s.split(" (os error").next().unwrap_or(&s);
-    let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
-}
-
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -371,6 +381,27 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     }
 }
 
-fn is_fatal(code: u16) -> bool {
-    ErrorCode::from_code(code).is_some_and(ErrorCode::is_fatal)
+/// Whether an ERROR ends the connection. AUTH_REQUIRED is fatal only
+/// as the answer to HELLO; a guest naming a direct conversation gets it
+/// too, and stays connected (§8).
+fn is_fatal(code: u16, about: u8) -> bool {
+    match ErrorCode::from_code(code) {
+        Some(ErrorCode::AuthRequired) => about == banter_proto::types::HELLO || about == 0,
+        c => c.is_some_and(ErrorCode::is_fatal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use banter_proto::{types, ErrorCode};
+
+    #[test]
+    fn auth_required_is_fatal_only_as_the_answer_to_hello() {
+        let auth = ErrorCode::AuthRequired.code();
+        assert!(super::is_fatal(auth, types::HELLO));
+        assert!(!super::is_fatal(auth, types::SAY), "a guest naming @bob stays connected");
+        assert!(!super::is_fatal(auth, types::JOIN));
+        assert!(super::is_fatal(ErrorCode::Superseded.code(), 0));
+        assert!(!super::is_fatal(ErrorCode::NoSuchUser.code(), types::SAY));
+    }
 }

@@ -194,5 +194,4 @@ pub fn paint(prev: Option<&Screen>, next: &Screen, width: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "render_tests.rs"]
 mod tests;

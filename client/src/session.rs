@@ -1,6 +1,6 @@
 //! The session as the client keeps it across connections: name, token,
 //! password, SAY numbering, the SAYs not yet acknowledged, and per room the
-//! last message id seen and every id shown (so nothing is shown twice).
+//! last message id seen and the ids shown (so nothing is shown twice).
 //!
 //! It builds the frames to send and turns received frames into [`Event`]s
 //! (see `inbound.rs`), but does no I/O and keeps no clock: `net` owns the
@@ -8,7 +8,10 @@
 
 use banter_proto::validate::check_text;
 use banter_proto::ClientFrame;
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+mod ids;
+pub use ids::IdSet;
 
 /// Messages asked for when first joining a room.
 pub const JOIN_LIMIT: u16 = 50;
@@ -39,8 +42,17 @@ pub enum Event {
     Throttled { seq: u32 },
     /// A SAY of ours was refused.
     SayFailed { seq: u32, room: String, code: String, detail: String },
-    /// We are in `room`.
-    Joined { room: String, members: u32 },
+    /// We are in `room`; `read`: our read marker there (0: none).
+    Joined { room: String, members: u32, read: u64 },
+    /// A JOIN was refused; `forgotten`: the room is no longer ours.
+    JoinFailed { room: String, code: String, detail: String, forgotten: bool },
+    /// At sign-in: `count` messages of the conversation `room` past our
+    /// marker `read` (the newest is `last_id`); a catch-up JOIN follows.
+    Unread { room: String, count: u32, last_id: u64, read: u64 },
+    /// Our messages of conversation `room` up to `id` reached the other party.
+    Delivered { room: String, id: u64 },
+    /// `name` (the other party) read conversation `room` up to `id`.
+    Read { room: String, name: String, id: u64 },
     /// We left `room`.
     Left { room: String },
     /// The full member list of `room`.
@@ -77,13 +89,19 @@ pub struct RoomSync {
     pub last_id: u64,
     /// Oldest message id seen, for /history (0: none).
     pub first_id: u64,
-    /// Every id shown, so a replay never shows one twice.
-    pub seen: HashSet<u64>,
+    /// The ids shown, so a replay never shows one twice (as ranges: a
+    /// room that showed a million messages keeps a few of them).
+    pub seen: IdSet,
     /// Catching up after a reconnect: the last id seen before it.
     pub catch_up_from: Option<u64>,
     /// The server restarted this room's ids: drop the stale replay until
     /// its HISTORY_END (a JOIN from 0 follows).
     pub reset: bool,
+    /// Direct conversation: the newest of our messages the other party
+    /// was handed (DELIVERED).
+    pub delivered: u64,
+    /// Direct conversation: how far the other party has read (READ).
+    pub peer_read: u64,
 }
 
 /// A SAY not yet acknowledged.
@@ -258,6 +276,12 @@ impl Session {
         self.pending.values().filter(|p| !p.failed).count()
     }
 
+    /// Whether we signed in with a password (or registered): only an
+    /// account may send direct messages.
+    pub fn is_account(&self) -> bool {
+        !self.password.is_empty()
+    }
+
     /// SAYs refused by the server.
     pub fn failed(&self) -> usize {
         self.pending.values().filter(|p| p.failed).count()
@@ -281,5 +305,4 @@ impl Session {
 }
 
 #[cfg(test)]
-#[path = "session_tests.rs"]
 mod tests;

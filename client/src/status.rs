@@ -97,8 +97,15 @@ fn typing_text(typing: &[&str]) -> Option<String> {
 /// The whole status line, at most `width` cells when it can be.
 pub fn status_text(s: &StatusInfo, now: Instant, width: usize) -> String {
     let phase = format!(" {}", phase_text(s.phase, s.max, now));
-    let room = s.room.map(|r| format!("#{}", sanitize_line(r)));
-    let room_long = room.as_ref().map(|r| format!("{r}, {}", members(s.members)));
+    let direct = s.room.is_some_and(|r| r.starts_with('@'));
+    let room = s.room.map(|r| match direct {
+        true => sanitize_line(r),
+        false => format!("#{}", sanitize_line(r)),
+    });
+    let room_long = match direct {
+        true => room.as_ref().map(|r| format!("{r} (private)")),
+        false => room.as_ref().map(|r| format!("{r}, {}", members(s.members))),
+    };
     let all: Vec<String> = s.windows.iter().map(win_text).collect();
     let all = (s.windows.len() > 1).then(|| all.join(" "));
     let active: Vec<String> = s.windows.iter().filter(|w| w.unread > 0).map(win_text).collect();
@@ -143,5 +150,4 @@ pub fn next_tick(phase: Phase, now: Instant) -> Option<Instant> {
 }
 
 #[cfg(test)]
-#[path = "status_tests.rs"]
 mod tests;

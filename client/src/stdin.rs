@@ -6,13 +6,20 @@
 
 use std::io;
 
+/// Bytes asked for per read(2).
+const CHUNK: usize = 65536;
+
 /// Reads what stdin has now. Returns the bytes and whether EOF was reached.
+/// Reads go straight into the returned buffer's spare room: a keystroke
+/// costs no zeroing or copying of a 64 KiB scratch buffer.
 pub fn read_available() -> io::Result<(Vec<u8>, bool)> {
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 65536];
+    let mut out: Vec<u8> = Vec::new();
     loop {
-        // SAFETY: reading into a buffer we own, of its exact length.
-        let n = unsafe { libc::read(0, chunk.as_mut_ptr().cast(), chunk.len()) };
+        out.reserve(CHUNK);
+        let spare = out.spare_capacity_mut();
+        // SAFETY: read(2) writes at most `spare.len()` bytes into the
+        // vector's spare capacity, which we own.
+        let n = unsafe { libc::read(0, spare.as_mut_ptr().cast(), spare.len()) };
         if n < 0 {
             let e = io::Error::last_os_error();
             match e.kind() {
@@ -24,7 +31,8 @@ pub fn read_available() -> io::Result<(Vec<u8>, bool)> {
         if n == 0 {
             return Ok((out, true));
         }
-        out.extend_from_slice(&chunk[..n as usize]);
+        // SAFETY: the kernel initialised `n` bytes after the current length.
+        unsafe { out.set_len(out.len() + n as usize) };
         if !readable_now() {
             return Ok((out, false));
         }

@@ -15,6 +15,7 @@ use crate::session::Event;
 use crate::status::{next_tick, status_text, StatusInfo, Win};
 use crate::stdin;
 use crate::term::Terminal;
+use crate::tls::TlsTarget;
 use crate::view::View;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
@@ -80,11 +81,13 @@ pub struct Tui {
     pub quit_asked: bool,
     /// Ring the terminal bell when a message names us (`/set bell`).
     pub bell: bool,
+    /// Read markers to send (MARK) for what was on screen.
+    pub marks: crate::marks::Marks,
 }
 
 /// Runs the UI; returns the exit code.
-pub fn run(args: Args) -> i32 {
-    let result = Terminal::enter().and_then(|mut term| event_loop(args, &mut term));
+pub fn run(args: Args, tls: Option<TlsTarget>) -> i32 {
+    let result = Terminal::enter().and_then(|mut term| event_loop(args, tls, &mut term));
     crate::term::restore();
     match result {
         Ok(()) => 0,
@@ -95,13 +98,13 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
-fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
+fn event_loop(args: Args, tls: Option<TlsTarget>, term: &mut Terminal) -> io::Result<()> {
     let mut poll = Poll::new()?;
     poll.registry().register(&mut SourceFd(&0), STDIN, Interest::READABLE)?;
     let mut signals = Signals::new([SIGWINCH, SIGINT, SIGTERM, SIGHUP])?;
     poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
     let now = Instant::now();
-    let mut ui = Tui::new(&args, now);
+    let mut ui = Tui::new(&args, tls, now);
     let mut ev = Vec::new();
     ui.begin(args.name.as_deref(), poll.registry(), now, &mut ev);
     let mut events = Events::with_capacity(64);
@@ -109,9 +112,12 @@ fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
         let now = Instant::now();
         ui.absorb(&mut ev, poll.registry(), now);
         if let Some(reason) = ui.quit.take() {
+            let marks = ui.marks.take();
+            marks.iter().for_each(|f| ui.net.send(f));
             ui.net.quit(&reason, poll.registry(), now, &mut ev);
             return Ok(());
         }
+        ui.mark_seen(poll.registry(), now, &mut ev);
         ui.repaint(term, now)?;
         let timeout = ui.deadline(now).map(|d| d.saturating_duration_since(now));
         if let Err(e) = poll.poll(&mut events, timeout) {
@@ -133,9 +139,9 @@ fn event_loop(args: Args, term: &mut Terminal) -> io::Result<()> {
 }
 
 impl Tui {
-    fn new(args: &Args, now: Instant) -> Tui {
+    fn new(args: &Args, tls: Option<TlsTarget>, now: Instant) -> Tui {
         Tui {
-            net: Net::new(&args.host, args.port, args.reconnect_attempts, now),
+            net: Net::new(&args.host, args.port, tls, args.reconnect_attempts, now),
             view: View::with_joins(args.joins),
             editor: Editor::default(),
             keys: KeyDecoder::default(),
@@ -154,6 +160,7 @@ impl Tui {
             joined_first: false,
             quit_asked: false,
             bell: args.bell,
+            marks: Default::default(),
         }
     }
 
@@ -217,6 +224,10 @@ impl Tui {
                 self.asking_name = true;
                 self.view.info("Choose another name and press Enter.");
             }
+            Event::Joined { room, read, .. } | Event::Unread { room, read, .. } => {
+                self.marks.told(room, *read)
+            }
+            Event::Left { room } => self.marks.forget(room),
             _ => {}
         }
     }
@@ -257,6 +268,7 @@ impl Tui {
             self.typing.idle_at,
             self.esc_at,
             typing_in,
+            self.marks.deadline(),
             next_tick(self.net.rc.phase(), now),
         ]
         .into_iter()
@@ -324,6 +336,31 @@ impl Tui {
             windows: self.windows(),
         };
         status_text(&info, now, usable(self.size.0))
+    }
+
+    /// MARKs the newest message of the room shown when it is on screen
+    /// (the pane follows the newest line, no prompt covers it), at most
+    /// once a second.
+    fn mark_seen(&mut self, reg: &mio::Registry, now: Instant, ev: &mut Vec<Event>) {
+        let room = self.view.current.clone().filter(|r| self.net.session.rooms.contains_key(r));
+        let prompt = self.asking_name || self.asking_password;
+        if let Some(r) = room.as_deref().and_then(|r| self.view.room(r)).filter(|_| !prompt) {
+            if r.scroll.at_bottom() && r.newest > 0 {
+                let newest = r.newest;
+                self.marks.seen(room.as_deref().unwrap_or_default(), newest);
+            }
+        }
+        if !self.net.online() {
+            return;
+        }
+        for f in self.marks.due(now) {
+            if let banter_proto::ClientFrame::Mark { room, id } = &f {
+                let r = self.view.room_mut(room);
+                r.read = r.read.max(*id);
+            }
+            self.net.send(&f);
+        }
+        self.net.flush(reg, now, ev);
     }
 
     /// The password to send for `name`: the output of the configured

@@ -34,7 +34,10 @@ impl Tui {
     /// Sends chat text or runs a command, and shows what came of it.
     fn run_line(&mut self, line: String, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         let input = commands::parse(&line);
-        let said = matches!(input, Ok(Input::Say(_)) | Ok(Input::Cmd(Command::Me(_))));
+        let said = matches!(
+            input,
+            Ok(Input::Say(_) | Input::Cmd(Command::Me(_) | Command::Msg(_, Some(_))))
+        );
         if said {
             // The server ends our typing state when it gets the SAY.
             self.typing = Default::default();
@@ -43,7 +46,7 @@ impl Tui {
             self.stop_typing();
         }
         let text = match &input {
-            Ok(Input::Say(t)) | Ok(Input::Cmd(Command::Me(t))) => t.clone(),
+            Ok(Input::Say(t) | Input::Cmd(Command::Me(t) | Command::Msg(_, Some(t)))) => t.clone(),
             _ => String::new(),
         };
         let who = matches!(input, Ok(Input::Cmd(Command::Who)));

@@ -1,8 +1,10 @@
 //! What the screen shows, kept as data: per-room scrollback (sanitised
 //! entries, at most [`SCROLLBACK`] each), unread and mention counts and the
-//! unread marker, members, who is typing, recent speakers, where the pane
-//! is scrolled to, and the state of our own lines (pending, acknowledged,
-//! failed). `apply.rs` feeds it events.
+//! unread marker (placed by arrival, or by the read marker the server
+//! keeps), members, who is typing, recent speakers, where the pane is
+//! scrolled to, and the state of our own lines (pending, acknowledged,
+//! failed; delivered and read in direct conversations). `apply.rs` feeds
+//! it events.
 //!
 //! It neither draws (see `render`) nor talks to the server.
 
@@ -122,6 +124,21 @@ pub struct RoomView {
     pub scroll: Scroll,
     /// Messages that arrived below the view while scrolled up.
     pub new_below: usize,
+    /// A direct conversation (`@name`): its messages count like mentions.
+    pub direct: bool,
+    /// Our read marker as the server has it (JOINED, UNREAD, our MARKs).
+    pub read: u64,
+    /// The marker the "new" line follows in replays (JOINED's `read`),
+    /// until the room is left.
+    pub new_after: Option<u64>,
+    /// Newest message id in the pane (what a MARK would say).
+    pub newest: u64,
+    /// Highest id counted as unread (UNREAD counts ahead of its replay).
+    pub counted: u64,
+    /// Direct conversation: our messages up to here reached the other party.
+    pub delivered: u64,
+    /// Direct conversation: the other party read up to here.
+    pub peer_read: u64,
 }
 
 /// The whole view.
@@ -163,7 +180,8 @@ impl View {
         let i = match self.rooms.iter().position(|(r, _)| r == room) {
             Some(i) => i,
             None => {
-                self.rooms.push((room.to_string(), RoomView::default()));
+                let direct = banter_proto::validate::is_direct(room);
+                self.rooms.push((room.to_string(), RoomView { direct, ..RoomView::default() }));
                 self.rooms.len() - 1
             }
         };
@@ -186,15 +204,21 @@ impl View {
     }
 
     /// Appends an entry to `room`; returns its serial. A message in a
-    /// room not shown counts as unread; one below a scrolled view as new.
+    /// room not shown counts as unread (unless the read marker says it
+    /// was read elsewhere); one below a scrolled view as new.
     pub fn push_entry(&mut self, room: &str, mut e: Entry) -> u64 {
         self.serial += 1;
         e.serial = self.serial;
         let shown = self.current.as_deref() == Some(room);
         let is_msg = matches!(e.kind, Kind::Msg(_));
-        let mention = e.mention;
         let serial = self.serial;
         let r = self.room_mut(room);
+        r.newest = r.newest.max(e.id.unwrap_or(0));
+        let unread = is_msg && e.id.is_none_or(|id| id > r.read && id > r.counted);
+        if !shown && unread {
+            r.count_unread(&e);
+            r.marker.get_or_insert(serial);
+        }
         r.entries.push_back(e);
         if r.entries.len() > SCROLLBACK {
             r.entries.pop_front();
@@ -203,26 +227,44 @@ impl View {
             r.scroll.entries += 1;
             r.new_below += usize::from(is_msg);
         }
-        if !shown && is_msg {
-            r.unread += 1;
-            r.mentions += usize::from(mention);
-            r.marker.get_or_insert(serial);
-        }
         serial
     }
 
     /// Inserts an older message (history) right after the newest entry
     /// that is older than it, or at the top: above the lines of this
     /// session (connected, joined), which are newer than any history.
-    pub fn insert_older(&mut self, room: &str, mut e: Entry) {
+    /// Past the read marker it counts as unread when the room is not shown.
+    pub fn insert_older(&mut self, room: &str, mut e: Entry) -> u64 {
         self.serial += 1;
         e.serial = self.serial;
+        let serial = self.serial;
+        let shown = self.current.as_deref() == Some(room);
         let id = e.id.unwrap_or(0);
         let r = self.room_mut(room);
+        r.newest = r.newest.max(id);
+        let marked = r.direct || r.read > 0;
+        if !shown && marked && matches!(e.kind, Kind::Msg(_)) && id > r.read && id > r.counted {
+            r.count_unread(&e);
+        }
         let at = r.entries.iter().rposition(|x| x.id.is_some_and(|i| i < id)).map_or(0, |i| i + 1);
         r.entries.insert(at, e);
         if r.entries.len() > SCROLLBACK {
             r.entries.pop_front();
+        }
+        serial
+    }
+
+    /// Puts the "new" line above entry `serial` (message `id` of
+    /// `room`) if it is past the read marker of the last JOIN and older
+    /// than the entry the line is above now.
+    pub fn place_marker(&mut self, room: &str, serial: u64, id: u64) {
+        let r = self.room_mut(room);
+        if r.new_after.is_none_or(|read| id <= read) {
+            return;
+        }
+        let above = r.marker.and_then(|m| r.entries.iter().find(|e| e.serial == m));
+        if above.is_none_or(|e| e.id.is_some_and(|m| id < m)) {
+            r.marker = Some(serial);
         }
     }
 
@@ -232,6 +274,7 @@ impl View {
             return;
         };
         let r = self.room_mut(&room);
+        r.newest = r.newest.max(id.unwrap_or(0));
         if let Some(e) = r.entries.iter_mut().rev().find(|e| e.serial == serial) {
             e.kind = Kind::Own(mark.clone());
             e.id = id.or(e.id);
@@ -245,7 +288,9 @@ impl View {
     pub fn switch(&mut self, room: &str) {
         if let Some(old) = self.current.clone() {
             if old != room {
-                self.room_mut(&old).marker = None;
+                let r = self.room_mut(&old);
+                r.marker = None;
+                r.new_after = None;
             }
         }
         self.current = Some(room.to_string());
@@ -310,6 +355,16 @@ impl View {
     }
 }
 
+impl RoomView {
+    /// Counts message `e` as unread (a mention if it names us or is a
+    /// direct message).
+    fn count_unread(&mut self, e: &Entry) {
+        self.unread += 1;
+        self.mentions += usize::from(e.mention || self.direct);
+        self.counted = self.counted.max(e.id.unwrap_or(0));
+    }
+}
+
 /// Whether `text` names `me` as a word (any case), as chat users expect a
 /// highlight: "ada:", "@ada", "hi ada!" do; "adam" does not.
 pub fn mentions(text: &str, me: &str) -> bool {
@@ -328,5 +383,4 @@ pub fn mentions(text: &str, me: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "view_tests.rs"]
 mod tests;

@@ -2,6 +2,7 @@
 //! (tmux) or in line mode, against a real `banterd` (or, for hostile bytes
 //! the real server would refuse, a scripted fake server on 127.0.0.1:0).
 
+mod direct;
 mod edges;
 mod fake;
 mod features;
@@ -9,6 +10,7 @@ mod linemode;
 mod outage;
 mod screen;
 mod signin;
+mod tls;
 mod tmux;
 
 use banter_proto::{ClientFrame, ServerFrame};

@@ -1,6 +1,7 @@
 //! The client across outages: a cut network, a restarted server (with and
 //! without a database), in the terminal UI and in line mode. Nothing is
-//! lost or shown twice.
+//! lost or shown twice. The relay that cuts connections serves the TLS
+//! tests too.
 
 use super::*;
 
@@ -32,7 +33,7 @@ fn outage_shows_reconnecting_then_replays_missed_messages_once() {
     let one = sc.find("missed one").expect("shown");
     assert!(one < sc.find("missed two").expect("shown"), "in order:\n{sc}");
     assert_eq!(next_msg(&mut bob), ("ada".into(), "sent while away".into()));
-    bob.expect_silence(Duration::from_millis(300));
+    no_msg_within(&mut bob, Duration::from_millis(300));
 }
 
 #[test]
@@ -55,7 +56,7 @@ fn server_restart_reconnects_and_delivers_the_pending_message_once() {
         t.wait("reconnected", |sc| status_bar(sc).contains("connected") && !sc.contains("sending"));
     assert_eq!(count(&sc, "queued while down"), 1, "{sc}");
     assert_eq!(next_msg(&mut bob), ("ada".into(), "queued while down".into()));
-    bob.expect_silence(Duration::from_millis(300));
+    no_msg_within(&mut bob, Duration::from_millis(300));
 }
 
 #[test]
@@ -91,11 +92,19 @@ fn server_restart_with_db_replays_missed_messages_once() {
 #[test]
 fn line_mode_reconnects_and_resumes() {
     let s = Server::start(&[]);
-    let mut bob = member(s.addr, "bob", "lobby");
+    line_mode_resumes_through_a_cut(&s, &[]);
+}
+
+/// Line mode (with `extra` flags) through a relay that is cut and
+/// restored: it resumes, resends once, and exits 0 at end of input.
+pub(super) fn line_mode_resumes_through_a_cut(s: &Server, extra: &[&str]) {
+    let banter = bin("banter"); // built (if it must be) before bea waits
+    let mut bea = member(s.addr, "bea", "lobby");
     let proxy = Proxy::start(s.addr);
-    let mut child = Command::new(bin("banter"))
+    let mut child = Command::new(banter)
         .args(["--port", &proxy.port.to_string(), "--name", "carl"])
         .args(["--reconnect-attempts", "0"])
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -121,25 +130,25 @@ fn line_mode_reconnects_and_resumes() {
     };
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(b"one\n").expect("write");
-    assert_eq!(next_msg(&mut bob), ("carl".into(), "one".into()));
+    assert_eq!(next_msg(&mut bea), ("carl".into(), "one".into()));
     proxy.cut();
     wait_line("= connection lost");
     stdin.write_all(b"two\n").expect("write");
     proxy.restore();
     wait_line("= resumed as carl");
-    assert_eq!(next_msg(&mut bob), ("carl".into(), "two".into()));
+    assert_eq!(next_msg(&mut bea), ("carl".into(), "two".into()));
     drop(stdin);
     assert_eq!(wait_child(&mut child, Duration::from_secs(10)), 0);
     let all = wait_line("[lobby] <carl> two");
     assert_eq!(all.iter().filter(|l| l.as_str() == "[lobby] <carl> one").count(), 1, "{all:#?}");
-    no_msg_within(&mut bob, Duration::from_millis(300));
+    no_msg_within(&mut bea, Duration::from_millis(300));
 }
 
 /// A TCP relay in front of the server that can simulate an outage: `cut`
 /// drops every relayed connection and refuses new ones until `restore`.
-struct Proxy {
+pub(super) struct Proxy {
     /// The port clients connect to.
-    port: u16,
+    pub(super) port: u16,
     /// Whether the outage is on.
     down: Arc<AtomicBool>,
     /// Both ends of every relayed connection, to cut them.
@@ -147,7 +156,7 @@ struct Proxy {
 }
 
 impl Proxy {
-    fn start(target: std::net::SocketAddr) -> Proxy {
+    pub(super) fn start(target: std::net::SocketAddr) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         let down = Arc::new(AtomicBool::new(false));
@@ -167,14 +176,14 @@ impl Proxy {
         Proxy { port, down, conns }
     }
 
-    fn cut(&self) {
+    pub(super) fn cut(&self) {
         self.down.store(true, Ordering::SeqCst);
         for c in self.conns.lock().expect("lock").drain(..) {
             let _ = c.shutdown(std::net::Shutdown::Both);
         }
     }
 
-    fn restore(&self) {
+    pub(super) fn restore(&self) {
         self.down.store(false, Ordering::SeqCst);
     }
 }

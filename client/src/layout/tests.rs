@@ -84,3 +84,31 @@ fn a_day_line_goes_between_days_and_joins_can_hide() {
     assert_eq!(block(r, 1, &hidden).len(), 1, "only the day line stays");
     assert_eq!(block(r, 2, &lay(60)).len(), 1);
 }
+
+#[test]
+fn our_direct_messages_carry_their_receipt() {
+    let mut v = crate::view::View::default();
+    v.switch("@bob");
+    for id in 1..=3 {
+        let e = Entry::new(Kind::Own(Mark::Acked), 1, &format!("m{id}"), Some(id));
+        v.push_entry("@bob", e);
+    }
+    v.push_entry("@bob", Entry::new(Kind::Own(Mark::Pending), 1, "m4", None));
+    let r = v.room_mut("@bob");
+    (r.delivered, r.peer_read) = (2, 1);
+    let r = v.room("@bob").unwrap();
+    let rows: Vec<String> = (0..4).map(|i| texts(&block(r, i, &lay(60))).join("|")).collect();
+    assert!(rows[0].ends_with("m1 \u{2713}\u{2713} read"), "{rows:?}");
+    assert!(rows[1].ends_with("m2 \u{2713}\u{2713}"), "{rows:?}");
+    assert!(rows[2].ends_with("m3 \u{2713}"), "{rows:?}");
+    assert!(rows[3].contains("sending"), "{rows:?}");
+    let narrow = texts(&block(r, 0, &lay(14)));
+    assert!(narrow.iter().all(|t| crate::width::str_width(t) <= 14), "{narrow:?}");
+    assert!(narrow.last().is_some_and(|t| t.ends_with("\u{2713}\u{2713} read")), "{narrow:?}");
+    let tight = texts(&block(r, 0, &lay(16)));
+    assert_eq!(
+        tight.last().map(String::as_str),
+        Some("\u{2713}\u{2713} read"),
+        "own row: {tight:?}"
+    );
+}

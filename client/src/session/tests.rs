@@ -227,3 +227,114 @@ fn actions_keep_their_flag_and_rate_limited_typing_is_silent() {
     }
     assert!(matches!(&s.handle(m, &mut out)[..], [Event::Msg { action: true, .. }]));
 }
+
+#[test]
+fn a_room_that_showed_many_messages_keeps_little() {
+    let (mut s, mut out) = welcomed();
+    for id in 1..=100_000 {
+        assert_eq!(s.handle(msg("lobby", id, "bob", "x", false), &mut out).len(), 1);
+    }
+    // History pages below, a catch-up that left a gap above.
+    for id in (1..=100).rev() {
+        s.handle(msg("lobby", 200_000 + id, "bob", "x", true), &mut out);
+    }
+    assert_eq!(s.handle(msg("lobby", 5, "bob", "x", true), &mut out), vec![], "still known");
+    assert_eq!(s.rooms["lobby"].seen.ranges(), 2, "1..=100000 and the page above");
+}
+
+fn dm(room: &str, id: u64, from: &str, text: &str, replay: bool) -> ServerFrame {
+    msg(room, id, from, text, replay)
+}
+
+#[test]
+fn a_conversation_is_followed_from_its_first_message_and_receipts_only_move_forward() {
+    let (mut s, mut out) = welcomed();
+    s.password = "sesame-open".into();
+    assert!(matches!(
+        &s.handle(dm("@bob", 1, "bob", "hi", false), &mut out)[..],
+        [Event::Msg { .. }]
+    ));
+    assert!(s.rooms.contains_key("@bob"), "no JOIN needed to receive");
+    assert_eq!(s.handle(dm("@bob", 1, "bob", "hi", true), &mut out), vec![], "shown once");
+    let delivered = |id| ServerFrame::Delivered { room: "@bob".into(), id };
+    let read =
+        |name: &str, room: &str, id| ServerFrame::Read { room: room.into(), name: name.into(), id };
+    assert_eq!(
+        s.handle(delivered(3), &mut out),
+        vec![Event::Delivered { room: "@bob".into(), id: 3 }]
+    );
+    assert_eq!(s.handle(delivered(2), &mut out), vec![], "never back");
+    assert_eq!(s.handle(read("eve", "@bob", 9), &mut out), vec![], "only the other party reads");
+    assert_eq!(s.handle(read("bob", "lobby", 9), &mut out), vec![], "group rooms are not followed");
+    let ev = s.handle(read("Bob", "@bob", 5), &mut out);
+    assert_eq!(ev, vec![Event::Read { room: "@bob".into(), name: "Bob".into(), id: 5 }]);
+    assert_eq!(s.rooms["@bob"].delivered, 5, "read implies delivered");
+    assert_eq!(s.handle(read("bob", "@bob", 5), &mut out), vec![]);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn unread_at_sign_in_catches_the_conversation_up_from_its_marker() {
+    let (mut s, mut out) = welcomed();
+    let unread =
+        |room: &str| ServerFrame::Unread { room: room.into(), count: 2, last_id: 9, read: 7 };
+    let ev = s.handle(unread("@carl"), &mut out);
+    assert_eq!(ev, vec![Event::Unread { room: "@carl".into(), count: 2, last_id: 9, read: 7 }]);
+    assert_eq!(
+        out,
+        vec![ClientFrame::Join { room: "@carl".into(), since: 7, limit: CATCH_UP_LIMIT }]
+    );
+    out.clear();
+    s.handle(
+        ServerFrame::Joined { read: 7, room: "@carl".into(), last_id: 9, members: 2 },
+        &mut out,
+    );
+    let ev = s.handle(dm("@carl", 8, "carl", "while you were away", true), &mut out);
+    assert!(matches!(&ev[..], [Event::Msg { catch_up: true, .. }]), "{ev:?}");
+    s.handle(unread("lobby"), &mut out);
+    s.handle(unread("@carl"), &mut out);
+    assert!(out.is_empty(), "a room, or a conversation followed already: no JOIN");
+}
+
+#[test]
+fn a_refused_join_names_its_room_and_a_dm_is_resent_after_its_catch_up() {
+    let (mut s, mut out) = welcomed();
+    s.join("@nobody");
+    let err = ServerFrame::Error {
+        code: 24,
+        about: banter_proto::types::JOIN,
+        seq: 0,
+        detail: "no account named nobody".into(),
+    };
+    let ev = s.handle(err, &mut out);
+    let want = Event::JoinFailed {
+        room: "@nobody".into(),
+        code: "NO_SUCH_USER".into(),
+        detail: "no account named nobody".into(),
+        forgotten: true,
+    };
+    assert_eq!(ev, vec![want]);
+    assert!(!s.rooms.contains_key("@nobody"));
+    s.join("@bob");
+    s.on_disconnect();
+    let (seq, now) = s.say("@bob", "queued", 0).unwrap();
+    assert!(now.is_none());
+    out.clear();
+    s.on_welcome(&mut out);
+    assert!(out.contains(&ClientFrame::Join {
+        room: "@bob".into(),
+        since: 0,
+        limit: CATCH_UP_LIMIT
+    }));
+    out.clear();
+    s.handle(ServerFrame::HistoryEnd { room: "@bob".into(), count: 0, more: 0 }, &mut out);
+    let say = ClientFrame::Say { room: "@bob".into(), seq, text: "queued".into(), flags: 0 };
+    assert_eq!(out, vec![say], "the original seq: the server de-duplicates a repeat");
+    let mark_err = ServerFrame::Error {
+        code: 13,
+        about: banter_proto::types::MARK,
+        seq: 0,
+        detail: "x".into(),
+    };
+    assert_eq!(s.handle(mark_err, &mut out), vec![], "a MARK for a room just left is no news");
+}

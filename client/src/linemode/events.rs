@@ -1,15 +1,22 @@
 //! How line mode shows events: one line each on stdout (a day line before
-//! the first message of each day, presence lines unless hidden), what the
-//! line being run waits for, and the few events line mode reacts to (the
-//! first WELCOME joins the rooms; a name needing its password reads one
-//! line, once: a script's chat text is never tried as a password).
+//! the first message of each day, presence lines unless hidden, a line per
+//! receipt of our direct messages), what the line being run waits for, and
+//! the few events line mode reacts to (the first WELCOME joins the rooms; a
+//! name needing its password reads one line, once: a script's chat text is
+//! never tried as a password; messages printed are marked read).
 //!
 //! It formats nothing itself (see `linefmt`) and reads no input.
 
 use super::LineApp;
-use crate::linefmt::format_event;
+use crate::linefmt::{format_event, receipt};
 use crate::session::Event;
+use banter_proto::validate::{is_direct, same_name};
+use std::collections::BTreeMap;
 use std::io::Write;
+
+/// Our direct messages of this run not yet read: by room, by id, the text
+/// and whether "delivered" was printed.
+pub(super) type Receipts = BTreeMap<String, BTreeMap<u64, (String, bool)>>;
 
 /// The answer a line waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +41,7 @@ impl Await {
         match (self, e) {
             (Await::Ack(s), Event::Acked { seq, .. } | Event::SayFailed { seq, .. }) => s == seq,
             (Await::Join(r) | Await::History(r), Event::HistoryEnd { room, .. }) => r == room,
+            (Await::Join(r), Event::JoinFailed { room, .. }) => r == room,
             (Await::Left(r), Event::Left { room })
             | (Await::Roster(r), Event::Roster { room, .. }) => r == room,
             (Await::Register, Event::Registered(_)) => true,
@@ -72,8 +80,40 @@ impl LineApp {
             if let Some(line) = format_event(&e, &self.net) {
                 let _ = writeln!(out, "{line}");
             }
+            for line in self.receipt_lines(&e) {
+                let _ = writeln!(out, "{line}");
+            }
         }
         let _ = out.flush();
+    }
+
+    /// The receipt lines `e` brings: one per message of ours it moves on.
+    fn receipt_lines(&mut self, e: &Event) -> Vec<String> {
+        let room = match e {
+            Event::Acked { room, id, text, .. } if is_direct(room) => {
+                let mine = self.receipts.entry(room.clone()).or_default();
+                mine.insert(*id, (text.clone(), false));
+                room
+            }
+            Event::Delivered { room, .. } | Event::Read { room, .. } => room,
+            _ => return Vec::new(),
+        };
+        let Some(sync) = self.net.session.rooms.get(room) else { return Vec::new() };
+        let (delivered, read) = (sync.delivered, sync.peer_read);
+        let Some(mine) = self.receipts.get_mut(room) else { return Vec::new() };
+        let mut lines = Vec::new();
+        // Each message gets both lines, in order, even when one READ
+        // says both at once (read implies delivered).
+        for (id, (text, told)) in mine.range_mut(..=delivered) {
+            if !std::mem::replace(told, true) {
+                lines.push(receipt("delivered", room, *id, text));
+            }
+            if *id <= read {
+                lines.push(receipt("read", room, *id, text));
+            }
+        }
+        mine.retain(|id, _| *id > read);
+        lines
     }
 
     fn react(&mut self, e: &Event) {
@@ -96,8 +136,20 @@ impl LineApp {
             Event::NameRefused { code, .. } if code.starts_with("AUTH_") => self.exit = Some(1),
             Event::NameRefused { .. } if self.name_from_stdin => self.need_name = true,
             Event::NameRefused { .. } => self.exit = Some(1),
-            Event::Left { room } if self.room.as_ref() == Some(room) => {
-                self.room = self.net.session.rooms.keys().next().cloned();
+            Event::Left { room } => {
+                self.marks.forget(room);
+                if self.room.as_ref() == Some(room) {
+                    self.room = self.net.session.rooms.keys().next().cloned();
+                }
+            }
+            Event::Joined { room, read, .. } | Event::Unread { room, read, .. } => {
+                self.marks.told(room, *read)
+            }
+            Event::JoinFailed { room, forgotten: true, .. } if self.room.as_ref() == Some(room) => {
+                self.room = self.first_rooms.first().cloned();
+            }
+            Event::Msg { room, id, from, .. } if !same_name(from, &self.net.session.name) => {
+                self.marks.seen(room, *id)
             }
             _ => {}
         }

@@ -54,3 +54,12 @@ fn reconnect_countdown() {
     assert_eq!(phase_text(Phase::Offline, 3, now), "offline (Ctrl-R: retry)");
     assert_eq!(phase_text(Phase::Connecting { attempt: 1 }, 0, now), "reconnecting, attempt 1");
 }
+
+#[test]
+fn a_conversation_is_named_without_a_hash_or_members() {
+    let mut i = info(Phase::Connected);
+    i.room = Some("@bob");
+    i.windows = vec![win(1, "lobby", 0, 0), win(2, "@bob", 3, 3)];
+    let t = status_text(&i, Instant::now(), 200);
+    assert!(t.starts_with(" connected | @bob (private) | [1:lobby] 2:@bob(3!) |"), "{t}");
+}
