@@ -69,6 +69,31 @@ impl ClientFrame {
         }
     }
 
+    /// The room (or `@name`) the frame names, if it names one.
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            ClientFrame::Join { room, .. }
+            | ClientFrame::Leave { room }
+            | ClientFrame::Say { room, .. }
+            | ClientFrame::History { room, .. }
+            | ClientFrame::Typing { room, .. }
+            | ClientFrame::Who { room }
+            | ClientFrame::Mark { room, .. }
+            | ClientFrame::Upload { room, .. } => Some(room),
+            _ => None,
+        }
+    }
+
+    /// The seq an ERROR about this frame carries (a SAY's, an upload's), else 0.
+    pub fn seq(&self) -> u32 {
+        match self {
+            ClientFrame::Say { seq, .. }
+            | ClientFrame::Upload { seq, .. }
+            | ClientFrame::Chunk { seq, .. } => *seq,
+            _ => 0,
+        }
+    }
+
     /// Appends this frame, length prefix included, to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
         let mut w = Writer::begin(out, self.frame_type());

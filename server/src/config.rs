@@ -67,6 +67,17 @@ pub struct Config {
     pub file_quota: u64,
     /// Admission control and bounds on state (issue 15).
     pub limits: Limits,
+    /// A node of a cluster over Redis (`--cluster`, `--node-id`).
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// `--cluster URL [--node-id ID]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// `redis://HOST:PORT` of the Redis every node shares.
+    pub url: String,
+    /// This node's id, unique among the nodes (default: host name and pid).
+    pub node: String,
 }
 
 /// What the command line asks for.
@@ -122,6 +133,13 @@ fn options() -> Options {
     o.optopt("", "files", "directory for shared files (file sharing is off without it)", "DIR");
     o.optopt("", "max-file", "largest file accepted (default 67108864)", "BYTES");
     o.optopt("", "file-quota", "bytes of files one account may hold (default 1073741824)", "BYTES");
+    o.optopt(
+        "",
+        "cluster",
+        "serve one chat with other nodes through this Redis",
+        "redis://HOST:PORT",
+    );
+    o.optopt("", "node-id", "with --cluster: this node's id (default: host name and pid)", "ID");
     limits::options(&mut o);
     o.optflag("h", "help", "print this help and exit");
     o.optflag("V", "version", "print the version and exit");
@@ -170,6 +188,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         max_file: num(opt("max-file", None), "--max-file", 64 << 20)?,
         file_quota: num(opt("file-quota", None), "--file-quota", 1 << 30)?,
         limits: limits::parse(&m, max_clients)?,
+        cluster: cluster(m.opt_str("cluster"), m.opt_str("node-id"))?,
     };
     c.check()?;
     Ok(Command::Run(Box::new(c)))
@@ -202,11 +221,41 @@ impl Config {
         if self.max_file == 0 {
             return Err("--max-file must be at least 1".into());
         }
-        if self.accounts_only && self.db.is_none() {
-            return Err("--accounts-only needs --db (accounts must outlive the process)".into());
+        if self.accounts_only && self.db.is_none() && self.cluster.is_none() {
+            return Err(
+                "--accounts-only needs --db or --cluster (accounts must outlive the process)"
+                    .into(),
+            );
+        }
+        if self.db.is_some() && self.cluster.is_some() {
+            return Err(
+                "--db and --cluster exclude each other: a cluster keeps its data in Redis".into()
+            );
         }
         Ok(())
     }
+}
+
+/// `--cluster` and `--node-id`.
+fn cluster(url: Option<String>, node: Option<String>) -> Result<Option<ClusterConfig>, String> {
+    let Some(url) = url else {
+        return match node {
+            Some(_) => Err("--node-id needs --cluster".into()),
+            None => Ok(None),
+        };
+    };
+    if !url.starts_with("redis://") {
+        return Err(format!("--cluster: '{url}' is not redis://HOST:PORT"));
+    }
+    let node = node.unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+        format!("{}-{}", host.trim(), std::process::id())
+    });
+    let ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    if node.is_empty() || node.len() > 64 || !node.chars().all(ok) {
+        return Err(format!("--node-id: '{node}' must be 1-64 of A-Z a-z 0-9 - _ ."));
+    }
+    Ok(Some(ClusterConfig { url, node }))
 }
 
 /// `--tls-cert` and `--tls-key`: both or neither.

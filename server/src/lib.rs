@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod cidr;
+pub mod cluster;
 pub mod config;
 pub mod core;
 pub mod files;

@@ -75,7 +75,7 @@ fn run(cfg: Config) -> Result<(), String> {
     };
     let files = match &cfg.files {
         Some(dir) => {
-            let d = files::FileDir::open(dir)?;
+            let d = files::FileDir::open(dir, cfg.cluster.as_ref().map(|c| c.node.as_str()))?;
             log::info!(
                 "file sharing on, files in {} (at most {} bytes each)",
                 dir.display(),
@@ -85,8 +85,12 @@ fn run(cfg: Config) -> Result<(), String> {
         }
         None => None,
     };
+    let redis = match &cfg.cluster {
+        Some(c) => Some(reactor::Redis::new(&c.url, &c.node, cfg.linger_ms)?),
+        None => None,
+    };
     let core = core::Core::new(cfg, store)?;
-    let mut reactor = reactor::Reactor::new(addr, core, tls, web, files)
+    let mut reactor = reactor::Reactor::new(addr, core, tls, web, files, redis)
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     reactor.run().map_err(|e| format!("event loop failed: {e}"))
 }

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 
+pub mod cluster;
 pub mod pki;
+pub mod redis;
 pub mod wire;
 
 use std::time::{Duration, Instant};
@@ -72,15 +74,25 @@ pub enum Recv {
     Closed,
 }
 
-/// A running `banterd`, killed when dropped.
+/// A running `banterd`, killed when dropped. With `BANTER_E2E_CLUSTER=N`
+/// in the environment, [`Server::start`] starts N nodes over one Redis
+/// behind a round-robin proxy instead, and the handle stands for all of
+/// them (the server suite runs so once: see `e2e/cluster.rs`).
 pub struct Server {
-    /// The child process; `None` once it has been waited for.
+    /// The child process; `None` once it has been waited for (or for a cluster).
     child: Option<Child>,
     /// Where it listens.
     pub addr: SocketAddr,
     /// Every line it logged so far (stderr), collected by a reader thread so
     /// the pipe never fills and blocks the server.
     log: Arc<Mutex<Vec<String>>>,
+    /// The nodes, Redis and proxy this handle stands for, in cluster mode.
+    cluster: Option<Box<cluster::Cluster>>,
+}
+
+/// Nodes [`Server::start`] starts instead of one server (`BANTER_E2E_CLUSTER`).
+pub fn cluster_mode() -> Option<usize> {
+    std::env::var("BANTER_E2E_CLUSTER").ok()?.parse().ok().filter(|&n| n > 0)
 }
 
 impl Server {
@@ -103,6 +115,18 @@ impl Server {
     }
 
     fn spawn(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
+        match cluster_mode() {
+            Some(n) if port == 0 && env.is_empty() => {
+                let c = cluster::Cluster::start(n, args);
+                let log = Arc::new(Mutex::new(Vec::new()));
+                Server { child: None, addr: c.addr, log, cluster: Some(Box::new(c)) }
+            }
+            _ => Self::spawn_one(port, args, env),
+        }
+    }
+
+    /// Starts one `banterd` (a node of a cluster too).
+    pub fn spawn_one(port: u16, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(bin("banterd"));
         let port = port.to_string();
         cmd.args(["--bind", "127.0.0.1", "--port", &port]);
@@ -139,7 +163,15 @@ impl Server {
                 panic!("banterd did not start: {:?}", log.lock().unwrap());
             }
         };
-        Server { child: Some(child), addr, log }
+        Server { child: Some(child), addr, log, cluster: None }
+    }
+
+    /// The servers this handle stands for: itself, or a cluster's nodes.
+    fn each(&self) -> Vec<&Server> {
+        match &self.cluster {
+            Some(c) => c.nodes.iter().flatten().collect(),
+            None => vec![self],
+        }
     }
 
     /// The port it listens on.
@@ -149,12 +181,12 @@ impl Server {
 
     /// The process id.
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
+        self.each()[0].child.as_ref().expect("running").id()
     }
 
-    /// A copy of the log lines so far.
+    /// A copy of the log lines so far (of every node, node after node).
     pub fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
+        self.each().iter().flat_map(|s| s.log.lock().unwrap().clone()).collect()
     }
 
     /// Waits until a log line contains `needle`; panics after [`WAIT`].
@@ -171,12 +203,21 @@ impl Server {
 
     /// Sends a signal (e.g. `libc::SIGTERM`).
     pub fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) with a pid we own; no memory is shared.
-        unsafe { libc::kill(self.pid() as i32, sig) };
+        for s in self.each() {
+            let pid = s.child.as_ref().expect("running").id();
+            // SAFETY: kill(2) with a pid we own; no memory is shared.
+            unsafe { libc::kill(pid as i32, sig) };
+        }
     }
 
     /// Waits for the process to exit, at most `limit`.
     pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        if let Some(c) = self.cluster.as_mut() {
+            let statuses: Vec<ExitStatus> =
+                c.nodes.iter_mut().flatten().map(|s| s.wait_exit(limit)).collect();
+            let ok = <ExitStatus as std::os::unix::process::ExitStatusExt>::from_raw(0);
+            return statuses.into_iter().find(|s| !s.success()).unwrap_or(ok);
+        }
         let child = self.child.as_mut().expect("running");
         let end = Instant::now() + limit;
         loop {
@@ -191,6 +232,9 @@ impl Server {
 
     /// Kills the process at once (SIGKILL) and reaps it.
     pub fn kill9(&mut self) {
+        if let Some(c) = self.cluster.as_mut() {
+            c.nodes.iter_mut().flatten().for_each(Server::kill9);
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();

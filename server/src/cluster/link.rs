@@ -76,6 +76,16 @@ impl<T> Link<T> {
         self.up
     }
 
+    /// The poll token of its socket.
+    pub fn token(&self) -> Token {
+        self.token
+    }
+
+    /// Gives the connection up now (a write failed).
+    pub fn lose_now(&mut self, now: u64, events: &mut Vec<Event<T>>) {
+        self.lose(now, events);
+    }
+
     /// When a reconnect is due, if one is.
     pub fn retry_at(&self) -> Option<u64> {
         self.retry.map(|r| r.0)
@@ -90,7 +100,8 @@ impl<T> Link<T> {
         match TcpStream::connect(self.addr) {
             Ok(mut s) => {
                 let _ = s.set_nodelay(true);
-                match registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE) {
+                match registry.register(&mut s, self.token, Interest::READABLE | Interest::WRITABLE)
+                {
                     Ok(()) => {
                         self.sock = Some(s);
                         self.retry = None;
@@ -208,5 +219,8 @@ impl<T> Link<T> {
 /// Whether a value on a subscribed connection is a push (`message`,
 /// `subscribe`, `unsubscribe` arrays) rather than a command's reply.
 fn is_push(v: &Value) -> bool {
-    matches!(v.items().first().and_then(|k| k.as_str()), Some("message" | "subscribe" | "unsubscribe" | "pmessage"))
+    matches!(
+        v.items().first().and_then(|k| k.as_str()),
+        Some("message" | "subscribe" | "unsubscribe" | "pmessage")
+    )
 }

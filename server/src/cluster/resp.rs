@@ -87,7 +87,8 @@ fn value(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Value>, Resp
     let Some(line) = line(buf, *at) else { return Ok(None) };
     let (kind, text) = (buf[*at], &buf[*at + 1..line]);
     let next = line + 2;
-    let text = std::str::from_utf8(text).map_err(|_| RespError("reply line is not UTF-8".into()))?;
+    let text =
+        std::str::from_utf8(text).map_err(|_| RespError("reply line is not UTF-8".into()))?;
     let v = match kind {
         b'+' => Value::Simple(text.to_string()),
         b'-' => Value::Error(text.to_string()),
@@ -105,7 +106,10 @@ fn bulk(buf: &[u8], at: &mut usize, start: usize, len: i64) -> Result<Option<Val
         *at = start;
         return Ok(Some(Value::Bulk(None)));
     }
-    let len = usize::try_from(len).ok().filter(|&l| l <= MAX_BULK).ok_or(RespError("bulk string too long".into()))?;
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&l| l <= MAX_BULK)
+        .ok_or(RespError("bulk string too long".into()))?;
     if buf.len() < start + len + 2 {
         return Ok(None);
     }
@@ -116,7 +120,13 @@ fn bulk(buf: &[u8], at: &mut usize, start: usize, len: i64) -> Result<Option<Val
     Ok(Some(Value::Bulk(Some(buf[start..start + len].to_vec()))))
 }
 
-fn array(buf: &[u8], at: &mut usize, start: usize, n: i64, depth: usize) -> Result<Option<Value>, RespError> {
+fn array(
+    buf: &[u8],
+    at: &mut usize,
+    start: usize,
+    n: i64,
+    depth: usize,
+) -> Result<Option<Value>, RespError> {
     if depth >= MAX_DEPTH {
         return Err(RespError("arrays nested too deep".into()));
     }
@@ -161,14 +171,18 @@ mod tests {
 
     #[test]
     fn every_kind_parses_and_splits_at_every_byte() {
-        let stream: &[u8] = b"+OK\r\n-ERR no\r\n:42\r\n$3\r\na\r\n\r\n$-1\r\n*2\r\n:1\r\n*1\r\n$0\r\n\r\n*-1\r\n";
+        let stream: &[u8] =
+            b"+OK\r\n-ERR no\r\n:42\r\n$3\r\na\r\n\r\n$-1\r\n*2\r\n:1\r\n*1\r\n$0\r\n\r\n*-1\r\n";
         let want = [
             Value::Simple("OK".into()),
             Value::Error("ERR no".into()),
             Value::Int(42),
             Value::Bulk(Some(b"a\r\n".to_vec())),
             Value::Bulk(None),
-            Value::Array(Some(vec![Value::Int(1), Value::Array(Some(vec![Value::Bulk(Some(vec![]))]))])),
+            Value::Array(Some(vec![
+                Value::Int(1),
+                Value::Array(Some(vec![Value::Bulk(Some(vec![]))])),
+            ])),
             Value::Array(None),
         ];
         for cut in 0..stream.len() {

@@ -78,13 +78,19 @@ impl Core {
         if ordinary >= self.cfg.limits.max_rooms && !self.evict_one_room() {
             return Err(NoRoom::Full);
         }
-        let last_id = if self.store.is_durable() {
+        let last_id = if self.clustered() {
+            0 // known once a JOIN is answered
+        } else if self.store.is_durable() {
             self.store.last_id(&key).map_err(|e| NoRoom::Storage(e.to_string()))?
         } else {
             self.tombstones.raise(&key)
         };
         let room = self.new_room(&key, last_id);
-        Ok(self.add_room(room))
+        let r = self.add_room(room);
+        if self.clustered() {
+            self.c_room_added(&key, r);
+        }
+        Ok(r)
     }
 
     /// A room object with a fresh uid.
@@ -101,7 +107,7 @@ impl Core {
     /// Frees the rooms left empty this turn that hold nothing only memory
     /// has. Runs after the group commit (no message of theirs is pending).
     pub(super) fn free_vacated(&mut self) {
-        let durable = self.store.is_durable();
+        let durable = self.store.is_durable() || self.clustered();
         for r in std::mem::take(&mut self.vacated) {
             let Some(room) = self.rooms.get(r as usize) else { continue };
             let pending = room.next_id != room.last_id.saturating_add(1);
@@ -136,6 +142,9 @@ impl Core {
     fn free_room(&mut self, r: u32) {
         self.forget_room_receipts(r);
         let room = self.rooms.remove(r as usize);
+        if self.clustered() && room.direct.is_none() {
+            self.c_room_freed(&room.name, r);
+        }
         let (bytes, msgs) = room.window_size();
         self.history.bytes -= bytes + msgs * ENTRY;
         self.history.msgs -= msgs;

@@ -66,6 +66,9 @@ impl Core {
     /// Ends a session for good: it leaves every room with PRESENCE `event`,
     /// and its name is free again.
     pub(super) fn end_session(&mut self, s: u32, event: PresenceEvent, reason: &str) {
+        if self.clustered() {
+            return self.c_end_session(s, event, reason);
+        }
         self.stop_all_typing(s);
         self.abort_uploads(s);
         self.stop_lingering(s);

@@ -15,6 +15,7 @@ mod admit;
 mod authq;
 mod bounds;
 mod budget;
+mod cluster;
 mod handlers;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
@@ -162,6 +163,8 @@ pub struct Core {
     unsaved: Vec<crate::store::SessionChange>,
     /// Until when (loop ms) sessions saved by the previous run may be resumed.
     restore_until: u64,
+    /// This node's cluster state, with `--cluster`.
+    cluster: Option<Box<cluster::ClusterState>>,
 }
 
 impl Core {
@@ -208,6 +211,7 @@ impl Core {
             to_save: Vec::new(),
             unsaved: Vec::new(),
             restore_until: 0,
+            cluster: cfg.cluster.as_ref().map(|c| Box::new(cluster::ClusterState::new(&c.node))),
             cfg,
         };
         core.load_conversations()?;
@@ -290,7 +294,8 @@ impl Core {
         self.peers.get(p).is_some_and(|peer| match peer.state {
             peer::State::Authenticating => peer.inbuf.len() <= HELD_INPUT,
             peer::State::Active { session } => {
-                !self.upload_backlogged(self.sessions[session as usize].uid)
+                (!peer.waiting || peer.inbuf.len() <= HELD_INPUT)
+                    && !self.upload_backlogged(self.sessions[session as usize].uid)
             }
             _ => true,
         })

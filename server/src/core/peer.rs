@@ -36,6 +36,9 @@ pub enum Outcome {
     Continue,
     /// Close, for this reason.
     Close(Reason),
+    /// Not handled yet (a cluster's lookup is under way): the frame stays
+    /// in the input, which is held until it can be handled.
+    Retry,
 }
 
 /// Why a peer closes: the ERROR to send first, if any, and words for the
@@ -98,6 +101,10 @@ pub struct Peer {
     pub frame_started: Option<u64>,
     /// The password check this connection waits for (at most one).
     pub auth_ticket: Option<u64>,
+    /// In a cluster: a frame's answer waits for Redis, so its input is held.
+    pub waiting: bool,
+    /// In a cluster: the lookups for the frame at the front of its input.
+    pub fetched: super::cluster::Fetched,
     /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
     /// Closing and past its deadline: the reactor removes it without waiting.
@@ -127,6 +134,8 @@ impl Peer {
             last_heard: now,
             frame_started: None,
             auth_ticket: None,
+            waiting: false,
+            fetched: Default::default(),
             dirty: false,
             expired: false,
             close_why: None,

@@ -110,6 +110,10 @@ pub struct Session {
     pub addr: IpAddr,
     /// Counted as lingering (in its address's and the server's queues).
     pub lingering: bool,
+    /// Its id across a cluster's nodes (0 without `--cluster`).
+    pub sid: u64,
+    /// Its account's channel is subscribed (cluster).
+    pub user_channel: bool,
     /// Queued to be saved with the next commit (`--db`).
     pub save_due: bool,
     /// Saved as a new session next time (its name's older ACKs go).
@@ -135,6 +139,8 @@ impl Session {
             marks: SmallVec::new(),
             save_due: false,
             save_fresh: false,
+            sid: 0,
+            user_channel: false,
         }
     }
 

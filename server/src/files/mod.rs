@@ -1,7 +1,8 @@
 //! Shared files on disk (§10, `--files DIR`): where a file lives (under its
 //! SHA-256, in fan-out directories `ab/cd/abcd…`), the temporary files of
 //! unfinished uploads (`DIR/tmp`, emptied at start, so a crash never leaves
-//! a half file under a real name), and the worker threads that do every
+//! a half file under a real name; a cluster node has its own
+//! `DIR/tmp/{node}`, since nodes share `DIR`), and the worker threads that do every
 //! disk operation off the event loop: appending and hashing chunks as they
 //! arrive, syncing and renaming a finished upload into place, and reading
 //! the pieces of a download. Results come back through a queue and the
@@ -20,26 +21,32 @@ use std::path::{Path, PathBuf};
 pub struct FileDir {
     /// `--files DIR`.
     root: PathBuf,
+    /// Where unfinished uploads are kept.
+    tmp: PathBuf,
 }
 
 impl FileDir {
-    /// Creates `root` and its `tmp` if needed and removes what unfinished
-    /// uploads a previous run left there. The error is one line.
-    pub fn open(root: &Path) -> Result<FileDir, String> {
-        let tmp = root.join("tmp");
+    /// Creates `root` and its `tmp` (for cluster node `node`, `tmp/node`)
+    /// if needed and removes what unfinished uploads a previous run left
+    /// there. The error is one line.
+    pub fn open(root: &Path, node: Option<&str>) -> Result<FileDir, String> {
+        let tmp = match node {
+            Some(n) => root.join("tmp").join(n),
+            None => root.join("tmp"),
+        };
         std::fs::create_dir_all(&tmp).map_err(|e| format!("--files {}: {e}", root.display()))?;
         let entries =
             std::fs::read_dir(&tmp).map_err(|e| format!("--files {}: {e}", tmp.display()))?;
         let mut left = 0;
         for e in entries.flatten() {
-            if std::fs::remove_file(e.path()).is_ok() {
+            if e.file_type().is_ok_and(|t| t.is_file()) && std::fs::remove_file(e.path()).is_ok() {
                 left += 1;
             }
         }
         if left > 0 {
             log::info!("removed {left} unfinished uploads from {}", tmp.display());
         }
-        Ok(FileDir { root: root.to_path_buf() })
+        Ok(FileDir { root: root.to_path_buf(), tmp })
     }
 
     /// Where the file with lower-case hex SHA-256 `hash` is kept.
@@ -50,7 +57,7 @@ impl FileDir {
 
     /// The temporary file of upload `id`.
     pub fn temp_of(&self, id: u64) -> PathBuf {
-        self.root.join("tmp").join(format!("{id}.part"))
+        self.tmp.join(format!("{id}.part"))
     }
 }
 
@@ -65,7 +72,7 @@ mod tests {
 
     #[test]
     fn paths_fan_out_and_hashes_are_checked() {
-        let d = FileDir { root: PathBuf::from("/f") };
+        let d = FileDir { root: PathBuf::from("/f"), tmp: PathBuf::from("/f/tmp") };
         let h = "ab".repeat(32);
         assert_eq!(d.path_of(&h), PathBuf::from(format!("/f/ab/ab/{h}")));
         assert!(is_hash(&h));

@@ -222,7 +222,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("tmp")).unwrap();
         std::fs::write(root.join("tmp").join("99.part"), b"left by a crash").unwrap();
-        let dir = FileDir::open(&root).unwrap();
+        let dir = FileDir::open(&root, None).unwrap();
         assert!(!root.join("tmp").join("99.part").exists(), "leftovers removed at start");
         let mut poll = Poll::new().unwrap();
         let w = FileWorker::start(

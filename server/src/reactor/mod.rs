@@ -12,8 +12,10 @@
 mod io;
 mod link;
 mod proxy;
+mod redis;
 mod web;
 
+pub use redis::Redis;
 pub use web::WebConfig;
 
 use crate::auth::Hasher;
@@ -82,6 +84,8 @@ pub struct Reactor {
     stats: Stats,
     /// Accept and close lines, summarised under a flood.
     log_lines: crate::loglimit::LogLimit,
+    /// The connections to Redis, with `--cluster`.
+    redis: Option<Redis>,
 }
 
 /// The reactor's own figures.
@@ -119,6 +123,7 @@ impl Reactor {
         tls: Option<TlsIdentity>,
         web: WebConfig,
         files: Option<FileDir>,
+        redis: Option<Redis>,
     ) -> std::io::Result<Reactor> {
         let poll = Poll::new()?;
         let mut listener = TcpListener::bind(bind)?;
@@ -160,6 +165,7 @@ impl Reactor {
                 turn: Histogram::new(LATENCY_BOUNDS),
             },
             log_lines: crate::loglimit::LogLimit::default(),
+            redis,
         })
     }
 
@@ -175,6 +181,7 @@ impl Reactor {
             }
             let started = Instant::now();
             self.tick();
+            self.redis_tick();
             self.read_hot();
             for ev in events.iter() {
                 match ev.token() {
@@ -184,6 +191,7 @@ impl Reactor {
                         self.on_auth_results();
                         self.on_file_results();
                     }
+                    t if self.on_redis_event(t, ev) => {}
                     Token(k) => self.on_link_event(k, ev),
                 }
             }
@@ -192,6 +200,7 @@ impl Reactor {
             if self.core.end_turn() > 0 {
                 self.stats.commit.observe(commit.elapsed());
             }
+            self.pump_redis();
             self.submit_auth();
             self.flush();
             self.submit_file_jobs(); // the flush may have asked for more download
@@ -219,7 +228,7 @@ impl Reactor {
         if !self.hot.is_empty() {
             return Some(Duration::ZERO);
         }
-        let next = self.core.next_deadline()?;
+        let next = [self.core.next_deadline(), self.redis_due()].into_iter().flatten().min()?;
         Some(Duration::from_millis(next.saturating_sub(self.now)))
     }
 

@@ -3,6 +3,7 @@
 
 mod bench;
 mod client;
+mod cluster;
 mod server;
 mod server_accounts;
 mod server_admission;

@@ -53,7 +53,12 @@ impl Core {
             return Some(r);
         }
         let shown = banter_proto::truncate_str(other, 64);
-        match is_valid_name(other).then(|| self.store.account(&them)) {
+        let found = match (is_valid_name(other), self.clustered()) {
+            (false, _) => None,
+            (true, true) => Some(Ok(self.known_account(&them))),
+            (true, false) => Some(self.store.account(&them)),
+        };
+        match found {
             Some(Ok(Some(_))) => {
                 let room = self.new_room(&internal, 0);
                 Some(self.add_room(room))

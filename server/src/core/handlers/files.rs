@@ -103,6 +103,23 @@ impl Files {
     }
 }
 
+impl Files {
+    /// What a cluster's Redis says of file `hash` (size and rooms, if it
+    /// was posted) and of account `key`'s stored bytes.
+    pub(in crate::core) fn learn(
+        &mut self,
+        hash: &str,
+        posted: Option<(u64, Vec<Box<str>>)>,
+        key: &str,
+        used: u64,
+    ) {
+        if let Some((size, rooms)) = posted.filter(|(_, rooms)| !rooms.is_empty()) {
+            self.index.insert(hash.into(), Posted { size, rooms });
+        }
+        self.used.insert(key.into(), used);
+    }
+}
+
 impl Core {
     /// UPLOAD: checks (after a repeated seq and the rate limit), then
     /// UPLOAD_READY with the offset to send from.

@@ -60,12 +60,15 @@ impl Core {
         }
     }
 
-    fn on_hello(&mut self, p: PeerId, mut name: String, password: String, resume: u64) -> Outcome {
+    fn on_hello(&mut self, p: PeerId, name: String, password: String, resume: u64) -> Outcome {
         if !is_valid_name(&name) {
             return fatal(
                 ErrorCode::NameInvalid,
                 "names are 1-32 of A-Z a-z 0-9 _ . - and start with a letter or digit",
             );
+        }
+        if self.clustered() {
+            return self.c_hello(p, name, password, resume);
         }
         if let Err(o) = self.find_name(&name, resume) {
             return o;
@@ -74,6 +77,19 @@ impl Core {
             Ok(a) => a,
             Err(e) => return fatal(ErrorCode::Storage, format!("account lookup failed: {e}")),
         };
+        self.check_password(p, name, password, resume, account)
+    }
+
+    /// HELLO after the name check: the password of a registered name,
+    /// accounts-only mode, or straight to WELCOME.
+    pub(in crate::core) fn check_password(
+        &mut self,
+        p: PeerId,
+        mut name: String,
+        password: String,
+        resume: u64,
+        account: Option<crate::store::Account>,
+    ) -> Outcome {
         let (job, then) = match account {
             Some(crate::store::Account { name: registered, phc }) => {
                 name = registered; // shown as its owner registered it
@@ -112,6 +128,9 @@ impl Core {
     /// Creates or resumes the session and sends WELCOME, the UNREAD counts
     /// and the greeting; `account` when it signed in with a password.
     fn welcome(&mut self, p: PeerId, name: &str, resume: u64, account: bool) -> Outcome {
+        if self.clustered() {
+            return self.c_claim(p, name, resume, account);
+        }
         let found = match self.find_name(name, resume) {
             Ok(found) => found,
             Err(o) => return o,
@@ -149,9 +168,19 @@ impl Core {
         let name = self.sessions[s as usize].name.to_string();
         let how = if resumed == 1 { " (resumed)" } else { "" };
         log::info!("#{p} ({}) is {name}{how}", self.peers[p].addr);
+        self.send_welcome(p, &name, token, resumed);
+        if self.sessions[s as usize].account {
+            self.send_unread(p, s);
+        }
+        self.send_greeting(p, &name, self.names.len());
+        Outcome::Continue
+    }
+
+    /// WELCOME with this server's settings.
+    pub(in crate::core) fn send_welcome(&mut self, p: PeerId, name: &str, token: u64, resumed: u8) {
         let welcome = ServerFrame::Welcome {
             version: VERSION,
-            name: name.clone(),
+            name: name.to_string(),
             token,
             resumed,
             heartbeat_ms: self.cfg.heartbeat_ms.min(u64::from(u32::MAX)) as u32,
@@ -161,13 +190,12 @@ impl Core {
             features: self.features(),
         };
         self.send(p, &welcome);
-        if self.sessions[s as usize].account {
-            self.send_unread(p, s);
-        }
-        let online = self.names.len();
+    }
+
+    /// The NOTICE that greets a new login.
+    pub(in crate::core) fn send_greeting(&mut self, p: PeerId, name: &str, online: usize) {
         let text = format!("Welcome to Banter, {name}. {online} signed in. /help lists commands.");
         self.send(p, &ServerFrame::Notice { text });
-        Outcome::Continue
     }
 
     /// What `WELCOME.features` lists: `tls` whenever a certificate is
@@ -187,7 +215,7 @@ impl Core {
 
     /// Moves session `s` to peer `p` under a fresh token; an old peer still
     /// open gets SUPERSEDED.
-    fn take_over(&mut self, s: u32, p: PeerId, token: u64) {
+    pub(in crate::core) fn take_over(&mut self, s: u32, p: PeerId, token: u64) {
         self.stop_lingering(s);
         let addr = crate::core::addrs::key_of(self.peers[p].addr.ip());
         let session = &mut self.sessions[s as usize];
@@ -239,12 +267,15 @@ impl Core {
         };
         match outcome {
             Outcome::Close(reason) => self.close(p, reason),
-            Outcome::Continue => self.resume_input(p),
+            Outcome::Continue | Outcome::Retry => self.resume_input(p),
         }
     }
 
     fn create_on_login(&mut self, pending: &Pending, phc: &str) -> Outcome {
         let name = &pending.name;
+        if self.clustered() {
+            return self.c_create(pending.peer, name, pending.resume, phc);
+        }
         match self.store.create_account(&name_key(name), name, phc) {
             Ok(true) => {
                 log::info!("account {name} created at login");
@@ -286,7 +317,11 @@ impl Core {
         }
         let session = &self.sessions[s as usize];
         let (name, uid) = (session.name.to_string(), session.uid);
-        match self.store.account(&name_key(&name)) {
+        let lookup = match self.clustered() {
+            true => Ok(self.known_account(&name_key(&name))),
+            false => self.store.account(&name_key(&name)),
+        };
+        match lookup {
             Ok(None) => {}
             Ok(Some(_)) => {
                 let detail = "this name is registered already";
@@ -305,6 +340,12 @@ impl Core {
 
     fn finish_register(&mut self, s: u32, uid: u64, name: &str, outcome: AuthOutcome) {
         let about = types::REGISTER;
+        if self.clustered() {
+            return match outcome {
+                AuthOutcome::Hashed(Ok(phc)) => self.c_register(s, uid, name, &phc),
+                _ => self.c_register_failed(s, uid, "could not hash the password"),
+            };
+        }
         let result = match outcome {
             AuthOutcome::Hashed(Ok(phc)) => self.store.create_account(&name_key(name), name, &phc),
             _ => Err(crate::store::StoreError("could not hash the password".into())),
@@ -335,7 +376,7 @@ impl Core {
 /// A fresh random non-zero session token from `random`, or `None` when it
 /// has no randomness to give: a guessable token would let anyone take the
 /// session over, so the login fails instead (fail closed).
-fn new_token(random: super::super::Random) -> Option<u64> {
+pub(in crate::core) fn new_token(random: super::super::Random) -> Option<u64> {
     loop {
         let mut b = [0u8; 8];
         if !random(&mut b) {

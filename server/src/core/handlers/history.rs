@@ -15,9 +15,11 @@ impl Core {
         if !self.spend_or_refuse(p, s, Kind::Query, types::HISTORY, 0) {
             return;
         }
-        if let Some(r) = self.target(p, s, room, types::HISTORY, 0) {
-            self.send_page(p, s, r, 0, before, limit);
+        let Some(r) = self.target(p, s, room, types::HISTORY, 0) else { return };
+        if self.clustered() {
+            return self.c_history(p, s, r, before, limit);
         }
+        self.send_page(p, s, r, 0, before, limit);
     }
 
     /// MSG frames (flag 1) of the newest `limit` messages with
@@ -42,6 +44,19 @@ impl Core {
             Some(msgs) => msgs,
             None => self.page_from_store(p, r, &plan.ids),
         };
+        self.send_msgs(p, s, r, msgs, plan.more);
+    }
+
+    /// The newest of `msgs` that fit (oldest first) as replayed MSGs, then
+    /// HISTORY_END (`more` when older matching messages exist).
+    pub(in crate::core) fn send_msgs(
+        &mut self,
+        p: PeerId,
+        s: u32,
+        r: u32,
+        msgs: Vec<WinMsg>,
+        more: bool,
+    ) {
         let name = self.wire_name(r, s);
         // Half the output limit, less what this peer already owes: three
         // pages asked in one write must not add up to a slow consumer.
@@ -72,7 +87,7 @@ impl Core {
         self.counters.deliveries += kept.len() as u64;
         self.counters.frames_out += kept.len() as u64;
         let count = kept.len() as u16;
-        let more = u8::from(plan.more || skip > 0);
+        let more = u8::from(more || skip > 0);
         self.send(p, &ServerFrame::HistoryEnd { room: name, count, more });
     }
 

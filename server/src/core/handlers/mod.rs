@@ -23,7 +23,9 @@ mod typing;
 
 pub use fetch::Download;
 pub use files::Files;
+pub(in crate::core) use hello::new_token;
 pub use hello::os_random;
+pub(in crate::core) use receipts::READ_MAX_MEMBERS;
 pub use receipts::{Kind as ReceiptKind, Receipts};
 pub use say::Batch;
 
@@ -64,7 +66,7 @@ impl Core {
 
     /// After a password check answered: the input that waited, then more
     /// reads (the reactor held them back).
-    fn resume_input(&mut self, p: PeerId) {
+    pub(in crate::core) fn resume_input(&mut self, p: PeerId) {
         let buf = std::mem::take(&mut self.peers[p].inbuf);
         if !buf.is_empty() {
             self.keep_rest(p, buf);
@@ -80,16 +82,20 @@ impl Core {
         let mut at = 0;
         loop {
             let peer = &self.peers[p];
-            if peer.is_closing() || peer.state == State::Authenticating {
+            if peer.is_closing() || peer.state == State::Authenticating || peer.waiting {
                 return at;
             }
             let rest = &data[at..];
             let outcome = match check(rest, peer.max_frame(self.cfg.max_frame)) {
                 Ok(n) => {
+                    self.peers[p].frame_started = None;
+                    let outcome = self.on_frame(p, &rest[..n]);
+                    if matches!(outcome, Outcome::Retry) {
+                        return at;
+                    }
                     at += n;
                     self.counters.frames_in += 1;
-                    self.peers[p].frame_started = None;
-                    self.on_frame(p, &rest[..n])
+                    outcome
                 }
                 Err(DecodeError::Incomplete) => return at,
                 Err(e @ DecodeError::TooLarge { .. }) => {
@@ -111,6 +117,13 @@ impl Core {
         match decode_client(bytes) {
             Ok(frame) => {
                 log::trace!("#{p} <- {frame:?}"); // secrets redacted by ClientFrame's Debug
+                if self.clustered() {
+                    match self.c_prefetch(p, session, &frame) {
+                        crate::core::cluster::Prefetch::Go => {}
+                        crate::core::cluster::Prefetch::Wait => return Outcome::Retry,
+                        crate::core::cluster::Prefetch::Skip => return Outcome::Continue,
+                    }
+                }
                 self.on_active_frame(p, session, frame)
             }
             Err(e) => {

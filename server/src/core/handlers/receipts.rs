@@ -16,7 +16,7 @@ use banter_proto::ServerFrame;
 use std::collections::HashMap;
 
 /// Rooms larger than this get no READ.
-pub(super) const READ_MAX_MEMBERS: usize = 100;
+pub(in crate::core) const READ_MAX_MEMBERS: usize = 100;
 /// At most one receipt of a kind, room and reader per this many ms.
 const COALESCE_MS: u64 = 1000;
 
@@ -48,6 +48,9 @@ pub struct Receipts {
 impl Core {
     pub(super) fn on_mark(&mut self, p: PeerId, s: u32, room: &str, id: u64) {
         let Some(r) = self.target(p, s, room, banter_proto::types::MARK, 0) else { return };
+        if self.clustered() {
+            return self.c_mark(s, r, id);
+        }
         let id = id.min(self.rooms[r as usize].last_id);
         let key = name_key(&self.sessions[s as usize].name);
         let moved = match self.rooms[r as usize].direct.as_mut() {
@@ -83,7 +86,7 @@ impl Core {
 
     /// Sends a receipt now if none went this second, else keeps the value
     /// for the end of it.
-    fn pace(&mut self, kind: Kind, r: u32, who: u32, id: u64) {
+    pub(in crate::core) fn pace(&mut self, kind: Kind, r: u32, who: u32, id: u64) {
         let now = self.now;
         let pace = self.receipts.paces.entry((kind, r, who)).or_default();
         let fresh = pace.last == 0 && pace.pending == 0;
@@ -112,6 +115,9 @@ impl Core {
     }
 
     fn send_receipt(&mut self, kind: Kind, r: u32, who: u32, id: u64) {
+        if self.clustered() {
+            return self.c_receipt(kind, r, who, id);
+        }
         match kind {
             Kind::Read => {
                 let Some(reader) = self.sessions.get(who as usize) else { return };
@@ -197,6 +203,9 @@ impl Core {
     pub(in crate::core) fn display_name(&mut self, key: &str) -> String {
         if let Some(s) = self.names.get(key) {
             return self.sessions[*s as usize].name.to_string();
+        }
+        if self.clustered() {
+            return self.known_account(key).map_or_else(|| key.to_string(), |a| a.name);
         }
         match self.store.account(key) {
             Ok(Some(a)) => a.name,

@@ -58,6 +58,9 @@ impl Core {
             return self.send_error(p, ErrorCode::TooManyRooms, types::JOIN, 0, &detail);
         }
         self.rooms[r as usize].active_at = self.now;
+        if self.clustered() {
+            return self.c_join(p, s, r, already, since, limit);
+        }
         if !already {
             self.sessions[s as usize].rooms.push(r);
             self.rooms[r as usize].members.push(s);
@@ -108,6 +111,9 @@ impl Core {
     /// membership to change; then the other party's receipts.
     fn join_conversation(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
         let Some(r) = self.target(p, s, room, types::JOIN, 0) else { return };
+        if self.clustered() {
+            return self.c_join_conv(p, s, r, since, limit);
+        }
         let key = name_key(&self.sessions[s as usize].name);
         let Some(d) = self.rooms[r as usize].direct.clone() else { return };
         let read = d.party(&key).map_or(0, |i| d.read[i]);
@@ -136,6 +142,9 @@ impl Core {
         let Some(r) = self.member_room(s, room) else {
             return self.not_in_room(p, types::LEAVE, 0, room);
         };
+        if self.clustered() {
+            return self.c_leave(p, s, r);
+        }
         self.stop_typing(s, r);
         self.sessions[s as usize].leave(r);
         self.rooms[r as usize].remove_member(s);
@@ -157,21 +166,29 @@ impl Core {
                 let names = d.keys.iter().map(|k| self.display_name(k)).collect();
                 self.send(p, &ServerFrame::Roster { room: self.wire_name(r, s), more: 0, names });
             }
+            None if self.clustered() => self.c_who(p, s, r),
             None => self.send_roster(p, r),
         }
     }
 
-    /// ROSTER frames of room `r`, split so none is over the frame limit.
+    /// ROSTER frames of room `r`.
     fn send_roster(&mut self, p: PeerId, r: u32) {
         let room = &self.rooms[r as usize];
+        let names = room.members.iter().map(|&m| self.sessions[m as usize].name.to_string());
+        let (room, names) = (room.name.to_string(), names.collect());
+        self.send_roster_names(p, &room, names);
+    }
+
+    /// ROSTER frames of `room` listing `names`, split so none is over the
+    /// frame limit.
+    pub(in crate::core) fn send_roster_names(&mut self, p: PeerId, room: &str, all: Vec<String>) {
         // type + room str + more + list count
-        let base = 1 + 2 + room.name.len() + 1 + 2;
+        let base = 1 + 2 + room.len() + 1 + 2;
         let max = self.cfg.max_frame as usize;
         let mut frames = Vec::new();
         let mut names: Vec<String> = Vec::new();
         let mut size = base;
-        for &m in &room.members {
-            let name = &self.sessions[m as usize].name;
+        for name in all {
             if !names.is_empty()
                 && (size + 2 + name.len() > max || names.len() == u16::MAX as usize)
             {
@@ -179,11 +196,11 @@ impl Core {
                 size = base;
             }
             size += 2 + name.len();
-            names.push(name.to_string());
+            names.push(name);
         }
         frames.push(names);
         let last = frames.len() - 1;
-        let room = room.name.to_string();
+        let room = room.to_string();
         for (i, names) in frames.into_iter().enumerate() {
             let more = u8::from(i < last);
             self.send(p, &ServerFrame::Roster { room: room.clone(), more, names });

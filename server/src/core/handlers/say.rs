@@ -61,6 +61,9 @@ impl Core {
             let uid = self.sessions[s as usize].uid;
             return self.batch.repeats.push((s, uid, seq));
         }
+        if self.clustered() && self.c_repeat(s, seq) {
+            return; // on its way to Redis: it gets the same ACK
+        }
         if !self.spend_or_refuse(p, s, Kind::Say, about, seq) {
             return;
         }
@@ -85,6 +88,9 @@ impl Core {
         flags: u8,
         file: Option<Box<FileRef>>,
     ) {
+        if self.clustered() {
+            return self.c_say(s, seq, r, text, flags, file);
+        }
         let room = &mut self.rooms[r as usize];
         let id = room.next_id;
         room.next_id += 1;
@@ -104,6 +110,9 @@ impl Core {
     /// and ACKs; if the store refuses, each gets ERROR STORAGE instead and
     /// the ids are handed out again.
     pub(in crate::core) fn commit_batch(&mut self) -> usize {
+        if self.clustered() {
+            self.c_store_marks(); // SAYs went to Redis as they came
+        }
         let changes = self.session_changes();
         if self.batch.items.is_empty() && self.marks_out.is_empty() && changes.is_empty() {
             return 0;
@@ -332,7 +341,7 @@ impl Core {
     }
 
     /// Sends an ACK as remembered (the same bytes every time it is repeated).
-    pub(super) fn send_ack(&mut self, p: PeerId, a: &Ack) {
+    pub(in crate::core) fn send_ack(&mut self, p: PeerId, a: &Ack) {
         let Some(s) = self.peers[p].session() else { return };
         let room = self.shown_name(&a.room, s);
         self.send(p, &ServerFrame::Ack { seq: a.seq, room, id: a.id, ts: a.ts });

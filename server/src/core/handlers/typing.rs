@@ -23,6 +23,9 @@ impl Core {
     }
 
     fn typing_frame(&mut self, s: u32, r: u32, active: u8) {
+        if self.clustered() {
+            return self.c_typing(s, r, active);
+        }
         let name = self.sessions[s as usize].name.to_string();
         self.tell_room(r, Some(s), |room| ServerFrame::Typing { room, name: name.clone(), active });
     }

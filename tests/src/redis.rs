@@ -1,0 +1,93 @@
+//! A `redis-server` for the cluster tests: started on a free loopback port
+//! in a temporary directory (append-only file on, fsync at every write, so
+//! a restart keeps everything acknowledged), stopped or killed on demand,
+//! restarted on the same port and directory.
+//!
+//! Tests that need it fail with the `apt-get` line to run when
+//! `redis-server` is missing (`.ci/run` installs it).
+
+use crate::TempDir;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running Redis, killed when dropped.
+pub struct Redis {
+    /// The process, while running.
+    child: Option<Child>,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Its data directory (the append-only file lives here).
+    dir: TempDir,
+}
+
+impl Redis {
+    /// Starts Redis on a free port with an append-only file.
+    pub fn start() -> Redis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut r = Redis { child: None, port, dir: TempDir::new("redis") };
+        r.spawn();
+        r
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let port = self.port.to_string();
+        let dir = self.dir.0.display().to_string();
+        let child = Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1", "--dir", &dir, "--save", ""])
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is needed: apt-get install -y redis-server");
+        self.child = Some(child);
+        let end = Instant::now() + Duration::from_secs(10);
+        while !self.ping() {
+            assert!(Instant::now() < end, "redis-server did not answer PING within 10 s");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether Redis answers PING now.
+    pub fn ping(&self) -> bool {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else { return false };
+        s.set_read_timeout(Some(Duration::from_secs(1))).ok();
+        let mut b = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n"
+    }
+
+    /// Stops Redis cleanly (SIGTERM: it writes its append-only file) and
+    /// starts it again on the same port and directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+
+    /// Stops Redis cleanly and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
