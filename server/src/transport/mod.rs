@@ -104,7 +104,11 @@ impl Transport {
     pub fn read(&mut self, sock: &mut TcpStream, buf: &mut [u8]) -> io::Result<Input> {
         if let App::Ws(ws) = &mut self.app {
             if ws.has_input() {
-                return Ok(ws_decode(ws, buf));
+                match ws_decode(ws, buf) {
+                    // Only part of a frame header waits: read the socket for the rest.
+                    Input::Heard if ws.has_input() => {}
+                    got => return Ok(got),
+                }
             }
         }
         let got = match self.stream.read(sock, buf) {
@@ -140,7 +144,11 @@ impl Transport {
             App::Reply(_) => Input::Heard, // a client talking over our answer
             App::Ws(ws) => {
                 ws.feed(&buf[..n]);
-                ws_decode(ws, buf)
+                match ws_decode(ws, buf) {
+                    // The socket may hold more even when this read decoded whole.
+                    Input::Plain { n, more: m } => Input::Plain { n, more: more || m },
+                    other => other,
+                }
             }
         }
     }
@@ -201,6 +209,21 @@ impl Transport {
 
     /// Moves what it can of `out` toward the socket.
     pub fn write(&mut self, sock: &mut TcpStream, out: &mut OutQueue) -> io::Result<()> {
+        // One pass writes at most MAX_SLICES segments (or a TLS buffer's
+        // worth): go on while the socket takes everything, or the rest
+        // would wait for a WRITABLE edge that never comes (the socket never
+        // filled). Stop at the first pass the socket pushes back on.
+        loop {
+            let before = out.pending();
+            self.write_pass(sock, out)?;
+            let moved = out.pending() < before;
+            if out.is_empty() || !moved || self.stream.held() > 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    fn write_pass(&mut self, sock: &mut TcpStream, out: &mut OutQueue) -> io::Result<()> {
         match &mut self.app {
             App::Sniff | App::Banter => write_queue(&mut self.stream, sock, out)?,
             App::Http(_) => out.consume(out.pending()), // nothing but HTTP goes to an HTTP client
@@ -269,4 +292,34 @@ fn write_queue(stream: &mut Stream, sock: &mut TcpStream, out: &mut OutQueue) ->
     let took = stream.write(sock, &slices[..n])?;
     out.consume(took);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A queue of more segments than one vectored write takes, to a socket
+    /// with room for all of it, goes out in one call: nothing waits for a
+    /// WRITABLE edge that would never come.
+    #[test]
+    fn one_write_call_drains_more_segments_than_one_pass_takes() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let mut sock = TcpStream::from_std(server);
+        let mut out = OutQueue::default();
+        let segments = MAX_SLICES * 4;
+        for i in 0..segments {
+            out.push_shared(bytes::Bytes::from(vec![i as u8; 100]));
+        }
+        let mut t = Transport::new(None);
+        t.app = App::Banter;
+        t.write(&mut sock, &mut out).unwrap();
+        assert!(out.is_empty(), "{} bytes left after one write call", out.pending());
+        let mut got = vec![0u8; segments * 100];
+        client.read_exact(&mut got).unwrap();
+        assert!(got.chunks(100).enumerate().all(|(i, c)| c.iter().all(|&b| b == i as u8)));
+    }
 }
