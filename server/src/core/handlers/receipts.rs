@@ -29,11 +29,11 @@ pub enum Kind {
     Delivered,
 }
 
-/// One receipt's pacing.
+/// One receipt's pacing: present from the moment one is sent until a
+/// second passes with nothing new, with its timer pending all along (only
+/// that timer removes it, so no receipt can go out early).
 #[derive(Debug, Default)]
 struct Pace {
-    /// When one was last sent (loop ms).
-    last: u64,
     /// The value waiting for the end of the second (0: none).
     pending: u64,
 }
@@ -87,16 +87,19 @@ impl Core {
     /// Sends a receipt now if none went this second, else keeps the value
     /// for the end of it.
     pub(in crate::core) fn pace(&mut self, kind: Kind, r: u32, who: u32, id: u64) {
-        let now = self.now;
-        let pace = self.receipts.paces.entry((kind, r, who)).or_default();
-        let fresh = pace.last == 0 && pace.pending == 0;
-        if fresh || now >= pace.last + COALESCE_MS {
-            pace.last = now.max(1);
-            pace.pending = 0;
-            self.wheel.insert(now + COALESCE_MS, Timer::Receipt { kind, room: r, who });
-            self.send_receipt(kind, r, who, id);
-        } else {
-            pace.pending = pace.pending.max(id);
+        use std::collections::hash_map::Entry;
+        match self.receipts.paces.entry((kind, r, who)) {
+            // A receipt went out less than a second ago: its timer is
+            // pending and sends the newest value at the end of the second.
+            Entry::Occupied(mut e) => {
+                let pace = e.get_mut();
+                pace.pending = pace.pending.max(id);
+            }
+            Entry::Vacant(e) => {
+                e.insert(Pace { pending: 0 });
+                self.wheel.insert(self.now + COALESCE_MS, Timer::Receipt { kind, room: r, who });
+                self.send_receipt(kind, r, who, id);
+            }
         }
     }
 
@@ -109,7 +112,6 @@ impl Core {
             return;
         }
         let id = std::mem::take(&mut pace.pending);
-        pace.last = self.now.max(1);
         self.wheel.insert(self.now + COALESCE_MS, Timer::Receipt { kind, room: r, who });
         self.send_receipt(kind, r, who, id);
     }
