@@ -164,6 +164,7 @@ pub fn command(p: &Plan, url: &str) -> String {
         Scenario::Replay => {
             let _ = write!(c, " -n {} --history {} --limit {}", p.conns, p.history, p.limit);
         }
+        Scenario::Receipts | Scenario::Files => c.push_str(&crate::report_ext::args(p)),
     }
     let warm = if p.scenario == Scenario::Connections {
         String::new()
@@ -197,6 +198,7 @@ pub fn headline(f: &Figures) -> String {
         Some(Val::Text(s)) if s == "churn" => {
             format!("{:.0} cycles/s, p99 {:.0} us", n("cycles_per_s"), n("p99_us"))
         }
+        Some(Val::Text(s)) if s == "receipts" || s == "files" => crate::report_ext::headline(f),
         _ => format!("{:.0} replayed/s, p99 {:.0} us", n("replayed_per_s"), n("p99_us")),
     };
     if let Some(d) = disturber(&[Ok(f.clone())]) {
