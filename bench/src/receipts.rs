@@ -2,8 +2,10 @@
 //! with MARK, every member marks every message it learns of (a receiver
 //! each MSG, a sender each ACK of its own), and every member checks the
 //! READs it receives: one per other member and second at most (the
-//! server's pace), markers that only move forward, none of its own, none
-//! from another room, and none at all in a room of over 100 members.
+//! server's pace: no two of a pair under half a second apart, and no
+//! more in a window than one a second allows), markers that only move
+//! forward, none of its own, none from another room, and none at all in
+//! a room of over 100 members.
 //!
 //! It does not decide which windows mark (the worker follows the window
 //! number) and does not format the figures (`receipts_report.rs` does).
@@ -16,6 +18,10 @@ use std::collections::HashMap;
 
 /// Rooms larger than this get no READ (§9).
 pub const READ_MAX_MEMBERS: usize = 100;
+/// Two READs of one pair closer than this (ns) break the pace of one a
+/// second: the second would have had to wait half a second longer on its
+/// way than the first, which no load here comes near.
+const MIN_GAP_NS: u64 = 500_000_000;
 
 /// One member's receipts state.
 #[derive(Debug, Default)]
@@ -118,7 +124,10 @@ impl Worker {
         if let Some(ns) = gap {
             self.extra.read_gap(ns);
         }
-        let why = wrong.or(went_back.then_some("a READ whose marker went back"));
+        let fast = gap.is_some_and(|ns| ns < MIN_GAP_NS);
+        let why = wrong
+            .or(went_back.then_some("a READ whose marker went back"))
+            .or(fast.then_some("two READs of one reader under half a second apart"));
         if let Some(why) = why {
             self.extra.read_violations += 1;
             self.shared.note_error(why);
