@@ -92,6 +92,13 @@ impl Section {
 pub struct Results {
     /// Plain TCP, TLS, WebSocket.
     pub sections: Vec<Section>,
+    /// Read receipts (banterd only): rows of the load without MARK (`base`)
+    /// and with (`ours`), closed loop then open loop, per room size.
+    pub receipts: Vec<Row>,
+    /// Why the receipts section could not run, if it could not.
+    pub receipts_na: Option<String>,
+    /// Files (banterd only): one row per transport, every window in `ours`.
+    pub files: Vec<Row>,
     /// Server command lines, deduplicated at render time.
     pub commands: Vec<String>,
     /// How long the whole comparison took.

@@ -103,9 +103,10 @@ pub fn args(p: &Plan) -> String {
 pub fn headline(f: &Figures) -> String {
     let n = |k| crate::report::num(f, k).unwrap_or(f64::NAN);
     if let Some(Val::Text(phase)) = crate::report::get(f, "phase") {
+        let mb =
+            crate::report::num(f, "mb_per_s").map_or(String::new(), |x| format!(" {x:.0} MB/s,"));
         return format!(
-            "{phase}: {:.0} MB/s, chat p99 {:.0} us on the file's connection, {:.0} us between others",
-            n("mb_per_s"),
+            "{phase}:{mb} chat p99 {:.0} us on the file's connection, {:.0} us between others",
             n("same_p99_us"),
             n("other_p99_us")
         );
