@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Banter vs Redis pub/sub (plain TCP and both over TLS) and vs a Node ws
-# server (WebSocket), the standard matrix, in one run (< 15 minutes):
+# server (WebSocket), the standard matrix, then banterd's read receipts and
+# file transfer on their own (no baseline has either), in one run (about
+# 17 minutes):
 # builds the release binaries, installs Debian's redis-server, openssl and
 # Node.js if missing, installs the Node baseline's locked dependencies
 # (npm ci in bench/ws-baseline), makes a throwaway CA and server
@@ -8,7 +10,10 @@
 # runs `banter-bench compare`, which starts its own servers pinned to CPU 0,
 # runs the harness on CPU 1 and writes bench/RESULTS.md. Banter's TLS and
 # WebSocket rows say "n/a (server lacks TLS/WebSocket)" while banterd lacks
-# them. Extra arguments go to `banter-bench compare` (its --help).
+# them. The files section starts its own banterd with --files in a
+# temporary directory. Extra arguments go to `banter-bench compare` (its
+# --help; e.g. --only receipts,files --out /tmp/ext.md for those two
+# sections alone: the output file is rewritten with only what ran).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -26,16 +26,29 @@ const VALUED: &[(&str, &str, &str, &str)] = &[
     ("", "target", "server URL (banter://127.0.0.1:3000; see above)", "URL"),
     ("", "ca", "TLS: trust the PEM certificate(s) in FILE besides the system's roots", "FILE"),
     ("r", "receivers", "fanout: receivers in the room (100)", "R"),
+    ("m", "members", "receipts: members of the room, senders included (100)", "M"),
     ("s", "senders", "fanout: senders (1)", "S"),
     ("b", "size", "payload bytes, at least 30 (64)", "B"),
     ("w", "window", "closed loop: messages in flight per sender (1)", "W"),
-    ("", "rate", "open loop: messages/s over all senders (0: closed loop)", "N"),
-    ("n", "conns", "connections (1000) / churn loops (50) / replay readers (4)", "N"),
+    (
+        "",
+        "rate",
+        "open loop: messages/s over all senders (0: closed loop; files: the chat, 1000)",
+        "N",
+    ),
+    (
+        "n",
+        "conns",
+        "connections (1000) / churn loops (50) / replay readers (4) / files: chat connections besides the file's (2)",
+        "N",
+    ),
     ("", "connect-rate", "connections: new connections/s (2000; 0: as fast as accepted)", "C"),
     ("", "room-size", "connections: members per room (10)", "K"),
     ("", "history", "replay: messages put in the room first (10000)", "M"),
     ("", "limit", "replay: the JOIN's limit (1000)", "L"),
-    ("t", "threads", "worker threads (1)", "N"),
+    ("", "runs", "receipts: pairs of windows without and with MARK (2); files: rounds of idle, upload, download windows (1)", "N"),
+    ("", "file-size", "files: bytes of the file moved; K, M, G suffixes (64M)", "BYTES"),
+    ("t", "threads", "worker threads (1; files: 2, the file's connection on its own)", "N"),
     ("", "warmup", "seconds of load before measuring (1)", "SECS"),
     ("d", "duration", "seconds measured / held (5)", "SECS"),
     ("", "sources", "127.0.0.x source addresses to spread over (8)", "N"),
@@ -72,11 +85,53 @@ fn secs(m: &Matches, name: &str, default: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(v).map_err(|_| format!("--{name}: {v} is not a duration"))
 }
 
+/// A byte count with an optional K, M or G (binary) suffix.
+pub(crate) fn bytes(m: &Matches, name: &str, default: u64) -> Result<u64, String> {
+    let Some(s) = m.opt_str(name) else {
+        return Ok(default);
+    };
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (&s[..], 1),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("--{name}: {s:?} is not a size"))?;
+    n.checked_mul(unit).ok_or_else(|| format!("--{name}: {s:?} is too large"))
+}
+
 fn pid(m: &Matches) -> Result<Option<u32>, String> {
     let Some(s) = m.opt_str("server-pid") else {
         return Ok(None);
     };
     s.parse().map(Some).map_err(|_| format!("--server-pid: {s:?} is not a pid"))
+}
+
+/// Receivers, senders and connections: receipts count the room's members
+/// (`--members`, senders included); files' senders are every chat member.
+fn sizes(scenario: Scenario, m: &Matches) -> Result<(usize, usize, usize), String> {
+    let conns = num(
+        m,
+        "conns",
+        match scenario {
+            Scenario::Churn => 50,
+            Scenario::Replay => 4,
+            Scenario::Files => 2,
+            _ => 1000,
+        },
+    )?;
+    let senders = match scenario {
+        Scenario::Files => conns + 1,
+        _ => num(m, "senders", 1)?,
+    };
+    let receivers = match scenario {
+        Scenario::Receipts if m.opt_present("receivers") => {
+            return Err("receipts: the room's size is --members (senders included), not -r".into())
+        }
+        Scenario::Receipts => num::<usize>(m, "members", 100)?.saturating_sub(senders),
+        _ => num(m, "receivers", 100)?,
+    };
+    Ok((receivers, senders, conns))
 }
 
 /// Builds the plan of `scenario` from parsed options.
@@ -87,31 +142,32 @@ pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
         ca: m.opt_str("ca").map(Into::into),
         insecure: m.opt_present("insecure-skip-verify"),
     };
-    let default_conns = match scenario {
-        Scenario::Churn => 50,
-        Scenario::Replay => 4,
-        _ => 1000,
-    };
+    let files = scenario == Scenario::Files;
+    let (receivers, senders, conns) = sizes(scenario, m)?;
+    let prefix = unique_prefix();
     let plan = Plan {
         scenario,
         target,
         tls,
-        receivers: num(m, "receivers", 100)?,
-        senders: num(m, "senders", 1)?,
+        receivers,
+        senders,
         size: num(m, "size", 64)?,
         window: num(m, "window", 1)?,
-        rate: num(m, "rate", 0.0)?,
-        conns: num(m, "conns", default_conns)?,
+        rate: num(m, "rate", if files { 1000.0 } else { 0.0 })?,
+        conns,
         connect_rate: num(m, "connect-rate", 2000.0)?,
         room_size: num(m, "room-size", 10)?,
         history: num(m, "history", 10_000)?,
         limit: num(m, "limit", 1000)?,
-        threads: num(m, "threads", 1)?,
+        runs: num(m, "runs", if files { 1 } else { 2 })?,
+        file_size: bytes(m, "file-size", 64 << 20)?,
+        password: format!("bench-{prefix}-password"),
+        threads: num(m, "threads", if files { 2 } else { 1 })?,
         warmup: secs(m, "warmup", 1.0)?,
         duration: secs(m, "duration", 5.0)?,
         sources: num(m, "sources", 8)?,
         server_pid: pid(m)?,
-        prefix: unique_prefix(),
+        prefix,
         progress: !m.opt_present("quiet"),
     };
     check(&plan)?;
@@ -132,6 +188,9 @@ pub fn check(p: &Plan) -> Result<(), String> {
     if p.scenario == Scenario::Replay && p.target.proto != Proto::Banter {
         return Err("replay: only Banter keeps history, so this scenario is Banter-only".into());
     }
+    if matches!(p.scenario, Scenario::Receipts | Scenario::Files) {
+        check_extension(p)?;
+    }
     if !p.target.tls && (p.tls.ca.is_some() || p.tls.insecure) {
         return Err("--ca and --insecure-skip-verify need a TLS target (banters://, rediss://, wss://, wsbases://)".into());
     }
@@ -140,6 +199,27 @@ pub fn check(p: &Plan) -> Result<(), String> {
     }
     if !(p.rate >= 0.0 && p.rate.is_finite()) {
         return Err("--rate must be 0 or more".into());
+    }
+    Ok(())
+}
+
+/// Refuses receipts and files plans that cannot run.
+fn check_extension(p: &Plan) -> Result<(), String> {
+    let name = p.scenario.name();
+    if p.target.proto != Proto::Banter {
+        return Err(format!("{name}: a Banter extension (§9, §10), so Banter targets only"));
+    }
+    if p.runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    if p.scenario == Scenario::Receipts && (p.senders == 0 || p.receivers == 0) {
+        return Err("receipts: --members must be above --senders, which must be 1 or more".into());
+    }
+    if p.scenario == Scenario::Files && (p.file_size == 0 || p.rate <= 0.0 || p.conns < 2) {
+        return Err(
+            "files: --file-size 1 or more, --rate above 0 (the chat) and -n 2 or more (chat that does not touch the file's connection needs two)"
+                .into(),
+        );
     }
     Ok(())
 }
@@ -176,5 +256,27 @@ mod tests {
         let m = o.parse(["--target", "wsbase://127.0.0.1:1/ws"]).unwrap();
         assert!(plan(Scenario::Replay, &m).unwrap_err().contains("Banter-only"));
         assert_eq!(unique_prefix().len(), 8);
+    }
+
+    #[test]
+    fn receipts_and_files_options() {
+        let o = options();
+        let m = o.parse(["--members", "10", "-s", "2"]).unwrap();
+        let p = plan(Scenario::Receipts, &m).unwrap().plan;
+        assert_eq!((p.receivers, p.senders, p.members(), p.runs), (8, 2, 10, 2));
+        let m = o.parse(["-r", "10"]).unwrap();
+        assert!(plan(Scenario::Receipts, &m).unwrap_err().contains("--members"));
+        let m = o.parse(["--members", "1"]).unwrap();
+        assert!(plan(Scenario::Receipts, &m).unwrap_err().contains("--members"));
+        let m = o.parse(["--target", "redis://127.0.0.1:1"]).unwrap();
+        assert!(plan(Scenario::Files, &m).unwrap_err().contains("Banter targets only"));
+        let m = o.parse(["--file-size", "3M", "-n", "3"]).unwrap();
+        let p = plan(Scenario::Files, &m).unwrap().plan;
+        assert_eq!((p.file_size, p.senders, p.rate, p.threads), (3 << 20, 4, 1000.0, 2));
+        assert!(p.password.len() >= 8);
+        let m = o.parse(["--file-size", "big"]).unwrap();
+        assert!(plan(Scenario::Files, &m).unwrap_err().contains("not a size"));
+        let m = o.parse(["-n", "1"]).unwrap();
+        assert!(plan(Scenario::Files, &m).unwrap_err().contains("-n 2"));
     }
 }

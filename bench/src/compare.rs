@@ -1,11 +1,12 @@
 //! `banter-bench compare`: the standard matrix in one go, against servers
 //! it starts itself (pinned to one CPU, the harness to another): Banter vs
-//! Redis pub/sub over plain TCP, Banter vs Redis both over TLS, and Banter
-//! vs a Node `ws` server over WebSocket. Each figure is the median of
+//! Redis pub/sub over plain TCP, Banter vs Redis both over TLS, Banter
+//! vs a Node `ws` server over WebSocket, and banterd alone for read
+//! receipts and files (no baseline has them). Each figure is the median of
 //! several runs; the comparison is written as Markdown (`render.rs`).
 //!
-//! This file holds the settings and the entry point; `sections.rs` runs the
-//! rows.
+//! This file holds the settings and the entry point; `sections.rs` and
+//! `sections_ext.rs` run the rows.
 
 use crate::sections::Comparison;
 use crate::servers::TlsFiles;
@@ -46,8 +47,14 @@ pub struct Settings {
     pub conn_counts: Vec<usize>,
     /// Idle connections held over TLS and WebSocket.
     pub transport_conns: usize,
-    /// Which sections run: `tcp`, `tls`, `ws`.
+    /// Which sections run: `tcp`, `tls`, `ws`, `receipts`, `files`.
     pub only: Vec<String>,
+    /// Receipts: the room sizes (members, one of them the sender).
+    pub receipt_members: Vec<usize>,
+    /// Files: bytes of the file moved.
+    pub file_size: u64,
+    /// Files: chat messages per second over all chat members.
+    pub chat_rate: f64,
     /// How many times a disturbed row may be measured again.
     pub max_reruns: usize,
     /// Seconds all reruns together may take.
@@ -55,6 +62,18 @@ pub struct Settings {
     /// CPUs for the servers and the harness (`None`: no pinning).
     pub cpus: Option<(usize, usize)>,
 }
+
+/// The receipts section's room sizes: 2 members or more.
+fn room_sizes(s: &str, max: usize) -> Result<Vec<usize>, String> {
+    let v = list(s, max)?;
+    match v.iter().any(|&m| m < 2) {
+        true => Err("--receipt-members: a room needs 2 members or more".into()),
+        false => Ok(v),
+    }
+}
+
+/// Every section, in the order they run by default.
+const SECTIONS: &str = "tcp,tls,ws,receipts,files";
 
 fn list(s: &str, max: usize) -> Result<Vec<usize>, String> {
     s.split(',')
@@ -84,7 +103,10 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("senders", "TCP: sender counts (1,10)", "LIST"),
     ("conns", "TCP: idle connection counts; max = what the fd limit allows (10000,max)", "LIST"),
     ("transport-conns", "TLS and WebSocket: idle connections (10000)", "N"),
-    ("only", "sections to run, of tcp,tls,ws (all)", "LIST"),
+    ("receipt-members", "receipts: room sizes, the sender included (10,100)", "LIST"),
+    ("file-size", "files: bytes of the file; K, M, G suffixes (64M)", "BYTES"),
+    ("chat-rate", "files: chat messages/s while the file moves (1000)", "N"),
+    ("only", "sections to run, of tcp,tls,ws,receipts,files (all)", "LIST"),
     ("max-reruns", "times a disturbed row may be measured again (2)", "N"),
     ("rerun-budget", "seconds all reruns together may take (120)", "SECS"),
     ("no-pin", "do not pin servers to CPU 0 and the harness to CPU 1", ""),
@@ -124,10 +146,11 @@ fn settings(m: &getopts::Matches) -> Result<Settings, String> {
     let max = max_conns();
     let s = |k: &str, d: &str| m.opt_str(k).unwrap_or_else(|| d.into());
     let f = |k: &str, d: &str| s(k, d).parse::<f64>().map_err(|_| format!("--{k}: not a number"));
-    let only: Vec<String> = s("only", "tcp,tls,ws").split(',').map(|x| x.trim().into()).collect();
-    if let Some(bad) = only.iter().find(|x| !["tcp", "tls", "ws"].contains(&x.as_str())) {
-        return Err(format!("--only: unknown section {bad:?} (tcp, tls, ws)"));
+    let only: Vec<String> = s("only", SECTIONS).split(',').map(|x| x.trim().into()).collect();
+    if let Some(bad) = only.iter().find(|x| !SECTIONS.split(',').any(|k| k == x.as_str())) {
+        return Err(format!("--only: unknown section {bad:?} ({SECTIONS})"));
     }
+    let members = room_sizes(&s("receipt-members", "10,100"), max)?;
     Ok(Settings {
         banterd: s("banterd", &sibling),
         redis: s("redis-server", "redis-server"),
@@ -145,6 +168,9 @@ fn settings(m: &getopts::Matches) -> Result<Settings, String> {
         conn_counts: list(&s("conns", "10000,max"), max)?,
         transport_conns: f("transport-conns", "10000")?.clamp(1.0, max as f64) as usize,
         only,
+        receipt_members: members,
+        file_size: crate::cli::bytes(m, "file-size", 64 << 20)?.max(1),
+        chat_rate: f("chat-rate", "1000")?.max(1.0),
         max_reruns: f("max-reruns", "2")?.max(0.0) as usize,
         rerun_budget: f("rerun-budget", "120")?.max(0.0),
         cpus: (!m.opt_present("no-pin")).then_some((0, 1)),
@@ -173,7 +199,9 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
         match name.as_str() {
             "tcp" => c.tcp()?,
             "tls" => c.tls()?,
-            _ => c.ws()?,
+            "ws" => c.ws()?,
+            "receipts" => c.receipts()?,
+            _ => c.files()?,
         }
     }
     c.results.elapsed_s = started.elapsed().as_secs_f64();
@@ -206,13 +234,16 @@ pub mod tests {
     fn defaults_and_refusals() {
         let s = settings();
         assert_eq!((s.runs, s.window, s.max_reruns, s.transport_conns), (3, 16, 2, 10_000));
-        assert_eq!(s.only, ["tcp", "tls", "ws"]);
+        assert_eq!(s.only, ["tcp", "tls", "ws", "receipts", "files"]);
+        assert_eq!((s.receipt_members, s.file_size), (vec![10, 100], 64 << 20));
         assert!(s.tls.is_none());
         let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let m = parse(&a(&["--tls-cert", "c.pem"])).unwrap().unwrap();
         assert!(super::settings(&m).unwrap_err().contains("go together"));
         let m = parse(&a(&["--only", "tcp,quic"])).unwrap().unwrap();
         assert!(super::settings(&m).unwrap_err().contains("quic"));
+        let m = parse(&a(&["--receipt-members", "1"])).unwrap().unwrap();
+        assert!(super::settings(&m).unwrap_err().contains("2 members"));
         let m = parse(&a(&["--tls-cert", "c", "--tls-key", "k", "--ca", "a"])).unwrap().unwrap();
         assert_eq!(super::settings(&m).unwrap().tls.unwrap().ca, "a");
     }

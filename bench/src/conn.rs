@@ -58,14 +58,22 @@ pub struct Conn {
     pub to_fill: u64,
     /// When the current cycle (churn) or JOIN (replay) started, ns.
     pub t0: u64,
-    /// Receivers: the per-sender order check.
+    /// Receivers (and chat members): the per-sender order check.
     pub order: Option<OrderCheck>,
+    /// Receipts: the member's marker and the READs it received.
+    pub receipts: Option<Box<crate::receipts::ReadLog>>,
 }
 
 impl Conn {
     /// A connection being opened for `spec` over `link`.
     pub fn new(stream: TcpStream, link: Link, spec: ConnSpec, senders: usize) -> Conn {
-        let order = (spec.role == Role::Receiver).then(|| OrderCheck::new(senders));
+        let order = match spec.role {
+            Role::Receiver => Some(OrderCheck::new(senders)),
+            Role::Chatter { .. } | Role::Mover => {
+                Some(OrderCheck::excluding(senders, spec.role.sender_idx()))
+            }
+            _ => None,
+        };
         Conn {
             stream,
             link,
@@ -81,6 +89,7 @@ impl Conn {
             to_fill: 0,
             t0: 0,
             order,
+            receipts: None,
         }
     }
 

@@ -7,24 +7,32 @@ mod attack;
 mod cli;
 mod compare;
 mod conn;
+mod content;
+mod extra;
 mod link;
 mod markdown;
+mod mover;
 mod net;
 mod opening;
 mod plan;
 mod procstat;
 mod proto;
+mod receipts;
 mod render;
+mod render_ext;
 mod report;
+mod report_ext;
 mod roles;
 mod run;
 mod sections;
+mod sections_ext;
 mod servers;
 mod shared;
 mod sides;
 mod soak;
 mod stamp;
 mod stats;
+mod summary;
 mod target;
 mod worker;
 
@@ -50,9 +58,21 @@ Scenarios:
                connect rate, server RSS per connection, idle server CPU
   churn        N concurrent loops of connect, log in, join, say, quit
   replay       Banter only: JOIN with a large limit on a long room, repeatedly
+  receipts     Banter only: a room of M members (--members, senders included)
+               under fan-out load, in --runs pairs of windows: the first without
+               MARK, the second with every member marking every message it
+               gets; server CPU per delivery and latency of both, and every
+               READ checked (one per reader and second at most, none in rooms
+               of over 100 members)
+  files        Banter only: one connection moves a --file-size file up, then
+               down, again and again (an account: it registers at login), while
+               it and -n others chat at --rate msg/s; MB/s each way, every byte
+               checked, and chat latency idle vs during the transfers, on the
+               file's connection and between the others (banterd --files DIR)
   compare      the standard Banter vs Redis matrix (banter-bench compare --help)
 
-Exit status: 0; 1 when a message was lost or reordered; 2 on an error.";
+Exit status: 0; 1 when a message was lost or reordered (a READ broke the
+server's pace, a downloaded byte differed); 2 on an error.";
 
 fn usage(o: &getopts::Options) -> String {
     o.usage(USAGE)
@@ -94,13 +114,17 @@ fn real_main(args: &[String]) -> Result<ExitCode, String> {
     let name = &m.free[0];
     let scenario = Scenario::from_name(name).ok_or_else(|| format!("unknown scenario {name:?}"))?;
     let a = cli::plan(scenario, &m)?;
-    let outcome = run::run(a.plan)?;
-    let f = report::figures(&outcome);
+    let (f, clean) = match scenario {
+        Scenario::Receipts | Scenario::Files => summary::run(a.plan)?,
+        _ => {
+            let outcome = run::run(a.plan)?;
+            (report::figures(&outcome), outcome.lost == 0 && outcome.late == 0)
+        }
+    };
     if a.json {
         println!("{}", report::json(&f));
     } else {
         print!("{}", report::table(&f));
     }
-    let clean = outcome.lost == 0 && outcome.late == 0;
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

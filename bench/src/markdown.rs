@@ -92,6 +92,13 @@ impl Section {
 pub struct Results {
     /// Plain TCP, TLS, WebSocket.
     pub sections: Vec<Section>,
+    /// Read receipts (banterd only): rows of the load without MARK (`base`)
+    /// and with (`ours`), closed loop then open loop, per room size.
+    pub receipts: Vec<Row>,
+    /// Why the receipts section could not run, if it could not.
+    pub receipts_na: Option<String>,
+    /// Files (banterd only): one row per transport, every window in `ours`.
+    pub files: Vec<Row>,
     /// Server command lines, deduplicated at render time.
     pub commands: Vec<String>,
     /// How long the whole comparison took.
@@ -164,6 +171,7 @@ pub fn command(p: &Plan, url: &str) -> String {
         Scenario::Replay => {
             let _ = write!(c, " -n {} --history {} --limit {}", p.conns, p.history, p.limit);
         }
+        Scenario::Receipts | Scenario::Files => c.push_str(&crate::report_ext::args(p)),
     }
     let warm = if p.scenario == Scenario::Connections {
         String::new()
@@ -197,6 +205,7 @@ pub fn headline(f: &Figures) -> String {
         Some(Val::Text(s)) if s == "churn" => {
             format!("{:.0} cycles/s, p99 {:.0} us", n("cycles_per_s"), n("p99_us"))
         }
+        Some(Val::Text(s)) if s == "receipts" || s == "files" => crate::report_ext::headline(f),
         _ => format!("{:.0} replayed/s, p99 {:.0} us", n("replayed_per_s"), n("p99_us")),
     };
     if let Some(d) = disturber(&[Ok(f.clone())]) {

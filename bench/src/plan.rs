@@ -9,7 +9,7 @@ use crate::target::Target;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-/// The four workloads.
+/// The workloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
     /// R receivers, S senders in one room; throughput, latency, order.
@@ -20,6 +20,12 @@ pub enum Scenario {
     Churn,
     /// JOIN with a large replay limit on a long room, again and again.
     Replay,
+    /// Fanout whose members MARK every message, in windows alternating
+    /// with the same load without MARK (`receipts.rs`).
+    Receipts,
+    /// A file moving up and down on one connection while others chat
+    /// (`mover.rs`, `files.rs`).
+    Files,
 }
 
 impl Scenario {
@@ -30,14 +36,20 @@ impl Scenario {
             Scenario::Connections => "connections",
             Scenario::Churn => "churn",
             Scenario::Replay => "replay",
+            Scenario::Receipts => "receipts",
+            Scenario::Files => "files",
         }
     }
 
     /// The scenario called `s`.
     pub fn from_name(s: &str) -> Option<Scenario> {
-        [Self::Fanout, Self::Connections, Self::Churn, Self::Replay]
-            .into_iter()
-            .find(|x| x.name() == s)
+        let all = [Self::Fanout, Self::Connections, Self::Churn, Self::Replay];
+        all.into_iter().chain([Self::Receipts, Self::Files]).find(|x| x.name() == s)
+    }
+
+    /// Whether a delivery's latency counts (fan-out messages, chat).
+    pub fn delivers(self) -> bool {
+        matches!(self, Scenario::Fanout | Scenario::Receipts | Scenario::Files)
     }
 }
 
@@ -56,13 +68,26 @@ pub enum Role {
     Filler,
     /// Replay: JOINs with a large limit over and over.
     Reader,
+    /// Files: chats (sender number `idx`, from 1) and receives the chat.
+    Chatter { idx: u32 },
+    /// Files: moves the file up and down, and chats too (sender 0).
+    Mover,
 }
 
 impl Role {
     /// Whether the connection receives the room's messages (and so must
     /// subscribe even on Redis).
     pub fn receives(self) -> bool {
-        matches!(self, Role::Receiver | Role::Idle)
+        matches!(self, Role::Receiver | Role::Idle | Role::Chatter { .. } | Role::Mover)
+    }
+
+    /// Its number among the senders whose messages are stamped and checked.
+    pub fn sender_idx(self) -> Option<u32> {
+        match self {
+            Role::Sender { idx } | Role::Chatter { idx } => Some(idx),
+            Role::Mover => Some(0),
+            _ => None,
+        }
     }
 }
 
@@ -108,6 +133,13 @@ pub struct Plan {
     pub history: u64,
     /// Replay: the JOIN's `limit`.
     pub limit: u16,
+    /// Receipts: pairs of windows (without, with MARK); files: rounds of
+    /// windows (idle, upload, download).
+    pub runs: usize,
+    /// Files: bytes of the file moved.
+    pub file_size: u64,
+    /// Files: the password of the mover's account (registered at login).
+    pub password: String,
     /// Worker threads, each with its own poll loop.
     pub threads: usize,
     /// Load before measuring.
@@ -125,20 +157,31 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The connections of worker `w`: the plan's list dealt round-robin.
+    /// The connections of worker `w`: the plan's list dealt round-robin;
+    /// with files on several threads, the mover has worker 0 to itself, so
+    /// the harness's own file work never delays the chat it measures.
     pub fn specs_for(&self, w: usize) -> Vec<ConnSpec> {
         let all = self.all_specs();
         let threads = self.threads.max(1);
-        all.into_iter().enumerate().filter(|(i, _)| i % threads == w).map(|(_, s)| s).collect()
+        let worker = |i: usize| match (self.scenario, threads) {
+            (Scenario::Files, 2..) if i == 0 => 0,
+            (Scenario::Files, 2..) => 1 + (i - 1) % (threads - 1),
+            _ => i % threads,
+        };
+        all.into_iter().enumerate().filter(|(i, _)| worker(*i) == w).map(|(_, s)| s).collect()
     }
 
     fn all_specs(&self) -> Vec<ConnSpec> {
         let room = format!("{}-{}", self.prefix, self.scenario.name());
         let mut roles = Vec::new();
         match self.scenario {
-            Scenario::Fanout => {
+            Scenario::Fanout | Scenario::Receipts => {
                 roles.extend((0..self.receivers).map(|_| Role::Receiver));
                 roles.extend((0..self.senders as u32).map(|idx| Role::Sender { idx }));
+            }
+            Scenario::Files => {
+                roles.push(Role::Mover);
+                roles.extend((1..=self.conns as u32).map(|idx| Role::Chatter { idx }));
             }
             Scenario::Connections => roles.extend((0..self.conns).map(|_| Role::Idle)),
             Scenario::Churn => roles.extend((0..self.conns).map(|_| Role::Churner)),
@@ -176,11 +219,25 @@ impl Plan {
     /// Connections that must be ready before the load starts.
     pub fn setup_count(&self) -> usize {
         match self.scenario {
-            Scenario::Fanout => self.receivers + self.senders,
+            Scenario::Fanout | Scenario::Receipts => self.receivers + self.senders,
             Scenario::Connections => self.conns,
             Scenario::Churn => 0,
-            Scenario::Replay => self.conns + 1,
+            Scenario::Replay | Scenario::Files => self.conns + 1,
         }
+    }
+
+    /// Deliveries counted per message published: every receiver (fanout),
+    /// every other chat member (files: the chatters and the mover).
+    pub fn deliveries_per_message(&self) -> u64 {
+        match self.scenario {
+            Scenario::Files => self.conns as u64,
+            _ => self.receivers as u64,
+        }
+    }
+
+    /// Receipts: the room's members, senders included.
+    pub fn members(&self) -> usize {
+        self.receivers + self.senders
     }
 }
 
@@ -204,6 +261,9 @@ pub mod tests {
             room_size: 10,
             history: 100,
             limit: 1000,
+            runs: 1,
+            file_size: 1 << 20,
+            password: "password".into(),
             threads: 2,
             warmup: Duration::ZERO,
             duration: Duration::from_secs(1),
@@ -237,5 +297,19 @@ pub mod tests {
         assert_eq!(all[0].source, Some(Ipv4Addr::new(127, 0, 0, 1)));
         assert_eq!(all[5].source, Some(Ipv4Addr::new(127, 0, 0, 2)));
         assert_eq!(p.setup_count(), 25);
+    }
+
+    #[test]
+    fn the_mover_has_a_worker_to_itself() {
+        let mut p = plan(Scenario::Files);
+        (p.conns, p.threads) = (3, 3);
+        let roles = |p: &Plan, w| p.specs_for(w).iter().map(|s| s.role).collect::<Vec<_>>();
+        assert_eq!(roles(&p, 0), [Role::Mover]);
+        assert_eq!(roles(&p, 1), [Role::Chatter { idx: 1 }, Role::Chatter { idx: 3 }]);
+        assert_eq!(roles(&p, 2), [Role::Chatter { idx: 2 }]);
+        p.threads = 1;
+        assert_eq!(roles(&p, 0).len(), 4);
+        assert_eq!((p.setup_count(), p.deliveries_per_message()), (4, 3));
+        assert_eq!(Role::Mover.sender_idx(), Some(0));
     }
 }

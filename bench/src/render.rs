@@ -79,6 +79,9 @@ fn commands(out: &mut String, r: &Results) {
             let _ = writeln!(out, "{}", row.command);
         }
     }
+    for row in r.receipts.iter().take(2).chain(&r.files) {
+        let _ = writeln!(out, "{}", row.command);
+    }
     let _ = writeln!(out, "```\n");
 }
 
@@ -288,6 +291,8 @@ pub fn render(r: &Results, s: &Settings, old: &str) -> String {
     for sec in &r.sections {
         section(&mut out, sec, s);
     }
+    crate::render_ext::receipts(&mut out, r);
+    crate::render_ext::files(&mut out, r);
     out.push_str(NOTES);
     if let Some(i) = old.find("\n## Durable storage") {
         out.push_str(&old[i..]);

@@ -50,16 +50,14 @@ pub fn figures(o: &Outcome) -> Figures {
             f.push(("cycles", Val::Int(c.cycles)));
             f.push(("cycles_per_s", Val::Num(c.cycles as f64 / s)));
         }
-        Scenario::Replay => {
-            f.push(("readers", Val::Int(p.conns as u64)));
-            f.push(("history", Val::Int(p.history)));
-            f.push(("limit", Val::Int(u64::from(p.limit))));
-            f.push(("joins_per_s", Val::Num(c.cycles as f64 / s)));
-            f.push(("replayed_per_s", Val::Num(c.delivered as f64 / s)));
-            f.push(("mb_per_s", Val::Num(c.bytes_in as f64 / s / 1e6)));
+        Scenario::Receipts => {
+            fanout(&mut f, o);
+            crate::report_ext::receipts(&mut f, o);
         }
+        Scenario::Files => crate::report_ext::files(&mut f, o),
+        Scenario::Replay => replay(&mut f, o),
     }
-    if p.scenario != Scenario::Connections {
+    if !matches!(p.scenario, Scenario::Connections | Scenario::Files) {
         latency(&mut f, o);
     }
     if p.target.tls {
@@ -71,7 +69,18 @@ pub fn figures(o: &Outcome) -> Figures {
     f
 }
 
-fn fanout(f: &mut Figures, o: &Outcome) {
+fn replay(f: &mut Figures, o: &Outcome) {
+    let (p, c, s) = (&o.plan, &o.counts, o.window_s.max(1e-9));
+    f.push(("readers", Val::Int(p.conns as u64)));
+    f.push(("history", Val::Int(p.history)));
+    f.push(("limit", Val::Int(u64::from(p.limit))));
+    f.push(("joins_per_s", Val::Num(c.cycles as f64 / s)));
+    f.push(("replayed_per_s", Val::Num(c.delivered as f64 / s)));
+    f.push(("mb_per_s", Val::Num(c.bytes_in as f64 / s / 1e6)));
+}
+
+/// The fan-out figures (also the receipts scenario's).
+pub(crate) fn fanout(f: &mut Figures, o: &Outcome) {
     let (p, c, s) = (&o.plan, &o.counts, o.window_s.max(1e-9));
     f.push(("receivers", Val::Int(p.receivers as u64)));
     f.push(("senders", Val::Int(p.senders as u64)));

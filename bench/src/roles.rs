@@ -6,12 +6,13 @@
 //! Socket handling is `worker.rs`'s; this file only queues output.
 
 use crate::conn::State;
-use crate::plan::{ConnSpec, Role};
-use crate::proto::Event;
+use crate::plan::{ConnSpec, Role, Scenario};
+use crate::proto::{Event, FEATURE_FILES, FEATURE_RECEIPTS};
 use crate::shared::Phase;
 use crate::stamp::{self, Stamp};
 use crate::stats::Seen;
 use crate::worker::Worker;
+use banter_proto::{types, ErrorCode};
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
@@ -29,35 +30,83 @@ impl Worker {
         };
         let role = c.spec.role;
         match ev {
-            Event::Welcome if c.state == State::LoggingIn => {
-                if self.proto.must_join(role.receives()) && role != Role::Reader {
-                    c.state = State::Joining;
-                    let proto = self.proto;
-                    c.send(&mut self.masks, |out, spec| proto.join(out, &spec.room, 0));
-                    self.mark_dirty(key);
-                } else {
-                    self.ready(key, 0);
-                }
+            Event::Welcome { max_frame, features } if c.state == State::LoggingIn => {
+                self.welcome(key, role, max_frame, features)
             }
             Event::Joined { last_id } if c.state == State::Joining => self.ready(key, last_id),
-            Event::Ack => self.acked(key),
-            Event::Msg { payload, replay } => self.delivered(key, role, payload, replay),
+            Event::Ack { seq, id } => {
+                self.mark(key, id);
+                match role == Role::Mover && seq >= crate::mover::UPLOAD_SEQ0 {
+                    true => self.mover_acked(key, seq),
+                    false => self.acked(key),
+                }
+            }
+            Event::Msg { payload, replay, id } => self.delivered(key, role, payload, (replay, id)),
             Event::HistoryEnd { .. } if role == Role::Reader => self.replay_done(key),
             Event::Ping { nonce } => {
                 let proto = self.proto;
                 c.send(&mut self.masks, |out, _| proto.pong(out, nonce));
                 self.mark_dirty(key);
             }
-            Event::Error { fatal, answers_publish, text } => {
-                self.counts.errors += 1;
-                self.shared.note_error(&text);
-                if fatal {
-                    self.closed(key, &text, false);
-                } else if answers_publish {
-                    self.acked(key);
-                }
+            Event::Read { room, name, id } => self.on_read(key, room, name, id),
+            Event::Registered if role == Role::Mover => self.mover_registered(key),
+            Event::UploadReady { seq, offset } => self.on_upload_ready(key, seq, offset),
+            Event::FileData { file, offset, last, data } => {
+                self.on_file_data(key, (file, offset, last, data))
+            }
+            Event::Error { fatal, answers_publish, about, code, text } => {
+                self.on_error(key, role, (fatal, answers_publish, about, code), &text)
             }
             _ => {}
+        }
+    }
+
+    /// An ERROR: counted and noted; a fatal one (or a refused REGISTER:
+    /// the mover cannot work without an account) ends the connection.
+    fn on_error(&mut self, key: usize, role: Role, e: (bool, bool, u8, u16), text: &str) {
+        let (fatal, answers_publish, about, code) = e;
+        let registered = ErrorCode::AlreadyRegistered.code();
+        if role == Role::Mover && about == types::REGISTER && code == registered {
+            return self.mover_registered(key); // signed in with its password
+        }
+        self.counts.errors += 1;
+        self.shared.note_error(text);
+        if fatal || about == types::REGISTER {
+            self.closed(key, text, false);
+        } else if answers_publish {
+            self.acked(key);
+        } else if role == Role::Mover {
+            self.mover_refused(key, about);
+        }
+    }
+
+    /// Logged in: a check that the server offers what the scenario needs,
+    /// then the join (the mover registers first).
+    fn welcome(&mut self, key: usize, role: Role, max_frame: u32, features: u8) {
+        let need = match (self.plan.scenario, role) {
+            (Scenario::Receipts, _) => Some((FEATURE_RECEIPTS, "receipts")),
+            (Scenario::Files, Role::Mover) => Some((FEATURE_FILES, "files (banterd --files DIR)")),
+            _ => None,
+        };
+        if let Some((bit, what)) = need.filter(|(bit, _)| features & bit == 0) {
+            let why =
+                format!("the server does not offer {what} (WELCOME features {bit:#x} lacking)");
+            self.shared.note_error(&why);
+            return self.closed(key, &why, false);
+        }
+        if role == Role::Mover {
+            return self.mover_welcome(key, max_frame);
+        }
+        let Some(c) = self.conns.get_mut(key) else {
+            return;
+        };
+        if self.proto.must_join(role.receives()) && role != Role::Reader {
+            c.state = State::Joining;
+            let proto = self.proto;
+            c.send(&mut self.masks, |out, spec| proto.join(out, &spec.room, 0));
+            self.mark_dirty(key);
+        } else {
+            self.ready(key, 0);
         }
     }
 
@@ -74,7 +123,9 @@ impl Worker {
                 self.active.push(key);
                 return self.fill_check(key);
             }
-            Role::Sender { .. } | Role::Reader => self.active.push(key),
+            Role::Sender { .. } | Role::Reader | Role::Chatter { .. } | Role::Mover => {
+                self.active.push(key)
+            }
             Role::Churner => self.publish(key, self.now),
             Role::Receiver | Role::Idle => {}
         }
@@ -117,9 +168,15 @@ impl Worker {
         }
     }
 
-    fn delivered(&mut self, key: usize, role: Role, payload: &[u8], replay: bool) {
+    /// A message arrived on `key`: marked (receipts), checked for order,
+    /// and its latency recorded (files: chat that does not touch the
+    /// mover's connection goes to the side histogram).
+    fn delivered(&mut self, key: usize, role: Role, payload: &[u8], (replay, id): (bool, u64)) {
+        if !replay {
+            self.mark(key, id);
+        }
         match role {
-            Role::Receiver if !replay => {}
+            Role::Receiver | Role::Chatter { .. } | Role::Mover if !replay => {}
             Role::Reader if replay => {
                 self.counts.delivered += 1;
                 return;
@@ -141,7 +198,11 @@ impl Worker {
         }
         self.counts.delivered += 1;
         if self.phase == Phase::Measure {
-            self.hist.saturating_record(self.now.saturating_sub(st.sent_ns).max(1));
+            let ns = self.now.saturating_sub(st.sent_ns).max(1);
+            match matches!(role, Role::Chatter { .. }) && st.sender != 0 {
+                true => self.extra.side.saturating_record(ns),
+                false => self.hist.saturating_record(ns),
+            }
         }
     }
 
@@ -156,8 +217,12 @@ impl Worker {
         }
     }
 
-    /// A connection is gone; a churner's cycle ends (and a new one is queued).
+    /// A connection is gone; a churner's cycle ends (and a new one is
+    /// queued); the mover's transfer ends with it.
     pub(crate) fn after_close(&mut self, c: crate::conn::Conn, quit_done: bool) {
+        if c.spec.role == Role::Mover {
+            self.mover_gone(quit_done);
+        }
         if c.spec.role != Role::Churner || self.phase == Phase::Done {
             return;
         }
@@ -185,13 +250,15 @@ impl Worker {
             let Some(c) = self.conns.get(key) else {
                 continue;
             };
-            match (c.spec.role, c.in_flight) {
-                (Role::Filler, _) => self.fill(key),
-                (Role::Sender { idx }, _) if load => {
-                    next_due = next_due.min(self.top_up(key, idx));
-                }
-                (Role::Reader, 0) if load => self.rejoin(key),
+            let role = c.spec.role;
+            match (role, c.in_flight, role.sender_idx()) {
+                (Role::Filler, _, _) => self.fill(key),
+                (Role::Reader, 0, _) if load => self.rejoin(key),
+                (_, _, Some(idx)) if load => next_due = next_due.min(self.top_up(key, idx)),
                 _ => {}
+            }
+            if role == Role::Mover {
+                self.move_files(key);
             }
         }
         if next_due != u64::MAX && next_due != self.armed_for {
@@ -261,28 +328,25 @@ impl Worker {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
-        let sender = match c.spec.role {
-            Role::Sender { idx } => idx,
-            _ => 0,
-        };
+        let sender = c.spec.role.sender_idx().unwrap_or(0);
         c.seq += 1;
         c.in_flight += 1;
         let st = Stamp { sender, seq: c.seq, sent_ns };
         stamp::write(&mut self.payload, st, self.plan.size);
         let (proto, seq, payload) = (self.proto, c.seq, &self.payload);
         c.send(&mut self.masks, |out, spec| proto.publish(out, &spec.room, seq, payload));
-        if let (Role::Sender { .. }, Some(last)) =
-            (c.spec.role, self.shared.last_seq.get(sender as usize))
-        {
+        let stamped = c.spec.role.sender_idx().and(self.shared.last_seq.get(sender as usize));
+        if let Some(last) = stamped {
             last.store(c.seq, Relaxed);
         }
         self.counts.sent += 1;
         self.mark_dirty(key);
     }
 
-    /// Says goodbye to every connection (QUIT) and settles the order check;
-    /// returns when it started.
+    /// Says goodbye to every connection (QUIT) and settles the order check
+    /// and the last window's READs; returns when it started.
     pub(crate) fn goodbye(&mut self) -> u64 {
+        self.close_read_window();
         let last = self.shared.last_seqs();
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for key in keys {

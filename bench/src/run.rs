@@ -5,6 +5,7 @@
 //!
 //! It does not format the final report (`report.rs` does).
 
+use crate::extra::Extra;
 use crate::plan::{Plan, Scenario};
 use crate::procstat::{self, CpuSample, OtherCpu, ProcTimes};
 use crate::shared::{Counts, Phase, Shared};
@@ -18,12 +19,18 @@ use std::time::{Duration, Instant};
 const STALL: Duration = Duration::from_secs(10);
 /// How long the drain may wait for messages still on their way.
 const DRAIN: Duration = Duration::from_secs(5);
+/// How long it may wait for a file transfer under way to end (the mover
+/// gives up on its own once nothing moved for 15 s).
+const DRAIN_FILE: Duration = Duration::from_secs(60);
 
 /// Everything a run measured.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The plan that ran.
     pub plan: Plan,
+    /// The window's number in its session (1, 2, …): receipts mark in
+    /// the even ones; files go idle, upload, download.
+    pub window: u32,
     /// Seconds of the measured window.
     pub window_s: f64,
     /// Counters over the measured window.
@@ -54,6 +61,8 @@ pub struct Outcome {
     pub errors: Vec<String>,
     /// What the TLS handshakes negotiated (version, suite, key exchange).
     pub tls: Option<String>,
+    /// Receipts and files figures of the window.
+    pub extra: Extra,
 }
 
 /// Runs `plan` to the end: one measured window at the plan's rate.
@@ -88,6 +97,7 @@ pub fn session(
     let (setup_s, reached, windows) = res?;
     let base = Outcome {
         plan: co.plan.clone(),
+        window: 0,
         window_s: 0.0,
         counts: Counts::default(),
         totals: co.shared.totals(),
@@ -103,6 +113,7 @@ pub fn session(
         rss_after: None,
         errors: co.shared.errors(),
         tls: co.shared.tls(),
+        extra: Extra::default(),
     };
     let each = |(i, w)| outcome(&base, &results, i + 1, w);
     Ok(windows.into_iter().enumerate().map(each).collect())
@@ -137,6 +148,10 @@ fn outcome(base: &Outcome, results: &[WorkerResult], n: usize, w: Window) -> Out
         let _ = hist.add(h);
     }
     let mut o = base.clone();
+    for e in results.iter().filter_map(|r| r.extras.get(n)) {
+        o.extra.add(e);
+    }
+    o.window = n as u32;
     o.plan.rate = w.rate;
     o.window_s = w.window_s;
     o.counts = w.counts;
@@ -200,7 +215,7 @@ impl Coordinator {
                 self.wait(self.plan.warmup, "warmup");
             }
             windows.push(self.measure(rate));
-            if self.plan.scenario == Scenario::Fanout {
+            if self.plan.scenario.delivers() {
                 self.drain();
             }
         }
@@ -262,13 +277,22 @@ impl Coordinator {
         }
     }
 
-    /// Lets receivers take in every message published before the stop.
+    /// Lets receivers take in every message published before the stop,
+    /// and a file transfer under way end.
     fn drain(&mut self) {
-        let end = Instant::now() + DRAIN;
-        let r = self.plan.receivers as u64;
-        while Instant::now() < end {
-            let expected = self.shared.published() * r;
-            if self.shared.totals().delivered >= expected {
+        let start = Instant::now();
+        let r = self.plan.deliveries_per_message();
+        loop {
+            let delivered = self.shared.totals().delivered >= self.shared.published() * r;
+            let moving = self.shared.busy.load(std::sync::atomic::Ordering::Relaxed) > 0;
+            if delivered && !moving {
+                return;
+            }
+            let waited = start.elapsed();
+            if moving && waited > DRAIN_FILE {
+                return self.shared.note_error("a file transfer did not end within 60 s");
+            }
+            if waited > DRAIN && !moving {
                 return;
             }
             self.tick("drain", Duration::from_millis(5));

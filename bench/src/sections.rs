@@ -133,6 +133,9 @@ impl Comparison {
             room_size: 10,
             history: 10_000,
             limit: 1000,
+            runs: self.s.runs,
+            file_size: 64 << 20,
+            password: format!("bench-{}-password", crate::cli::unique_prefix()),
             threads: 1,
             warmup: Duration::from_secs_f64(self.s.warmup),
             duration: Duration::from_secs_f64(self.s.duration),
@@ -187,7 +190,7 @@ impl Comparison {
     /// the whole comparison stays near 15 minutes)
     /// as long as another process disturbed one of their runs; the least
     /// disturbed attempt is kept.
-    fn measured(&mut self, f: &mut dyn FnMut(&mut Comparison) -> Vec<Row>) -> Vec<Row> {
+    pub(crate) fn measured(&mut self, f: &mut dyn FnMut(&mut Comparison) -> Vec<Row>) -> Vec<Row> {
         let count = |rows: &[Row]| rows.iter().map(Row::disturbed_runs).sum::<usize>();
         let t = Instant::now();
         let mut best = f(self);

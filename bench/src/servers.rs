@@ -121,6 +121,17 @@ pub fn banterd(
     max_clients: usize,
     tls: Option<&TlsFiles>,
 ) -> Result<ServerProc, String> {
+    banterd_with(bin, cpu, max_clients, tls, &[])
+}
+
+/// [`banterd`] with `extra` arguments (`--files DIR`, …).
+pub fn banterd_with(
+    bin: &str,
+    cpu: Option<usize>,
+    max_clients: usize,
+    tls: Option<&TlsFiles>,
+    extra: &[String],
+) -> Result<ServerProc, String> {
     let mut args = words("--bind 127.0.0.1 --port 0 --rate 0 --log-level info --out-limit");
     args.push(OUT_LIMIT.into());
     // The harness is one host opening thousands of connections: no
@@ -130,6 +141,7 @@ pub fn banterd(
     if let Some(t) = tls {
         args.extend(["--tls-cert".into(), t.cert.clone(), "--tls-key".into(), t.key.clone()]);
     }
+    args.extend(extra.iter().cloned());
     let (cmd, command) = pinned(cpu, bin, &args);
     start_logging(bin, cmd, command)
 }

@@ -133,6 +133,9 @@ pub struct Shared {
     workers: Vec<Published>,
     /// `last_seq[s]`: the last sequence number sender `s` published.
     pub last_seq: Vec<AtomicU32>,
+    /// Work that the drain must wait for besides deliveries: files
+    /// transfers under way.
+    pub busy: AtomicU64,
     /// The first few distinct error texts, for the report.
     errors: Mutex<Vec<String>>,
     /// What the first finished TLS handshake negotiated.
@@ -152,6 +155,7 @@ impl Shared {
             window: AtomicU32::new(0),
             workers: (0..workers).map(|_| Published::default()).collect(),
             last_seq: (0..senders).map(|_| AtomicU32::new(0)).collect(),
+            busy: AtomicU64::new(0),
             errors: Mutex::new(Vec::new()),
             tls: std::sync::OnceLock::new(),
         }

@@ -71,6 +71,16 @@ impl OrderCheck {
         OrderCheck { next: vec![1; senders] }
     }
 
+    /// A check for `senders` senders but not sender `own` (a member that
+    /// sends gets no copy of its own messages, so none is missing).
+    pub fn excluding(senders: usize, own: Option<u32>) -> OrderCheck {
+        let mut c = OrderCheck::new(senders);
+        if let Some(n) = own.and_then(|i| c.next.get_mut(i as usize)) {
+            *n = u32::MAX;
+        }
+        c
+    }
+
     /// Records a delivery of `seq` from `sender`.
     pub fn see(&mut self, sender: u32, seq: u32) -> Seen {
         let Some(next) = self.next.get_mut(sender as usize) else {
@@ -125,6 +135,9 @@ mod tests {
         assert_eq!(c.missing(&[6, 1]), 1);
         assert_eq!(c.missing(&[5, 1]), 0);
         assert_eq!(OrderCheck::new(3).missing(&[0, 0, 2]), 2);
+        let mut own = OrderCheck::excluding(2, Some(0));
+        assert_eq!(own.see(1, 1), Seen::InOrder);
+        assert_eq!(own.missing(&[9, 1]), 0, "its own nine are not missing");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! on anything but the poll.
 
 use crate::conn::{Conn, State};
+use crate::extra::Extra;
 use crate::link::ws::Masks;
 use crate::link::{self, ReadResult};
 use crate::net::{self, Timer};
@@ -41,6 +42,8 @@ pub struct WorkerResult {
     pub lost: u64,
     /// Messages that came after a later one of the same sender.
     pub late: u64,
+    /// Receipts and files figures, by window number.
+    pub extras: Vec<Extra>,
 }
 
 /// A worker's state; fields are crate-visible for `roles.rs`.
@@ -92,6 +95,14 @@ pub struct Worker {
     pub(crate) window: (u32, f64),
     /// The current window's latencies (ns).
     pub(crate) hist: Histogram<u64>,
+    /// Receipts and files figures of the windows so far, by number.
+    pub(crate) extras: Vec<Extra>,
+    /// The current window's.
+    pub(crate) extra: Extra,
+    /// Receipts: whether members MARK what they receive in this window.
+    pub(crate) marking: bool,
+    /// Files: the mover's state, on the worker that has the mover.
+    pub(crate) mover: Option<Box<crate::mover::Mover>>,
     /// Lost messages seen so far.
     pub(crate) lost: u64,
     /// Late messages seen so far.
@@ -116,8 +127,10 @@ impl Worker {
         let timer = Timer::new()?;
         let fd = timer.raw_fd();
         poll.registry().register(&mut SourceFd(&fd), TIMER, Interest::READABLE)?;
-        let to_open = plan.specs_for(id).into();
+        let to_open: VecDeque<ConnSpec> = plan.specs_for(id).into();
         let raw = vec![0; if link.tls.is_some() { RAW } else { 0 }].into_boxed_slice();
+        let has_mover = to_open.iter().any(|s| s.role == crate::plan::Role::Mover);
+        let mover = has_mover.then(|| Box::new(crate::mover::Mover::new(plan.file_size)));
         Ok(Worker {
             id,
             proto: plan.target.proto,
@@ -142,6 +155,10 @@ impl Worker {
             hists: Vec::new(),
             window: (0, 0.0),
             hist: crate::stats::histogram(),
+            extras: Vec::new(),
+            extra: Extra::default(),
+            marking: false,
+            mover,
             lost: 0,
             late: 0,
             cycle: 0,
@@ -175,7 +192,9 @@ impl Worker {
         self.shared.publish(self.id, &self.counts);
         self.hists.resize_with(self.window.0 as usize, crate::stats::histogram);
         self.hists.push(self.hist);
-        WorkerResult { hists: self.hists, lost: self.lost, late: self.late }
+        self.extras.resize_with(self.window.0 as usize, Extra::default);
+        self.extras.push(self.extra);
+        WorkerResult { hists: self.hists, lost: self.lost, late: self.late, extras: self.extras }
     }
 
     /// Waits for events (1 ms while connections are still to be opened,
@@ -205,7 +224,13 @@ impl Worker {
         let done = std::mem::replace(&mut self.hist, crate::stats::histogram());
         self.hists.resize_with(self.window.0 as usize, crate::stats::histogram);
         self.hists.push(done);
+        self.close_read_window();
+        let extra = std::mem::take(&mut self.extra);
+        self.extras.resize_with(self.window.0 as usize, Extra::default);
+        self.extras.push(extra);
         self.window = w;
+        let receipts = self.plan.scenario == crate::plan::Scenario::Receipts;
+        self.marking = receipts && crate::receipts::marks_in(w.0);
         for &key in &self.active {
             if let Some(c) = self.conns.get_mut(key) {
                 c.base = c.seq;
@@ -313,8 +338,10 @@ impl Worker {
         if c.state == State::Connecting || !c.has_output() {
             return;
         }
-        if let Err(e) = c.flush(&mut self.counts.writes) {
-            self.closed(key, &e, true);
+        match c.flush(&mut self.counts.writes) {
+            Ok(_) if c.pending() == 0 => self.mover_flushed(key),
+            Ok(_) => {}
+            Err(e) => self.closed(key, &e, true),
         }
     }
 

@@ -4,13 +4,15 @@
 //! borrowed `banter_proto::view_msg` (no allocation per message).
 //!
 //! Rare frames (WELCOME, JOINED, ERROR, …) go through
-//! `banter_proto::decode_server` so their checks stay in one place. It does not validate names or text:
-//! the harness generates both.
+//! `banter_proto::decode_server` so their checks stay in one place; the
+//! frames of the extensions the receipts and files scenarios see often
+//! (ACK, READ, FILE_DATA) are read in place by `banter_ext`. It does not
+//! validate names or text: the harness generates both.
 
-use super::{Event, Parsed};
+use super::{banter_ext, Event, Parsed, FEATURE_FILES, FEATURE_RECEIPTS};
 use banter_proto::{
     check, decode_server, types, view_msg, ClientFrame, DecodeError, ErrorCode, ServerFrame,
-    FLAG_REPLAY,
+    FLAG_FILE, FLAG_REPLAY,
 };
 
 /// Largest frame accepted from a server: above any `--max-frame` a benchmark
@@ -18,12 +20,12 @@ use banter_proto::{
 /// from its header at once.
 const MAX_FRAME: u32 = 512 * 1024;
 
-/// Appends HELLO without password or resume.
-pub fn hello(out: &mut Vec<u8>, name: &str) {
+/// Appends HELLO without resume, with `password` (empty: none).
+pub fn hello(out: &mut Vec<u8>, name: &str, password: &str) {
     ClientFrame::Hello {
         version: banter_proto::VERSION,
         name: name.into(),
-        password: String::new(),
+        password: password.into(),
         resume: 0,
     }
     .encode(out);
@@ -66,9 +68,15 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
     let ev = match banter_proto::frame_type(frame) {
         Some(types::MSG) => {
             let m = view_msg(frame).map_err(|e| format!("malformed MSG: {e}"))?;
-            Event::Msg { payload: m.text.as_bytes(), replay: m.flags & FLAG_REPLAY != 0 }
+            let replay = m.flags & FLAG_REPLAY != 0;
+            match m.flags & FLAG_FILE {
+                0 => Event::Msg { payload: m.text.as_bytes(), replay, id: m.id },
+                _ => Event::FileMsg,
+            }
         }
-        Some(types::ACK) => Event::Ack,
+        Some(types::ACK | types::READ | types::UPLOAD_READY | types::FILE_DATA) => {
+            banter_ext::parse(frame)?
+        }
         Some(types::NOTICE | types::ROSTER | types::PRESENCE | types::USER_TYPING) => Event::Other,
         _ => rare(frame)?,
     };
@@ -84,7 +92,13 @@ fn rare(frame: &[u8]) -> Result<Event<'static>, String> {
     };
     Ok(match f {
         ServerFrame::Ping { nonce } => Event::Ping { nonce },
-        ServerFrame::Welcome { .. } => Event::Welcome,
+        ServerFrame::Welcome { max_frame, features, .. } => {
+            let has = |f: &str| features.iter().any(|x| x == f);
+            let features = (if has("receipts") { FEATURE_RECEIPTS } else { 0 })
+                | if has("files") { FEATURE_FILES } else { 0 };
+            Event::Welcome { max_frame, features }
+        }
+        ServerFrame::Registered { .. } => Event::Registered,
         ServerFrame::Joined { last_id, .. } => Event::Joined { last_id },
         ServerFrame::HistoryEnd { more, .. } => Event::HistoryEnd { more: more != 0 },
         ServerFrame::Error { code, about, detail, .. } => {
@@ -93,6 +107,8 @@ fn rare(frame: &[u8]) -> Result<Event<'static>, String> {
             Event::Error {
                 fatal: known.is_none_or(|c| c.is_fatal()),
                 answers_publish: about == types::SAY,
+                about,
+                code,
                 text: format!("{name} ({code}): {detail}"),
             }
         }
@@ -135,27 +151,53 @@ mod tests {
         for cut in 0..f.len() {
             assert_eq!(parse(&f[..cut]), Ok(None), "cut at {cut}");
         }
-        let want = Event::Msg { payload: b"payload!", replay: true };
+        let want = Event::Msg { payload: b"payload!", replay: true, id: 3 };
         assert_eq!(one(&f), want);
+        let file = banter_proto::FileRef { file: "ab".repeat(32), size: 9, mime: "a/b".into() };
+        let f = ServerFrame::Msg {
+            room: "r".into(),
+            id: 4,
+            ts: 9,
+            from: "ada".into(),
+            flags: 0,
+            text: "x.bin".into(),
+            file: Some(file),
+        };
+        assert_eq!(one(&f.to_bytes()), Event::FileMsg, "a file's name is not a payload");
     }
 
     #[test]
     fn control_frames() {
-        let ack = ServerFrame::Ack { seq: 1, room: "r".into(), id: 1, ts: 1 };
-        assert_eq!(one(&ack.to_bytes()), Event::Ack);
+        let ack = ServerFrame::Ack { seq: 1, room: "r".into(), id: 5, ts: 1 };
+        assert_eq!(one(&ack.to_bytes()), Event::Ack { seq: 1, id: 5 });
         assert_eq!(one(&ServerFrame::Ping { nonce: 42 }.to_bytes()), Event::Ping { nonce: 42 });
         let j = ServerFrame::Joined { room: "r".into(), last_id: 5, members: 2, read: 0 };
         assert_eq!(one(&j.to_bytes()), Event::Joined { last_id: 5 });
         let e = ServerFrame::error(ErrorCode::RateLimited, types::SAY, 4, "slow down");
         match one(&e.to_bytes()) {
-            Event::Error { fatal, answers_publish, text } => {
-                assert!(!fatal && answers_publish);
+            Event::Error { fatal, answers_publish, about, text, .. } => {
+                assert!(!fatal && answers_publish && about == types::SAY);
                 assert!(text.contains("RATE_LIMITED"), "{text}");
             }
             other => panic!("{other:?}"),
         }
         let full = ServerFrame::error(ErrorCode::ServerFull, 0, 0, "full").to_bytes();
         assert!(matches!(one(&full), Event::Error { fatal: true, .. }));
+        let w = ServerFrame::Welcome {
+            version: 1,
+            name: "ada".into(),
+            token: 1,
+            resumed: 0,
+            heartbeat_ms: 5000,
+            max_frame: 70_000,
+            max_text: 4096,
+            server: "banterd".into(),
+            features: vec!["dm".into(), "files".into(), "receipts".into()],
+        };
+        let features = FEATURE_FILES | FEATURE_RECEIPTS;
+        assert_eq!(one(&w.to_bytes()), Event::Welcome { max_frame: 70_000, features });
+        let r = ServerFrame::Registered { name: "ada".into() };
+        assert_eq!(one(&r.to_bytes()), Event::Registered);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! everything else is skipped by length. No I/O happens here.
 
 pub mod banter;
+pub mod banter_ext;
 pub mod resp;
 pub mod wsbase;
 
@@ -13,31 +14,77 @@ pub mod wsbase;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// Logged in: Banter WELCOME, or RESP `+PONG` to the login PING.
-    Welcome,
+    Welcome {
+        /// The server's frame-size limit (Banter; 0 elsewhere): file
+        /// chunks carry at most `max_frame - 128` bytes.
+        max_frame: u32,
+        /// The extensions it offers ([`FEATURE_RECEIPTS`], [`FEATURE_FILES`]).
+        features: u8,
+    },
     /// In the room: Banter JOINED, or the RESP subscribe confirmation.
     Joined {
         /// The room's newest message id (Banter), 0 when unknown.
         last_id: u64,
     },
     /// The server accepted one of our publishes: Banter ACK, RESP integer.
-    Ack,
+    Ack {
+        /// The SAY's (or UPLOAD's) seq (Banter; 0 elsewhere).
+        seq: u32,
+        /// The message's id in its room (Banter; 0 elsewhere).
+        id: u64,
+    },
     /// A delivered message (live, or replayed when `replay`).
     Msg {
         /// The message text / channel payload, starting with the stamp.
         payload: &'a [u8],
         /// Banter's flag bit 0: a JOIN replay or history answer.
         replay: bool,
+        /// The message's id in its room (Banter; 0 elsewhere).
+        id: u64,
     },
+    /// A Banter file message (MSG with flag bit 1): its text is a file name.
+    FileMsg,
     /// The end of a Banter history answer; `more` when older ones remain.
     HistoryEnd { more: bool },
     /// A keep-alive that must be answered with [`Proto::pong`].
     Ping { nonce: u64 },
     /// A refusal. `answers_publish` when it stands in for a publish's ACK
-    /// (Banter ERROR about SAY, any RESP error reply).
-    Error { fatal: bool, answers_publish: bool, text: String },
+    /// (Banter ERROR about SAY, any RESP error reply); `about` is the type
+    /// of the Banter frame it answers and `code` its error code (both 0:
+    /// none, or not Banter).
+    Error { fatal: bool, answers_publish: bool, about: u8, code: u16, text: String },
+    /// Banter READ (§9): `name` has read our room up to `id`.
+    Read {
+        /// The room it names.
+        room: &'a str,
+        /// The reader.
+        name: &'a str,
+        /// Its marker.
+        id: u64,
+    },
+    /// Banter REGISTERED: the session's name is an account now.
+    Registered,
+    /// Banter UPLOAD_READY (§10): send upload `seq` from `offset`.
+    UploadReady { seq: u32, offset: u64 },
+    /// Banter FILE_DATA (§10): bytes of `file` from `offset`.
+    FileData {
+        /// The file's hex SHA-256.
+        file: &'a str,
+        /// Where `data` starts in the file.
+        offset: u64,
+        /// Whether this is the download's last piece.
+        last: bool,
+        /// The bytes.
+        data: &'a [u8],
+    },
     /// Anything else (NOTICE, ROSTER, PRESENCE, `+OK`, …): skipped.
     Other,
 }
+
+/// `Event::Welcome.features`: the server offers read markers and receipts.
+pub const FEATURE_RECEIPTS: u8 = 1;
+/// `Event::Welcome.features`: the server offers file sharing.
+pub const FEATURE_FILES: u8 = 2;
 
 /// Which server protocol a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +115,7 @@ impl Proto {
     /// Appends the login request: HELLO, or a PING (RESP, baseline).
     pub fn login(self, out: &mut Vec<u8>, name: &str) {
         match self {
-            Proto::Banter => banter::hello(out, name),
+            Proto::Banter => banter::hello(out, name, ""),
             Proto::Resp => resp::command(out, &[b"PING"]),
             Proto::WsBase => wsbase::ping(out),
         }

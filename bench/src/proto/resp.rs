@@ -129,11 +129,13 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
 /// A top-level scalar: the answer to PING, PUBLISH, QUIT.
 fn reply(v: Scalar<'_>) -> Event<'_> {
     match v {
-        Scalar::Simple(b"PONG") => Event::Welcome,
-        Scalar::Int(_) => Event::Ack,
+        Scalar::Simple(b"PONG") => Event::Welcome { max_frame: 0, features: 0 },
+        Scalar::Int(_) => Event::Ack { seq: 0, id: 0 },
         Scalar::Error(e) => Event::Error {
             fatal: false,
             answers_publish: true,
+            about: 0,
+            code: 0,
             text: String::from_utf8_lossy(e).into_owned(),
         },
         _ => Event::Other,
@@ -144,7 +146,7 @@ fn reply(v: Scalar<'_>) -> Event<'_> {
 fn push<'a>(items: &[Scalar<'a>; 3]) -> Event<'a> {
     match items {
         [Scalar::Bulk(b"message"), _, Scalar::Bulk(payload)] => {
-            Event::Msg { payload, replay: false }
+            Event::Msg { payload, replay: false, id: 0 }
         }
         [Scalar::Bulk(b"subscribe"), _, _] => Event::Joined { last_id: 0 },
         _ => Event::Other,
@@ -177,12 +179,12 @@ mod tests {
         for cut in 0..msg.len() {
             assert_eq!(parse(&msg[..cut]), Ok(None), "cut at {cut}");
         }
-        let want = Event::Msg { payload: b"a\r\nb\nc", replay: false };
+        let want = Event::Msg { payload: b"a\r\nb\nc", replay: false, id: 0 };
         assert_eq!(one(msg), want);
         let sub = b"*3\r\n$9\r\nsubscribe\r\n$4\r\nroom\r\n:1\r\n";
         assert_eq!(one(sub), Event::Joined { last_id: 0 });
-        assert_eq!(one(b":1000\r\n"), Event::Ack);
-        assert_eq!(one(b"+PONG\r\n"), Event::Welcome);
+        assert_eq!(one(b":1000\r\n"), Event::Ack { seq: 0, id: 0 });
+        assert_eq!(one(b"+PONG\r\n"), Event::Welcome { max_frame: 0, features: 0 });
         assert_eq!(one(b"+OK\r\n"), Event::Other);
         assert!(matches!(one(b"-ERR max clients\r\n"), Event::Error { .. }));
     }
@@ -192,7 +194,7 @@ mod tests {
         let buf = b":1\r\n:2\r\n";
         let (_, n) = parse(buf).unwrap().unwrap();
         assert_eq!(n, 4);
-        assert_eq!(one(&buf[n..]), Event::Ack);
+        assert_eq!(one(&buf[n..]), Event::Ack { seq: 0, id: 0 });
     }
 
     #[test]

@@ -63,16 +63,18 @@ pub fn parse(buf: &[u8]) -> Parsed<'_> {
         None => (l, &l[l.len()..]),
     };
     let ev = match word {
-        b"pong" => Event::Welcome,
+        b"pong" => Event::Welcome { max_frame: 0, features: 0 },
         b"joined" => Event::Joined { last_id: 0 },
-        b"ok" => Event::Ack,
+        b"ok" => Event::Ack { seq: 0, id: 0 },
         b"msg" => match rest.iter().position(|&c| c == b' ') {
-            Some(i) => Event::Msg { payload: &rest[i + 1..], replay: false },
+            Some(i) => Event::Msg { payload: &rest[i + 1..], replay: false, id: 0 },
             None => return Err("baseline msg without a payload".into()),
         },
         b"err" => Event::Error {
             fatal: false,
             answers_publish: true,
+            about: 0,
+            code: 0,
             text: String::from_utf8_lossy(rest).into_owned(),
         },
         _ => Event::Other,
@@ -100,10 +102,13 @@ mod tests {
         for cut in 0..msg.len() {
             assert_eq!(parse(&msg[..cut]), Ok(None), "cut at {cut}");
         }
-        let want = Event::Msg { payload: b"a b c", replay: false };
+        let want = Event::Msg { payload: b"a b c", replay: false, id: 0 };
         assert_eq!(parse(msg), Ok(Some((want, msg.len()))));
-        assert_eq!(parse(b"pong\nok 3\n"), Ok(Some((Event::Welcome, 5))));
-        assert_eq!(parse(b"ok 3\n"), Ok(Some((Event::Ack, 5))));
+        assert_eq!(
+            parse(b"pong\nok 3\n"),
+            Ok(Some((Event::Welcome { max_frame: 0, features: 0 }, 5)))
+        );
+        assert_eq!(parse(b"ok 3\n"), Ok(Some((Event::Ack { seq: 0, id: 0 }, 5))));
         assert_eq!(parse(b"joined r\n"), Ok(Some((Event::Joined { last_id: 0 }, 9))));
         assert_eq!(parse(b"hello\n"), Ok(Some((Event::Other, 6))));
         assert!(matches!(parse(b"err bad room\n"), Ok(Some((Event::Error { .. }, 13)))));

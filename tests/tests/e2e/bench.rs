@@ -1,6 +1,8 @@
 //! `banter-bench` smoke tests: every scenario runs for about a second
 //! against a real server and reports a sane structure (JSON that has the
-//! figures, deliveries, no loss). Servers: banterd; redis-server over TLS
+//! figures, deliveries, no loss; for receipts every READ within §9's
+//! rules, for files every byte back as sent). Servers: banterd (with
+//! `--files` for the files scenario); redis-server over TLS
 //! (`rediss://`, skipped with a message when redis-server or openssl is not
 //! installed); the Node `ws` baseline, plain and over TLS (`wsbase://`,
 //! `wsbases://`, skipped when node or npm is missing). No speed figure is
@@ -15,10 +17,21 @@ use std::time::{Duration, Instant};
 
 /// Runs `banter-bench SCENARIO --target URL --json -q …`, bounded in time.
 fn run_bench(url: &str, pid: u32, scenario: &str, args: &[&str]) -> (ExitStatus, String, String) {
+    run_timed(url, pid, scenario, ("0.2", "1"), args)
+}
+
+/// [`run_bench`] with (warm-up, measured) seconds per window.
+fn run_timed(
+    url: &str,
+    pid: u32,
+    scenario: &str,
+    (warmup, duration): (&str, &str),
+    args: &[&str],
+) -> (ExitStatus, String, String) {
     let pid = pid.to_string();
     let mut child = Command::new(bin("banter-bench"))
         .args([scenario, "--target", url, "--server-pid", &pid])
-        .args(["--json", "--quiet", "--warmup", "0.2", "--duration", "1"])
+        .args(["--json", "--quiet", "--warmup", warmup, "--duration", duration])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -314,4 +327,64 @@ fn node_ws_baseline_plain_and_over_tls() {
     check_fanout(&j, 10.0);
     let j = bench_at(&url, node.0.id(), "churn", &["--ca", &s(&ca), "-n", "3"]);
     assert!(num(&j, "cycles") > 0.0 && num(&j, "handshakes") + 3.0 >= num(&j, "cycles"), "{j}");
+}
+
+/// Receipts: a room of 6 where everyone marks everything (windows of 2.5 s,
+/// long enough that READs faster than one a second would show), then one
+/// of 101 members, where no READ may come at all.
+#[test]
+fn receipts_mark_everything_and_reads_keep_the_pace() {
+    let s = server();
+    let url = format!("banter://{}", s.addr);
+    let args = ["--members", "6", "-s", "1", "-w", "2", "--runs", "1"];
+    let (status, j, err) = run_timed(&url, s.pid(), "receipts", ("0.3", "2.5"), &args);
+    assert!(status.success(), "{err}\n{j}");
+    assert_eq!((num(&j, "members"), num(&j, "receivers"), num(&j, "pairs")), (6.0, 5.0, 1.0));
+    assert!(num(&j, "marks_per_s") > 0.0 && num(&j, "reads_per_s") > 0.0, "{j}");
+    assert_eq!((num(&j, "read_pairs"), num(&j, "read_pairs_expected")), (30.0, 30.0), "{j}");
+    let (max, bound) = (num(&j, "read_pair_max"), num(&j, "read_bound"));
+    assert!(max >= 2.0 && max <= bound, "READs of one pair: {j}");
+    assert_eq!((num(&j, "read_violations"), num(&j, "read_pairs_missing")), (0.0, 0.0), "{j}");
+    assert!(num(&j, "off_server_cpu_s_per_m") > 0.0 && num(&j, "cpu_ratio") > 0.0, "{j}");
+    assert!(num(&j, "off_delivered_per_s") > 0.0 && num(&j, "on_p99_us") > 0.0, "{j}");
+    assert_eq!((num(&j, "lost"), num(&j, "reordered")), (0.0, 0.0), "{j}");
+    let big = ["--members", "101", "-s", "1", "--rate", "50", "--runs", "1"];
+    let j = bench(&s, "receipts", &big);
+    assert!(num(&j, "marks_per_s") > 0.0, "{j}");
+    assert_eq!((num(&j, "reads_per_s"), num(&j, "read_pairs_expected")), (0.0, 0.0), "{j}");
+}
+
+/// Files: a 2 MiB file up and down over TCP and TLS while three
+/// connections chat; a server without `--files` is named as the reason.
+#[test]
+fn files_move_up_and_down_while_others_chat() {
+    let dir = TempDir::new("bench-files");
+    let files = dir.0.join("files").display().to_string();
+    let pki = banter_tests::pki::Pki::new("bench-files");
+    let (cert, key) = pki.server("server");
+    let (cert, key) = (cert.to_string_lossy().into_owned(), key.to_string_lossy().into_owned());
+    let s =
+        Server::start(&["--rate", "0", "--files", &files, "--tls-cert", &cert, "--tls-key", &key]);
+    let ca = pki.ca_pem.to_string_lossy().into_owned();
+    let args = ["--file-size", "2M", "--rate", "300", "--runs", "1"];
+    let tcp = format!("banter://127.0.0.1:{}", s.port());
+    let tls = format!("banters://localhost:{}", s.port());
+    for (url, extra) in [(tcp, vec![]), (tls, vec!["--ca", ca.as_str()])] {
+        let j = bench_at(&url, s.pid(), "files", &[&args[..], &extra[..]].concat());
+        assert!(num(&j, "uploads") >= 1.0 && num(&j, "downloads") >= 1.0, "{j}");
+        assert!(num(&j, "upload_mb_per_s") > 0.0 && num(&j, "download_mb_per_s") > 0.0, "{j}");
+        assert!(num(&j, "upload_wire_mb_per_s") >= num(&j, "upload_mb_per_s"), "{j}");
+        for phase in ["idle", "upload", "download"] {
+            for side in ["same", "other"] {
+                assert!(num(&j, &format!("{phase}_{side}_p99_us")) > 0.0, "{phase} {side}: {j}");
+            }
+        }
+        assert_eq!((num(&j, "file_errors"), num(&j, "lost"), num(&j, "errors")), (0.0, 0.0, 0.0));
+        assert_eq!(url.starts_with("banters"), j.contains("\"tls\":\"TLSv1_3"), "{j}");
+    }
+    let plain = server();
+    let (status, _, err) =
+        run_bench(&format!("banter://{}", plain.addr), plain.pid(), "files", &args);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("--files"), "{err}");
 }
