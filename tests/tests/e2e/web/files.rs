@@ -234,8 +234,6 @@ fn files_go_by_button_drop_and_paste_and_only_images_render() {
         assert_eq!(c["status"], json!("not shown: its bytes are not a PNG image"));
         assert_eq!(c["actions"], json!(["Save"]));
     }
-    click_action(&bob, "cat.png", "Save");
-    assert_eq!(bob.downloaded("cat.png"), HTML, "still saved as sent");
     for b in [&ada, &bob] {
         assert_inert(b);
     }
@@ -251,6 +249,8 @@ fn files_go_by_button_drop_and_paste_and_only_images_render() {
     wait_file_sent(&ada, "sketch.png");
     wait_preview(&bob, "sketch.png", 320);
     screenshot(&bob, "web-client-files.png");
+    click_action(&bob, "cat.png", "Save");
+    assert_eq!(bob.downloaded("cat.png"), HTML, "still saved as sent");
 
     // After a reload the history shows the same cards.
     reload(&bob);
