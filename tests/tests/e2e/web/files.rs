@@ -234,6 +234,12 @@ fn files_go_by_button_drop_and_paste_and_only_images_render() {
         assert_eq!(c["status"], json!("not shown: its bytes are not a PNG image"));
         assert_eq!(c["actions"], json!(["Save"]));
     }
+    // A name built to mislead shows its tricks and is saved cleaned.
+    raw_upload(&mut carol, 3, "lobby", "..\\notes\u{202e}txt.exe", "text/plain", b"plain");
+    let shown = "..\\notes[U+202E]txt.exe";
+    wait_card(&bob, shown, "offered", "c.actions.includes('Download')");
+    click_action(&bob, shown, "Download");
+    assert_eq!(bob.downloaded("_notes_txt.exe"), b"plain");
     for b in [&ada, &bob] {
         assert_inert(b);
     }
@@ -266,6 +272,7 @@ fn files_go_by_button_drop_and_paste_and_only_images_render() {
             ["ada", "page.html", format!("{} bytes · text/html", HTML.len())],
             ["ada", "drawing.svg", format!("{} bytes · image/svg+xml", SVG.len())],
             ["carol", "cat.png", format!("{} bytes · image/png", HTML.len())],
+            ["carol", "..\\notes[U+202E]txt.exe", "5 bytes · text/plain"],
             ["carol", "red.png", "73 bytes · image/png"],
             ["ada", "sketch.png", c_meta],
         ])
