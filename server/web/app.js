@@ -20,7 +20,7 @@ const dom = {
   composeError: $('compose-error'), memberList: $('member-list'), memberCount: $('member-count'),
   roomTitle: $('room-title'), status: $('status'), statusText: $('status-text'), retry: $('retry'),
   roomsToggle: $('rooms-toggle'), membersToggle: $('members-toggle'), sidebar: $('sidebar'),
-  members: $('members'),
+  members: $('members'), room: $('room'), attach: $('attach'), fileInput: $('file-input'),
 };
 
 const notifier = new Notifier($('notify'));
@@ -45,6 +45,21 @@ function takeSnapshot() {
   } catch {
     return null; // storage disabled, or not ours: sign in afresh
   }
+}
+
+// Files on their way are lost with the page (a File cannot be kept for
+// later): the browser asks before leaving then.
+window.addEventListener('beforeunload', (ev) => {
+  if (conn && conn.uploads.count() > 0) ev.preventDefault();
+});
+
+// A file dropped on the page while no chat takes it (the sign-in form) must
+// not make the browser leave the page to open it.
+for (const type of ['dragover', 'drop']) {
+  document.addEventListener(type, (ev) => {
+    const files = ev.dataTransfer && [...ev.dataTransfer.types].includes('Files');
+    if (files && !chat) ev.preventDefault();
+  });
 }
 
 window.addEventListener('pagehide', () => {
@@ -171,7 +186,9 @@ function renderStatus() {
 
 function statusText(s) {
   const unsent = conn ? conn.session.unsent() : 0;
-  const queued = unsent ? ` · ${unsent} unsent` : '';
+  const files = conn ? conn.uploads.count() : 0;
+  const queued = (unsent ? ` · ${unsent} unsent` : '') +
+    (files ? ` · sending ${files} file${files === 1 ? '' : 's'}` : '');
   switch (s.state) {
     case 'connecting':
       return (s.attempt ? `reconnecting (attempt ${s.attempt})…` : 'connecting…') + queued;

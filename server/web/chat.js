@@ -2,7 +2,7 @@
 // members, typing, unread counts, the tab title), what the user has seen
 // (MARK, see reading.js), and the user's actions as session calls. One Chat
 // lives per sign-in. What the server says is turned into view changes by
-// events.js; opening conversations is direct.js's.
+// events.js; opening conversations is direct.js's, files fileshare.js's.
 //
 // The connection and its status bar are app.js's; the wire is session.js's.
 
@@ -13,6 +13,7 @@ import { TypingAnnouncer } from './compose.js';
 import { MarkSender, newestOnScreen } from './reading.js';
 import { handlers } from './events.js';
 import { direct } from './direct.js';
+import { FileShare, fileHandlers } from './fileshare.js';
 
 const ROOMS_KEY = (name) => `banter.rooms.${name.toLowerCase()}`;
 /** A list within this many pixels of its end counts as scrolled to it. */
@@ -40,6 +41,7 @@ export class Chat {
     this.typing = new TypingAnnouncer((room, on) => this.sendTyping(room, on));
     this.marks = new MarkSender((room, id) => this.session.mark(room, id));
     this.checkTimer = null; // a look at what is on screen, waiting
+    this.files = new FileShare(this); // uploads, previews, downloads
     this.onScroll = () => this.scrolled();
     this.onResize = () => this.lookSoon();
     dom.messages.addEventListener('scroll', this.onScroll, { passive: true });
@@ -51,6 +53,7 @@ export class Chat {
     window.removeEventListener('resize', this.onResize);
     clearTimeout(this.checkTimer);
     this.marks.dispose();
+    this.files.dispose();
     for (const room of this.rooms.values()) {
       room.typing.forEach((t) => clearTimeout(t));
       room.receipts.dispose();
@@ -77,7 +80,8 @@ export class Chat {
   roomFor(key, show = true) {
     let room = this.rooms.get(key);
     if (room) return room;
-    room = new Room(key, (r) => this.loadOlder(r), (seq) => this.session.retry(seq));
+    room = new Room(key, (r) => this.loadOlder(r), (seq) => this.session.retry(seq),
+      (li) => this.files.dropped(li));
     this.rooms.set(key, room);
     this.list.add(room);
     this.saveRooms();
@@ -255,6 +259,7 @@ export class Chat {
     if (!room) return;
     room.typing.forEach((t) => clearTimeout(t));
     room.receipts.dispose();
+    this.files.forget(room.list.el);
     this.marks.forget(key);
     this.list.remove(room);
     this.rooms.delete(key);
@@ -297,5 +302,5 @@ export class Chat {
   }
 }
 
-Chat.prototype.handlers = handlers;
+Chat.prototype.handlers = { ...handlers, ...fileHandlers };
 Object.assign(Chat.prototype, direct);

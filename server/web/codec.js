@@ -8,10 +8,12 @@
 
 export const T = Object.freeze({
   HELLO: 0x01, JOIN: 0x02, LEAVE: 0x03, SAY: 0x04, HISTORY: 0x05, TYPING: 0x06,
-  WHO: 0x07, QUIT: 0x08, REGISTER: 0x09, MARK: 0x0a, PING: 0x0e, PONG: 0x0f,
+  WHO: 0x07, QUIT: 0x08, REGISTER: 0x09, MARK: 0x0a, UPLOAD: 0x0b, CHUNK: 0x0c,
+  FETCH: 0x0d, PING: 0x0e, PONG: 0x0f,
   WELCOME: 0x21, ERROR: 0x22, JOINED: 0x23, LEFT: 0x24, MSG: 0x25, ACK: 0x26,
   PRESENCE: 0x27, USER_TYPING: 0x28, ROSTER: 0x29, HISTORY_END: 0x2a,
   NOTICE: 0x2b, REGISTERED: 0x2c, READ: 0x2d, DELIVERED: 0x2e, UNREAD: 0x2f,
+  UPLOAD_READY: 0x30, FILE_DATA: 0x31,
 });
 
 export const FLAG_REPLAY = 1;
@@ -111,9 +113,27 @@ export const encode = {
   quit: (reason) => w(T.QUIT).str(reason).done(),
   register: (password) => w(T.REGISTER).str(password).done(),
   mark: (room, id) => w(T.MARK).str(room).u64(id).done(),
+  upload: (seq, room, name, size, mime) =>
+    w(T.UPLOAD).u32(seq).str(room).str(name).u64(size).str(mime).done(),
+  chunk,
+  fetch: (file, offset) => w(T.FETCH).str(file).u64(offset).done(),
   ping: (nonce) => w(T.PING).u64(nonce).done(),
   pong: (nonce) => w(T.PONG).u64(nonce).done(),
 };
+
+/** CHUNK {seq, offset, data}, built in one allocation: file data is most
+ *  of what a page sends, and copying it twice would double the work. */
+function chunk(seq, offset, data) {
+  const frame = new Uint8Array(21 + data.length);
+  const view = new DataView(frame.buffer);
+  view.setUint32(0, 17 + data.length);
+  view.setUint8(4, T.CHUNK);
+  view.setUint32(5, seq);
+  view.setBigUint64(9, BigInt(offset));
+  view.setUint32(17, data.length);
+  frame.set(data, 21);
+  return frame;
+}
 
 /** Reads the fields of one frame body in order. */
 class Reader {
@@ -145,6 +165,13 @@ class Reader {
     } catch {
       throw new MalformedFrame('invalid UTF-8');
     }
+  }
+
+  /** `bytes` (§7–§10): u32 count, then that many bytes (a view, not a copy). */
+  bytes() {
+    const n = this.u32();
+    const at = this.need(n);
+    return this.body.subarray(at, at + n);
   }
 
   list() {
@@ -187,6 +214,10 @@ const DECODERS = {
   [T.DELIVERED]: (r) => ({ kind: 'delivered', room: r.str(), id: r.u64() }),
   [T.UNREAD]: (r) => ({
     kind: 'unread', room: r.str(), count: r.u32(), lastId: r.u64(), read: r.u64(),
+  }),
+  [T.UPLOAD_READY]: (r) => ({ kind: 'uploadReady', seq: r.u32(), offset: r.u64() }),
+  [T.FILE_DATA]: (r) => ({
+    kind: 'fileData', file: r.str(), offset: r.u64(), last: r.u8() !== 0, data: r.bytes(),
   }),
   [T.PING]: (r) => ({ kind: 'ping', nonce: r.u64() }),
   [T.PONG]: (r) => ({ kind: 'pong', nonce: r.u64() }),

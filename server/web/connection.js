@@ -2,13 +2,16 @@
 // messages carrying the Banter byte stream, §7): the handshake, PING/PONG
 // both ways, noticing a silent server after twice its heartbeat, and
 // reconnecting with exponential backoff and jitter, forever, until the user
-// signs out. Frames go to the Session; what they mean is its business.
+// signs out. Frames go to the Session; what they mean is its business. It
+// also holds the file transfers (uploads.js, downloads.js).
 //
 // It renders nothing: it reports its state through `emit`.
 
 import { Deframer, DEFAULT_MAX_FRAME, FramingError, MalformedFrame, codeName, decodeServer,
   encode, isFatal } from './codec.js';
 import { Session } from './session.js';
+import { Uploads } from './uploads.js';
+import { Downloads } from './downloads.js';
 
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30000;
@@ -41,6 +44,10 @@ export class Connection {
     this.url = url;
     this.emit = emit;
     this.session = new Session((bytes) => this.write(bytes), (e) => this.onSessionEvent(e));
+    this.uploads = new Uploads(this.session, (e) => this.emit(e));
+    this.downloads = new Downloads(this.session);
+    this.session.uploads = this.uploads;
+    this.session.downloads = this.downloads;
     this.ws = null;
     this.deframer = null;
     this.welcomed = false;
@@ -102,6 +109,7 @@ export class Connection {
     this.welcomed = false;
     this.ping = null;
     this.session.onDisconnect();
+    this.uploads.onDisconnect();
   }
 
   write(bytes) {
@@ -151,6 +159,8 @@ export class Connection {
     this.setState('connected');
     // The session re-joins its rooms first: the UI's own first JOINs follow.
     this.session.onWelcome(w);
+    this.uploads.onWelcome();
+    this.downloads.onWelcome();
     this.emit({ kind: 'welcome', name: w.name, resumed: w.resumed, features: w.features });
   }
 
@@ -197,6 +207,7 @@ export class Connection {
   /** Liveness and our own PINGs, checked a few times a second. */
   tick() {
     if (!this.ws) return;
+    this.uploads.tick();
     const now = Date.now();
     const silent = now - this.lastHeard;
     if (silent >= 2 * this.heartbeatMs) {
@@ -225,6 +236,7 @@ export class Connection {
     clearInterval(this.ticker);
     clearTimeout(this.retryTimer);
     clearTimeout(this.throttleTimer);
+    this.uploads.dispose(); // first: dropping the socket reports nothing then
     this.drop();
   }
 

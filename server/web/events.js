@@ -16,6 +16,7 @@ export const handlers = {
   welcome(e) {
     this.welcomes += 1;
     this.dom.dmSection.hidden = !this.session.offers('dm');
+    this.dom.attach.hidden = !this.session.offers('files');
     if (this.welcomes === 1) {
       this.dom.me.textContent = e.name;
       const rooms = this.savedRooms();
@@ -35,10 +36,11 @@ export const handlers = {
   msg(m) {
     const room = this.roomFor(m.room, !m.room.startsWith('@'));
     const own = sameName(m.from, this.session.name);
-    const mention = !own && mentions(m.text, this.session.name);
+    const mention = !own && !m.file && mentions(m.text, this.session.name);
     room.setTyping(m.from, false);
     const state = own ? room.receipts.stateOf(m.id) : undefined;
     const li = this.change(room, () => room.list.addMessage(m, { own, mention, state }), m.older);
+    if (m.file) this.files.received(li, m);
     // A direct message is marked in the room list like a mention.
     if (!own && isNews(this, room, m)) unseen(this, room, li, m, mention || room.direct);
     if (!m.older) this.trim(room);

@@ -2,18 +2,21 @@
 // live and caught-up below, our own pending ones last until their ACK),
 // information lines, day separators, the "new messages" line, and the
 // state marks of our own messages (sending… → sent → delivered → read, or
-// not sent).
+// not sent). A file message's line holds its card (filecard.js).
 //
 // It builds DOM only from text (see text.js) and knows nothing of the
 // protocol: the app tells it what arrived.
 
 import { el, inertText, hhmm, fullTime, dayKey, dayLabel } from './text.js';
+import { fileParts } from './filecard.js';
 
 export class MessageList {
-  /** `onOlder()` asks for older messages; `onRetry(seq)` resends a failed one. */
-  constructor(onOlder, onRetry) {
+  /** `onOlder()` asks for older messages; `onRetry(seq)` resends a failed
+   *  one; `onDrop(li)` hears of each file line trim() drops. */
+  constructor(onOlder, onRetry, onDrop) {
     this.el = el('ol', 'lines');
     this.onRetry = onRetry;
+    this.onDrop = onDrop;
     const older = el('button', 'older', 'Load older messages');
     older.type = 'button';
     older.addEventListener('click', () => onOlder());
@@ -33,7 +36,7 @@ export class MessageList {
 
   /** A message from the server. `older`: history, placed above what is shown. */
   addMessage(m, { own = false, mention = false, state = 'sent' } = {}) {
-    const li = messageItem(m.from, m.text, m.action, m.ts);
+    const li = messageItem(m.from, m.text, m.action, m.ts, m.file);
     li.id_ = m.id;
     li.dataset.id = String(m.id);
     if (own) {
@@ -46,9 +49,10 @@ export class MessageList {
     return li;
   }
 
-  /** One of our messages, shown at once and marked pending until its ACK. */
-  addPending(seq, from, text, action) {
-    const li = messageItem(from, text, action, Date.now());
+  /** One of our messages (`file`: {size, mime} of a file, `text` its
+   *  name), shown at once and marked pending until its ACK. */
+  addPending(seq, from, text, action, file = null) {
+    const li = messageItem(from, text, action, Date.now(), file);
     li.classList.add('own', 'pending');
     li.dataset.seq = String(seq);
     setMark(li, 'pending', 'sending…');
@@ -95,6 +99,18 @@ export class MessageList {
     retry.type = 'button';
     retry.addEventListener('click', () => this.onRetry(seq));
     li.querySelector('.mark').append(' ', retry);
+  }
+
+  /** Our pending message `seq` is taken back (an upload cancelled). */
+  removePending(seq) {
+    const li = this.bySeq.get(seq);
+    if (!li) return;
+    this.bySeq.delete(seq);
+    const next = nextLine(li);
+    const sep = li.previousElementSibling;
+    li.remove();
+    if (sep && sep.classList.contains('day')) sep.remove();
+    fixDay(next);
   }
 
   /** An information line (presence, notices, errors) at the bottom. */
@@ -161,6 +177,7 @@ export class MessageList {
       const next = at.nextElementSibling;
       if (at.classList.contains('line')) drop -= 1;
       at.remove();
+      if (at.classList.contains('file')) this.onDrop(at);
       at = next;
     }
     if (at && at.classList.contains('day')) at = at.nextElementSibling;
@@ -227,16 +244,23 @@ export class MessageList {
   }
 }
 
-/** One chat line: time, author (or "* name" for an action), text. */
-function messageItem(from, text, action, ts) {
+/** One chat line: time, author (or "* name" for an action), text; or for
+ *  a file ({size, mime}), its card with `text` as its name. */
+function messageItem(from, text, action, ts, file) {
   const li = el('li', action ? 'line msg action' : 'line msg');
   li.ts_ = ts;
   li.from_ = from;
   const who = el('span', 'from', action ? `* ${from}` : from);
+  li.append(timeEl(ts), who);
+  if (file) {
+    li.classList.add('file');
+    li.append(...fileParts(text, Number(file.size), file.mime));
+    return li;
+  }
   const body = el('span', 'text');
   body.dir = 'auto';
   body.append(inertText(text));
-  li.append(timeEl(ts), who, body);
+  li.append(body);
   return li;
 }
 
@@ -257,7 +281,13 @@ const SYMBOLS = { sent: '✓', delivered: '✓✓', read: '✓✓' };
  */
 export function setMark(li, state, text) {
   let mark = li.querySelector('.mark');
-  if (!mark) li.append((mark = el('span', 'mark')));
+  if (!mark) {
+    mark = el('span', 'mark');
+    // A file's mark follows its size and type, above its card.
+    const meta = li.querySelector('.file-meta');
+    if (meta) meta.after(mark);
+    else li.append(mark);
+  }
   if (mark.dataset.state === state && !text) return;
   mark.dataset.state = state;
   const symbol = SYMBOLS[state];

@@ -13,10 +13,10 @@ import { Receipts } from './receipts.js';
 export const TYPING_TTL_MS = 6000;
 
 export class Room {
-  constructor(key, onOlder, onRetry) {
+  constructor(key, onOlder, onRetry, onDrop) {
     this.key = key;
     this.direct = key.startsWith('@'); // a conversation, not a room
-    this.list = new MessageList(() => onOlder(this), onRetry);
+    this.list = new MessageList(() => onOlder(this), onRetry, onDrop);
     this.unread = 0; // messages that arrived while the room was not seen
     this.mention = false; // one of them names the user (or came in a conversation)
     // Messages up to this id are counted in `unread` already (UNREAD said so).

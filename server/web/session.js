@@ -5,7 +5,8 @@
 //
 // It turns server frames into events for the UI and hands frames to send
 // to `send`; it owns no socket and no timer (see connection.js), and knows
-// nothing of the DOM.
+// nothing of the DOM. File transfers are uploads.js's and downloads.js's:
+// it hands them their frames and tells them when a room is caught up.
 
 import { encode, codeName, sameName, textProblem, FLAG_REPLAY, FLAG_ACTION, T } from './codec.js';
 
@@ -52,7 +53,10 @@ export class Session {
     this.joins = []; // JOINs not answered, oldest first (an ERROR names no room)
     this.roster = new Map(); // room -> names gathered from ROSTERs with more = 1
     this.maxText = 4096;
+    this.maxFrame = 65536;
     this.online = false;
+    this.uploads = null; // the Uploads (set by the connection): shares the seq numbering
+    this.downloads = null; // the Downloads (set by the connection)
     this.features = null; // WELCOME.features: what this server offers (null: no WELCOME yet)
   }
 
@@ -71,6 +75,7 @@ export class Session {
     this.token = w.token;
     this.name = w.name;
     this.maxText = w.maxText;
+    this.maxFrame = w.maxFrame;
     this.features = w.features;
     this.online = true;
     this.joins = [];
@@ -132,13 +137,25 @@ export class Session {
     return true;
   }
 
+  /** The next seq: SAY and UPLOAD number from the same count (§10). */
+  takeSeq() {
+    const seq = this.nextSeq;
+    this.nextSeq = this.nextSeq >= 0xffffffff ? 1 : this.nextSeq + 1;
+    return seq;
+  }
+
+  /** Whether `room` is joined and caught up, so what waits for it may go. */
+  ready(room) {
+    const r = this.rooms.get(room);
+    return this.online && !!r && r.joined && !r.reset && r.catchUpFrom === null && r.gapTo === null;
+  }
+
   /** Numbers a new SAY and keeps it until its ACK. Returns its seq, or throws
    *  an Error whose message says why the server would refuse the text. */
   say(room, text, flags = 0) {
     const problem = textProblem(text, this.maxText);
     if (problem) throw new Error(problem);
-    const seq = this.nextSeq;
-    this.nextSeq = this.nextSeq >= 0xffffffff ? 1 : this.nextSeq + 1;
+    const seq = this.takeSeq();
     this.pending.set(seq, { room, text, flags, state: 'pending' });
     if (this.online) this.sendSay(seq);
     return seq;
@@ -155,7 +172,7 @@ export class Session {
   /** The user asked to retry a failed message. */
   retry(seq) {
     const p = this.pending.get(seq);
-    if (!p) return;
+    if (!p) return this.uploads && this.uploads.retry(seq);
     p.state = 'pending';
     this.emit({ kind: 'sayPending', seq });
     this.sendSay(seq);
@@ -239,6 +256,8 @@ export class Session {
         return this.emit({ ...f, what: PRESENCE[f.event] });
       case 'registered': return this.onRegistered(f);
       case 'unread': return this.onUnread(f);
+      case 'uploadReady': return this.uploads && this.uploads.onReady(f);
+      case 'fileData': return this.downloads && this.downloads.onData(f);
       default: return this.emit(f); // typing, notice, read, delivered
     }
   }
@@ -256,6 +275,7 @@ export class Session {
     // A replayed message of ours, stored before its ACK was lost: it
     // acknowledges the pending SAY instead of showing twice.
     if (replay && sameName(m.from, this.name) && catchUpFrom !== null && m.id > catchUpFrom) {
+      if (m.file && this.uploads && this.uploads.replayed(m)) return;
       for (const [seq, p] of this.pending) {
         if (p.state !== 'failed' && p.room === m.room && p.text === m.text) {
           this.pending.delete(seq);
@@ -272,7 +292,7 @@ export class Session {
 
   onAck(a) {
     this.markSeen(a.room, a.id);
-    if (!this.pending.delete(a.seq)) return;
+    if (!this.pending.delete(a.seq)) return this.uploads && this.uploads.onAck(a);
     this.emit({ kind: 'acked', seq: a.seq, room: a.room, id: a.id, ts: a.ts });
   }
 
@@ -333,6 +353,7 @@ export class Session {
         if (p.state !== 'failed' && p.room === h.room) this.sendSay(seq);
       }
     }
+    if (this.uploads) this.uploads.roomReady(h.room);
     // more = 0 on a page from the oldest end: nothing older is kept.
     const olderExist = h.more || (wasHistory ? false : r.firstId > 1n);
     this.emit({ kind: 'historyEnd', room: h.room, count: h.count, olderExist,
@@ -340,6 +361,8 @@ export class Session {
   }
 
   onError(e) {
+    if (this.uploads && this.uploads.onError(e)) return undefined;
+    if (this.downloads && this.downloads.onError(e)) return undefined;
     const name = codeName(e.code);
     const p = e.about === T.SAY && e.seq !== 0 ? this.pending.get(e.seq) : null;
     if (p) {

@@ -92,8 +92,8 @@ pub struct Browser {
     addr: SocketAddr,
     /// The WebDriver session id.
     session: String,
-    /// Chromium's fresh profile, removed when dropped.
-    _profile: TempDir,
+    /// Chromium's fresh profile (and its downloads folder), removed when dropped.
+    profile: TempDir,
 }
 
 impl Browser {
@@ -104,11 +104,35 @@ impl Browser {
         let (driver, addr) = start_driver(&driver_bin);
         let profile = TempDir::new("chromium");
         let caps = capabilities(&chromium, &profile.0, screen);
-        let mut b = Browser { driver, addr, session: String::new(), _profile: profile };
+        let mut b = Browser { driver, addr, session: String::new(), profile };
         let v = b.request("POST", "/session", Some(&caps));
         b.session = v["sessionId"].as_str().expect("WebDriver session id").to_string();
         b.cmd("POST", "timeouts", json!({"script": 10_000, "pageLoad": 20_000, "implicit": 0}));
         b
+    }
+
+    /// Where the browser saves downloads (without asking).
+    pub fn downloads(&self) -> PathBuf {
+        self.profile.0.join("downloads")
+    }
+
+    /// Waits until the downloads folder holds a finished file `name`
+    /// (Chromium writes `NAME.crdownload` first) and returns its bytes.
+    pub fn downloaded(&self, name: &str) -> Vec<u8> {
+        let path = self.downloads().join(name);
+        let end = Instant::now() + PAGE_WAIT;
+        loop {
+            if let Ok(bytes) = std::fs::read(&path) {
+                return bytes;
+            }
+            if Instant::now() >= end {
+                let found: Vec<_> = std::fs::read_dir(self.downloads())
+                    .map(|d| d.flatten().map(|e| e.file_name()).collect())
+                    .unwrap_or_default();
+                panic!("no download {name:?} within {PAGE_WAIT:?}; the folder holds {found:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Loads `url` and waits for it (WebDriver waits for the load event).
@@ -263,7 +287,18 @@ fn truthy(v: &Value) -> bool {
 fn capabilities(chromium: &Path, profile: &Path, screen: Screen) -> Value {
     let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|s| s.to_string()).collect();
     args.push(format!("--user-data-dir={}", profile.display()));
-    let mut options = json!({ "binary": chromium.to_str().expect("utf-8 path"), "args": [] });
+    let downloads = profile.join("downloads");
+    let mut options = json!({
+        "binary": chromium.to_str().expect("utf-8 path"),
+        "args": [],
+        // Downloads land in the profile's folder without a prompt, and a page
+        // may save more than one file (the web client's file tests).
+        "prefs": {
+            "download.default_directory": downloads.to_str().expect("utf-8 path"),
+            "download.prompt_for_download": false,
+            "profile.default_content_setting_values.automatic_downloads": 1,
+        },
+    });
     match screen {
         Screen::Desktop { width, height } => args.push(format!("--window-size={width},{height}")),
         Screen::Phone { width, height } => {

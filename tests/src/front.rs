@@ -1,12 +1,15 @@
 //! Where the browser tests load the web client from ([`front`]: banterd
 //! itself, which serves the page and `/ws` on its one port), and a TCP
-//! [`Relay`] that can cut the page's connection to simulate a network drop.
+//! [`Relay`] that can cut the page's connection to simulate a network drop,
+//! or slow it down to watch a transfer move.
 //!
 //! Nothing here serves the page: banterd does.
 
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Where the page is served.
 pub struct Front {
@@ -29,7 +32,8 @@ impl Front {
 
 /// A TCP relay in front of the page's server: the browser loads the page
 /// and opens its WebSocket through it, and [`Relay::cut`] drops every
-/// relayed connection (refusing new ones) until [`Relay::restore`].
+/// relayed connection (refusing new ones) until [`Relay::restore`];
+/// [`Relay::throttle`] bounds its speed.
 pub struct Relay {
     /// Where the browser connects.
     pub addr: SocketAddr,
@@ -37,7 +41,12 @@ pub struct Relay {
     down: Arc<AtomicBool>,
     /// Both ends of every relayed connection, to cut them.
     conns: Arc<Mutex<Vec<TcpStream>>>,
+    /// Bytes per second each direction of each connection may carry (0: any).
+    rate: Arc<AtomicU64>,
 }
+
+/// Bytes the relay moves at a time (so a throttle is smooth).
+const PIECE: usize = 16 * 1024;
 
 impl Relay {
     /// A relay to `target` on 127.0.0.1, port 0.
@@ -46,18 +55,25 @@ impl Relay {
         let addr = listener.local_addr().expect("relay addr");
         let down = Arc::new(AtomicBool::new(false));
         let conns = Arc::new(Mutex::new(Vec::new()));
-        let (d, c) = (down.clone(), conns.clone());
+        let rate = Arc::new(AtomicU64::new(0));
+        let (d, c, r) = (down.clone(), conns.clone(), rate.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().map_while(Result::ok) {
                 if d.load(Ordering::SeqCst) {
                     continue; // dropped: the browser sees a failed connection
                 }
                 if let Ok(server) = TcpStream::connect(target) {
-                    pipe(client, server, &c);
+                    pipe(client, server, &c, &r);
                 }
             }
         });
-        Relay { addr, down, conns }
+        Relay { addr, down, conns, rate }
+    }
+
+    /// Carries at most `bytes_per_sec` each way on each connection (0: as
+    /// fast as it can), from now on.
+    pub fn throttle(&self, bytes_per_sec: u64) {
+        self.rate.store(bytes_per_sec, Ordering::SeqCst);
     }
 
     /// The page's URL through the relay.
@@ -80,16 +96,34 @@ impl Relay {
 }
 
 /// Copies bytes both ways on two threads.
-fn pipe(a: TcpStream, b: TcpStream, conns: &Mutex<Vec<TcpStream>>) {
+fn pipe(a: TcpStream, b: TcpStream, conns: &Mutex<Vec<TcpStream>>, rate: &Arc<AtomicU64>) {
     let clones = [a.try_clone(), b.try_clone(), a.try_clone(), b.try_clone()];
     let [Ok(a2), Ok(b2), Ok(a3), Ok(b3)] = clones else {
         return;
     };
     conns.lock().unwrap_or_else(|e| e.into_inner()).extend([a3, b3]);
-    for (mut from, mut to) in [(a, b2), (b, a2)] {
-        std::thread::spawn(move || {
-            let _ = std::io::copy(&mut from, &mut to);
-            let _ = to.shutdown(std::net::Shutdown::Both);
-        });
+    for (from, to) in [(a, b2), (b, a2)] {
+        let rate = rate.clone();
+        std::thread::spawn(move || copy(from, to, &rate));
     }
+}
+
+/// Copies `from` to `to` a piece at a time, pausing after each piece as
+/// long as the rate asks, until either end closes.
+fn copy(mut from: TcpStream, mut to: TcpStream, rate: &AtomicU64) {
+    let mut buf = vec![0u8; PIECE];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        let r = rate.load(Ordering::SeqCst);
+        if r > 0 {
+            std::thread::sleep(Duration::from_secs_f64(n as f64 / r as f64));
+        }
+    }
+    let _ = to.shutdown(std::net::Shutdown::Both);
 }

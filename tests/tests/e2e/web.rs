@@ -4,6 +4,7 @@
 //! so only one runs Chromium at a time.
 
 mod direct;
+mod files;
 mod page;
 mod receipts;
 mod reconnect;
@@ -87,10 +88,7 @@ fn two_browsers_and_a_raw_client_chat() {
     carol.send(&ClientFrame::Typing { room: "lobby".into(), active: 1 });
     ada.wait("carol typing", "return typingText() === 'carol is typing…'", &[]);
     screenshot(&ada, "web-client.png");
-    for b in [&ada, &bob] {
-        let console = b.console();
-        assert!(console.is_empty(), "no errors, no CSP violations: {console:#?}");
-    }
+    assert_quiet(&[&ada, &bob]);
 }
 
 #[test]

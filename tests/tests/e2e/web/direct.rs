@@ -85,10 +85,7 @@ fn two_accounts_talk_privately_and_see_delivered_then_read() {
             assert_eq!(count_text(b, t), 1, "{t:?} once:\n{}", b.describe());
         }
     }
-    for b in [&ada, &bob] {
-        let console = b.console();
-        assert!(console.is_empty(), "no errors, no CSP violations: {console:#?}");
-    }
+    assert_quiet(&[&ada, &bob]);
 }
 
 #[test]

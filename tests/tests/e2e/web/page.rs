@@ -41,6 +41,21 @@ Object.assign(window, {
     (!own || li.classList.contains('sent'))),
   members: () => all('#member-list li').map((e) => e.textContent),
   typingText: () => q('#typing').textContent,
+  cards: () => all('#messages .msg.file').map((li) => {
+    const img = li.querySelector('.file-preview img');
+    const status = li.querySelector('.file-status');
+    const bar = li.querySelector('.file-progress');
+    return { from: li.querySelector('.from').textContent,
+      name: li.querySelector('.file-name').textContent,
+      meta: li.querySelector('.file-meta').textContent, cls: li.className,
+      status: status.textContent, error: status.classList.contains('error'),
+      actions: [...li.querySelectorAll('.file-actions > *')].map((e) => e.textContent),
+      preview: [...li.querySelectorAll('.file-preview > *')].map((e) => e.textContent),
+      img: img && { src: img.src, hidden: img.hidden, width: img.naturalWidth },
+      bar: bar.hidden ? null : [bar.value, bar.max],
+      upload: li.dataset.upload || '', resumedAt: Number(li.dataset.resumedAt || 0) };
+  }),
+  card: (name) => cards().find((c) => c.name === name),
 });
 return true;
 "#;
@@ -108,6 +123,14 @@ pub fn wait_members(b: &Browser, names: &[&str]) {
         "return JSON.stringify(members()) === JSON.stringify(arguments[0])",
         &[json!(names)],
     );
+}
+
+/// Asserts that the pages logged nothing (no errors, no CSP violations).
+pub fn assert_quiet(pages: &[&Browser]) {
+    for b in pages {
+        let console = b.console();
+        assert!(console.is_empty(), "no errors, no CSP violations: {console:#?}");
+    }
 }
 
 /// The text content of the first element matching `css`.

@@ -201,6 +201,22 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
     let mark = hex_bytes(encoded["mark"].as_str().expect("hex"));
     let want = ClientFrame::Mark { room: "@bob".into(), id: u64::MAX - 2 };
     assert_eq!(decode_client(&mark), Ok(want));
+    let files: Vec<ClientFrame> = ["upload", "chunk", "fetch"]
+        .iter()
+        .map(|k| decode_client(&hex_bytes(encoded[k].as_str().expect("hex"))).expect(k))
+        .collect();
+    let want = [
+        ClientFrame::Upload {
+            seq: 9,
+            room: "@bob".into(),
+            name: "été.png".into(),
+            size: (1 << 40) + 3,
+            mime: "image/png".into(),
+        },
+        ClientFrame::Chunk { seq: 9, offset: (1 << 33) + 1, data: vec![0, 1, 255, 128] },
+        ClientFrame::Fetch { file: "ab".repeat(32), offset: 70_000 },
+    ];
+    assert_eq!(files, want, "the file frames (§10)");
     assert_eq!(
         encoded["fatal"],
         json!([true, false, true]),
@@ -242,6 +258,9 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
     let read = ServerFrame::Read { room: "@ada".into(), name: "Ada".into(), id: 5 };
     let delivered = ServerFrame::Delivered { room: "@ada".into(), id: 6 };
     let unread = ServerFrame::Unread { room: "@bob".into(), count: 3, last_id: 9, read: 6 };
+    let ready = ServerFrame::UploadReady { seq: 9, offset: (1 << 33) + 1 };
+    let data =
+        ServerFrame::FileData { file: "ab12".into(), offset: 7, last: 1, data: vec![0, 255] };
     let frames = json!([
         bytes(&welcome),
         bytes(&joined),
@@ -249,7 +268,9 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
         bytes(&file_msg),
         bytes(&read),
         bytes(&delivered),
-        bytes(&unread)
+        bytes(&unread),
+        bytes(&ready),
+        bytes(&data)
     ]);
     let decoded = b.eval(CODEC_DECODE, &[frames]);
     let want = json!({
@@ -265,6 +286,8 @@ fn the_page_codec_agrees_with_the_spec_and_banter_proto() {
             {"kind": "read", "room": "@ada", "name": "Ada", "id": "5"},
             {"kind": "delivered", "room": "@ada", "id": "6"},
             {"kind": "unread", "room": "@bob", "count": 3, "lastId": "9", "read": "6"},
+            {"kind": "uploadReady", "seq": 9, "offset": ((1u64 << 33) + 1).to_string()},
+            {"kind": "fileData", "file": "ab12", "offset": "7", "last": true, "data": [0, 255]},
         ],
         "badUtf8": "MalformedFrame", "short": "MalformedFrame", "unknown": null,
         "lenZero": "FramingError", "tooLong": "FramingError",
@@ -288,6 +311,9 @@ const CODEC_ENCODE: &str = r#"return (async () => {
     },
     action: hex(encode.say('lobby', 8, 'waves', 4)),
     mark: hex(encode.mark('@bob', 2n ** 64n - 3n)),
+    upload: hex(encode.upload(9, '@bob', 'été.png', 2 ** 40 + 3, 'image/png')),
+    chunk: hex(encode.chunk(9, 2 ** 33 + 1, new Uint8Array([0, 1, 255, 128]))),
+    fetch: hex(encode.fetch('ab'.repeat(32), 70000)),
     fatal: [isFatal(20, T.HELLO), isFatal(20, T.JOIN), isFatal(6, T.HELLO)],
   };
 })()"#;
@@ -298,7 +324,8 @@ const CODEC_DECODE: &str = r#"return (async () => {
   const c = await import('/codec.js');
   const { mentions } = await import('/text.js');
   const { backoffMs } = await import('/connection.js');
-  const plain = (v) => JSON.parse(JSON.stringify(v, (k, x) => typeof x === 'bigint' ? String(x) : x));
+  const plain = (v) => JSON.parse(JSON.stringify(v, (k, x) => typeof x === 'bigint' ? String(x)
+    : x instanceof Uint8Array ? [...x] : x));
   const d = new c.Deframer();
   const frames = [];
   for (const b of arguments[0].flat()) {
