@@ -123,6 +123,12 @@ impl Conn {
             && self.tls.as_ref().is_none_or(|t| !t.wants_write())
     }
 
+    /// Bytes queued and not yet handed to the socket.
+    #[cfg(test)]
+    pub fn queued(&self) -> usize {
+        self.wbuf.len()
+    }
+
     /// Checks a pending connect; `Ok(false)` while still in progress.
     fn check_established(&mut self) -> io::Result<bool> {
         if self.established {

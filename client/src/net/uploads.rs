@@ -213,3 +213,61 @@ impl Net {
         self.chunks_due = Some(now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::Conn;
+    use crate::net::SOCKET;
+    use banter_proto::ClientFrame;
+
+    #[test]
+    fn chunks_wait_for_the_socket_and_chat_goes_out_before_them() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let poll = mio::Poll::new().expect("poll");
+        let now = Instant::now();
+        let mut net = Net::new("127.0.0.1", addr.port(), None, 3, now);
+        let conn = Conn::open(addr, "127.0.0.1", None, poll.registry(), SOCKET).expect("open");
+        let (_peer, _) = listener.accept().expect("accept"); // it never reads
+        net.conn = Some(conn);
+        net.welcomed = true;
+        let path = std::env::temp_dir().join(format!("banter-pace-{}", std::process::id()));
+        let file = std::fs::File::create(&path).expect("create");
+        file.set_len(256 << 20).expect("a sparse 256 MiB file");
+        let mut u = Upload::open(&path, "big", "lobby", 1).expect("open");
+        u.ready(0).expect("ready");
+        net.files.uploads.push_back(u);
+        for _ in 0..1000 {
+            let Some(c) = net.conn.as_mut().filter(|c| !c.drained()) else { break };
+            assert!(c.flush().is_ok(), "the connection failed");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let mut ev = Vec::new();
+        for _ in 0..100_000 {
+            net.pump(poll.registry(), now, &mut ev);
+            if net.chunks_due.is_none() {
+                break;
+            }
+        }
+        assert!(ev.is_empty(), "{ev:?}");
+        let sent = net.files.uploads[0].next;
+        assert!(sent < 256 << 20, "the socket cannot have taken it all");
+        let queued = net.conn.as_ref().map_or(0, Conn::queued);
+        assert!(queued <= net.files.chunk_size() + 64, "one chunk at most waits: {queued}");
+        let say = ClientFrame::Say { room: "lobby".into(), seq: 2, text: "hi".into(), flags: 0 };
+        net.send(&say);
+        net.pump(poll.registry(), now, &mut ev);
+        let after = net.conn.as_ref().map_or(0, Conn::queued);
+        assert_eq!(
+            after,
+            queued + say.to_bytes().len(),
+            "the chat line is next, no chunk before it"
+        );
+        assert_eq!(
+            net.files.uploads[0].next, sent,
+            "nothing more was read while the socket is full"
+        );
+        std::fs::remove_file(&path).expect("remove");
+    }
+}
