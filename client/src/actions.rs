@@ -5,7 +5,7 @@
 //! It does not print; errors come back as one-line explanations.
 
 use crate::commands::{Command, Input};
-use crate::net::Net;
+use crate::net::{Fetching, Net, Sending};
 use banter_proto::{ClientFrame, FLAG_ACTION};
 
 /// What running an input line did, for the caller to show.
@@ -31,6 +31,10 @@ pub enum Outcome {
     Help,
     /// Connect again now.
     Reconnect,
+    /// An upload is queued (it starts when the ones before it are done).
+    Sending(Sending),
+    /// A download is queued.
+    Fetching(Fetching),
 }
 
 /// Runs `input`; `room` is the current room and may change.
@@ -49,6 +53,11 @@ pub fn run(input: Input, net: &mut Net, room: &mut Option<String>) -> Result<Out
         Command::Go(r) => return go(r, net, room),
         Command::Msg(name, text) => return msg(&name, text, net, room),
         Command::Reconnect => return Ok(Outcome::Reconnect),
+        Command::Send(path) => {
+            let r = target(None, room)?;
+            return net.send_file(&path, &r).map(Outcome::Sending);
+        }
+        Command::Get(n, path) => return net.get_file(n, path.as_deref()).map(Outcome::Fetching),
         Command::Resend => {
             let (seqs, frames) = net.session.resend_failed();
             frames.iter().for_each(|f| net.send(f));

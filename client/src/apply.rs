@@ -1,18 +1,27 @@
 //! Applies session events to the [`View`] of the terminal UI: messages go
 //! to their room (history above, catch-up and live below; ours, replayed,
 //! as our own lines), our own lines change mark, receipts and read markers
-//! update the room, presence and typing update the room state, and how
-//! the connection fares is one line updated in place.
+//! update the room, presence and typing update the room state, file
+//! messages show their number, and how the connection fares is one line
+//! updated in place.
 //!
 //! Sanitising happens in `Entry::new`; nothing here prints.
 
 use crate::session::Event;
+use crate::transfer::names::{describe, human_size};
 use crate::view::{mentions, Entry, Kind, Mark, View};
 use banter_proto::validate::same_name;
 use std::time::{Duration, Instant};
 
 /// A typing indicator lasts this long after the last `active = 1` (spec §4).
 pub const TYPING_TTL: Duration = Duration::from_secs(6);
+
+/// "upload at 40% (12 MiB of 30 MiB)" (or download).
+fn resumed_at(upload: bool, done: u64, size: u64) -> String {
+    let what = if upload { "upload" } else { "download" };
+    let pct = u128::from(done) * 100 / u128::from(size.max(1));
+    format!("{what} at {pct}% ({} of {})", human_size(done), human_size(size))
+}
 
 /// "1 member", "2 members".
 pub fn members(n: u32) -> String {
@@ -35,8 +44,13 @@ impl View {
     /// Applies one event.
     pub fn apply(&mut self, e: Event, now: Instant) {
         match e {
-            Event::Msg { room, id, ts, from, text, action, replay, catch_up } => {
-                self.message(&room, id, ts, &from, &text, action, (replay, catch_up))
+            Event::Msg { room, id, ts, from, text, action, replay, catch_up, file } => {
+                let n = file.as_ref().map(|s| s.n);
+                let text = match &file {
+                    Some(s) => describe(&text, s.file.size, &s.file.mime),
+                    None => text,
+                };
+                self.message(&room, (id, n), ts, &from, &text, action, (replay, catch_up))
             }
             Event::Acked { seq, id, .. } => self.mark_own(seq, Mark::Acked, Some(id)),
             Event::Throttled { seq } => self.mark_own(seq, Mark::Held, None),
@@ -64,12 +78,13 @@ impl View {
         }
     }
 
-    /// A message: history above, the rest below; ours as our own line.
+    /// A message (`file`: the number of a shared file): history above,
+    /// the rest below; ours as our own line.
     #[allow(clippy::too_many_arguments)]
     fn message(
         &mut self,
         room: &str,
-        id: u64,
+        (id, file): (u64, Option<usize>),
         ts: u64,
         from: &str,
         text: &str,
@@ -81,7 +96,8 @@ impl View {
         let kind = if ours { Kind::Own(Mark::Acked) } else { Kind::Msg(from.to_string()) };
         let mut e = Entry::new(kind, ts, text, Some(id));
         e.action = action;
-        e.mention = !ours && mentions(text, &self.me);
+        e.file = file;
+        e.mention = !ours && file.is_none() && mentions(text, &self.me);
         let serial = if replay && !catch_up {
             self.insert_older(room, e)
         } else {
@@ -121,6 +137,18 @@ impl View {
             Event::HistoryEnd { room, count, more } => self.history_end(&room, count, more),
             Event::Notice(t) => self.info(&t),
             Event::Registered(n) => self.info(&format!("{n} is now registered")),
+            Event::UploadFailed { room, name, why, .. } => {
+                self.error(&format!("{name} was not sent to {room}: {why}"))
+            }
+            Event::Saved { n, path, size } => {
+                self.info(&format!("[file {n}] saved as {path} ({})", human_size(size)))
+            }
+            Event::SaveFailed { n, name, why } => {
+                self.error(&format!("[file {n}] {name} was not saved: {why}"))
+            }
+            Event::Resuming { upload, name, done, size } => {
+                self.info(&format!("resuming the {name} {}", resumed_at(upload, done, size)))
+            }
             Event::Error { code, detail } => self.error(&format!("{code}: {detail}")),
             Event::Welcome { name, resumed } => {
                 self.me = name.clone();

@@ -68,25 +68,34 @@ pub enum Parsed {
 const LINE_MODE_HELP: &str = "\
 Line mode (when stdin or stdout is not a terminal): each input line is a
 message to the current room, or a command (/join, /msg, /go, /leave, /me, /who,
-/history, /register, /set joins on|off, /quit; '//text' sends '/text'). When --name is absent the
-first line is the name; when the server wants the name's password (and
-no password_command is configured), the next line is the password, tried
-once. Each event is one sanitised line on stdout:
+/history, /register, /send PATH, /get N [PATH], /set joins on|off, /quit;
+'//text' sends '/text'). /send and /get wait for their end before the next
+line runs. When --name is absent the first line is the name; when the
+server wants the name's password (and no password_command is configured),
+the next line is the password, tried once. Each event is one sanitised
+line on stdout:
   [room] HH:MM <name> text    a message (yours once acknowledged)
   [room] HH:MM * name text    an action (/me)
   [room] HH:MM ~ <name> text  a message replayed from history
   [@bob] HH:MM <bob> text     a direct message (/msg NAME [TEXT] opens @name)
+  [room] HH:MM [file N] <name> FILE (SIZE, TYPE)
+                              a shared file; /get N saves it (never over
+                              a file, never outside the directory)
+  = saved [file N] PATH (SIZE)   a download kept (its SHA-256 checked)
+  ! not sent [room] FILE: why, ! not saved [file N] FILE: why
+                              an upload or a download that failed
   = unread [@bob] N           at sign-in: N messages from bob wait
   = delivered [@bob] #ID text, then = read [@bob] #ID text
                               receipts of your direct messages of this run
   * name joined|left room     presence (quit: '* name quit room: reason', lost)
-  = ...                       your own state (connected, joined, members, ...)
+  = ...                       your own state (connected, joined, members,
+                              sending, fetching, resuming, ...)
   - text                      a notice from the server
   ! ...                       an error (a refused message, a bad command)
 A newline inside a message is shown as U+240A; '= day YYYY-MM-DD' comes
 before the first message of each day. At end of input the client
 waits for every message to be acknowledged, quits, and exits 0; it exits 1
-if any message was not acknowledged.
+if any message was not acknowledged or any file not sent or saved.
 
 Config file: $XDG_CONFIG_HOME/banter/config.toml (default
 ~/.config/banter/config.toml), lines of key = value:
@@ -321,7 +330,7 @@ mod tests {
     #[test]
     fn help_and_version() {
         assert!(
-            matches!(p(&["--help"], None), Ok(Parsed::Print(s)) if s.contains("--reconnect-attempts"))
+            matches!(p(&["--help"], None), Ok(Parsed::Print(s)) if s.contains("--reconnect-attempts") && s.contains("/get N [PATH]"))
         );
         assert!(
             matches!(p(&["--version"], None), Ok(Parsed::Print(s)) if s.starts_with("banter "))

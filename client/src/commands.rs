@@ -41,6 +41,11 @@ pub enum Command {
     Resend,
     /// Reconnect now (as Ctrl-R).
     Reconnect,
+    /// Share the file at this path in the current room (§10).
+    Send(String),
+    /// Save file N (as numbered on screen) into the current directory,
+    /// or into PATH (a directory, or a file name in one).
+    Get(usize, Option<String>),
 }
 
 /// Command names, for Tab completion.
@@ -55,6 +60,8 @@ pub const NAMES: &[&str] = &[
     "/search",
     "/set",
     "/register",
+    "/send",
+    "/get",
     "/resend",
     "/quit",
     "/help",
@@ -75,6 +82,8 @@ pub const HELP: &[&str] = &[
     "/history [N]    show N older messages (default 20, at most 1000)",
     "/register PASS  protect your name with a password (8-256 bytes)",
     "/search TEXT    list the lines of this room that contain TEXT",
+    "/send PATH      share a file here (registered names; progress in the status bar)",
+    "/get N [PATH]   save file N (shown as [file N]) here or into PATH; never overwrites",
     "/set [joins|bell on|off]  show or change a setting",
     "/resend         send again the messages marked failed",
     "/reconnect      connect again now (also Ctrl-R)",
@@ -139,6 +148,11 @@ fn command(name: &str, arg: &str) -> Result<Command, String> {
         "help" | "?" => Command::Help,
         "resend" => no_arg("resend", arg, Command::Resend)?,
         "reconnect" => no_arg("reconnect", arg, Command::Reconnect)?,
+        "send" | "upload" => match unquote(arg) {
+            "" => return Err("usage: /send PATH (a file to share in this room)".into()),
+            p => Command::Send(p.to_string()),
+        },
+        "get" | "save" => get_arg(arg)?,
         "" => return Err("empty command; type //text to send text starting with /".into()),
         other => return Err(format!("unknown command /{other}; /help lists the commands")),
     })
@@ -178,6 +192,31 @@ fn room_arg(cmd: &str, arg: &str) -> Result<String, String> {
         ));
     }
     Ok(room.to_ascii_lowercase())
+}
+
+/// `/get N [PATH]`: the file's number and where to save it.
+fn get_arg(arg: &str) -> Result<Command, String> {
+    let (n, path) = match arg.split_once(char::is_whitespace) {
+        Some((n, p)) => (n, Some(unquote(p.trim()))),
+        None => (arg, None),
+    };
+    let n = n.strip_prefix('#').unwrap_or(n);
+    match n.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(Command::Get(n, path.filter(|p| !p.is_empty()).map(str::to_string))),
+        _ => Err("usage: /get N [PATH], N as shown in [file N]".into()),
+    }
+}
+
+/// A path as typed or dropped into the terminal: one pair of surrounding
+/// quotes (what file managers add to a path with spaces) is taken off.
+fn unquote(arg: &str) -> &str {
+    let arg = arg.trim();
+    for q in ['\'', '"'] {
+        if let Some(inner) = arg.strip_prefix(q).and_then(|a| a.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    arg
 }
 
 fn set_arg(arg: &str) -> Result<Option<(String, String)>, String> {
@@ -255,6 +294,11 @@ mod tests {
         );
         assert_eq!(cmd("/go @Ada"), Command::Go("@ada".into()));
         assert_eq!(cmd("/join @ada"), Command::Join("@ada".into()));
+        assert_eq!(cmd("/send notes.txt"), Command::Send("notes.txt".into()));
+        assert_eq!(cmd("/send 'my file.pdf'"), Command::Send("my file.pdf".into()));
+        assert_eq!(cmd("/send a b.txt "), Command::Send("a b.txt".into()));
+        assert_eq!(cmd("/get 3"), Command::Get(3, None));
+        assert_eq!(cmd("/GET #3  \"~/dl dir\" "), Command::Get(3, Some("~/dl dir".into())));
     }
 
     #[test]
@@ -288,6 +332,12 @@ mod tests {
             "/me",
             "/set joins",
             "/search",
+            "/send",
+            "/send ''",
+            "/get",
+            "/get 0",
+            "/get x",
+            "/get -1 dir",
         ] {
             let e = parse(bad).expect_err(bad);
             assert!(!e.is_empty() && !e.contains('\n'), "{bad}: {e}");

@@ -115,6 +115,20 @@ impl Conn {
         f.encode(&mut self.wbuf);
     }
 
+    /// Whether everything queued went to the socket: bulk data (file
+    /// chunks) may be queued now without holding up anything else.
+    pub fn drained(&self) -> bool {
+        self.established
+            && self.wbuf.is_empty()
+            && self.tls.as_ref().is_none_or(|t| !t.wants_write())
+    }
+
+    /// Bytes queued and not yet handed to the socket.
+    #[cfg(test)]
+    pub fn queued(&self) -> usize {
+        self.wbuf.len()
+    }
+
     /// Checks a pending connect; `Ok(false)` while still in progress.
     fn check_established(&mut self) -> io::Result<bool> {
         if self.established {

@@ -1,13 +1,15 @@
 //! How the session reacts to frames from the server (everything but the
 //! handshake, heartbeats and fatal errors, which `net` handles): dedupe of
 //! messages by room and id, ACKs, catch-up after a reconnect and the resend
-//! of unacknowledged SAYs with their original seq. Direct conversations'
-//! UNREAD and receipts are in `inbound/direct.rs`.
+//! of unacknowledged SAYs with their original seq, and the numbering of
+//! file messages shown. Direct conversations' UNREAD and receipts are in
+//! `inbound/direct.rs`; the frames of file transfers are `net/files.rs`'s.
 
-use crate::session::{Event, RoomSync, Session};
+use crate::session::{Event, RoomSync, Session, Shared};
+use crate::transfer::catalog::Listed;
 use banter_proto::validate::{is_direct, same_name};
 use banter_proto::{
-    types, ClientFrame, ErrorCode, PresenceEvent, ServerFrame, FLAG_ACTION, FLAG_REPLAY,
+    types, ClientFrame, ErrorCode, FileRef, PresenceEvent, ServerFrame, FLAG_ACTION, FLAG_REPLAY,
 };
 
 /// The fields of a MSG this client uses.
@@ -22,8 +24,10 @@ struct Said {
     from: String,
     /// MSG flags (replay, action).
     flags: u8,
-    /// The text.
+    /// The text (a file's name).
     text: String,
+    /// A file message's file.
+    file: Option<FileRef>,
 }
 
 /// The spec name of an error code (or its number).
@@ -35,12 +39,12 @@ impl Session {
     /// Handles one frame; frames to send in answer go to `out`.
     pub fn handle(&mut self, f: ServerFrame, out: &mut Vec<ClientFrame>) -> Vec<Event> {
         match f {
-            ServerFrame::Msg { room, id, ts, from, flags, text, .. } => {
+            ServerFrame::Msg { room, id, ts, from, flags, text, file } => {
                 if is_direct(&room) {
                     // No JOIN is needed to receive: follow it from now on.
                     self.rooms.entry(room.clone()).or_default();
                 }
-                self.on_msg(Said { room, id, ts, from, flags, text })
+                self.on_msg(Said { room, id, ts, from, flags, text, file })
             }
             ServerFrame::Ack { seq, room, id, ts } => {
                 self.mark_seen(&room, id);
@@ -126,7 +130,7 @@ impl Session {
     }
 
     fn on_msg(&mut self, m: Said) -> Vec<Event> {
-        let Said { room, id, ts, from, flags, text } = m;
+        let Said { room, id, ts, from, flags, text, file } = m;
         let replay = flags & FLAG_REPLAY != 0;
         let action = flags & FLAG_ACTION != 0;
         let catch_up_from = self.rooms.get(&room).and_then(|r| r.catch_up_from);
@@ -136,7 +140,7 @@ impl Session {
         // A replayed message of ours stored before its ACK was lost: it
         // acknowledges the pending SAY instead of showing twice.
         let ours = replay && same_name(&from, &self.name) && catch_up_from.is_some_and(|f| id > f);
-        if ours {
+        if ours && file.is_none() {
             let seq = self
                 .pending
                 .iter()
@@ -149,7 +153,19 @@ impl Session {
             }
         }
         let catch_up = catch_up_from.is_some();
-        vec![Event::Msg { room, id, ts, from, text, action, replay, catch_up }]
+        let file = file.map(|file| self.list_file(&room, &from, &text, file));
+        vec![Event::Msg { room, id, ts, from, text, action, replay, catch_up, file }]
+    }
+
+    /// Numbers a file message about to be shown.
+    pub(crate) fn list_file(&mut self, room: &str, from: &str, name: &str, f: FileRef) -> Shared {
+        let listed = Listed {
+            room: room.to_string(),
+            from: from.to_string(),
+            name: name.to_string(),
+            file: f.clone(),
+        };
+        Shared { n: self.files.add(listed), file: f }
     }
 
     /// The catch-up replay of `room` is complete: resend its pending SAYs.

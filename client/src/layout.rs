@@ -1,7 +1,8 @@
 //! Lays scrollback entries out as screen rows: "HH:MM <nick> text" with a
 //! capped, coloured nick column, continuation rows indented under the text
 //! (or at the full width when an indent leaves no room), our own lines set
-//! apart, mentions highlighted, `/me` actions as "* nick text", the
+//! apart, mentions highlighted, `/me` actions as "* nick text", shared
+//! files as "HH:MM <nick> [file N] name (size, type)", the
 //! receipt mark after our messages in a direct conversation (✓ stored,
 //! ✓✓ delivered, ✓✓ read), and the day-change and unread-marker rows that
 //! go above an entry.
@@ -162,6 +163,11 @@ fn head(e: &Entry, lay: &Layout) -> (Vec<(Style, String)>, Style) {
         Kind::Error => (vec![(Style::Red, "!! ".into())], Style::Red),
     };
     segs.insert(0, time);
+    if let Some(n) = e.file {
+        // In colour, which no text can be: a message cannot pose as a file.
+        segs.push((Style::Marker, format!("[file {n}]")));
+        segs.push((Style::Plain, " ".into()));
+    }
     if row != Style::Plain {
         segs.iter_mut().for_each(|s| s.0 = row);
     }

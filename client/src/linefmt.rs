@@ -1,7 +1,9 @@
 //! The one-line text of each event in line mode (documented in `--help`):
 //! messages carry their room and time, replayed history is marked with
-//! `~`, actions read "* name text", and the receipts of our own direct
-//! messages read "= delivered [@bob] #5 text" and "= read [@bob] #5 text".
+//! `~`, actions read "* name text", shared files "[file N] <name> NAME
+//! (SIZE, TYPE)" (the marker where no text can put it), and the receipts
+//! of our own direct messages read "= delivered [@bob] #5 text" and
+//! "= read [@bob] #5 text".
 //!
 //! Every piece coming from the network is sanitised here; nothing else is
 //! printed by line mode without going through `sanitize_line`.
@@ -11,12 +13,26 @@ use crate::clock::hhmm;
 use crate::net::Net;
 use crate::reconnect::Phase;
 use crate::sanitize::sanitize_line as s;
-use crate::session::Event;
+use crate::session::{Event, Shared};
+use crate::transfer::names::{describe, human_size};
 
-/// "[room] HH:MM <name> text", "* name text" for actions, "~" for replays.
-fn message(room: &str, ts: u64, from: &str, text: &str, action: bool, replay: bool) -> String {
+/// "[room] HH:MM <name> text", "* name text" for actions, "~" for
+/// replays, "[file N] <name> NAME (SIZE, TYPE)" for a shared file.
+fn message(
+    room: &str,
+    ts: u64,
+    from: &str,
+    text: &str,
+    how: (bool, bool, Option<&Shared>),
+) -> String {
+    let (action, replay, file) = how;
     let mark = if replay { "~ " } else { "" };
-    let (room, from, text) = (s(room), s(from), s(text));
+    let (room, from) = (s(room), s(from));
+    if let Some(f) = file {
+        let what = s(&describe(text, f.file.size, &f.file.mime));
+        return format!("[{room}] {} {mark}[file {}] <{from}> {what}", hhmm(ts), f.n);
+    }
+    let text = s(text);
     match action {
         true => format!("[{room}] {} {mark}* {from} {text}", hhmm(ts)),
         false => format!("[{room}] {} {mark}<{from}> {text}", hhmm(ts)),
@@ -26,11 +42,11 @@ fn message(room: &str, ts: u64, from: &str, text: &str, action: bool, replay: bo
 /// The line for `e`, or `None` for events line mode does not show (typing).
 pub fn format_event(e: &Event, net: &Net) -> Option<String> {
     Some(match e {
-        Event::Msg { room, ts, from, text, action, replay, .. } => {
-            message(room, *ts, from, text, *action, *replay)
+        Event::Msg { room, ts, from, text, action, replay, file, .. } => {
+            message(room, *ts, from, text, (*action, *replay, file.as_ref()))
         }
         Event::Acked { room, ts, text, action, .. } => {
-            message(room, *ts, &net.session.name, text, *action, false)
+            message(room, *ts, &net.session.name, text, (*action, false, None))
         }
         Event::SayFailed { seq, room, code, detail } => {
             let (room, detail) = (s(room), s(detail));
@@ -64,6 +80,19 @@ fn format_status(e: &Event, net: &Net) -> Option<String> {
         }
         Event::Notice(t) => format!("- {}", s(t)),
         Event::Registered(n) => format!("= registered {}", s(n)),
+        Event::UploadFailed { room, name, why, .. } => {
+            format!("! not sent [{}] {}: {}", s(room), s(name), s(why))
+        }
+        Event::Saved { n, path, size } => {
+            format!("= saved [file {n}] {} ({})", s(path), human_size(*size))
+        }
+        Event::SaveFailed { n, name, why } => {
+            format!("! not saved [file {n}] {}: {}", s(name), s(why))
+        }
+        Event::Resuming { upload, name, done, size } => {
+            let (what, at) = (if *upload { "upload" } else { "download" }, human_size(*done));
+            format!("= resuming {what} {} at {at} of {}", s(name), human_size(*size))
+        }
         Event::Error { code, detail } => format!("! {code}: {}", s(detail)),
         Event::Connecting { attempt } if *attempt > 0 => {
             format!("= reconnecting (attempt {attempt}{})", of_max(net))

@@ -67,8 +67,11 @@ struct LineApp {
     /// The answer the last line waits for before the next line runs, so
     /// output keeps the order of the input.
     awaiting: Option<Await>,
-    /// A message line was refused before it could be sent (exit 1).
+    /// A message line (or a /send, a /get) was refused before it could be
+    /// sent (exit 1).
     refused_locally: bool,
+    /// An upload or a download failed (exit 1).
+    files_failed: bool,
     /// Read markers to send for the messages printed.
     marks: crate::marks::Marks,
     /// Our direct messages of this run not yet read, by room and id: their
@@ -167,6 +170,7 @@ impl LineApp {
             exit: None,
             awaiting: None,
             refused_locally: false,
+            files_failed: false,
             marks: Default::default(),
             receipts: Default::default(),
         }
@@ -307,7 +311,11 @@ impl LineApp {
         }
         let input = commands::parse(line);
         let here = self.room.clone().unwrap_or_default();
-        let is_say = matches!(input, Ok(Input::Say(_) | Input::Cmd(Command::Msg(_, Some(_)))));
+        let is_say = matches!(
+            input,
+            Ok(Input::Say(_)
+                | Input::Cmd(Command::Msg(_, Some(_)) | Command::Send(_) | Command::Get(..)))
+        );
         let wait = match &input {
             Ok(Input::Cmd(Command::Join(r))) => Some(Await::Join(r.clone())),
             Ok(Input::Cmd(Command::Msg(n, None))) => {
@@ -334,6 +342,14 @@ impl LineApp {
             }
             Ok(Outcome::Set(s)) => self.set(s),
             Ok(Outcome::Resent(s)) => println!("= resending {} message(s)", s.len()),
+            Ok(Outcome::Sending(s)) => {
+                println!("= {}", crate::sanitize::sanitize_line(&s.text()));
+                self.awaiting = Some(Await::Upload(s.seq));
+            }
+            Ok(Outcome::Fetching(f)) => {
+                println!("= {}", crate::sanitize::sanitize_line(&f.text()));
+                self.awaiting = Some(Await::Fetch(f.n));
+            }
             Err(e) => {
                 self.refused_locally |= is_say;
                 println!("! {}", crate::sanitize::sanitize_line(&e));
@@ -372,7 +388,7 @@ impl LineApp {
 
     fn exit_code(&self) -> i32 {
         let s = &self.net.session;
-        if s.unacked() == 0 && s.failed() == 0 && !self.refused_locally {
+        if s.unacked() == 0 && s.failed() == 0 && !self.refused_locally && !self.files_failed {
             0
         } else {
             1

@@ -1,7 +1,8 @@
 //! Logging to files (`--log-dir DIR`, config `log_dir`): each room's
 //! messages, as they arrive live or are caught up after a reconnect, are
 //! appended to `DIR/ROOM.log` as "YYYY-MM-DD HH:MM <name> text" (actions as
-//! "* name text"), sanitised, one line per message. The directory is
+//! "* name text", shared files as "<name> [file] NAME (SIZE, TYPE)"),
+//! sanitised, one line per message. The directory is
 //! created (mode 0700) and the files are private (0600).
 //!
 //! History replays (a first JOIN, /history) are not logged: they were
@@ -10,6 +11,7 @@
 use crate::clock::{hhmm, iso_day};
 use crate::sanitize::sanitize_line;
 use crate::session::Event;
+use crate::transfer::names::describe;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -34,10 +36,16 @@ impl Logs {
     /// Appends the line of `e`, if it is a message to log; `me` is our name.
     pub fn event(&mut self, e: &Event, me: &str) -> std::io::Result<()> {
         match e {
-            Event::Msg { room, ts, from, text, action, replay, catch_up, .. }
+            Event::Msg { room, ts, from, text, action, replay, catch_up, file, .. }
                 if !*replay || *catch_up =>
             {
-                self.line(room, *ts, from, text, *action)
+                match file {
+                    Some(f) => {
+                        let what = describe(text, f.file.size, &f.file.mime);
+                        self.line(room, *ts, from, &format!("[file] {what}"), false)
+                    }
+                    None => self.line(room, *ts, from, text, *action),
+                }
             }
             Event::Acked { room, ts, text, action, .. } => self.line(room, *ts, me, text, *action),
             _ => Ok(()),
@@ -91,6 +99,7 @@ mod tests {
             action,
             replay,
             catch_up: false,
+            file: None,
         };
         logs.event(&msg("hi\u{1b}[2J", false, false), "ada").unwrap();
         logs.event(&msg("old", true, false), "ada").unwrap();

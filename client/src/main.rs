@@ -27,6 +27,7 @@ mod status;
 mod stdin;
 mod term;
 mod tls;
+mod transfer;
 mod tui;
 mod tui_keys;
 mod tui_submit;

@@ -1,7 +1,8 @@
 //! The connection driver shared by the terminal UI and line mode: opens
 //! connections when the reconnect machine says so, does the handshake,
 //! answers and sends PINGs (measuring lag), notices a silent server after
-//! twice its heartbeat, and feeds frames to the [`Session`].
+//! twice its heartbeat, and feeds frames to the [`Session`] (those of
+//! file transfers to `net/files.rs`).
 //!
 //! It takes `now` from its caller and exposes its next [`Net::deadline`];
 //! it never sleeps or reads the clock. It does not render anything.
@@ -11,10 +12,17 @@ use crate::inbound::code_name;
 use crate::reconnect::{Phase, Reconnect};
 use crate::session::{Event, Session};
 use crate::tls::TlsTarget;
+use crate::transfer::Transfers;
 use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use mio::{Registry, Token};
 use std::net::ToSocketAddrs;
 use std::time::{Duration, Instant};
+
+mod downloads;
+mod files;
+mod uploads;
+pub use downloads::Fetching;
+pub use uploads::Sending;
 
 /// The poll token of the server socket.
 pub const SOCKET: Token = Token(1);
@@ -58,6 +66,10 @@ pub struct Net {
     pub quitting: bool,
     /// When rate-limited SAYs are sent again.
     throttle_until: Option<Instant>,
+    /// File uploads and downloads.
+    pub files: Transfers,
+    /// A turn's worth of CHUNKs went out and more could: send more then.
+    chunks_due: Option<Instant>,
 }
 
 impl Net {
@@ -82,6 +94,8 @@ impl Net {
             nonce: 1,
             quitting: false,
             throttle_until: None,
+            files: Transfers::default(),
+            chunks_due: None,
         }
     }
 
@@ -135,6 +149,8 @@ impl Net {
         self.welcomed = false;
         self.ping = None;
         self.session.on_disconnect();
+        self.files.on_disconnect();
+        self.chunks_due = None;
         if self.quitting {
             return;
         }
@@ -155,6 +171,8 @@ impl Net {
         self.welcomed = false;
         self.ping = None;
         self.session.on_disconnect();
+        self.files.on_disconnect();
+        self.chunks_due = None;
         match offline {
             Some(reason) => {
                 self.rc.give_up();
@@ -180,6 +198,7 @@ impl Net {
             }
         }
         self.drain(reg, now, ev);
+        self.pump(reg, now, ev);
     }
 
     /// Handles every whole frame buffered.
@@ -196,6 +215,7 @@ impl Net {
     }
 
     fn on_frame(&mut self, f: ServerFrame, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
+        let Some(f) = self.file_frame(f, now, ev) else { return };
         match f {
             ServerFrame::Ping { nonce } => self.send(&ClientFrame::Pong { nonce }),
             ServerFrame::Pong { nonce } => {
@@ -213,6 +233,7 @@ impl Net {
                 heartbeat_ms,
                 max_frame,
                 max_text,
+                features,
                 ..
             } => {
                 self.on_welcome(name, token, resumed != 0, heartbeat_ms, now, ev);
@@ -220,20 +241,23 @@ impl Net {
                     c.max_frame = max_frame.max(banter_proto::DEFAULT_MAX_FRAME);
                 }
                 self.session.max_text = max_text as usize;
+                self.files_welcome(&features, max_frame, ev);
             }
             ServerFrame::Error { code, about, detail, .. } if is_fatal(code, about) => {
                 self.on_fatal(code, detail, reg, now, ev)
             }
             f => {
                 let mut out = Vec::new();
-                let new = self.session.handle(f, &mut out);
+                let mut new = self.session.handle(f, &mut out);
                 if self.throttle_until.is_none()
                     && new.iter().any(|e| matches!(e, Event::Throttled { .. }))
                 {
                     self.throttle_until = Some(now + THROTTLE_PAUSE);
                 }
+                self.replayed_uploads(&mut new);
                 ev.extend(new);
                 out.iter().for_each(|f| self.send(f));
+                self.file_turn();
             }
         }
     }
@@ -315,6 +339,7 @@ impl Net {
     /// When [`Net::on_timer`] must run next.
     pub fn deadline(&self) -> Option<Instant> {
         let mut d = earliest(self.rc.deadline(), self.throttle_until);
+        d = earliest(d, self.chunks_due);
         if self.conn.is_some() {
             d = earliest(d, Some(self.last_heard + self.heartbeat * 2));
             if self.welcomed && self.ping.is_none() {
@@ -324,7 +349,7 @@ impl Net {
         d
     }
 
-    /// Timers: reconnect, liveness, our PING.
+    /// Timers: reconnect, liveness, our PING, more CHUNKs.
     pub fn on_timer(&mut self, reg: &Registry, now: Instant, ev: &mut Vec<Event>) {
         if self.rc.on_timer(now).is_some() {
             return self.connect(reg, now, ev);
@@ -333,7 +358,11 @@ impl Net {
             self.throttle_until = None;
             let frames = self.session.release_held();
             frames.iter().for_each(|f| self.send(f));
+            self.release_held_uploads();
             self.flush(reg, now, ev);
+        }
+        if self.chunks_due.is_some_and(|t| t <= now) {
+            self.pump(reg, now, ev);
         }
         if self.conn.is_none() {
             return;

@@ -23,7 +23,7 @@ fn placeholder(c: char) -> Option<String> {
 }
 
 /// Bidi marks, embeddings, overrides and isolates, and U+2028/U+2029.
-fn is_bidi_or_separator(c: char) -> bool {
+pub fn is_bidi_or_separator(c: char) -> bool {
     matches!(
         c,
         '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'

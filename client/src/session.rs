@@ -25,7 +25,7 @@ pub enum Event {
     Welcome { name: String, resumed: bool },
     /// A chat message not shown before; `replay`: history or catch-up;
     /// `catch_up`: replayed after a reconnect (missed while away).
-    /// `action`: a `/me` line.
+    /// `action`: a `/me` line. `file`: a shared file (`text` is its name).
     Msg {
         room: String,
         id: u64,
@@ -35,6 +35,7 @@ pub enum Event {
         action: bool,
         replay: bool,
         catch_up: bool,
+        file: Option<Shared>,
     },
     /// A SAY of ours was stored (`action`: sent with `/me`).
     Acked { seq: u32, room: String, id: u64, ts: u64, text: String, action: bool },
@@ -80,6 +81,29 @@ pub enum Event {
     NameRefused { code: String, detail: String, password_sent: bool },
     /// Gave up reaching `server`.
     Offline { server: String, reason: String },
+    /// Our upload `seq` is stored as message `id` of `room` (its file
+    /// message comes as a `Msg` just before, unless a replay showed it).
+    UploadDone { seq: u32, room: String, id: u64 },
+    /// Our upload `seq` of `name` to `room` failed: `why` (an ERROR's
+    /// code and detail, or a local reason).
+    UploadFailed { seq: u32, room: String, name: String, why: String },
+    /// File `n` was saved at `path`, `size` bytes.
+    Saved { n: usize, path: String, size: u64 },
+    /// File `n` (`name`) was not saved: `why`.
+    SaveFailed { n: usize, name: String, why: String },
+    /// After a reconnect, a transfer goes on from `done` of `size` bytes
+    /// (`upload`: ours going up, else a download).
+    Resuming { upload: bool, name: String, done: u64, size: u64 },
+}
+
+/// A file message's file: the number it is shown with (`/get N`) and
+/// what the message said of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shared {
+    /// Its number this run.
+    pub n: usize,
+    /// Hash, size and type.
+    pub file: banter_proto::FileRef,
 }
 
 /// Sync state of one room.
@@ -144,6 +168,8 @@ pub struct Session {
     pub max_text: usize,
     /// Whether a welcomed connection is up (SAYs go out at once).
     pub online: bool,
+    /// The files shown this run, by number.
+    pub files: crate::transfer::catalog::Catalog,
 }
 
 impl Session {
@@ -225,8 +251,7 @@ impl Session {
         flags: u8,
     ) -> Result<(u32, Option<ClientFrame>), String> {
         check_text(text, self.max_text).map_err(|e| format!("not sent: {e}"))?;
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+        let seq = self.take_seq();
         let p = PendingSay {
             room: room.to_string(),
             text: text.to_string(),
@@ -237,6 +262,14 @@ impl Session {
         self.pending.insert(seq, p);
         let frame = if self.online { self.say_frame(seq) } else { None };
         Ok((seq, frame))
+    }
+
+    /// The next seq (SAYs and UPLOADs share them: the server de-duplicates
+    /// both by seq).
+    pub fn take_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+        seq
     }
 
     /// The SAY frame of pending `seq` (with its original seq).

@@ -1,6 +1,7 @@
 //! The status bar text: connection state (with the reconnect countdown),
 //! the room and its member count, the numbered windows with their unread
-//! and mention counts, unsent messages, who is typing and the lag. When
+//! and mention counts, unsent messages, files moving, who is typing and
+//! the lag. When
 //! the bar is too narrow the least useful parts go first, so the windows
 //! with activity stay visible.
 //!
@@ -43,6 +44,8 @@ pub struct StatusInfo<'a> {
     pub typing: Vec<&'a str>,
     /// Our messages not yet acknowledged.
     pub unsent: usize,
+    /// Files moving: "↑ notes.txt 45%".
+    pub transfers: Option<String>,
     /// Every window, in order.
     pub windows: Vec<Win>,
 }
@@ -117,13 +120,14 @@ pub fn status_text(s: &StatusInfo, now: Instant, width: usize) -> String {
     let unsent = (s.unsent > 0).then(|| format!("{} unsent", s.unsent));
     let typing = typing_text(&s.typing);
     let p = Some(phase);
+    let f = &s.transfers;
     let tries = [
-        vec![&p, &room_long, &all, &unsent, &typing, &lag],
-        vec![&p, &room_long, &all, &unsent, &typing],
-        vec![&p, &room, &all, &unsent, &typing],
-        vec![&p, &room, &active, &unsent, &typing],
-        vec![&p, &room, &active, &unsent],
-        vec![&p, &active, &unsent],
+        vec![&p, &room_long, &all, &unsent, f, &typing, &lag],
+        vec![&p, &room_long, &all, &unsent, f, &typing],
+        vec![&p, &room, &all, &unsent, f, &typing],
+        vec![&p, &room, &active, &unsent, f, &typing],
+        vec![&p, &room, &active, &unsent, f],
+        vec![&p, &active, &unsent, f],
     ];
     let join = |parts: &[&Option<String>]| {
         parts.iter().filter_map(|x| x.as_deref()).collect::<Vec<_>>().join(" | ")

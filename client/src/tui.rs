@@ -333,6 +333,7 @@ impl Tui {
             members: rv.map_or(0, |r| r.members),
             typing: rv.map_or(Vec::new(), |r| r.typing.keys().map(String::as_str).collect()),
             unsent: self.net.session.unacked(),
+            transfers: self.net.files.status(),
             windows: self.windows(),
         };
         status_text(&info, now, usable(self.size.0))

@@ -95,6 +95,12 @@ impl Tui {
             Outcome::Quit(reason) => self.quit = Some(reason),
             Outcome::Help => commands::HELP.iter().for_each(|h| self.view.info(h)),
             Outcome::Reconnect => {}
+            Outcome::Sending(s) => {
+                self.view.info(&format!("{} (progress in the status bar)", s.text()))
+            }
+            Outcome::Fetching(f) => {
+                self.view.info(&format!("{} (progress in the status bar)", f.text()))
+            }
         }
     }
 

@@ -65,6 +65,8 @@ pub struct Entry {
     pub action: bool,
     /// The text names us: highlighted.
     pub mention: bool,
+    /// A shared file: its number, drawn as "[file N]" before the text.
+    pub file: Option<usize>,
     /// The sanitised text, one string per line of the message.
     pub lines: Vec<String>,
 }
@@ -81,6 +83,7 @@ impl Entry {
             kind,
             action: false,
             mention: false,
+            file: None,
             lines: sanitize_lines(text),
         }
     }

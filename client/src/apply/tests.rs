@@ -10,7 +10,7 @@ fn lost(reason: &str) -> Event {
 fn msg(from: &str, text: &str, action: bool, replay: bool) -> Event {
     let (room, id, ts) = ("lobby".to_string(), 1, 1_764_300_000_000);
     let (from, text) = (from.to_string(), text.to_string());
-    Event::Msg { room, id, ts, from, text, action, replay, catch_up: false }
+    Event::Msg { room, id, ts, from, text, action, replay, catch_up: false, file: None }
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn held_lines_and_history_reports() {
 fn dm(id: u64, from: &str, text: &str, replay: bool, catch_up: bool) -> Event {
     let (room, ts) = ("@bob".to_string(), 1_764_300_000_000);
     let (from, text) = (from.to_string(), text.to_string());
-    Event::Msg { room, id, ts, from, text, action: false, replay, catch_up }
+    Event::Msg { room, id, ts, from, text, action: false, replay, catch_up, file: None }
 }
 
 #[test]
@@ -113,6 +113,7 @@ fn unread_at_sign_in_counts_once_and_the_new_line_follows_the_read_marker() {
         action: false,
         replay: true,
         catch_up: false,
+        file: None,
     };
     for id in [6, 5, 4] {
         v.apply(m(id), now);

@@ -33,6 +33,10 @@ pub(super) enum Await {
     History(String),
     /// REGISTERED.
     Register,
+    /// The end of our upload with this seq (stored or refused).
+    Upload(u32),
+    /// The end of the download of file N (saved or not).
+    Fetch(usize),
 }
 
 impl Await {
@@ -45,7 +49,13 @@ impl Await {
             (Await::Left(r), Event::Left { room })
             | (Await::Roster(r), Event::Roster { room, .. }) => r == room,
             (Await::Register, Event::Registered(_)) => true,
-            (Await::Ack(_) | Await::Join(_), _) => matches!(e, Event::Offline { .. }),
+            (Await::Upload(s), Event::UploadDone { seq, .. } | Event::UploadFailed { seq, .. }) => {
+                s == seq
+            }
+            (Await::Fetch(n), Event::Saved { n: m, .. } | Event::SaveFailed { n: m, .. }) => n == m,
+            (Await::Ack(_) | Await::Join(_) | Await::Upload(_) | Await::Fetch(_), _) => {
+                matches!(e, Event::Offline { .. })
+            }
             (_, Event::Error { .. } | Event::Lost { .. } | Event::Offline { .. }) => true,
             _ => false,
         }
@@ -151,6 +161,7 @@ impl LineApp {
             Event::Msg { room, id, from, .. } if !same_name(from, &self.net.session.name) => {
                 self.marks.seen(room, *id)
             }
+            Event::UploadFailed { .. } | Event::SaveFailed { .. } => self.files_failed = true,
             _ => {}
         }
     }

@@ -15,6 +15,7 @@ fn info(phase: Phase) -> StatusInfo<'static> {
         members: 3,
         typing: vec!["bob"],
         unsent: 0,
+        transfers: None,
         windows: vec![win(1, "lobby", 0, 0), win(2, "dev", 2, 0), win(3, "ops", 5, 1)],
     }
 }
@@ -62,4 +63,14 @@ fn a_conversation_is_named_without_a_hash_or_members() {
     i.windows = vec![win(1, "lobby", 0, 0), win(2, "@bob", 3, 3)];
     let t = status_text(&i, Instant::now(), 200);
     assert!(t.starts_with(" connected | @bob (private) | [1:lobby] 2:@bob(3!) |"), "{t}");
+}
+
+#[test]
+fn files_moving_stay_in_a_narrow_bar() {
+    let mut i = info(Phase::Connected);
+    i.transfers = Some("\u{2191} notes.txt 45%".into());
+    let t = status_text(&i, Instant::now(), 200);
+    assert!(t.contains("3:ops(5!) | \u{2191} notes.txt 45% | bob is typing"), "{t}");
+    let t = status_text(&i, Instant::now(), 60);
+    assert!(t.contains("\u{2191} notes.txt 45%") && str_width(&t) <= 60, "{t}");
 }

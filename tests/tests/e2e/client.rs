@@ -6,6 +6,7 @@ mod direct;
 mod edges;
 mod fake;
 mod features;
+mod files;
 mod linemode;
 mod outage;
 mod screen;
@@ -18,7 +19,7 @@ use banter_tests::*;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tmux::{input_line, status_bar, Tmux};
@@ -253,7 +254,13 @@ fn typing_resize_and_terminal_restored_on_sigterm() {
 
 /// Runs line mode with `input` on stdin; returns (exit code, stdout).
 fn line_mode(port: u16, args: &[&str], input: &str) -> (i32, String) {
+    line_mode_in(std::path::Path::new("."), port, args, input)
+}
+
+/// As [`line_mode`], in the working directory `cwd`.
+fn line_mode_in(cwd: &std::path::Path, port: u16, args: &[&str], input: &str) -> (i32, String) {
     let mut child = Command::new(bin("banter"))
+        .current_dir(cwd)
         .args(["--port", &port.to_string()])
         .args(args)
         .stdin(Stdio::piped())

@@ -16,7 +16,7 @@ const HASH_WAIT: Duration = Duration::from_secs(20);
 /// Bytes per CHUNK the tests send.
 const CHUNK: usize = 60_000;
 
-fn files_server(dir: &TempDir, extra: &[&str]) -> Server {
+pub(crate) fn files_server(dir: &TempDir, extra: &[&str]) -> Server {
     let files = dir.0.join("files").display().to_string();
     let mut args = vec!["--files", files.as_str(), "--rate", "0"];
     args.extend_from_slice(extra);
@@ -24,7 +24,7 @@ fn files_server(dir: &TempDir, extra: &[&str]) -> Server {
 }
 
 /// A registered account signed in (registering on first use).
-fn account(s: &Server, name: &str, new: bool) -> Conn {
+pub(crate) fn account(s: &Server, name: &str, new: bool) -> Conn {
     let mut c = s.connect();
     c.hello(name, if new { "" } else { PW }, 0);
     match next_app_within(&mut c, HASH_WAIT) {
@@ -38,12 +38,12 @@ fn account(s: &Server, name: &str, new: bool) -> Conn {
     c
 }
 
-fn sha(data: &[u8]) -> String {
+pub(crate) fn sha(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Bytes that are not all alike, `n` of them.
-fn bytes(n: usize) -> Vec<u8> {
+pub(crate) fn bytes(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
 }
 
@@ -68,7 +68,7 @@ fn send_chunks(c: &mut Conn, seq: u32, data: &[u8], from: usize) {
 }
 
 /// A whole upload; returns the ACK's id.
-fn upload(c: &mut Conn, seq: u32, room: &str, name: &str, data: &[u8]) -> u64 {
+pub(crate) fn upload(c: &mut Conn, seq: u32, room: &str, name: &str, data: &[u8]) -> u64 {
     c.send(&upload_f(seq, room, name, data.len() as u64));
     assert_eq!(next_app(c), ServerFrame::UploadReady { seq, offset: 0 });
     send_chunks(c, seq, data, 0);

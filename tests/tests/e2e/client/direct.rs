@@ -8,17 +8,17 @@ use super::*;
 use std::sync::mpsc::Receiver;
 
 /// Registers `name` with the password `pw-NAME-123`.
-fn register(s: &Server, name: &str) {
+pub(super) fn register(s: &Server, name: &str) {
     let (code, out) = line_mode(s.port(), &["--name", name], &format!("/register {}\n", pw(name)));
     assert_eq!(code, 0, "{out}");
 }
 
-fn pw(name: &str) -> String {
+pub(super) fn pw(name: &str) -> String {
     format!("pw-{name}-123")
 }
 
 /// A full-screen client signed in as `name` with its password.
-fn signed_in(s: &Server, name: &str) -> Tmux {
+pub(super) fn signed_in(s: &Server, name: &str) -> Tmux {
     let t = Tmux::start(&client_cmd(s.port(), &format!("--name {name}")), 100, 16);
     t.wait_for("needs its password");
     t.type_text(&pw(name));

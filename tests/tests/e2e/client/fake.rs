@@ -1,5 +1,6 @@
 //! A scripted server on 127.0.0.1:0 for what the real one would refuse or
-//! cannot do yet: hostile bytes, message times of other days, MSG flags.
+//! cannot do yet: hostile bytes, message times of other days, MSG flags,
+//! hostile file names and file bytes that do not match their hash.
 //! It sends WELCOME, the JOIN answer and the scripted MSGs, then hands
 //! every later client frame to the test and never answers (not even PING)
 //! unless a frame is a SAY, which it acknowledges.
@@ -35,7 +36,7 @@ pub fn hostile(listener: TcpListener, hostile: &str, heartbeat_ms: u32) {
 }
 
 /// Reads the next whole client frame.
-fn next(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<ClientFrame> {
+pub(super) fn next(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<ClientFrame> {
     loop {
         if let Ok(n) = check(buf, 1 << 20) {
             let f = decode_client(&buf[..n]).expect("client frame");
@@ -58,12 +59,34 @@ pub fn serve(
     heartbeat_ms: u32,
     frames: Option<Sender<ClientFrame>>,
 ) {
+    let (mut sock, mut buf) = greet(listener, msgs, heartbeat_ms, &[]);
+    let mut id = 1000;
+    while let Some(f) = next(&mut sock, &mut buf) {
+        if let ClientFrame::Say { seq, room, .. } = &f {
+            id += 1;
+            let ack = ServerFrame::Ack { seq: *seq, room: room.clone(), id, ts: 1 };
+            let _ = sock.write_all(&ack.to_bytes());
+        }
+        if let Some(tx) = &frames {
+            let _ = tx.send(f);
+        }
+    }
+}
+
+/// Accepts one client and sends the handshake (offering `features`), the
+/// JOIN answer and `msgs`; the socket and the bytes read past the JOIN.
+pub fn greet(
+    listener: TcpListener,
+    msgs: Vec<ServerFrame>,
+    heartbeat_ms: u32,
+    features: &[&str],
+) -> (TcpStream, Vec<u8>) {
     let (mut sock, _) = listener.accept().expect("accept");
     sock.set_read_timeout(Some(WAIT * 12)).ok();
     let mut buf = Vec::new();
     assert!(matches!(next(&mut sock, &mut buf), Some(ClientFrame::Hello { .. })));
     let welcome = ServerFrame::Welcome {
-        features: vec![],
+        features: features.iter().map(|f| f.to_string()).collect(),
         version: 1,
         name: "ada".into(),
         token: 7,
@@ -85,15 +108,5 @@ pub fn serve(
     for f in out {
         sock.write_all(&f.to_bytes()).expect("write");
     }
-    let mut id = 1000;
-    while let Some(f) = next(&mut sock, &mut buf) {
-        if let ClientFrame::Say { seq, room, .. } = &f {
-            id += 1;
-            let ack = ServerFrame::Ack { seq: *seq, room: room.clone(), id, ts: 1 };
-            let _ = sock.write_all(&ack.to_bytes());
-        }
-        if let Some(tx) = &frames {
-            let _ = tx.send(f);
-        }
-    }
+    (sock, buf)
 }

@@ -146,6 +146,8 @@ pub(super) fn line_mode_resumes_through_a_cut(s: &Server, extra: &[&str]) {
 
 /// A TCP relay in front of the server that can simulate an outage: `cut`
 /// drops every relayed connection and refuses new ones until `restore`.
+/// It counts the bytes relayed toward the server and can hold them
+/// (`pause`), so a transfer can be caught halfway.
 pub(super) struct Proxy {
     /// The port clients connect to.
     pub(super) port: u16,
@@ -153,6 +155,17 @@ pub(super) struct Proxy {
     down: Arc<AtomicBool>,
     /// Both ends of every relayed connection, to cut them.
     conns: Arc<Mutex<Vec<TcpStream>>>,
+    /// What is shared with the relaying threads.
+    relay: Arc<Relay>,
+}
+
+/// The state of the relaying threads.
+#[derive(Default)]
+struct Relay {
+    /// Bytes from clients relayed to the server so far.
+    up: AtomicU64,
+    /// Hold the bytes toward the server (the client's writes back up).
+    paused: AtomicBool,
 }
 
 impl Proxy {
@@ -161,7 +174,8 @@ impl Proxy {
         let port = listener.local_addr().expect("addr").port();
         let down = Arc::new(AtomicBool::new(false));
         let conns = Arc::new(Mutex::new(Vec::new()));
-        let (d, c) = (down.clone(), conns.clone());
+        let state = Arc::new(Relay::default());
+        let (d, c, r) = (down.clone(), conns.clone(), state.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().map_while(Result::ok) {
                 if d.load(Ordering::SeqCst) {
@@ -170,10 +184,20 @@ impl Proxy {
                 let Ok(server) = TcpStream::connect(target) else {
                     continue;
                 };
-                relay(client, server, &c);
+                relay(client, server, &c, &r);
             }
         });
-        Proxy { port, down, conns }
+        Proxy { port, down, conns, relay: state }
+    }
+
+    /// Bytes relayed toward the server so far.
+    pub(super) fn up_bytes(&self) -> u64 {
+        self.relay.up.load(Ordering::SeqCst)
+    }
+
+    /// Holds the bytes toward the server until `restore`.
+    pub(super) fn pause(&self) {
+        self.relay.paused.store(true, Ordering::SeqCst);
     }
 
     pub(super) fn cut(&self) {
@@ -184,20 +208,33 @@ impl Proxy {
     }
 
     pub(super) fn restore(&self) {
+        self.relay.paused.store(false, Ordering::SeqCst);
         self.down.store(false, Ordering::SeqCst);
     }
 }
 
-/// Copies bytes both ways on two threads.
-fn relay(a: TcpStream, b: TcpStream, conns: &Mutex<Vec<TcpStream>>) {
+/// Copies bytes both ways on two threads (client `a` to server `b`
+/// counted, and held while paused).
+fn relay(a: TcpStream, b: TcpStream, conns: &Mutex<Vec<TcpStream>>, state: &Arc<Relay>) {
     let clones = [a.try_clone(), b.try_clone(), a.try_clone(), b.try_clone()];
     let [Ok(a2), Ok(b2), Ok(a3), Ok(b3)] = clones else {
         return;
     };
     conns.lock().expect("lock").extend([a3, b3]);
-    for (mut from, mut to) in [(a, b2), (b, a2)] {
+    for (mut from, mut to, up) in [(a, b2, Some(state.clone())), (b, a2, None)] {
         std::thread::spawn(move || {
-            let _ = std::io::copy(&mut from, &mut to);
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok(n @ 1..) = from.read(&mut buf) {
+                while up.as_ref().is_some_and(|u| u.paused.load(Ordering::SeqCst)) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+                if let Some(u) = &up {
+                    u.up.fetch_add(n as u64, Ordering::SeqCst);
+                }
+            }
             let _ = to.shutdown(std::net::Shutdown::Both);
         });
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// A self-signed certificate for localhost and 127.0.0.1 that says it is
 /// a CA, written as (cert, key) PEM files into `dir`.
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
+pub(super) fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     let key = KeyPair::generate().expect("key");
     let mut params = CertificateParams::new(vec!["localhost".to_string()]).expect("params");
     params.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
@@ -24,12 +24,12 @@ fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
     (c, k)
 }
 
-fn path(p: &Path) -> String {
+pub(super) fn path(p: &Path) -> String {
     p.to_str().expect("utf-8 path").to_string()
 }
 
 /// A `banterd` with the certificate `cert` and `key`, plus `args`.
-fn tls_server(cert: &Path, key: &Path, args: &[&str]) -> Server {
+pub(super) fn tls_server(cert: &Path, key: &Path, args: &[&str]) -> Server {
     let (c, k) = (path(cert), path(key));
     let mut all = vec!["--tls-cert", c.as_str(), "--tls-key", k.as_str()];
     all.extend_from_slice(args);
