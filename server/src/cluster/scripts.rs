@@ -52,6 +52,7 @@ local function page(room, after, before, limit, last)
   local hi = last
   if before > 0 and before - 1 < hi then hi = before - 1 end
   local floor = after + 1
+  limit = math.min(limit, 1000)
   if hi < floor or limit <= 0 then
     if hi >= floor then return {}, 1 end
     return {}, 0

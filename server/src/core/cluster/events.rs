@@ -80,6 +80,7 @@ impl Core {
                     return;
                 }
                 if *id > last + 1 {
+                    log::debug!("cluster: {} jumps from {last} to {id}: filling", rec.room);
                     let sync = self.cl().syncs.entry(r).or_default();
                     sync.held.push(rec);
                     return self.fill(r);
@@ -136,6 +137,7 @@ impl Core {
         }
         let recs = v.items();
         let full = recs.len() >= 1000;
+        log::debug!("cluster: fill of {} brought {}", self.rooms[r as usize].name, recs.len());
         for rec in recs.iter().filter_map(Value::as_bytes).filter_map(Record::decode) {
             let id = match rec.event {
                 Event::Msg { id, .. } => id,
