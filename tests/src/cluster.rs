@@ -7,7 +7,7 @@ use crate::redis::Redis;
 use crate::Server;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Nodes, Redis and the proxy.
@@ -21,6 +21,8 @@ pub struct Cluster {
     /// The nodes' addresses the proxy picks from (a killed node's stays,
     /// and its connections fail, as a client would see).
     backends: Arc<Mutex<Vec<SocketAddr>>>,
+    /// Set to make the proxy stop accepting.
+    stop: Arc<AtomicBool>,
 }
 
 impl Cluster {
@@ -29,8 +31,15 @@ impl Cluster {
         let redis = Redis::start();
         let nodes: Vec<Option<Server>> = (0..n).map(|i| Some(node(&redis, i, args))).collect();
         let backends = Arc::new(Mutex::new(nodes.iter().flatten().map(|s| s.addr).collect()));
-        let addr = round_robin(backends.clone());
-        Cluster { nodes, redis, addr, backends }
+        let stop = Arc::new(AtomicBool::new(false));
+        let addr = round_robin(backends.clone(), stop.clone());
+        Cluster { nodes, redis, addr, backends, stop }
+    }
+
+    /// The proxy stops accepting (as a server does when told to stop).
+    pub fn stop_proxy(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // wakes its accept
     }
 
     /// Node `i`.
@@ -59,12 +68,15 @@ pub fn node(redis: &Redis, i: usize, args: &[&str]) -> Server {
 
 /// A proxy on 127.0.0.1 (port 0) handing each connection to the next of
 /// `backends`; returns its address.
-fn round_robin(backends: Arc<Mutex<Vec<SocketAddr>>>) -> SocketAddr {
+fn round_robin(backends: Arc<Mutex<Vec<SocketAddr>>>, stop: Arc<AtomicBool>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
     let addr = listener.local_addr().expect("proxy addr");
     let next = AtomicUsize::new(0);
     std::thread::spawn(move || {
         for client in listener.incoming().map_while(Result::ok) {
+            if stop.load(Ordering::SeqCst) {
+                break; // the listener goes with this thread
+            }
             let list = backends.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if list.is_empty() {
                 continue;

@@ -203,6 +203,9 @@ impl Server {
 
     /// Sends a signal (e.g. `libc::SIGTERM`).
     pub fn signal(&self, sig: i32) {
+        if let (Some(c), libc::SIGTERM | libc::SIGINT) = (&self.cluster, sig) {
+            c.stop_proxy();
+        }
         for s in self.each() {
             let pid = s.child.as_ref().expect("running").id();
             // SAFETY: kill(2) with a pid we own; no memory is shared.

@@ -73,6 +73,12 @@ impl Redis {
         self.spawn();
     }
 
+    /// Starts a stopped Redis again on the same port and directory.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "Redis is running");
+        self.spawn();
+    }
+
     /// Stops Redis cleanly and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {

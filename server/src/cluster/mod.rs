@@ -53,6 +53,8 @@ pub struct Cluster {
     channels: HashSet<String>,
     /// When the liveness key was last renewed (loop ms).
     renewed: u64,
+    /// The loop's time as of the last tick.
+    now: u64,
     /// The sessions of an earlier run of this node id were ended.
     orphans_done: bool,
 }
@@ -82,21 +84,30 @@ impl Cluster {
             shas,
             channels,
             renewed: 0,
+            now: 0,
             orphans_done: false,
         })
     }
 
     /// Connects what is due, renews the liveness key and reaps dead nodes.
     pub fn tick(&mut self, registry: &Registry, now: u64) {
+        self.now = now;
         self.cmd.connect_if_due(registry, now);
         self.sub.connect_if_due(registry, now);
         if self.cmd.is_up() && now >= self.renewed + RENEW_MS {
-            self.renewed = now;
-            let (ttl, linger, node) =
-                (ALIVE_MS.to_string(), self.linger_ms.to_string(), self.node.clone());
-            self.eval(OWN, scripts::Script::Renew, &[node.as_bytes(), ttl.as_bytes()]);
-            self.eval(OWN, scripts::Script::Reap, &[node.as_bytes(), linger.as_bytes()]);
+            self.renew();
         }
+    }
+
+    /// Renews the liveness key (and the node's place among the nodes:
+    /// queued at connect before any session is claimed, so a node that
+    /// dies at once can still be reaped), then reaps the dead.
+    fn renew(&mut self) {
+        self.renewed = self.now;
+        let node = self.node.clone();
+        let (ttl, linger) = (ALIVE_MS.to_string(), self.linger_ms.to_string());
+        self.eval(OWN, scripts::Script::Renew, &[node.as_bytes(), ttl.as_bytes()]);
+        self.eval(OWN, scripts::Script::Reap, &[node.as_bytes(), linger.as_bytes()]);
     }
 
     /// The earliest time `tick` has something to do.
@@ -179,7 +190,7 @@ impl Cluster {
                     self.orphans_done = true;
                     self.eval(OWN, scripts::Script::Orphans, &[self.node.clone().as_bytes()]);
                 }
-                self.renewed = 0;
+                self.renew();
                 out.push(Input::Up);
             }
             link::Event::Reply(OWN, Value::Error(e)) => {

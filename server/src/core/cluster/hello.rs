@@ -336,6 +336,34 @@ impl Core {
         log::debug!("session {sid} ended ({event:?})");
     }
 
+    /// QUIT of session `s`: ended in Redis in order after its SAYs, so
+    /// their ACKs go out before the connection closes.
+    pub(in crate::core) fn c_quit(&mut self, s: u32, reason: &str) -> Outcome {
+        let session = &self.sessions[s as usize];
+        let (sid, uid, p) = (session.sid, session.uid, session.peer as usize);
+        let node = self.cl().node.clone();
+        let args = vec![arg(sid), arg(node), arg(PresenceEvent::Quit as u8), arg(reason)];
+        let reason = reason.to_string();
+        self.eval(Script::End, args, Wait::Quit { s, uid, reason });
+        self.hold(p);
+        Outcome::Continue
+    }
+
+    /// Redis ended the session (`ended`), or could not: then it lingers
+    /// as after a dropped connection, and its linger's end tries again.
+    pub(super) fn on_quit_done(&mut self, s: u32, uid: u64, reason: &str, ended: bool) {
+        if !self.live_session(s, uid) {
+            return;
+        }
+        let p = self.live(s, uid);
+        if ended {
+            self.drop_session(s);
+        }
+        if let Some(p) = p {
+            self.close(p, Reason::quiet(format!("quit: {reason}")));
+        }
+    }
+
     /// Session `sid` was resumed on another node: its connection here gets
     /// SUPERSEDED and it goes from here, without a word to its rooms.
     pub(super) fn superseded(&mut self, sid: u64) {

@@ -50,6 +50,9 @@ enum Wait {
     Claim(hello::Hello),
     /// An account made at login (accounts-only), then the claim.
     Create(hello::Hello),
+    /// QUIT: the session ends once Redis has ended it (after the SAYs sent
+    /// before it, whose ACKs go first).
+    Quit { s: u32, uid: u64, reason: String },
     /// REGISTER of a session.
     Register { s: u32, uid: u64, name: String },
     /// UNREAD after a WELCOME.
@@ -273,6 +276,7 @@ impl Core {
             Wait::Claim(h) => self.on_claim(h, v),
             Wait::Create(h) => self.on_created(h, v),
             Wait::Register { s, uid, name } => self.on_registered(s, uid, &name, v),
+            Wait::Quit { s, uid, reason } => self.on_quit_done(s, uid, &reason, true),
             Wait::Unread { s, uid } => self.on_unread(s, uid, v),
             Wait::Join(j) => self.on_joined(j, v),
             Wait::Who { s, uid, r } => self.on_who_reply(s, uid, r, v),
@@ -290,6 +294,7 @@ impl Core {
         match w {
             Wait::Lookup(h) | Wait::Claim(h) | Wait::Create(h) => self.hello_failed(h, why),
             Wait::Register { s, uid, .. } => self.c_register_failed(s, uid, why),
+            Wait::Quit { s, uid, reason } => self.on_quit_done(s, uid, &reason, false),
             Wait::Join(j) => self.join_failed(j, why),
             Wait::Who { s, uid, .. } => self.query_failed(s, uid, banter_proto::types::WHO, why),
             Wait::History { s, uid, .. } => {

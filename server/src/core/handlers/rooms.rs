@@ -211,6 +211,9 @@ impl Core {
         // SAYs of this turn are owed their ACKs before the session ends.
         let _ = self.commit_batch();
         let reason = clean_reason(reason);
+        if self.clustered() {
+            return self.c_quit(s, &reason);
+        }
         self.end_session(s, PresenceEvent::Quit, &reason);
         Outcome::Close(Reason::quiet(format!("quit: {reason}")))
     }
