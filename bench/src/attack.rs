@@ -94,6 +94,7 @@ fn run(server: &Banterd, secs: u64, big: usize) -> Result<Vec<Row>, String> {
     while members.joined.load(std::sync::atomic::Ordering::Relaxed) < big && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(200));
     }
+    eprintln!("attack: room big has {} members, busy rooms {:?} messages", members_of(to, "big"), honest::BUSY.map(|r| last_id_of(to, r)));
     let honest = Honest::start(to);
     std::thread::sleep(Duration::from_secs(3));
     honest.take();
@@ -116,6 +117,32 @@ fn run(server: &Banterd, secs: u64, big: usize) -> Result<Vec<Row>, String> {
     honest.stop();
     members.stop();
     Ok(rows)
+}
+
+/// JOINED of `room` for a fresh session: (members, last_id).
+fn joined(to: std::net::SocketAddr, room: &str) -> (u32, u64) {
+    let Ok(mut w) = wire::Wire::connect(wire::host(1, 99), to) else { return (0, 0) };
+    if w.hello("counter", "", 0, Duration::from_secs(5)).is_err() {
+        return (0, 0);
+    }
+    let _ = w.send(&banter_proto::ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
+    let mut got = (0, 0);
+    while let Ok(Some(f)) = w.recv(Duration::from_secs(5)) {
+        if let banter_proto::ServerFrame::Joined { members, last_id, .. } = f {
+            got = (members.saturating_sub(1), last_id);
+            break;
+        }
+    }
+    let _ = w.send(&banter_proto::ClientFrame::Quit { reason: String::new() });
+    got
+}
+
+fn members_of(to: std::net::SocketAddr, room: &str) -> u32 {
+    joined(to, room).0
+}
+
+fn last_id_of(to: std::net::SocketAddr, room: &str) -> u64 {
+    joined(to, room).1
 }
 
 /// Puts 1 000 messages in each busy room, from many hosts in parallel
