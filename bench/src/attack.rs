@@ -94,7 +94,11 @@ fn run(server: &Banterd, secs: u64, big: usize) -> Result<Vec<Row>, String> {
     while members.joined.load(std::sync::atomic::Ordering::Relaxed) < big && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(200));
     }
-    eprintln!("attack: room big has {} members, busy rooms {:?} messages", members_of(to, "big"), honest::BUSY.map(|r| last_id_of(to, r)));
+    eprintln!(
+        "attack: room big has {} members, busy rooms {:?} messages",
+        members_of(to, "big"),
+        honest::BUSY.map(|r| last_id_of(to, r))
+    );
     let honest = Honest::start(to);
     std::thread::sleep(Duration::from_secs(3));
     honest.take();
@@ -116,7 +120,22 @@ fn run(server: &Banterd, secs: u64, big: usize) -> Result<Vec<Row>, String> {
     }
     honest.stop();
     members.stop();
+    eprint!("{}", loop_times(to));
     Ok(rows)
+}
+
+/// The server's own turn and commit histograms (from `/metrics`): were
+/// slow deliveries the loop's doing or the machine's?
+fn loop_times(to: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(to) else { return String::new() };
+    let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.lines()
+        .filter(|l| l.starts_with("banter_turn_seconds") || l.starts_with("banter_commit_seconds"))
+        .map(|l| format!("attack: {l}\n"))
+        .collect()
 }
 
 /// JOINED of `room` for a fresh session: (members, last_id).

@@ -74,9 +74,11 @@ fn run(to: SocketAddr, spec: &Spec, stop: &AtomicBool, joined: &AtomicUsize, clo
     let mut members: Vec<Option<Member>> = Vec::new();
     let mut events = Events::with_capacity(1024);
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut todo = spec.hosts.iter().enumerate().flat_map(|(h, host)| {
-        (0..spec.per_host).map(move |i| (h, i, *host))
-    });
+    let mut todo = spec
+        .hosts
+        .iter()
+        .enumerate()
+        .flat_map(|(h, host)| (0..spec.per_host).map(move |i| (h, i, *host)));
     while !stop.load(Ordering::Relaxed) {
         // Connect a few more, then serve everyone: the first ones must
         // answer their PINGs while the last ones are still connecting.
