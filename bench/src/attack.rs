@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: banter-bench attack [options]
 
 Starts banterd (default flags but --max-clients 6000 and --db in a temporary
-directory), sets up honest users and a room of --big-room members, then runs
+directory, or none with --memory), sets up honest users and a room of --big-room members, then runs
 each attack of issue 15 for --phase-secs, all of them together, and none,
 printing one Markdown row per phase.";
 
@@ -44,6 +44,8 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
     o.optopt("", "banterd", "banterd binary (next to this one)", "PATH");
     o.optopt("", "phase-secs", "length of each phase (default 15)", "N");
     o.optopt("", "big-room", "members of the big room (default 5000)", "N");
+    o.optflag("", "memory", "run banterd without --db (history in memory)");
+    o.optflag("", "pin", "pin banterd to CPU 0 and the harness to CPU 1");
     o.optflag("h", "help", "print this help");
     let m = o.parse(args).map_err(|e| e.to_string())?;
     if m.opt_present("help") {
@@ -58,14 +60,26 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
     let dir = std::env::temp_dir().join(format!("banter-attack-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let db = dir.join("attack.db").display().to_string();
-    let args: Vec<String> = ["--max-clients", "6000", "--db", &db].map(String::from).to_vec();
-    let server = Banterd::start(&bin, 0, &args)?;
+    let mut args: Vec<String> = ["--max-clients", "6000"].map(String::from).to_vec();
+    if !m.opt_present("memory") {
+        args.extend(["--db".to_string(), db]);
+    }
+    let pin = m.opt_present("pin") && cpus() >= 2;
+    let server = Banterd::start(&bin, 0, &args, pin.then_some(0))?;
+    if pin {
+        server::pin_self(1);
+    }
     let result = run(&server, secs, big);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     let rows = result?;
     print!("{}", render(&rows, secs, big));
     Ok(ExitCode::SUCCESS)
+}
+
+/// CPUs this process may use.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The banterd next to this binary.
