@@ -61,6 +61,12 @@ pub type Random = fn(&mut [u8; 8]) -> bool;
 const TICK_MS: u64 = 50;
 /// How long a closing peer may take to drain its output.
 pub const CLOSE_GRACE_MS: u64 = 1000;
+/// Rooms with more members than this have their fan-out written in rounds.
+pub(crate) const BULK_ABOVE: usize = 200;
+/// Peers owed only large rooms' fan-out written per turn: a PRESENCE to a
+/// 5 000-member room is 5 000 writes (tens of milliseconds), which the
+/// other rooms' messages need not wait for.
+const BULK_PER_TURN: usize = 512;
 /// Input a peer may have waiting while its password is checked.
 const HELD_INPUT: usize = 64 * 1024;
 
@@ -123,6 +129,11 @@ pub struct Core {
     next_uid: u64,
     /// Peers with output to flush or a state change to act on.
     dirty: Vec<PeerId>,
+    /// Peers owed only fan-out of large rooms, flushed [`BULK_PER_TURN`] a
+    /// turn after the others (may hold stale entries).
+    bulk: std::collections::VecDeque<PeerId>,
+    /// Set while frames go to the members of a room over [`BULK_ABOVE`].
+    fanning_out_big: bool,
     /// Peers whose input was held and may be read again.
     resume: Vec<PeerId>,
     /// Sessions whose peer just closed: (session, peer), settled after each call.
@@ -191,6 +202,8 @@ impl Core {
             next_gen: 0,
             next_uid: 0,
             dirty: Vec::new(),
+            bulk: std::collections::VecDeque::new(),
+            fanning_out_big: false,
             resume: Vec::new(),
             detached: Vec::new(),
             batch: Batch::default(),
@@ -317,13 +330,31 @@ impl Core {
     }
 
     /// Peers to flush or act on since the last call, each once.
+    /// Every peer marked this turn first, then at most [`BULK_PER_TURN`]
+    /// of those owed only the fan-out of large rooms, oldest first.
     pub fn take_dirty(&mut self, out: &mut Vec<PeerId>) {
         for p in self.dirty.drain(..) {
             if let Some(peer) = self.peers.get_mut(p) {
                 peer.dirty = false;
+                peer.bulk = false; // written whole now
                 out.push(p);
             }
         }
+        let mut n = 0;
+        while n < BULK_PER_TURN {
+            let Some(p) = self.bulk.pop_front() else { break };
+            if let Some(peer) = self.peers.get_mut(p).filter(|x| x.bulk) {
+                peer.bulk = false;
+                out.push(p);
+                n += 1;
+            }
+        }
+    }
+
+    /// Whether peers still wait for their share of a large room's fan-out:
+    /// the reactor should come back at once.
+    pub fn owes_flush(&self) -> bool {
+        !self.bulk.is_empty()
     }
 
     /// Peers whose held input may be read again.
@@ -399,6 +430,16 @@ impl Core {
     }
 
     /// Marks `p` to be flushed this turn.
+    /// Marks `p` to be flushed in a coming turn, after the others.
+    fn mark_bulk(&mut self, p: PeerId) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            if !peer.dirty && !peer.bulk {
+                peer.bulk = true;
+                self.bulk.push_back(p);
+            }
+        }
+    }
+
     fn mark_dirty(&mut self, p: PeerId) {
         if let Some(peer) = self.peers.get_mut(p) {
             if !peer.dirty {

@@ -50,7 +50,11 @@ impl Core {
     /// Flags the peer for the flush, and drops it if it now owes more than
     /// the output limit (what its transport holds included).
     pub(super) fn after_push(&mut self, p: PeerId) {
-        self.mark_dirty(p);
+        if self.fanning_out_big {
+            self.mark_bulk(p);
+        } else {
+            self.mark_dirty(p);
+        }
         let peer = &mut self.peers[p];
         if peer.backlog() > self.cfg.out_limit {
             let dropped = peer.out.discard_unsent();
@@ -74,6 +78,7 @@ impl Core {
     /// `except`: copied into each queue when small, else one shared buffer.
     pub(super) fn send_to_members(&mut self, r: u32, frames: &[u8], except: Option<u32>) {
         let members = std::mem::take(&mut self.rooms[r as usize].members);
+        self.fanning_out_big = members.len() > super::BULK_ABOVE;
         let shared = (frames.len() > SHARE_ABOVE).then(|| Bytes::copy_from_slice(frames));
         for &m in &members {
             if Some(m) == except {
@@ -89,6 +94,7 @@ impl Core {
             }
             self.counters.frames_out += 1;
         }
+        self.fanning_out_big = false;
         self.rooms[r as usize].members = members;
     }
 }
