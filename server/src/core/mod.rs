@@ -61,12 +61,6 @@ pub type Random = fn(&mut [u8; 8]) -> bool;
 const TICK_MS: u64 = 50;
 /// How long a closing peer may take to drain its output.
 pub const CLOSE_GRACE_MS: u64 = 1000;
-/// Rooms with more members than this have their fan-out written in rounds.
-pub(crate) const BULK_ABOVE: usize = 200;
-/// Peers owed only large rooms' fan-out written per turn: a PRESENCE to a
-/// 5 000-member room is 5 000 writes (tens of milliseconds), which the
-/// other rooms' messages need not wait for.
-const BULK_PER_TURN: usize = 512;
 /// Input a peer may have waiting while its password is checked.
 const HELD_INPUT: usize = 64 * 1024;
 
@@ -129,10 +123,11 @@ pub struct Core {
     next_uid: u64,
     /// Peers with output to flush or a state change to act on.
     dirty: Vec<PeerId>,
-    /// Peers owed only fan-out of large rooms, flushed [`BULK_PER_TURN`] a
+    /// Peers owed only fan-out of large rooms, flushed [`output::BULK_PER_TURN`] a
     /// turn after the others (may hold stale entries).
     bulk: std::collections::VecDeque<PeerId>,
-    /// Set while frames go to the members of a room over [`BULK_ABOVE`].
+    /// Set while frames go to the members of a room over
+    /// [`output::BULK_ABOVE`].
     fanning_out_big: bool,
     /// Peers whose input was held and may be read again.
     resume: Vec<PeerId>,
@@ -330,33 +325,6 @@ impl Core {
     }
 
     /// Peers to flush or act on since the last call, each once.
-    /// Every peer marked this turn first, then at most [`BULK_PER_TURN`]
-    /// of those owed only the fan-out of large rooms, oldest first.
-    pub fn take_dirty(&mut self, out: &mut Vec<PeerId>) {
-        for p in self.dirty.drain(..) {
-            if let Some(peer) = self.peers.get_mut(p) {
-                peer.dirty = false;
-                peer.bulk = false; // written whole now
-                out.push(p);
-            }
-        }
-        let mut n = 0;
-        while n < BULK_PER_TURN {
-            let Some(p) = self.bulk.pop_front() else { break };
-            if let Some(peer) = self.peers.get_mut(p).filter(|x| x.bulk) {
-                peer.bulk = false;
-                out.push(p);
-                n += 1;
-            }
-        }
-    }
-
-    /// Whether peers still wait for their share of a large room's fan-out:
-    /// the reactor should come back at once.
-    pub fn owes_flush(&self) -> bool {
-        !self.bulk.is_empty()
-    }
-
     /// Peers whose held input may be read again.
     pub fn take_resumed(&mut self, out: &mut Vec<PeerId>) {
         out.append(&mut self.resume);
@@ -427,25 +395,5 @@ impl Core {
     /// The transport of `p` can take more bytes: flush it this turn.
     pub fn want_flush(&mut self, p: PeerId) {
         self.mark_dirty(p);
-    }
-
-    /// Marks `p` to be flushed this turn.
-    /// Marks `p` to be flushed in a coming turn, after the others.
-    fn mark_bulk(&mut self, p: PeerId) {
-        if let Some(peer) = self.peers.get_mut(p) {
-            if !peer.dirty && !peer.bulk {
-                peer.bulk = true;
-                self.bulk.push_back(p);
-            }
-        }
-    }
-
-    fn mark_dirty(&mut self, p: PeerId) {
-        if let Some(peer) = self.peers.get_mut(p) {
-            if !peer.dirty {
-                peer.dirty = true;
-                self.dirty.push(p);
-            }
-        }
     }
 }
