@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 const USAGE: &str = "usage: banter-bench attack [options]
 
 Starts banterd (default flags but --max-clients 6000 and --db in a temporary
-directory), sets up honest users and a room of --big-room members, then runs
+directory, or none with --memory), sets up honest users and a room of --big-room members, then runs
 each attack of issue 15 for --phase-secs, all of them together, and none,
 printing one Markdown row per phase.";
 
@@ -44,6 +44,8 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
     o.optopt("", "banterd", "banterd binary (next to this one)", "PATH");
     o.optopt("", "phase-secs", "length of each phase (default 15)", "N");
     o.optopt("", "big-room", "members of the big room (default 5000)", "N");
+    o.optflag("", "memory", "run banterd without --db (history in memory)");
+    o.optflag("", "pin", "pin banterd to CPU 0 and the harness to CPU 1");
     o.optflag("h", "help", "print this help");
     let m = o.parse(args).map_err(|e| e.to_string())?;
     if m.opt_present("help") {
@@ -58,14 +60,26 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
     let dir = std::env::temp_dir().join(format!("banter-attack-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let db = dir.join("attack.db").display().to_string();
-    let args: Vec<String> = ["--max-clients", "6000", "--db", &db].map(String::from).to_vec();
-    let server = Banterd::start(&bin, 0, &args)?;
+    let mut args: Vec<String> = ["--max-clients", "6000"].map(String::from).to_vec();
+    if !m.opt_present("memory") {
+        args.extend(["--db".to_string(), db]);
+    }
+    let pin = m.opt_present("pin") && cpus() >= 2;
+    let server = Banterd::start(&bin, 0, &args, pin.then_some(0))?;
+    if pin {
+        server::pin_self(1);
+    }
     let result = run(&server, secs, big);
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
     let rows = result?;
     print!("{}", render(&rows, secs, big));
     Ok(ExitCode::SUCCESS)
+}
+
+/// CPUs this process may use.
+pub fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The banterd next to this binary.
@@ -94,6 +108,11 @@ fn run(server: &Banterd, secs: u64, big: usize) -> Result<Vec<Row>, String> {
     while members.joined.load(std::sync::atomic::Ordering::Relaxed) < big && Instant::now() < end {
         std::thread::sleep(Duration::from_millis(200));
     }
+    eprintln!(
+        "attack: room big has {} members, busy rooms {:?} messages",
+        members_of(to, "big"),
+        honest::BUSY.map(|r| last_id_of(to, r))
+    );
     let honest = Honest::start(to);
     std::thread::sleep(Duration::from_secs(3));
     honest.take();
@@ -115,7 +134,48 @@ fn run(server: &Banterd, secs: u64, big: usize) -> Result<Vec<Row>, String> {
     }
     honest.stop();
     members.stop();
+    eprint!("{}", loop_times(to));
     Ok(rows)
+}
+
+/// The server's own turn and commit histograms (from `/metrics`): were
+/// slow deliveries the loop's doing or the machine's?
+fn loop_times(to: std::net::SocketAddr) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(to) else { return String::new() };
+    let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.lines()
+        .filter(|l| l.starts_with("banter_turn_seconds") || l.starts_with("banter_commit_seconds"))
+        .map(|l| format!("attack: {l}\n"))
+        .collect()
+}
+
+/// JOINED of `room` for a fresh session: (members, last_id).
+fn joined(to: std::net::SocketAddr, room: &str) -> (u32, u64) {
+    let Ok(mut w) = wire::Wire::connect(wire::host(1, 99), to) else { return (0, 0) };
+    if w.hello("counter", "", 0, Duration::from_secs(5)).is_err() {
+        return (0, 0);
+    }
+    let _ = w.send(&banter_proto::ClientFrame::Join { room: room.into(), since: 0, limit: 0 });
+    let mut got = (0, 0);
+    while let Ok(Some(f)) = w.recv(Duration::from_secs(5)) {
+        if let banter_proto::ServerFrame::Joined { members, last_id, .. } = f {
+            got = (members.saturating_sub(1), last_id);
+            break;
+        }
+    }
+    let _ = w.send(&banter_proto::ClientFrame::Quit { reason: String::new() });
+    got
+}
+
+fn members_of(to: std::net::SocketAddr, room: &str) -> u32 {
+    joined(to, room).0
+}
+
+fn last_id_of(to: std::net::SocketAddr, room: &str) -> u64 {
+    joined(to, room).1
 }
 
 /// Puts 1 000 messages in each busy room, from many hosts in parallel

@@ -64,7 +64,7 @@ fn run(
     every: u64,
     writers: usize,
 ) -> Result<(String, bool), String> {
-    let mut server = Banterd::start(bin, 0, args)?;
+    let mut server = Banterd::start(bin, 0, args, None)?;
     let to = server.addr;
     let stop = Arc::new(AtomicBool::new(false));
     let ledger: writer::Shared = Arc::new(Mutex::new(Ledger::default()));
@@ -102,7 +102,7 @@ fn run(
                 acked(&ledger)
             );
             server.kill9();
-            server = Banterd::start(bin, to.port(), args)?;
+            server = Banterd::start(bin, to.port(), args, None)?;
             life_start = Instant::now();
             early = 0.0;
         }

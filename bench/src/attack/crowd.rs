@@ -72,35 +72,27 @@ struct Member {
 fn run(to: SocketAddr, spec: &Spec, stop: &AtomicBool, joined: &AtomicUsize, closed: &AtomicUsize) {
     let Ok(mut poll) = Poll::new() else { return };
     let mut members: Vec<Option<Member>> = Vec::new();
-    for (h, host) in spec.hosts.iter().enumerate() {
-        for i in 0..spec.per_host {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let Ok(std) = connect_from(*host, to) else { continue };
-            let name = format!("{}{h}x{i}", spec.prefix);
-            let mut frames =
-                ClientFrame::Hello { version: 1, name, password: String::new(), resume: 0 }
-                    .to_bytes();
-            if let Some(room) = &spec.room {
-                ClientFrame::Join { room: room.clone(), since: 0, limit: 0 }.encode(&mut frames);
-            }
-            let mut std = std;
-            if std.write_all(&frames).is_err() || std.set_nonblocking(true).is_err() {
-                continue;
-            }
-            let mut sock = TcpStream::from_std(std);
-            let token = Token(members.len());
-            if poll.registry().register(&mut sock, token, Interest::READABLE).is_ok() {
-                members.push(Some(Member { sock, buf: Vec::new() }));
-                joined.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
     let mut events = Events::with_capacity(1024);
     let mut chunk = vec![0u8; 64 * 1024];
+    let mut todo = spec
+        .hosts
+        .iter()
+        .enumerate()
+        .flat_map(|(h, host)| (0..spec.per_host).map(move |i| (h, i, *host)));
     while !stop.load(Ordering::Relaxed) {
-        if poll.poll(&mut events, Some(Duration::from_millis(100))).is_err() {
+        // Connect a few more, then serve everyone: the first ones must
+        // answer their PINGs while the last ones are still connecting.
+        for (h, i, host) in todo.by_ref().take(64) {
+            if let Some(m) = connect(to, spec, h, i, host) {
+                let token = Token(members.len());
+                let mut m = m;
+                if poll.registry().register(&mut m.sock, token, Interest::READABLE).is_ok() {
+                    members.push(Some(m));
+                    joined.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        if poll.poll(&mut events, Some(Duration::from_millis(50))).is_err() {
             continue;
         }
         for ev in events.iter() {
@@ -112,6 +104,20 @@ fn run(to: SocketAddr, spec: &Spec, stop: &AtomicBool, joined: &AtomicUsize, clo
             }
         }
     }
+}
+
+/// Member `i` of host number `h`: connected, HELLO and JOIN sent.
+fn connect(to: SocketAddr, spec: &Spec, h: usize, i: usize, host: Ipv4Addr) -> Option<Member> {
+    let mut std = connect_from(host, to).ok()?;
+    let name = format!("{}{h}x{i}", spec.prefix);
+    let mut frames =
+        ClientFrame::Hello { version: 1, name, password: String::new(), resume: 0 }.to_bytes();
+    if let Some(room) = &spec.room {
+        ClientFrame::Join { room: room.clone(), since: 0, limit: 0 }.encode(&mut frames);
+    }
+    std.write_all(&frames).ok()?;
+    std.set_nonblocking(true).ok()?;
+    Some(Member { sock: TcpStream::from_std(std), buf: Vec::new() })
 }
 
 /// Reads what a member has; answers PINGs; false once it is closed.

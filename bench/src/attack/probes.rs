@@ -318,7 +318,9 @@ fn register(c: Ctx) {
             }
             continue;
         }
-        let Ok(mut w) = Wire::connect(c.host, c.to) else { continue };
+        // The guessers are hosts of their own: the flood above must not
+        // spend their address's new-connection budget.
+        let Ok(mut w) = Wire::connect(host(2, 20 + c.t), c.to) else { continue };
         c.count.fetch_add(1, Ordering::Relaxed);
         if w.hello(&format!("acct{}", c.t), "a wrong guess", 0, Duration::from_secs(6)).is_err() {
             c.refused.fetch_add(1, Ordering::Relaxed);

@@ -20,9 +20,22 @@ pub struct Banterd {
 
 impl Banterd {
     /// Starts `bin` with `args` (plus `--bind 127.0.0.1 --port PORT`) and
-    /// waits for its `listening on` line.
-    pub fn start(bin: &str, port: u16, args: &[String]) -> Result<Banterd, String> {
-        let mut cmd = Command::new(bin);
+    /// waits for its `listening on` line; on CPU `cpu` only when given
+    /// (`taskset`), so the harness does not compete with it.
+    pub fn start(
+        bin: &str,
+        port: u16,
+        args: &[String],
+        cpu: Option<usize>,
+    ) -> Result<Banterd, String> {
+        let mut cmd = match cpu {
+            Some(c) => {
+                let mut t = Command::new("taskset");
+                t.args(["-c", &c.to_string(), bin]);
+                t
+            }
+            None => Command::new(bin),
+        };
         cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--log-level", "info"]);
         cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| format!("cannot start {bin}: {e}"))?;
@@ -79,6 +92,18 @@ impl Banterd {
             std::thread::sleep(Duration::from_millis(25));
         }
         self.kill9();
+    }
+}
+
+/// Keeps this process (the harness: every thread it starts from now on) on
+/// CPU `cpu`.
+pub fn pin_self(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes one
+    // bit of it; sched_setaffinity only reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 

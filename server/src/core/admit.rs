@@ -67,13 +67,13 @@ impl Core {
         self.settle();
     }
 
-    /// Spends one `kind` token of session `s` (on peer `p`) and of its
-    /// address; false when either budget is empty.
-    pub(super) fn spend(&mut self, p: PeerId, s: u32, kind: Kind) -> bool {
+    /// Spends `cost` `kind` tokens of session `s` (on peer `p`) and of its
+    /// address; false when either budget lacks them.
+    pub(super) fn spend(&mut self, p: PeerId, s: u32, kind: Kind, cost: u32) -> bool {
         let ip = key_of(self.peers[p].addr.ip());
         let session = &mut self.sessions[s as usize].budgets;
         let addr = &mut self.addrs.entry(ip).budgets;
-        self.rules.take(kind, session, addr, self.now)
+        self.rules.take(kind, cost, session, addr, self.now)
     }
 
     /// Spends a `kind` token or answers RATE_LIMITED about `about` (with
@@ -86,7 +86,20 @@ impl Core {
         about: u8,
         seq: u32,
     ) -> bool {
-        if self.spend(p, s, kind) {
+        self.spend_n_or_refuse(p, s, kind, 1, about, seq)
+    }
+
+    /// [`Core::spend_or_refuse`] of `cost` tokens.
+    pub(super) fn spend_n_or_refuse(
+        &mut self,
+        p: PeerId,
+        s: u32,
+        kind: Kind,
+        cost: u32,
+        about: u8,
+        seq: u32,
+    ) -> bool {
+        if self.spend(p, s, kind, cost) {
             return true;
         }
         let what = match kind {

@@ -81,20 +81,21 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// The arrival time after one more token, if `rule` allows it at `now`.
-    fn next(&self, rule: Rule, now_ms: u64) -> Option<u64> {
+    /// The arrival time after `n` more tokens, if `rule` allows them at `now`.
+    fn next(&self, rule: Rule, now_ms: u64, n: u32) -> Option<u64> {
         if rule.is_off() {
             return Some(self.tat);
         }
         let now = now_ms.saturating_mul(1000);
-        let tat = self.tat.max(now).saturating_add(rule.interval_us);
+        let cost = rule.interval_us.saturating_mul(u64::from(n.max(1)));
+        let tat = self.tat.max(now).saturating_add(cost);
         let window = rule.interval_us.saturating_mul(u64::from(rule.burst));
         (tat - now <= window).then_some(tat)
     }
 
     /// Takes a token if `rule` allows one at `now`.
     pub fn take(&mut self, rule: Rule, now_ms: u64) -> bool {
-        match self.next(rule, now_ms) {
+        match self.next(rule, now_ms, 1) {
             Some(tat) => {
                 self.tat = tat;
                 true
@@ -144,13 +145,20 @@ impl Rules {
         Rules { session, addr: session.map(|r| r.times(ADDR_FACTOR)) }
     }
 
-    /// Spends one `kind` token from both the session's and the address's
-    /// budgets, or from neither: false when either is empty.
-    pub fn take(&self, kind: Kind, session: &mut Budgets, addr: &mut Budgets, now: u64) -> bool {
+    /// Spends `n` `kind` tokens from both the session's and the address's
+    /// budgets, or from neither: false when either lacks them.
+    pub fn take(
+        &self,
+        kind: Kind,
+        n: u32,
+        session: &mut Budgets,
+        addr: &mut Budgets,
+        now: u64,
+    ) -> bool {
         let k = kind as usize;
         let (Some(s), Some(a)) = (
-            session.buckets[k].next(self.session[k], now),
-            addr.buckets[k].next(self.addr[k], now),
+            session.buckets[k].next(self.session[k], now, n),
+            addr.buckets[k].next(self.addr[k], now, n),
         ) else {
             return false;
         };
@@ -207,22 +215,34 @@ mod tests {
         let mut sessions = [Budgets::default(); 6];
         let mut ok = 0;
         for s in &mut sessions {
-            ok += (0..5).filter(|_| rules.take(Kind::Say, s, &mut addr, 0)).count();
+            ok += (0..5).filter(|_| rules.take(Kind::Say, 1, s, &mut addr, 0)).count();
         }
         // Each session has a burst of 2; the address, 4 times that.
         assert_eq!(ok, 8, "new sessions from one address do not refill it");
-        assert!(rules.take(Kind::Room, &mut sessions[0], &mut addr, 0), "off: room");
+        assert!(rules.take(Kind::Room, 1, &mut sessions[0], &mut addr, 0), "off: room");
         // A refused take spends nothing: the session's tokens are intact.
         let mut fresh = Budgets::default();
-        assert!(!rules.take(Kind::Say, &mut fresh, &mut addr, 0));
+        assert!(!rules.take(Kind::Say, 1, &mut fresh, &mut addr, 0));
         assert!(fresh.all_full(0));
+    }
+
+    #[test]
+    fn a_costly_frame_takes_several_tokens_and_never_more_than_the_burst() {
+        let rules = Rules::new(10, 2, 5);
+        let (mut s, mut a) = (Budgets::default(), Budgets::default());
+        assert!(rules.take(Kind::Room, 26, &mut s, &mut a, 0));
+        assert!(rules.take(Kind::Room, 26, &mut s, &mut a, 0));
+        assert!(rules.take(Kind::Room, 26, &mut s, &mut a, 0));
+        assert!(rules.take(Kind::Room, 26, &mut s, &mut a, 0));
+        assert!(!rules.take(Kind::Room, 26, &mut s, &mut a, 0), "104 tokens spent");
+        assert!(rules.take(Kind::Room, 26, &mut s, &mut a, 13_000), "refilled at 2/s");
     }
 
     #[test]
     fn a_session_rejoins_its_hundred_rooms_at_once() {
         let rules = Rules::new(10, 2, 5);
         let (mut s, mut a) = (Budgets::default(), Budgets::default());
-        let n = (0..200).filter(|_| rules.take(Kind::Room, &mut s, &mut a, 0)).count();
+        let n = (0..200).filter(|_| rules.take(Kind::Room, 1, &mut s, &mut a, 0)).count();
         assert_eq!(n, 104);
     }
 }

@@ -123,6 +123,12 @@ pub struct Core {
     next_uid: u64,
     /// Peers with output to flush or a state change to act on.
     dirty: Vec<PeerId>,
+    /// Peers owed only fan-out of large rooms, flushed [`output::BULK_PER_TURN`] a
+    /// turn after the others (may hold stale entries).
+    bulk: std::collections::VecDeque<PeerId>,
+    /// Set while frames go to the members of a room over
+    /// [`output::BULK_ABOVE`].
+    fanning_out_big: bool,
     /// Peers whose input was held and may be read again.
     resume: Vec<PeerId>,
     /// Sessions whose peer just closed: (session, peer), settled after each call.
@@ -191,6 +197,8 @@ impl Core {
             next_gen: 0,
             next_uid: 0,
             dirty: Vec::new(),
+            bulk: std::collections::VecDeque::new(),
+            fanning_out_big: false,
             resume: Vec::new(),
             detached: Vec::new(),
             batch: Batch::default(),
@@ -317,15 +325,6 @@ impl Core {
     }
 
     /// Peers to flush or act on since the last call, each once.
-    pub fn take_dirty(&mut self, out: &mut Vec<PeerId>) {
-        for p in self.dirty.drain(..) {
-            if let Some(peer) = self.peers.get_mut(p) {
-                peer.dirty = false;
-                out.push(p);
-            }
-        }
-    }
-
     /// Peers whose held input may be read again.
     pub fn take_resumed(&mut self, out: &mut Vec<PeerId>) {
         out.append(&mut self.resume);
@@ -396,15 +395,5 @@ impl Core {
     /// The transport of `p` can take more bytes: flush it this turn.
     pub fn want_flush(&mut self, p: PeerId) {
         self.mark_dirty(p);
-    }
-
-    /// Marks `p` to be flushed this turn.
-    fn mark_dirty(&mut self, p: PeerId) {
-        if let Some(peer) = self.peers.get_mut(p) {
-            if !peer.dirty {
-                peer.dirty = true;
-                self.dirty.push(p);
-            }
-        }
     }
 }

@@ -1,7 +1,8 @@
 //! Putting frames in peers' output: one frame to one peer, a frame or a run
 //! of frames to every member of a room (encoded once, queued as one shared
-//! buffer), and the output limit that drops a slow consumer rather than let
-//! it slow anyone else.
+//! buffer), the output limit that drops a slow consumer rather than let it
+//! slow anyone else, and which peers the reactor flushes each turn (a large
+//! room's fan-out in rounds, after everyone else).
 
 use super::peer::Reason;
 use super::session::NO_PEER;
@@ -50,7 +51,11 @@ impl Core {
     /// Flags the peer for the flush, and drops it if it now owes more than
     /// the output limit (what its transport holds included).
     pub(super) fn after_push(&mut self, p: PeerId) {
-        self.mark_dirty(p);
+        if self.fanning_out_big {
+            self.mark_bulk(p);
+        } else {
+            self.mark_dirty(p);
+        }
         let peer = &mut self.peers[p];
         if peer.backlog() > self.cfg.out_limit {
             let dropped = peer.out.discard_unsent();
@@ -74,6 +79,7 @@ impl Core {
     /// `except`: copied into each queue when small, else one shared buffer.
     pub(super) fn send_to_members(&mut self, r: u32, frames: &[u8], except: Option<u32>) {
         let members = std::mem::take(&mut self.rooms[r as usize].members);
+        self.fanning_out_big = members.len() > BULK_ABOVE;
         let shared = (frames.len() > SHARE_ABOVE).then(|| Bytes::copy_from_slice(frames));
         for &m in &members {
             if Some(m) == except {
@@ -89,10 +95,64 @@ impl Core {
             }
             self.counters.frames_out += 1;
         }
+        self.fanning_out_big = false;
         self.rooms[r as usize].members = members;
+    }
+
+    /// Every peer marked this turn first, then at most [`BULK_PER_TURN`]
+    /// of those owed only the fan-out of large rooms, oldest first.
+    pub fn take_dirty(&mut self, out: &mut Vec<PeerId>) {
+        for p in self.dirty.drain(..) {
+            if let Some(peer) = self.peers.get_mut(p) {
+                peer.dirty = false;
+                peer.bulk = false; // written whole now
+                out.push(p);
+            }
+        }
+        let mut n = 0;
+        while n < BULK_PER_TURN {
+            let Some(p) = self.bulk.pop_front() else { break };
+            if let Some(peer) = self.peers.get_mut(p).filter(|x| x.bulk) {
+                peer.bulk = false;
+                out.push(p);
+                n += 1;
+            }
+        }
+    }
+
+    /// Whether peers still wait for their share of a large room's fan-out:
+    /// the reactor should come back at once.
+    pub fn owes_flush(&self) -> bool {
+        !self.bulk.is_empty()
+    }
+
+    /// Marks `p` to be flushed in a coming turn, after the others.
+    fn mark_bulk(&mut self, p: PeerId) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            if !peer.dirty && !peer.bulk {
+                peer.bulk = true;
+                self.bulk.push_back(p);
+            }
+        }
+    }
+
+    /// Marks `p` to be flushed this turn.
+    pub(super) fn mark_dirty(&mut self, p: PeerId) {
+        if let Some(peer) = self.peers.get_mut(p) {
+            if !peer.dirty {
+                peer.dirty = true;
+                self.dirty.push(p);
+            }
+        }
     }
 }
 
+/// Rooms with more members than this have their fan-out written in rounds.
+pub(super) const BULK_ABOVE: usize = 200;
+/// Peers owed only large rooms' fan-out written per turn: a PRESENCE to a
+/// 5 000-member room is 5 000 writes (tens of milliseconds), which the
+/// other rooms' messages need not wait for.
+pub(super) const BULK_PER_TURN: usize = 512;
 /// Frames up to this size are copied into each receiver's own buffer (as
 /// cheap as a shared handle, and no allocation); larger ones are shared.
 const SHARE_ABOVE: usize = 256;

@@ -107,6 +107,8 @@ pub struct Peer {
     pub fetched: super::cluster::Fetched,
     /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
+    /// On the core's list of peers owed only a large room's fan-out.
+    pub bulk: bool,
     /// Closing and past its deadline: the reactor removes it without waiting.
     pub expired: bool,
     /// Why it is closing, for the log line at removal.
@@ -137,6 +139,7 @@ impl Peer {
             waiting: false,
             fetched: Default::default(),
             dirty: false,
+            bulk: false,
             expired: false,
             close_why: None,
             close_code: None,

@@ -225,7 +225,7 @@ impl Reactor {
 
     /// Until the next timer, or no sleep at all while reads are pending.
     fn poll_timeout(&mut self) -> Option<Duration> {
-        if !self.hot.is_empty() {
+        if !self.hot.is_empty() || self.core.owes_flush() {
             return Some(Duration::ZERO);
         }
         let next = [self.core.next_deadline(), self.redis_due()].into_iter().flatten().min()?;

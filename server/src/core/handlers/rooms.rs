@@ -22,6 +22,23 @@ impl Core {
         self.sessions[s as usize].in_room(r).then_some(r)
     }
 
+    /// JOIN/LEAVE tokens a membership change of session `s` in `room` costs:
+    /// 1, plus one per 200 members its PRESENCE goes to (at most 25 more),
+    /// so a JOIN/LEAVE loop in a big room pays for what it makes the server
+    /// send. A JOIN of a room already joined changes nothing: 1.
+    fn membership_cost(&self, s: u32, room: &str, joining: bool) -> u32 {
+        let Some(&r) = is_valid_name(room).then(|| self.room_ids.get(&*name_key(room))).flatten()
+        else {
+            return 1;
+        };
+        let member = self.sessions[s as usize].in_room(r);
+        if member == joining {
+            return 1;
+        }
+        let members = self.rooms[r as usize].members.len().min(5000) as u32;
+        1 + members / 200
+    }
+
     /// NOT_IN_ROOM about frame type `about`.
     pub(super) fn not_in_room(&mut self, p: PeerId, about: u8, seq: u32, room: &str) {
         let detail = format!("not in room {}", banter_proto::truncate_str(room, 64));
@@ -29,7 +46,8 @@ impl Core {
     }
 
     pub(super) fn on_join(&mut self, p: PeerId, s: u32, room: &str, since: u64, limit: u16) {
-        if !self.spend_or_refuse(p, s, Kind::Room, types::JOIN, 0) {
+        let cost = self.membership_cost(s, room, true);
+        if !self.spend_n_or_refuse(p, s, Kind::Room, cost, types::JOIN, 0) {
             return;
         }
         if room.starts_with('@') {
@@ -129,7 +147,8 @@ impl Core {
     }
 
     pub(super) fn on_leave(&mut self, p: PeerId, s: u32, room: &str) {
-        if !self.spend_or_refuse(p, s, Kind::Room, types::LEAVE, 0) {
+        let cost = self.membership_cost(s, room, false);
+        if !self.spend_n_or_refuse(p, s, Kind::Room, cost, types::LEAVE, 0) {
             return;
         }
         if room.starts_with('@') {

@@ -262,6 +262,8 @@ impl Core {
         }
         let frames = Bytes::from(buf);
         let members = std::mem::take(&mut self.rooms[r as usize].members);
+        // A large room's members are written in rounds (see `take_dirty`).
+        self.fanning_out_big = members.len() > crate::core::output::BULK_ABOVE;
         for &m in &members {
             let peer = self.sessions[m as usize].peer;
             if peer == NO_PEER {
@@ -277,6 +279,7 @@ impl Core {
             self.counters.deliveries += n;
             self.counters.frames_out += n;
         }
+        self.fanning_out_big = false;
         self.rooms[r as usize].members = members;
     }
 

@@ -199,3 +199,34 @@ fn a_big_frame_at_min_rate_is_fine_and_the_clock_restarts_per_frame() {
     assert_eq!(acks, 2, "{got:?}");
     assert!(!k.core.peer(p).unwrap().is_closing());
 }
+
+#[test]
+fn joining_and_leaving_a_big_room_costs_what_its_presence_costs() {
+    let args =
+        ["--max-per-ip", "0", "--conn-rate", "0", "--max-clients", "2000", "--join-rate", "2"];
+    let mut k = Kit::new(&args);
+    for i in 0..999u32 {
+        // Members from many addresses, so theirs are not the budgets spent.
+        k.member_from(&format!("m{i}"), "big", [10, 1, (i / 200) as u8, (i % 200) as u8]);
+    }
+    let p = k.login_from("churner", [10, 9, 9, 9]);
+    let mut answered = 0;
+    for _ in 0..20 {
+        k.send(p, ClientFrame::Join { room: "big".into(), since: 0, limit: 0 });
+        k.send(p, ClientFrame::Leave { room: "big".into() });
+        answered += k.recv(p).iter().filter(|f| matches!(f, ServerFrame::Left { .. })).count();
+    }
+    // A JOIN to 999 members costs 1 + 999/200 = 5 tokens, the LEAVE from
+    // 1000 members 6: 9 pairs from 104 tokens.
+    assert_eq!(answered, 9);
+    // A JOIN of a room one is in costs one token, however big.
+    let q = k.login_from("member", [10, 9, 9, 8]);
+    k.send(q, ClientFrame::Join { room: "big".into(), since: 0, limit: 0 });
+    let rejoins = (0..30)
+        .filter(|_| {
+            k.send(q, ClientFrame::Join { room: "big".into(), since: 0, limit: 0 });
+            k.recv(q).iter().any(|f| matches!(f, ServerFrame::Joined { .. }))
+        })
+        .count();
+    assert_eq!(rejoins, 30);
+}

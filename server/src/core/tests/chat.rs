@@ -219,3 +219,38 @@ fn a_slow_consumer_costs_no_more_than_its_output_limit() {
     assert!(k.core.peer(slow).unwrap().is_closing(), "dropped in the end");
     assert!(peak <= limit + 64 * 1024, "peak footprint {peak} against a limit of {limit}");
 }
+
+#[test]
+fn a_large_rooms_fan_out_is_flushed_in_rounds_after_small_rooms() {
+    let args =
+        ["--max-per-ip", "0", "--conn-rate", "0", "--max-clients", "2000", "--join-rate", "0"];
+    let mut k = Kit::new(&args);
+    let crowd: Vec<PeerId> = (0..700u32)
+        .map(|i| k.member_from(&format!("m{i}"), "big", [10, 2, (i / 200) as u8, (i % 200) as u8]))
+        .collect();
+    let (ada, bob) = (k.member("ada", "small"), k.member("bob", "small"));
+    let mut drain = Vec::new();
+    k.core.take_dirty(&mut drain);
+    while k.core.owes_flush() {
+        k.core.take_dirty(&mut drain);
+    }
+    crowd.iter().for_each(|&p| drop(k.recv(p)));
+    k.recv(ada);
+    // A storm in the big room and a message in the small one, one turn.
+    let joiner = k.login("joiner");
+    k.send(joiner, ClientFrame::Join { room: "big".into(), since: 0, limit: 0 });
+    k.send(bob, say("small", 1, "hi"));
+    k.turn();
+    let mut first = Vec::new();
+    k.core.take_dirty(&mut first);
+    let ada_at = first.iter().position(|&p| p == ada).expect("ada flushed in this turn");
+    let bulk = first.iter().filter(|p| crowd.contains(p)).count();
+    assert!(first[..ada_at].iter().all(|p| !crowd.contains(p)), "small rooms first");
+    assert_eq!(bulk, 512, "a round of the big room");
+    assert!(k.core.owes_flush());
+    let mut second = Vec::new();
+    k.core.take_dirty(&mut second);
+    assert_eq!(second.iter().filter(|p| crowd.contains(p)).count(), 700 - 512);
+    assert!(!k.core.owes_flush());
+    assert!(k.recv(crowd[699]).iter().any(|f| matches!(f, ServerFrame::Presence { .. })));
+}
