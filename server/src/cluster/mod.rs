@@ -55,8 +55,6 @@ pub struct Cluster {
     renewed: u64,
     /// The loop's time as of the last tick.
     now: u64,
-    /// The sessions of an earlier run of this node id were ended.
-    orphans_done: bool,
 }
 
 impl Cluster {
@@ -85,7 +83,6 @@ impl Cluster {
             channels,
             renewed: 0,
             now: 0,
-            orphans_done: false,
         })
     }
 
@@ -185,10 +182,6 @@ impl Cluster {
                 // Redis runs this connection's commands in order.
                 for src in scripts::sources() {
                     self.cmd.send(OWN, &[b"SCRIPT", b"LOAD", src.as_bytes()]);
-                }
-                if !self.orphans_done {
-                    self.orphans_done = true;
-                    self.eval(OWN, scripts::Script::Orphans, &[self.node.clone().as_bytes()]);
                 }
                 self.renew();
                 out.push(Input::Up);

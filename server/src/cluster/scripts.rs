@@ -285,13 +285,18 @@ end
 return reaped
 "#;
 
-/// At a node's start: sessions an earlier run of the same node id left
-/// behind end with PRESENCE lost (this process knows nothing of them).
-/// ARGV: node.
+/// Whenever a node's command link comes up (its start, or Redis back
+/// after a loss): the sessions Redis holds for this node id that the node
+/// does not (an earlier run's, or ones whose end or claim was lost with
+/// the link) end with PRESENCE lost. ARGV: node, then the sids it keeps.
 const ORPHANS: &str = r#"
+local keep = {}
+for i = 2, #ARGV do keep[ARGV[i]] = true end
 local ended = 0
 for _, sid in ipairs(redis.call('SMEMBERS', 'b:node:' .. ARGV[1] .. ':s')) do
-  if redis.call('HGET', 'b:s:' .. sid, 'node') == ARGV[1] then ended = ended + finish(sid, '4', '') end
+  if not keep[sid] and redis.call('HGET', 'b:s:' .. sid, 'node') == ARGV[1] then
+    ended = ended + finish(sid, '4', '')
+  end
 end
 return ended
 "#;

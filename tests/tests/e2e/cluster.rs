@@ -230,6 +230,7 @@ fn a_redis_restart_loses_nothing_acknowledged() {
     let mut c = Cluster::start(2, &["--rate", "0"]);
     let mut ada = login(&c, 0, "ada");
     let mut bob = login(&c, 1, "bob");
+    let mut dee = login(&c, 0, "dee");
     join(&mut ada, "lobby", "lobby", 0, 0);
     join(&mut bob, "lobby", "lobby", 0, 0);
     next_app(&mut ada); // PRESENCE bob joined
@@ -241,6 +242,10 @@ fn a_redis_restart_loses_nothing_acknowledged() {
     c.redis.stop();
     ada.send(&say_f("lobby", 21, "while down"));
     expect_error(&mut ada, ErrorCode::Storage, banter_proto::types::SAY, 21);
+    // dee leaves while Redis cannot hear it: the session still ends there
+    // once Redis is back, so the name is free again on every node.
+    dee.send(&ClientFrame::Quit { reason: "bye".into() });
+    dee.expect_closed();
     c.redis.start_again();
     // The nodes reconnect on their own; the SAY resent goes through.
     let end = std::time::Instant::now() + Duration::from_secs(10);
@@ -261,4 +266,5 @@ fn a_redis_restart_loses_nothing_acknowledged() {
     let mut cy = login(&c, 1, "cy");
     let a = join(&mut cy, "lobby", "lobby", 0, 100);
     assert_eq!(ids(&a.history), (1..=21).collect::<Vec<u64>>());
+    login(&c, 1, "dee");
 }

@@ -331,7 +331,7 @@ impl Core {
         let sid = self.sessions[s as usize].sid;
         let node = self.cl().node.clone();
         let args = vec![arg(sid), arg(node), arg(event as u8), arg(reason)];
-        self.eval(Script::End, args, Wait::Nothing);
+        self.owe(Script::End, args);
         self.drop_session(s);
         log::debug!("session {sid} ended ({event:?})");
     }
@@ -344,13 +344,14 @@ impl Core {
         let node = self.cl().node.clone();
         let args = vec![arg(sid), arg(node), arg(PresenceEvent::Quit as u8), arg(reason)];
         let reason = reason.to_string();
-        self.eval(Script::End, args, Wait::Quit { s, uid, reason });
+        self.eval(Script::End, args.clone(), Wait::Quit { s, uid, reason, args });
         self.hold(p);
         Outcome::Continue
     }
 
-    /// Redis ended the session (`ended`), or could not: then it lingers
-    /// as after a dropped connection, and its linger's end tries again.
+    /// Redis ended the session (`ended`, or it will when back: the end is
+    /// owed), or refused to: then it lingers as after a dropped
+    /// connection, and its linger's end tries again.
     pub(super) fn on_quit_done(&mut self, s: u32, uid: u64, reason: &str, ended: bool) {
         if !self.live_session(s, uid) {
             return;

@@ -42,8 +42,11 @@ use std::rc::Rc;
 /// What to do with a reply when it comes.
 #[derive(Debug)]
 enum Wait {
-    /// Nothing but log a refusal (LEAVE, END, TYPING, receipts).
+    /// Nothing but log a refusal (TYPING, receipts).
     Nothing,
+    /// A step that must happen in Redis even if the link is lost before
+    /// it is answered (a LEAVE, a session's end): then it is owed.
+    Owed(Script, Vec<Vec<u8>>),
     /// HELLO's lookup of the name and its account.
     Lookup(hello::Hello),
     /// HELLO's claim of the name (or resume of its session).
@@ -52,7 +55,7 @@ enum Wait {
     Create(hello::Hello),
     /// QUIT: the session ends once Redis has ended it (after the SAYs sent
     /// before it, whose ACKs go first).
-    Quit { s: u32, uid: u64, reason: String },
+    Quit { s: u32, uid: u64, reason: String, args: Vec<Vec<u8>> },
     /// REGISTER of a session.
     Register { s: u32, uid: u64, name: String },
     /// UNREAD after a WELCOME.
@@ -125,6 +128,9 @@ pub struct ClusterState {
     accounts: HashMap<Box<str>, Box<str>>,
     /// SAYs sent and not yet answered, by (sid, seq): repeats of each.
     saying: HashMap<(u64, u32), u32>,
+    /// Steps lost with the link that must still happen (LEAVEs, ends of
+    /// sessions): sent again, first, when Redis is back.
+    owed: Vec<(Script, Vec<Vec<u8>>)>,
 }
 
 impl ClusterState {
@@ -141,6 +147,7 @@ impl ClusterState {
             paused: HashMap::new(),
             accounts: HashMap::new(),
             saying: HashMap::new(),
+            owed: Vec::new(),
         }
     }
 }
@@ -257,26 +264,60 @@ impl Core {
             Input::Down(tags) => {
                 for tag in tags {
                     if let Some(w) = self.cl().waits.remove(&tag) {
-                        self.failed(w, "the cluster's Redis is unreachable");
+                        self.unheard(w);
                     }
                 }
             }
             Input::Event(channel, rec) => self.on_record(&channel, &rec),
             Input::Subscribed(channel) => self.on_subscribed(&channel),
             Input::Resubscribed => self.on_resubscribed(),
-            Input::Up => self.retry_fills(),
+            Input::Up => {
+                for (script, args) in std::mem::take(&mut self.cl().owed) {
+                    self.owe(script, args);
+                }
+                self.end_orphans();
+                self.retry_fills();
+            }
         }
         self.settle();
     }
 
+    /// With Redis (back) up: the sessions Redis still holds for this node
+    /// and the node does not end there, so no name stays taken by a
+    /// session that ended, or was never finished, while Redis was away.
+    fn end_orphans(&mut self) {
+        let c = self.cl();
+        let mut args = vec![arg(&c.node)];
+        args.extend(c.sids.keys().map(arg));
+        self.eval(Script::Orphans, args, Wait::Nothing);
+    }
+
+    /// Runs `script`, which must happen even if the link fails first.
+    fn owe(&mut self, script: Script, args: Vec<Vec<u8>>) {
+        self.eval(script, args.clone(), Wait::Owed(script, args));
+    }
+
+    /// A step the link went down under: what must still happen is owed;
+    /// a QUIT ends here and is owed to Redis; the rest fails in words.
+    fn unheard(&mut self, w: Wait) {
+        match w {
+            Wait::Owed(script, args) => self.cl().owed.push((script, args)),
+            Wait::Quit { s, uid, reason, args } => {
+                self.cl().owed.push((Script::End, args));
+                self.on_quit_done(s, uid, &reason, true);
+            }
+            w => self.failed(w, "the cluster's Redis is unreachable"),
+        }
+    }
+
     fn replied(&mut self, w: Wait, v: Value) {
         match w {
-            Wait::Nothing => {}
+            Wait::Nothing | Wait::Owed(..) => {}
             Wait::Lookup(h) => self.on_lookup(h, v),
             Wait::Claim(h) => self.on_claim(h, v),
             Wait::Create(h) => self.on_created(h, v),
             Wait::Register { s, uid, name } => self.on_registered(s, uid, &name, v),
-            Wait::Quit { s, uid, reason } => self.on_quit_done(s, uid, &reason, true),
+            Wait::Quit { s, uid, reason, .. } => self.on_quit_done(s, uid, &reason, true),
             Wait::Unread { s, uid } => self.on_unread(s, uid, v),
             Wait::Join(j) => self.on_joined(j, v),
             Wait::Who { s, uid, r } => self.on_who_reply(s, uid, r, v),
@@ -294,7 +335,7 @@ impl Core {
         match w {
             Wait::Lookup(h) | Wait::Claim(h) | Wait::Create(h) => self.hello_failed(h, why),
             Wait::Register { s, uid, .. } => self.c_register_failed(s, uid, why),
-            Wait::Quit { s, uid, reason } => self.on_quit_done(s, uid, &reason, false),
+            Wait::Quit { s, uid, reason, .. } => self.on_quit_done(s, uid, &reason, false),
             Wait::Join(j) => self.join_failed(j, why),
             Wait::Who { s, uid, .. } => self.query_failed(s, uid, banter_proto::types::WHO, why),
             Wait::History { s, uid, .. } => {
@@ -303,7 +344,7 @@ impl Core {
             Wait::Say(x) => self.say_failed(x, why),
             Wait::Fill { r, room_uid } => self.fill_failed(r, room_uid),
             Wait::Lookup2(f) => self.fetch_failed(f, why),
-            Wait::Nothing | Wait::Unread { .. } | Wait::Mark { .. } => {}
+            Wait::Nothing | Wait::Owed(..) | Wait::Unread { .. } | Wait::Mark { .. } => {}
         }
     }
 }

@@ -194,7 +194,7 @@ impl Core {
             self.rooms[j.r as usize].remove_member(j.s);
             self.vacated(j.r);
             let room = self.rooms[j.r as usize].name.to_string();
-            self.eval(Script::Leave, vec![arg(room), arg(sid), arg(name)], Wait::Nothing);
+            self.owe(Script::Leave, vec![arg(room), arg(sid), arg(name)]);
         }
         if let Some(p) = self.live(j.s, j.uid).filter(|_| !j.silent) {
             let detail = format!("the room could not be joined: {why}");
@@ -213,7 +213,7 @@ impl Core {
         self.send(p, &ServerFrame::Left { room: room.clone() });
         let session = &self.sessions[s as usize];
         let args = vec![arg(room), arg(session.sid), arg(&session.name)];
-        self.eval(Script::Leave, args, Wait::Nothing);
+        self.owe(Script::Leave, args);
     }
 
     /// WHO of ordinary room `r`: the roster from Redis.
