@@ -66,6 +66,21 @@ impl Redis {
         s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n"
     }
 
+    /// How many keys Redis holds.
+    pub fn dbsize(&self) -> u64 {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to Redis");
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok();
+        s.write_all(b"DBSIZE\r\n").expect("DBSIZE");
+        let mut line = Vec::new();
+        let mut b = [0u8; 1];
+        while !line.ends_with(b"\r\n") {
+            s.read_exact(&mut b).expect("DBSIZE answer");
+            line.push(b[0]);
+        }
+        let text = String::from_utf8_lossy(&line);
+        text.trim().trim_start_matches(':').parse().unwrap_or_else(|_| panic!("DBSIZE: {text}"))
+    }
+
     /// Stops Redis cleanly (SIGTERM: it writes its append-only file) and
     /// starts it again on the same port and directory.
     pub fn restart(&mut self) {

@@ -74,6 +74,12 @@ local function names_of(room, sids)
   end
   return out
 end
+local function left(room, sid)
+  redis.call('HDEL', 'b:r:' .. room .. ':names', sid)
+  if redis.call('EXISTS', 'b:r:' .. room .. ':m', 'b:r:' .. room .. ':seq') == 0 then
+    redis.call('DEL', 'b:r:' .. room .. ':ev')
+  end
+end
 local function finish(sid, event, reason)
   local s = 'b:s:' .. sid
   local h = redis.call('HMGET', s, 'name', 'key', 'node')
@@ -81,8 +87,8 @@ local function finish(sid, event, reason)
   local body = ns(h[1]) .. ns(event) .. ns(reason) .. ns(sid)
   for _, r in ipairs(redis.call('SMEMBERS', s .. ':rooms')) do
     if redis.call('ZREM', 'b:r:' .. r .. ':m', sid) == 1 then
-      redis.call('HDEL', 'b:r:' .. r .. ':names', sid)
       pub(r, 'P', body)
+      left(r, sid)
     end
   end
   if redis.call('GET', 'b:n:' .. h[2]) == sid then redis.call('DEL', 'b:n:' .. h[2]) end
@@ -234,8 +240,8 @@ return out
 const LEAVE: &str = r#"
 local room, sid = ARGV[1], ARGV[2]
 if redis.call('ZREM', 'b:r:' .. room .. ':m', sid) == 1 then
-  redis.call('HDEL', 'b:r:' .. room .. ':names', sid)
   pub(room, 'P', ns(ARGV[3]) .. ns('2') .. ns('') .. ns(sid))
+  left(room, sid)
 end
 redis.call('SREM', 'b:s:' .. sid .. ':rooms', room)
 return 1

@@ -268,3 +268,26 @@ fn a_redis_restart_loses_nothing_acknowledged() {
     assert_eq!(ids(&a.history), (1..=21).collect::<Vec<u64>>());
     login(&c, 1, "dee");
 }
+
+/// A JOIN/LEAVE loop over new room names (the attack of issue 15) leaves
+/// nothing behind in Redis: a room without members or messages is gone.
+#[test]
+fn rooms_joined_and_left_leave_no_keys_in_redis() {
+    let c = Cluster::start(2, &["--rate", "0", "--join-rate", "0"]);
+    let mut ada = login(&c, 0, "ada");
+    let mut bob = login(&c, 1, "bob");
+    join(&mut bob, "kept", "kept", 0, 0);
+    join(&mut ada, "kept", "kept", 0, 0);
+    next_app(&mut bob); // PRESENCE ada joined
+    let before = c.redis.dbsize();
+    for i in 0..20 {
+        let room = format!("tmp{i}");
+        join(&mut ada, &room, &room, 0, 0);
+        ada.send(&ClientFrame::Leave { room: room.clone() });
+        assert_eq!(next_app(&mut ada), ServerFrame::Left { room });
+    }
+    // LEAVE is answered at once; a WHO goes to Redis after its scripts.
+    ada.send(&ClientFrame::Who { room: "kept".into() });
+    assert_eq!(roster_names(&read_rosters(&mut ada, "kept")), ["bob", "ada"]);
+    assert_eq!(c.redis.dbsize(), before, "keys left by rooms joined and left");
+}
