@@ -6,6 +6,7 @@ mod admission;
 mod auth;
 mod bounds;
 mod chat;
+mod cluster;
 mod direct;
 mod files;
 mod saved;
