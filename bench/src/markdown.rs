@@ -151,6 +151,14 @@ fn disturber(runs: &[Result<Figures, String>]) -> Option<String> {
 /// The command line that runs `p` (target shown as `url`).
 pub fn command(p: &Plan, url: &str) -> String {
     let mut c = format!("banter-bench {} --target {url}", p.scenario.name());
+    for node in &p.nodes {
+        match url {
+            "URL" => c.push_str(" --target URL"),
+            _ => {
+                let _ = write!(c, " --target {}://{node}", p.target.scheme);
+            }
+        }
+    }
     match p.scenario {
         Scenario::Fanout => {
             let _ = write!(c, " -r {} -s {} -b {} -w {}", p.receivers, p.senders, p.size, p.window);
@@ -179,6 +187,10 @@ pub fn command(p: &Plan, url: &str) -> String {
         format!(" --warmup {}", p.warmup.as_secs_f64())
     };
     let _ = write!(c, " -d {}{warm} --server-pid PID", p.duration.as_secs_f64());
+    c.push_str(&" --server-pid PID".repeat(p.node_pids.len()));
+    if p.redis_pid.is_some() {
+        c.push_str(" --redis-pid PID");
+    }
     if p.target.tls {
         c.push_str(" --ca CA.pem");
     }

@@ -141,6 +141,9 @@ impl Comparison {
             duration: Duration::from_secs_f64(self.s.duration),
             sources: 8,
             server_pid: srv.map(|s| s.pid),
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
+            redis_pid: None,
             prefix: crate::cli::unique_prefix(),
             progress: false,
         })
