@@ -42,6 +42,25 @@ impl Row {
     }
 }
 
+/// What [`Comparison::measured`] can measure again: rows whose runs tell
+/// whether another process disturbed them.
+pub(crate) trait Rerun {
+    /// Runs another process disturbed.
+    fn disturbed_runs(&self) -> usize;
+    /// Notes how many times the row was measured.
+    fn set_attempts(&mut self, n: usize);
+}
+
+impl Rerun for Row {
+    fn disturbed_runs(&self) -> usize {
+        Row::disturbed_runs(self)
+    }
+
+    fn set_attempts(&mut self, n: usize) {
+        self.attempts = n;
+    }
+}
+
 /// One pair of servers compared over one transport.
 pub struct Section {
     /// The heading.
@@ -101,6 +120,8 @@ pub struct Results {
     pub files: Vec<Row>,
     /// Server command lines, deduplicated at render time.
     pub commands: Vec<String>,
+    /// The cluster section (issue 17).
+    pub cluster: crate::cluster::ClusterResults,
     /// How long the whole comparison took.
     pub elapsed_s: f64,
 }
