@@ -200,4 +200,36 @@ mod tests {
         assert!((crossing_share(100, 2, 3) - (1.0 - 67.0 / 200.0)).abs() < 1e-9);
         assert_eq!(crossing_share(0, 1, 3), 0.0);
     }
+
+    fn row(nodes: usize, r: usize, us: f64, redis: f64) -> ClusterRow {
+        use crate::report::Val;
+        let key = if nodes == 0 { "server_cpu_s_per_m" } else { "nodes_cpu_s_per_m" };
+        let w = vec![
+            (key, Val::Num(us)),
+            ("redis_cpu_us_per_msg", Val::Num(redis)),
+            ("redis_cpu_s_per_m", Val::Num(redis / r as f64)),
+            ("p99_us", Val::Num(100.0 * (nodes + 1) as f64)),
+        ];
+        let (closed, open) = (vec![Ok(w.clone())], vec![Ok(w)]);
+        let command = String::new();
+        ClusterRow { nodes, shape: (r, 64, 1, 16), closed, open, rate: 50.0, command, attempts: 1 }
+    }
+
+    #[test]
+    fn the_section_compares_with_plain_and_shows_the_model() {
+        let fanout = vec![row(2, 100, 0.7, 30.0), row(0, 100, 0.2, 0.0)];
+        let mut c = ClusterResults { fanout, ..ClusterResults::default() };
+        c.fanout.extend([row(2, 1000, 0.52, 30.0), row(0, 1000, 0.2, 0.0)]);
+        let mut out = String::new();
+        cluster(&mut out, &c, &crate::compare::tests::settings(), "header");
+        // Total 0.7 + 0.3 per delivery against 0.2: 5.00 x plain.
+        assert!(out.contains("| 100 | 64 | 1 | 16 | 2 nodes | 50% |"), "{out}");
+        assert!(out.contains("| 1.00 | 5.00 | ok |"), "{out}");
+        assert!(out.contains("| 300 | failed | - | +200 |"), "{out}");
+        assert!(out.contains("| 2 node(s) | 10.00 | 0.500 |"), "{out}");
+        assert!(out.contains("appendonly yes"), "{out}");
+        let mut none = String::new();
+        cluster(&mut none, &ClusterResults::default(), &crate::compare::tests::settings(), "h");
+        assert!(none.is_empty());
+    }
 }

@@ -104,18 +104,21 @@ fn messages(out: &mut String, points: &[Point], splits: &[Split]) -> Option<f64>
     line.and_then(|l| model::redis_msgs_per_s(l, 1))
 }
 
-/// Connections per node and per Redis in [`RAM`].
-fn connections(out: &mut String, c: &ClusterResults) -> Option<f64> {
+/// Connections per node and per Redis in [`RAM`]; returns the node's
+/// count and its idle CPU (% of a core) per 100 k connections.
+fn connections(out: &mut String, c: &ClusterResults) -> (Option<f64>, Option<f64>) {
     let row = c.idle.iter().find(|r| r.nodes > 0);
     let node_b = row.and_then(|r| median(&r.closed, "rss_per_conn"));
     let redis_b = row.and_then(|r| median(&r.closed, "redis_rss_per_conn"));
     let plain_b =
         c.idle.iter().find(|r| r.nodes == 0).and_then(|r| median(&r.closed, "rss_per_conn"));
     let per_node = node_b.and_then(|b| model::conns_in(RAM.0, b));
-    let _ = writeln!(out, "**3. Connections per node and per Redis.** Connections = memory / bytes per connection, from the idle table (RSS growth; the kernel's socket buffers, a few KiB per idle TCP connection, are not in RSS and not counted). In {}: a node at {} B/conn holds {} connections (the plain banterd, {} B/conn: {}); Redis at {} B per session holds {} sessions. Memory is not what limits a node first: the open-file limit is (20 000 on this machine, so at most about that per process), then the heartbeat (a PING per connection silent for 5 s) and the kernel's buffers.\n",
+    let idle = row
+        .and_then(|r| Some(median(&r.closed, "server_cpu_pct")? * 1e5 / r.shape.0.max(1) as f64));
+    let _ = writeln!(out, "**3. Connections per node and per Redis.** Connections = memory / bytes per connection, from the idle table (RSS growth; the kernel's socket buffers, a few KiB per idle TCP connection, are not in RSS and not counted). In {}: a node at {} B/conn holds {} connections (the plain banterd, {} B/conn: {}); Redis at {} B per session holds {} sessions. Idle CPU grows with the connections (heartbeats): the node's idle share × 100 000 / N = {}% of a core per 100 k idle connections. Memory is not what limits a node first: the open-file limit is (20 000 per process on this machine), then that heartbeat CPU and the kernel's buffers.\n",
         RAM.1, f(node_b), f(per_node), f(plain_b), f(plain_b.and_then(|b| model::conns_in(RAM.0, b))),
-        f(redis_b), f(redis_b.and_then(|b| model::conns_in(RAM.0, b))));
-    per_node
+        f(redis_b), f(redis_b.and_then(|b| model::conns_in(RAM.0, b))), f(idle));
+    (per_node, idle)
 }
 
 /// The model section.
@@ -123,10 +126,10 @@ pub fn model(out: &mut String, c: &ClusterResults, points: &[Point], _s: &Settin
     let _ = writeln!(out, "### Capacity model\n\nDerived from the medians above; every figure is CPU time per event, so it holds whatever else shares the core (the nodes and Redis share one here), up to cache effects.\n");
     let all = splits(out, points);
     let redis1 = messages(out, points, &all);
-    let per_node = connections(out, c);
-    let _ = writeln!(out, "**4. Against Centrifugo's published figures** (about {} PUB/SUB messages/s per Redis instance, {CENTRIFUGO_CONNS} connections per node): ours carries {} messages/s per Redis core at N = 1 ({} of Centrifugo's), and {} connections per node by memory in {}.\n",
-        fmt(Some(CENTRIFUGO_REDIS)), f(redis1), redis1.map_or("-".into(), |x| format!("{:.2}×", x / CENTRIFUGO_REDIS)), f(per_node), RAM.1);
+    let (per_node, idle) = connections(out, c);
+    let _ = writeln!(out, "**4. Against Centrifugo's published figures** (about {} PUB/SUB messages/s per Redis instance, {CENTRIFUGO_CONNS} connections per node): ours carries {} messages/s per Redis core at N = 1 ({} of Centrifugo's); a node holds {} connections by memory in {}, and would spend {}% of a core on heartbeats at 100 k.\n",
+        fmt(Some(CENTRIFUGO_REDIS)), f(redis1), redis1.map_or("-".into(), |x| format!("{:.2}×", x / CENTRIFUGO_REDIS)), f(per_node), RAM.1, f(idle));
     let _ = writeln!(out, "{WHY}\n");
 }
 
-const WHY: &str = "Why they differ: Centrifugo's Redis figure is PUB/SUB alone (PUBLISH fanned out to node subscribers, with batching and pipelining), while every Banter message is one script that assigns the room's next id, appends to the room's stream (XADD, so history survives any node), remembers the ACK (so a resend is never stored twice) and then publishes: several commands' work per message, measured here on one core shared with the nodes, with no persistence. Redis's cost per message barely depends on the room's size (it publishes once per node, not per member), so fan-out scales on the nodes' side; what a single Redis bounds is messages per second over all rooms. Connections: Centrifugo's 100–200 k per node are what its authors ran on larger hosts; a banterd node's few hundred bytes of RSS per idle connection would allow millions in memory, so on our side the open-file limit and the heartbeat's CPU, not memory, set the figure; we have not held 100 k connections here (the limit is 20 000 per process on this machine).";
+const WHY: &str = "Why they differ. Redis: Centrifugo's figure is for PUB/SUB, a PUBLISH fanned out to the node subscribers. Every Banter message is one Lua script (EVALSHA) that checks the sender's ACK memory, increments the room's id and event counters, appends the message to the room's stream (XADD, so history survives any node), publishes it, and stores the ACK (so a resend is never stored twice): seven commands and a script call where Centrifugo counts one, measured on one core that the nodes share, without persistence (with `appendonly yes` each message is also written to the append-only file). Redis's work per message involves the room's nodes (one PUBLISH reaching each subscribed node), never its members, so room size is the nodes' cost; where the table shows Redis's µs per message higher for the larger room, that room ran at a far lower message rate, where fewer commands share each read and write (and Redis's CPU is read in 10 ms clock ticks, coarse at a few % of a core). Connections: Centrifugo's 100–200 k per node are what its authors ran on larger hosts. By memory a node here would hold millions; what stops it first is the open-file limit (20 000 per process here; raised, the kernel's per-socket memory) and the heartbeat's CPU above; 100 k connections per node were not held on this machine.";
