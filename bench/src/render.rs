@@ -326,7 +326,7 @@ fn cluster_header(s: &Settings, date: &str) -> String {
         None => "no CPU pinning".into(),
     };
     format!(
-        "Written by `banter-bench compare` (`bench/compare.sh --only cluster`) on {date}, commit {commit}; {pin}; every figure is the median of {} measured windows of {} s after {} s of warm-up, each setup on fresh servers; a disturbed row is measured again as in the other sections. Matrix: receivers {:?}, payload {:?} B, senders {:?}, nodes {:?} and the plain banterd.",
+        "Written by `banter-bench compare` on {date}, commit {commit}; {pin}; every figure is the median of {} measured windows of {} s after {} s of warm-up, each setup on fresh servers; a disturbed row is measured again as in the other sections. Matrix: receivers {:?}, payload {:?} B, senders {:?}, nodes {:?} and the plain banterd.",
         s.runs, s.duration, s.warmup, s.cluster_receivers, s.cluster_sizes, s.cluster_senders, s.cluster_nodes
     )
 }
