@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Banter vs Redis pub/sub (plain TCP and both over TLS) and vs a Node ws
 # server (WebSocket), the standard matrix, then banterd's read receipts and
-# file transfer on their own (no baseline has either), in one run (about
-# 17 minutes):
+# file transfer on their own (no baseline has either), and banterd as a
+# cluster against itself, in one run (about 23 minutes):
 # builds the release binaries, installs Debian's redis-server, openssl and
 # Node.js if missing, installs the Node baseline's locked dependencies
 # (npm ci in bench/ws-baseline), makes a throwaway CA and server
@@ -11,9 +11,14 @@
 # runs the harness on CPU 1 and writes bench/RESULTS.md. Banter's TLS and
 # WebSocket rows say "n/a (server lacks TLS/WebSocket)" while banterd lacks
 # them. The files section starts its own banterd with --files in a
-# temporary directory. Extra arguments go to `banter-bench compare` (its
+# temporary directory; the cluster section (issue 17) starts its own Redis
+# (no persistence) and 1, 2, 3 `banterd --cluster` nodes on it per row,
+# plus a plain banterd of the same shape, and writes a capacity model
+# (about 6 more minutes). Extra arguments go to `banter-bench compare` (its
 # --help; e.g. --only receipts,files --out /tmp/ext.md for those two
-# sections alone: the output file is rewritten with only what ran).
+# sections alone: the output file is rewritten with only what ran; the
+# cluster section carries its own header so it can be merged into
+# RESULTS.md, and a later full run replaces it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -23,7 +23,6 @@ pub struct Args {
 
 /// Options that take a value: short name, long name, help, value hint.
 const VALUED: &[(&str, &str, &str, &str)] = &[
-    ("", "target", "server URL (banter://127.0.0.1:3000; see above)", "URL"),
     ("", "ca", "TLS: trust the PEM certificate(s) in FILE besides the system's roots", "FILE"),
     ("r", "receivers", "fanout: receivers in the room (100)", "R"),
     ("m", "members", "receipts: members of the room, senders included (100)", "M"),
@@ -52,7 +51,13 @@ const VALUED: &[(&str, &str, &str, &str)] = &[
     ("", "warmup", "seconds of load before measuring (1)", "SECS"),
     ("d", "duration", "seconds measured / held (5)", "SECS"),
     ("", "sources", "127.0.0.x source addresses to spread over (8)", "N"),
-    ("", "server-pid", "the server's pid, for its CPU and memory", "PID"),
+    ("", "redis-pid", "cluster: the pid of the nodes' Redis, for its CPU and memory", "PID"),
+];
+
+/// Options that may be given more than once: long name, help, value hint.
+const REPEATED: &[(&str, &str, &str)] = &[
+    ("target", "server URL (banter://127.0.0.1:3000; see above); again for each further node of a cluster: each role is dealt round-robin over them", "URL"),
+    ("server-pid", "the server's pid, for its CPU and memory; again for each further --target", "PID"),
 ];
 
 /// The options every scenario accepts.
@@ -60,6 +65,9 @@ pub fn options() -> Options {
     let mut o = Options::new();
     for (short, long, help, hint) in VALUED {
         o.optopt(short, long, help, hint);
+    }
+    for (long, help, hint) in REPEATED {
+        o.optmulti("", long, help, hint);
     }
     o.optflag(
         "",
@@ -100,11 +108,37 @@ pub(crate) fn bytes(m: &Matches, name: &str, default: u64) -> Result<u64, String
     n.checked_mul(unit).ok_or_else(|| format!("--{name}: {s:?} is too large"))
 }
 
-fn pid(m: &Matches) -> Result<Option<u32>, String> {
-    let Some(s) = m.opt_str("server-pid") else {
-        return Ok(None);
-    };
-    s.parse().map(Some).map_err(|_| format!("--server-pid: {s:?} is not a pid"))
+fn pids(m: &Matches, name: &str) -> Result<Vec<u32>, String> {
+    let one = |s: String| s.parse().map_err(|_| format!("--{name}: {s:?} is not a pid"));
+    m.opt_strs(name).into_iter().map(one).collect()
+}
+
+/// The targets: the first, and the addresses of further nodes (of the
+/// same scheme) with their pids, if given.
+fn targets(m: &Matches) -> Result<(Target, Vec<std::net::SocketAddr>, Vec<u32>), String> {
+    let urls = m.opt_strs("target");
+    let first = urls.first().map_or("banter://127.0.0.1:3000", String::as_str);
+    let target = Target::parse(first)?;
+    let mut nodes = Vec::new();
+    for url in urls.iter().skip(1) {
+        let t = Target::parse(url)?;
+        if (t.scheme, &t.ws_path) != (target.scheme, &target.ws_path) {
+            return Err(format!("--target {url}: every node must be a {first} alike"));
+        }
+        nodes.push(t.addr);
+    }
+    let pids = pids(m, "server-pid")?;
+    if pids.len() > urls.len().max(1) {
+        return Err("--server-pid: more pids than --target nodes".into());
+    }
+    Ok((target, nodes, pids))
+}
+
+fn one_pid(m: &Matches, name: &str) -> Result<Option<u32>, String> {
+    match m.opt_str(name) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| format!("--{name}: {s:?} is not a pid")),
+    }
 }
 
 /// Receivers, senders and connections: receipts count the room's members
@@ -136,8 +170,7 @@ fn sizes(scenario: Scenario, m: &Matches) -> Result<(usize, usize, usize), Strin
 
 /// Builds the plan of `scenario` from parsed options.
 pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
-    let url = m.opt_str("target").unwrap_or_else(|| "banter://127.0.0.1:3000".into());
-    let target = Target::parse(&url)?;
+    let (target, nodes, pids) = targets(m)?;
     let tls = TlsOpts {
         ca: m.opt_str("ca").map(Into::into),
         insecure: m.opt_present("insecure-skip-verify"),
@@ -166,7 +199,10 @@ pub fn plan(scenario: Scenario, m: &Matches) -> Result<Args, String> {
         warmup: secs(m, "warmup", 1.0)?,
         duration: secs(m, "duration", 5.0)?,
         sources: num(m, "sources", 8)?,
-        server_pid: pid(m)?,
+        server_pid: pids.first().copied(),
+        nodes,
+        node_pids: pids.get(1..).unwrap_or(&[]).to_vec(),
+        redis_pid: one_pid(m, "redis-pid")?,
         prefix,
         progress: !m.opt_present("quiet"),
     };
@@ -256,6 +292,24 @@ mod tests {
         let m = o.parse(["--target", "wsbase://127.0.0.1:1/ws"]).unwrap();
         assert!(plan(Scenario::Replay, &m).unwrap_err().contains("Banter-only"));
         assert_eq!(unique_prefix().len(), 8);
+    }
+
+    #[test]
+    fn several_targets_are_the_nodes_of_one_cluster() {
+        let o = options();
+        let a = ["--target", "banter://127.0.0.1:1", "--target", "banter://127.0.0.1:2"];
+        let m = o.parse(a.iter().chain(&["--server-pid", "7", "--server-pid", "8"])).unwrap();
+        let p = plan(Scenario::Fanout, &m).unwrap().plan;
+        assert_eq!((p.target.addr.port(), p.nodes.len(), p.nodes[0].port()), (1, 1, 2));
+        assert_eq!((p.server_pid, p.node_pids, p.redis_pid), (Some(7), vec![8], None));
+        let m = o.parse(a.iter().chain(&["--redis-pid", "9"])).unwrap();
+        assert_eq!(plan(Scenario::Fanout, &m).unwrap().plan.redis_pid, Some(9));
+        let m = o.parse(["--target", "banter://127.0.0.1:1", "--target", "redis://127.0.0.1:2"]);
+        assert!(plan(Scenario::Fanout, &m.unwrap()).unwrap_err().contains("alike"));
+        let m = o.parse(["--server-pid", "1", "--server-pid", "2"]).unwrap();
+        assert!(plan(Scenario::Fanout, &m).unwrap_err().contains("more pids"));
+        let m = o.parse(["--redis-pid", "x"]).unwrap();
+        assert!(plan(Scenario::Fanout, &m).unwrap_err().contains("not a pid"));
     }
 
     #[test]

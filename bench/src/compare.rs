@@ -2,11 +2,12 @@
 //! it starts itself (pinned to one CPU, the harness to another): Banter vs
 //! Redis pub/sub over plain TCP, Banter vs Redis both over TLS, Banter
 //! vs a Node `ws` server over WebSocket, and banterd alone for read
-//! receipts and files (no baseline has them). Each figure is the median of
+//! receipts and files (no baseline has them), and banterd as a cluster of
+//! nodes over one Redis against itself alone. Each figure is the median of
 //! several runs; the comparison is written as Markdown (`render.rs`).
 //!
-//! This file holds the settings and the entry point; `sections.rs` and
-//! `sections_ext.rs` run the rows.
+//! This file holds the settings and the entry point; `sections.rs`,
+//! `sections_ext.rs` and `cluster.rs` run the rows.
 
 use crate::sections::Comparison;
 use crate::servers::TlsFiles;
@@ -55,6 +56,16 @@ pub struct Settings {
     pub file_size: u64,
     /// Files: chat messages per second over all chat members.
     pub chat_rate: f64,
+    /// Cluster: node counts (the plain banterd is always measured too).
+    pub cluster_nodes: Vec<usize>,
+    /// Cluster: receivers of the fan-out shapes.
+    pub cluster_receivers: Vec<usize>,
+    /// Cluster: payload sizes of the fan-out shapes.
+    pub cluster_sizes: Vec<usize>,
+    /// Cluster: sender counts of the fan-out shapes.
+    pub cluster_senders: Vec<usize>,
+    /// Cluster: idle connections held, for memory per connection.
+    pub cluster_conns: usize,
     /// How many times a disturbed row may be measured again.
     pub max_reruns: usize,
     /// Seconds all reruns together may take.
@@ -72,8 +83,17 @@ fn room_sizes(s: &str, max: usize) -> Result<Vec<usize>, String> {
     }
 }
 
+/// The cluster section's node counts: 1 to 16 each.
+fn nodes(s: &str, max: usize) -> Result<Vec<usize>, String> {
+    let v = list(s, max)?;
+    match v.iter().any(|&n| !(1..=16).contains(&n)) {
+        true => Err("--cluster-nodes: 1 to 16 nodes each".into()),
+        false => Ok(v),
+    }
+}
+
 /// Every section, in the order they run by default.
-const SECTIONS: &str = "tcp,tls,ws,receipts,files";
+const SECTIONS: &str = "tcp,tls,ws,receipts,files,cluster";
 
 fn list(s: &str, max: usize) -> Result<Vec<usize>, String> {
     s.split(',')
@@ -106,7 +126,12 @@ const OPTIONS: &[(&str, &str, &str)] = &[
     ("receipt-members", "receipts: room sizes, the sender included (10,100)", "LIST"),
     ("file-size", "files: bytes of the file; K, M, G suffixes (64M)", "BYTES"),
     ("chat-rate", "files: chat messages/s while the file moves (1000)", "N"),
-    ("only", "sections to run, of tcp,tls,ws,receipts,files (all)", "LIST"),
+    ("cluster-nodes", "cluster: node counts over one Redis (1,2,3)", "LIST"),
+    ("cluster-receivers", "cluster: receiver counts (100,1000)", "LIST"),
+    ("cluster-sizes", "cluster: payload sizes (64)", "LIST"),
+    ("cluster-senders", "cluster: sender counts (1)", "LIST"),
+    ("cluster-conns", "cluster: idle connections for memory per connection (5000)", "N"),
+    ("only", "sections to run, of tcp,tls,ws,receipts,files,cluster (all)", "LIST"),
     ("max-reruns", "times a disturbed row may be measured again (2)", "N"),
     ("rerun-budget", "seconds all reruns together may take (120)", "SECS"),
     ("no-pin", "do not pin servers to CPU 0 and the harness to CPU 1", ""),
@@ -171,6 +196,11 @@ fn settings(m: &getopts::Matches) -> Result<Settings, String> {
         receipt_members: members,
         file_size: crate::cli::bytes(m, "file-size", 64 << 20)?.max(1),
         chat_rate: f("chat-rate", "1000")?.max(1.0),
+        cluster_nodes: nodes(&s("cluster-nodes", "1,2,3"), max)?,
+        cluster_receivers: list(&s("cluster-receivers", "100,1000"), max)?,
+        cluster_sizes: list(&s("cluster-sizes", "64"), max)?,
+        cluster_senders: list(&s("cluster-senders", "1"), max)?,
+        cluster_conns: f("cluster-conns", "5000")?.clamp(1.0, max as f64) as usize,
         max_reruns: f("max-reruns", "2")?.max(0.0) as usize,
         rerun_budget: f("rerun-budget", "120")?.max(0.0),
         cpus: (!m.opt_present("no-pin")).then_some((0, 1)),
@@ -201,6 +231,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
             "tls" => c.tls()?,
             "ws" => c.ws()?,
             "receipts" => c.receipts()?,
+            "cluster" => c.cluster()?,
             _ => c.files()?,
         }
     }
@@ -234,7 +265,8 @@ pub mod tests {
     fn defaults_and_refusals() {
         let s = settings();
         assert_eq!((s.runs, s.window, s.max_reruns, s.transport_conns), (3, 16, 2, 10_000));
-        assert_eq!(s.only, ["tcp", "tls", "ws", "receipts", "files"]);
+        assert_eq!(s.only, ["tcp", "tls", "ws", "receipts", "files", "cluster"]);
+        assert_eq!((s.cluster_nodes, s.cluster_conns), (vec![1, 2, 3], 5000));
         assert_eq!((s.receipt_members, s.file_size), (vec![10, 100], 64 << 20));
         assert!(s.tls.is_none());
         let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -242,6 +274,8 @@ pub mod tests {
         assert!(super::settings(&m).unwrap_err().contains("go together"));
         let m = parse(&a(&["--only", "tcp,quic"])).unwrap().unwrap();
         assert!(super::settings(&m).unwrap_err().contains("quic"));
+        let m = parse(&a(&["--cluster-nodes", "0,2"])).unwrap().unwrap();
+        assert!(super::settings(&m).unwrap_err().contains("1 to 16"));
         let m = parse(&a(&["--receipt-members", "1"])).unwrap().unwrap();
         assert!(super::settings(&m).unwrap_err().contains("2 members"));
         let m = parse(&a(&["--tls-cert", "c", "--tls-key", "k", "--ca", "a"])).unwrap().unwrap();

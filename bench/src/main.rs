@@ -5,6 +5,8 @@
 
 mod attack;
 mod cli;
+mod cluster;
+mod cluster_model;
 mod compare;
 mod conn;
 mod content;
@@ -19,6 +21,8 @@ mod procstat;
 mod proto;
 mod receipts;
 mod render;
+mod render_cluster;
+mod render_cluster_model;
 mod render_ext;
 mod report;
 mod report_ext;

@@ -42,6 +42,25 @@ impl Row {
     }
 }
 
+/// What [`Comparison::measured`] can measure again: rows whose runs tell
+/// whether another process disturbed them.
+pub(crate) trait Rerun {
+    /// Runs another process disturbed.
+    fn disturbed_runs(&self) -> usize;
+    /// Notes how many times the row was measured.
+    fn set_attempts(&mut self, n: usize);
+}
+
+impl Rerun for Row {
+    fn disturbed_runs(&self) -> usize {
+        Row::disturbed_runs(self)
+    }
+
+    fn set_attempts(&mut self, n: usize) {
+        self.attempts = n;
+    }
+}
+
 /// One pair of servers compared over one transport.
 pub struct Section {
     /// The heading.
@@ -101,6 +120,8 @@ pub struct Results {
     pub files: Vec<Row>,
     /// Server command lines, deduplicated at render time.
     pub commands: Vec<String>,
+    /// The cluster section (issue 17).
+    pub cluster: crate::cluster::ClusterResults,
     /// How long the whole comparison took.
     pub elapsed_s: f64,
 }
@@ -151,6 +172,14 @@ fn disturber(runs: &[Result<Figures, String>]) -> Option<String> {
 /// The command line that runs `p` (target shown as `url`).
 pub fn command(p: &Plan, url: &str) -> String {
     let mut c = format!("banter-bench {} --target {url}", p.scenario.name());
+    for node in &p.nodes {
+        match url {
+            "URL" => c.push_str(" --target URL"),
+            _ => {
+                let _ = write!(c, " --target {}://{node}", p.target.scheme);
+            }
+        }
+    }
     match p.scenario {
         Scenario::Fanout => {
             let _ = write!(c, " -r {} -s {} -b {} -w {}", p.receivers, p.senders, p.size, p.window);
@@ -179,6 +208,10 @@ pub fn command(p: &Plan, url: &str) -> String {
         format!(" --warmup {}", p.warmup.as_secs_f64())
     };
     let _ = write!(c, " -d {}{warm} --server-pid PID", p.duration.as_secs_f64());
+    c.push_str(&" --server-pid PID".repeat(p.node_pids.len()));
+    if p.redis_pid.is_some() {
+        c.push_str(" --redis-pid PID");
+    }
     if p.target.tls {
         c.push_str(" --ca CA.pem");
     }

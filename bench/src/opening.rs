@@ -45,7 +45,7 @@ impl Worker {
             Ok(l) => l,
             Err(e) => return self.open_failed(spec, &e),
         };
-        let mut stream = match net::connect_from(spec.source, self.plan.target.addr) {
+        let mut stream = match net::connect_from(spec.source, spec.addr) {
             Ok(s) => s,
             Err(e) => return self.open_failed(spec, &format!("connect: {e}")),
         };

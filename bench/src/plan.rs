@@ -6,7 +6,7 @@
 
 use crate::link::tls::TlsOpts;
 use crate::target::Target;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// The workloads.
@@ -102,6 +102,9 @@ pub struct ConnSpec {
     pub room: String,
     /// The local address to connect from.
     pub source: Option<Ipv4Addr>,
+    /// The server node it connects to (the target's, or one of the plan's
+    /// `nodes`).
+    pub addr: SocketAddr,
 }
 
 /// A whole run.
@@ -150,6 +153,16 @@ pub struct Plan {
     pub sources: u8,
     /// The server's pid, for its CPU and memory.
     pub server_pid: Option<u32>,
+    /// Cluster: further nodes of the same server (`banterd --cluster`);
+    /// each role's connections are dealt round-robin over the target and
+    /// these, so with N nodes (N-1)/N of the receivers sit on a node other
+    /// than their sender's. Empty: every connection goes to the target.
+    pub nodes: Vec<SocketAddr>,
+    /// Cluster: the pids of `nodes`, whose CPU (and memory) a window
+    /// measures besides the server's.
+    pub node_pids: Vec<u32>,
+    /// Cluster: the pid of the Redis the nodes share, measured the same way.
+    pub redis_pid: Option<u32>,
     /// Prefix of names and rooms, unique per run so runs never collide.
     pub prefix: String,
     /// Print a progress line every second (stderr).
@@ -195,13 +208,31 @@ impl Plan {
             Scenario::Churn => format!("{room}{i}"),
             _ => room.clone(),
         };
-        let spec = |(i, role)| ConnSpec {
-            role,
-            name: format!("{}{i:x}", self.prefix),
-            room: room_of(i),
-            source: self.source(i),
+        let addrs = self.addrs();
+        let mut dealt = [0usize; 2];
+        let mut spec = |(i, role): (usize, Role)| {
+            let kind = &mut dealt[usize::from(role.sender_idx().is_some())];
+            *kind += 1;
+            ConnSpec {
+                role,
+                name: format!("{}{i:x}", self.prefix),
+                room: room_of(i),
+                source: self.source(i),
+                addr: addrs[(*kind - 1) % addrs.len()],
+            }
         };
-        roles.into_iter().enumerate().map(spec).collect()
+        roles.into_iter().enumerate().map(&mut spec).collect()
+    }
+
+    /// Every node connections go to: the target first, then `nodes`.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.target.addr).chain(self.nodes.iter().copied()).collect()
+    }
+
+    /// Every server process measured: the server, the other nodes, Redis.
+    pub fn pids(&self) -> Vec<u32> {
+        let all = self.server_pid.into_iter().chain(self.node_pids.iter().copied());
+        all.chain(self.redis_pid).collect()
     }
 
     /// The source address of connection `i`: 127.0.0.1 … 127.0.0.`sources`
@@ -269,6 +300,9 @@ pub mod tests {
             duration: Duration::from_secs(1),
             sources: 4,
             server_pid: None,
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
+            redis_pid: None,
             prefix: "t1".into(),
             progress: false,
         }
@@ -286,6 +320,22 @@ pub mod tests {
         let senders = a.iter().chain(&b).filter(|s| !s.role.receives()).count();
         assert_eq!(senders, 2);
         assert!(names.iter().all(|n| banter_proto::validate::is_valid_name(n)));
+    }
+
+    #[test]
+    fn each_role_is_dealt_over_the_nodes() {
+        let mut p = plan(Scenario::Fanout);
+        (p.receivers, p.senders) = (5, 3);
+        p.nodes = vec!["127.0.0.1:4001".parse().unwrap(), "127.0.0.1:4002".parse().unwrap()];
+        let ports: Vec<(bool, u16)> =
+            p.all_specs().iter().map(|s| (s.role.receives(), s.addr.port())).collect();
+        let want = [(true, 3000), (true, 4001), (true, 4002), (true, 3000), (true, 4001)];
+        assert_eq!(ports[..5], want);
+        assert_eq!(ports[5..], [(false, 3000), (false, 4001), (false, 4002)]);
+        (p.server_pid, p.node_pids, p.redis_pid) = (Some(1), vec![2, 3], Some(4));
+        assert_eq!(p.pids(), [1, 2, 3, 4]);
+        p.nodes.clear();
+        assert!(p.all_specs().iter().all(|s| s.addr.port() == 3000));
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn commands(out: &mut String, r: &Results) {
 
 /// A server command line with its run-specific values named: chosen
 /// ports and the throwaway certificate files.
-fn generic(c: &str) -> String {
+pub(crate) fn generic(c: &str) -> String {
     let mut words: Vec<&str> = c.split(' ').collect();
     for i in 1..words.len() {
         words[i] = match words[i - 1] {
@@ -293,11 +293,42 @@ pub fn render(r: &Results, s: &Settings, old: &str) -> String {
     }
     crate::render_ext::receipts(&mut out, r);
     crate::render_ext::files(&mut out, r);
+    let header = cluster_header(s, &date);
+    crate::render_cluster::cluster(&mut out, &r.cluster, s, &header);
     out.push_str(NOTES);
     if let Some(i) = old.find("\n## Durable storage") {
-        out.push_str(&old[i..]);
+        let ran = !r.cluster.fanout.is_empty() || !r.cluster.idle.is_empty();
+        out.push_str(&keep_tail(&old[i..], ran));
     }
     out
+}
+
+/// The sections kept from the old file (from "Durable storage" on),
+/// without its cluster section when this run measured a new one.
+fn keep_tail(tail: &str, new_cluster: bool) -> String {
+    let heading = "\n## Cluster: ";
+    match (new_cluster, tail.find(heading)) {
+        (true, Some(a)) => {
+            let rest = &tail[a + 1..];
+            let end = rest.find("\n## ").map_or(tail.len(), |e| a + 1 + e);
+            format!("{}{}", &tail[..a], &tail[end..])
+        }
+        _ => tail.to_string(),
+    }
+}
+
+/// The cluster section's own header: it is often run alone (`--only
+/// cluster`) and merged into a file written at another commit.
+fn cluster_header(s: &Settings, date: &str) -> String {
+    let commit = sh("git", &["rev-parse", "--short", "HEAD"]);
+    let pin = match s.cpus {
+        Some((a, b)) => format!("every node and Redis pinned to CPU {a}, the harness to CPU {b}"),
+        None => "no CPU pinning".into(),
+    };
+    format!(
+        "Written by `banter-bench compare` on {date}, commit {commit}; {pin}; every figure is the median of {} measured windows of {} s after {} s of warm-up, each setup on fresh servers; a disturbed row is measured again as in the other sections. Matrix: receivers {:?}, payload {:?} B, senders {:?}, nodes {:?} and the plain banterd.",
+        s.runs, s.duration, s.warmup, s.cluster_receivers, s.cluster_sizes, s.cluster_senders, s.cluster_nodes
+    )
 }
 
 #[cfg(test)]
@@ -323,5 +354,14 @@ mod tests {
         let doc = render(&r, &s, old);
         assert!(doc.ends_with("## Durable storage (`--db`)\n\nkept\n"), "{doc}");
         assert!(!doc.contains("old figures"));
+    }
+
+    #[test]
+    fn an_old_cluster_section_goes_only_when_a_new_one_was_measured() {
+        let tail = "\n## Durable storage\n\nd\n\n## Cluster: x\n\nold\n\n## Hostile network\n\nh\n";
+        assert_eq!(keep_tail(tail, false), tail);
+        assert_eq!(keep_tail(tail, true), "\n## Durable storage\n\nd\n\n## Hostile network\n\nh\n");
+        let last = "\n## Durable storage\n\nd\n\n## Cluster: x\n\nold\n";
+        assert_eq!(keep_tail(last, true), "\n## Durable storage\n\nd\n");
     }
 }

@@ -64,6 +64,9 @@ pub fn figures(o: &Outcome) -> Figures {
         tls(&mut f, o);
     }
     cpu(&mut f, o);
+    if p.redis_pid.is_some() || !p.node_pids.is_empty() {
+        crate::report_ext::cluster(&mut f, o);
+    }
     f.push(("errors", Val::Int(o.totals.errors)));
     f.push(("first_errors", Val::Text(o.errors.join("; "))));
     f

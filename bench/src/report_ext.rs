@@ -4,6 +4,10 @@
 //! files the window's kind, the transfers' throughput and the chat's
 //! latency on the file's connection ("same") and between others ("other").
 //!
+//! For a cluster (`banterd --cluster`, several nodes over one Redis) the
+//! figures of every node and of Redis: CPU per message and per delivery,
+//! and Redis's memory per connection.
+//!
 //! It measures nothing; `summary.rs` turns several windows into one report.
 
 use crate::mover::FilePhase;
@@ -36,6 +40,51 @@ pub fn receipts(f: &mut Figures, o: &Outcome) {
     f.push(("read_violations", Val::Int(e.read_violations)));
     let gap = e.read_min_gap_ns;
     f.push(("read_min_gap_ms", if gap > 0 { Val::Num(gap as f64 / 1e6) } else { Val::Null }));
+}
+
+/// The cluster figures of a window: all nodes' CPU together and the
+/// busiest one's, Redis's CPU, each per message published and per
+/// delivery, and Redis's RSS growth per connection reached.
+pub fn cluster(f: &mut Figures, o: &Outcome) {
+    let (p, c, s) = (&o.plan, &o.counts, o.window_s.max(1e-9));
+    let nodes: Vec<Option<f64>> = std::iter::once(o.server_cpu_s)
+        .chain(o.peer_cpu_s.iter().copied())
+        .take(1 + p.node_pids.len())
+        .collect();
+    let all: Option<f64> = nodes.iter().copied().sum();
+    let busiest = nodes
+        .iter()
+        .copied()
+        .collect::<Option<Vec<f64>>>()
+        .map(|v| v.into_iter().fold(0.0, f64::max));
+    let redis =
+        o.peer_cpu_s.get(p.node_pids.len()).copied().flatten().filter(|_| p.redis_pid.is_some());
+    f.push(("nodes", Val::Int(1 + p.nodes.len() as u64)));
+    for (name, cpu) in [("nodes", all), ("redis", redis)] {
+        let (pct, us_msg, s_m) = CLUSTER_KEYS[usize::from(name == "redis")];
+        f.push((pct, opt(cpu.map(|x| 100.0 * x / s))));
+        f.push((us_msg, opt(per(cpu, c.sent, 1e6))));
+        f.push((s_m, opt(per(cpu, c.delivered, 1e6))));
+    }
+    f.push(("node_cpu_max_pct", opt(busiest.map(|x| 100.0 * x / s))));
+    let grown = o.redis_rss.1.zip(o.redis_rss.0).map(|(b, a)| b as f64 - a as f64);
+    f.push(("redis_rss_per_conn", opt(per(grown, o.reached, 1.0))));
+}
+
+/// Keys of the nodes' and of Redis's CPU: % of a core, µs per message
+/// published, s per million deliveries.
+const CLUSTER_KEYS: [(&str, &str, &str); 2] = [
+    ("nodes_cpu_pct", "nodes_cpu_us_per_msg", "nodes_cpu_s_per_m"),
+    ("redis_cpu_pct", "redis_cpu_us_per_msg", "redis_cpu_s_per_m"),
+];
+
+/// `x * scale / n`, when both are known and `n` is not 0.
+fn per(x: Option<f64>, n: u64, scale: f64) -> Option<f64> {
+    x.filter(|_| n > 0).map(|x| x * scale / n as f64)
+}
+
+fn opt(v: Option<f64>) -> Val {
+    v.map_or(Val::Null, Val::Num)
 }
 
 /// MB/s of `bytes` moved in `ns` (Null when nothing moved).

@@ -63,6 +63,12 @@ pub struct Outcome {
     pub tls: Option<String>,
     /// Receipts and files figures of the window.
     pub extra: Extra,
+    /// Cluster: CPU seconds in the window of each further node (the plan's
+    /// `node_pids`, in order), then of Redis when its pid is known.
+    pub peer_cpu_s: Vec<Option<f64>>,
+    /// Cluster: Redis's RSS before the first connection and at the end of
+    /// the window, bytes (what it holds per session).
+    pub redis_rss: (Option<u64>, Option<u64>),
 }
 
 /// Runs `plan` to the end: one measured window at the plan's rate.
@@ -83,6 +89,7 @@ pub fn session(
 ) -> Result<Vec<Outcome>, String> {
     let shared = Arc::new(Shared::new(plan.threads.max(1), plan.senders));
     let rss_before = plan.server_pid.and_then(procstat::rss_bytes);
+    let redis_before = plan.redis_pid.and_then(procstat::rss_bytes);
     let handles = spawn_workers(&plan, &shared)?;
     let mut co = Coordinator {
         plan,
@@ -114,6 +121,8 @@ pub fn session(
         errors: co.shared.errors(),
         tls: co.shared.tls(),
         extra: Extra::default(),
+        peer_cpu_s: Vec::new(),
+        redis_rss: (redis_before, None),
     };
     let each = |(i, w)| outcome(&base, &results, i + 1, w);
     Ok(windows.into_iter().enumerate().map(each).collect())
@@ -157,6 +166,8 @@ fn outcome(base: &Outcome, results: &[WorkerResult], n: usize, w: Window) -> Out
     o.counts = w.counts;
     o.latency = stats::latency(&hist);
     o.server_cpu_s = w.server_cpu_s;
+    o.peer_cpu_s = w.peer_cpu_s;
+    o.redis_rss.1 = w.redis_rss_after;
     o.harness_cpu_s = w.harness_cpu_s;
     o.other_cpu = w.other_cpu;
     o.rss_after = w.rss_after;
@@ -179,6 +190,10 @@ struct Window {
     other_cpu: Option<OtherCpu>,
     /// Server RSS at its end.
     rss_after: Option<u64>,
+    /// Cluster: the other nodes' and Redis's CPU seconds in it.
+    peer_cpu_s: Vec<Option<f64>>,
+    /// Cluster: Redis's RSS at its end.
+    redis_rss_after: Option<u64>,
 }
 
 /// The coordinating thread's state.
@@ -252,7 +267,10 @@ impl Coordinator {
 
     fn measure(&mut self, rate: f64) -> Window {
         let pid = self.plan.server_pid;
+        let peers: Vec<u32> =
+            self.plan.node_pids.iter().copied().chain(self.plan.redis_pid).collect();
         let procs0 = ProcTimes::take();
+        let peers0: Vec<Option<f64>> = peers.iter().map(|&p| procstat::cpu_seconds(p)).collect();
         let (c0, cpu0, t0) = (self.shared.totals(), CpuSample::take(pid), Instant::now());
         self.shared.set_phase(Phase::Measure);
         let label = match self.plan.scenario {
@@ -261,10 +279,13 @@ impl Coordinator {
         };
         self.wait(self.plan.duration, label);
         let (c1, cpu1) = (self.shared.totals(), CpuSample::take(pid));
+        let peer_cpu_s =
+            peers.iter().zip(peers0).map(|(&p, a)| Some(procstat::cpu_seconds(p)? - a?));
+        let peer_cpu_s = peer_cpu_s.collect();
         let window_s = t0.elapsed().as_secs_f64();
         self.shared.set_phase(Phase::Drain);
-        let mine = [Some(std::process::id()), pid];
-        let exclude: Vec<u32> = mine.into_iter().flatten().collect();
+        let mut exclude = self.plan.pids();
+        exclude.push(std::process::id());
         let other_cpu = procstat::busiest_other(&procs0, &ProcTimes::take(), window_s, &exclude);
         Window {
             rate,
@@ -274,6 +295,8 @@ impl Coordinator {
             harness_cpu_s: cpu1.harness - cpu0.harness,
             other_cpu,
             rss_after: pid.and_then(procstat::rss_bytes),
+            peer_cpu_s,
+            redis_rss_after: self.plan.redis_pid.and_then(procstat::rss_bytes),
         }
     }
 

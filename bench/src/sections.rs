@@ -10,7 +10,7 @@
 
 use crate::compare::Settings;
 use crate::link::tls::TlsOpts;
-use crate::markdown::{self, Results, Row, Runs, Section};
+use crate::markdown::{self, Rerun, Results, Row, Runs, Section};
 use crate::plan::{Plan, Scenario};
 use crate::report;
 use crate::servers::ServerProc;
@@ -141,6 +141,9 @@ impl Comparison {
             duration: Duration::from_secs_f64(self.s.duration),
             sources: 8,
             server_pid: srv.map(|s| s.pid),
+            nodes: Vec::new(),
+            node_pids: Vec::new(),
+            redis_pid: None,
             prefix: crate::cli::unique_prefix(),
             progress: false,
         })
@@ -190,8 +193,11 @@ impl Comparison {
     /// the whole comparison stays near 15 minutes)
     /// as long as another process disturbed one of their runs; the least
     /// disturbed attempt is kept.
-    pub(crate) fn measured(&mut self, f: &mut dyn FnMut(&mut Comparison) -> Vec<Row>) -> Vec<Row> {
-        let count = |rows: &[Row]| rows.iter().map(Row::disturbed_runs).sum::<usize>();
+    pub(crate) fn measured<T: Rerun>(
+        &mut self,
+        f: &mut dyn FnMut(&mut Comparison) -> Vec<T>,
+    ) -> Vec<T> {
+        let count = |rows: &[T]| rows.iter().map(T::disturbed_runs).sum::<usize>();
         let t = Instant::now();
         let mut best = f(self);
         let took = t.elapsed();
@@ -208,7 +214,7 @@ impl Comparison {
                 best = next;
             }
         }
-        best.iter_mut().for_each(|r| r.attempts = attempts);
+        best.iter_mut().for_each(|r| r.set_attempts(attempts));
         best
     }
 
@@ -252,7 +258,7 @@ impl Comparison {
 
     /// `runs` closed-loop windows, then `runs` open-loop ones at `rate`
     /// (or at half of the closed-loop median when `rate` is `None`).
-    fn closed_then_open(&mut self, p: &Plan, runs: usize, rate: Option<f64>) -> Runs {
+    pub(crate) fn closed_then_open(&mut self, p: &Plan, runs: usize, rate: Option<f64>) -> Runs {
         let half =
             |done: &[f64]| stats::median(done.get(..runs).unwrap_or(done)).unwrap_or(0.0) / 2.0;
         self.session(p, &mut |done| {
@@ -329,7 +335,7 @@ const MAX_IN_FLIGHT: usize = 128 << 20;
 
 /// The window of a fan-out configuration (R, B, S): `want`, lowered so the
 /// bytes in flight stay under [`MAX_IN_FLIGHT`], at least 1.
-fn window_for((r, b, s): (usize, usize, usize), want: u32) -> u32 {
+pub(crate) fn window_for((r, b, s): (usize, usize, usize), want: u32) -> u32 {
     let per_message = (r * b * s).max(1);
     let fits = (MAX_IN_FLIGHT / per_message).max(1);
     want.min(u32::try_from(fits).unwrap_or(u32::MAX))
@@ -342,7 +348,7 @@ const SETTLE: Duration = Duration::from_secs(20);
 /// [`SETTLE`]: a server still busy with the previous session's goodbyes
 /// (banterd tells each member of a 5 000-member room about every quit)
 /// would otherwise charge that work to the next configuration.
-fn settle(pid: u32) {
+pub(crate) fn settle(pid: u32) {
     let t = Instant::now();
     let step = Duration::from_millis(200);
     while t.elapsed() < SETTLE {

@@ -34,6 +34,11 @@ impl Redis {
         r
     }
 
+    /// Its pid while it runs (for the bench's CPU figures).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// `redis://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)

@@ -29,8 +29,21 @@ fn run_timed(
     args: &[&str],
 ) -> (ExitStatus, String, String) {
     let pid = pid.to_string();
+    let target = ["--target", url, "--server-pid", &pid];
+    run_args(scenario, &target, (warmup, duration), args)
+}
+
+/// Runs `banter-bench SCENARIO TARGET… --json -q …` with (warm-up,
+/// measured) seconds per window, bounded in time.
+pub(crate) fn run_args(
+    scenario: &str,
+    target: &[&str],
+    (warmup, duration): (&str, &str),
+    args: &[&str],
+) -> (ExitStatus, String, String) {
     let mut child = Command::new(bin("banter-bench"))
-        .args([scenario, "--target", url, "--server-pid", &pid])
+        .arg(scenario)
+        .args(target)
         .args(["--json", "--quiet", "--warmup", warmup, "--duration", duration])
         .args(args)
         .stdout(Stdio::piped())
@@ -67,7 +80,7 @@ fn bench(s: &Server, scenario: &str, args: &[&str]) -> String {
 }
 
 /// The number after `"key":` in a flat JSON object.
-fn num(json: &str, key: &str) -> f64 {
+pub(crate) fn num(json: &str, key: &str) -> f64 {
     let pat = format!("\"{key}\":");
     let at = json.find(&pat).unwrap_or_else(|| panic!("no {key} in {json}")) + pat.len();
     let rest = &json[at..];
@@ -93,7 +106,7 @@ fn server() -> Server {
 }
 
 /// Checks a fan-out run to `r` receivers: all delivered, nothing lost.
-fn check_fanout(j: &str, r: f64) {
+pub(crate) fn check_fanout(j: &str, r: f64) {
     assert!(num(j, "delivered") > 0.0, "{j}");
     assert_eq!(num(j, "delivered"), num(j, "sent") * r, "{j}");
     assert_eq!((num(j, "lost"), num(j, "reordered")), (0.0, 0.0), "{j}");

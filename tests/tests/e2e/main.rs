@@ -2,6 +2,7 @@
 //! `banterd`, `banter` or `banter-bench` over sockets on 127.0.0.1.
 
 mod bench;
+mod bench_cluster;
 mod client;
 mod cluster;
 mod server;
