@@ -155,4 +155,4 @@ pub(super) const BULK_ABOVE: usize = 200;
 pub(super) const BULK_PER_TURN: usize = 512;
 /// Frames up to this size are copied into each receiver's own buffer (as
 /// cheap as a shared handle, and no allocation); larger ones are shared.
-const SHARE_ABOVE: usize = 256;
+pub(super) const SHARE_ABOVE: usize = 256;

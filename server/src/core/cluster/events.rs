@@ -11,6 +11,7 @@ use super::{arg, Sync, Wait};
 use crate::cluster::event::{Event, Record};
 use crate::cluster::resp::Value;
 use crate::cluster::scripts::Script;
+use crate::core::output::{BULK_ABOVE, SHARE_ABOVE};
 use crate::core::room::WinMsg;
 use crate::core::session::NO_PEER;
 use crate::core::Core;
@@ -225,6 +226,8 @@ impl Core {
         };
         let author = sid_of(&rec.event);
         let mut shared: Option<Bytes> = None;
+        // A large room's fan-out is written in rounds, as on one server.
+        self.fanning_out_big = only.is_none() && targets.len() > BULK_ABOVE;
         for s in targets {
             let Some(session) = self.sessions.get(s as usize) else { continue };
             if Some(session.sid) == author || session.peer == NO_PEER {
@@ -245,16 +248,21 @@ impl Core {
                     self.expect_delivery(p, r, id);
                 }
             } else {
-                let bytes =
+                // Encoded once; copied when small, as one server does.
+                let frame =
                     shared.get_or_insert_with(|| Bytes::from(encode(&rec.room, &rec.event)));
-                let bytes = bytes.clone();
-                self.send_shared(p, &bytes);
+                if frame.len() > SHARE_ABOVE {
+                    self.send_shared(p, frame);
+                } else {
+                    self.send_bytes(p, frame);
+                }
             }
             self.counters.frames_out += 1;
             if matches!(rec.event, Event::Msg { .. }) {
                 self.counters.deliveries += 1;
             }
         }
+        self.fanning_out_big = false;
     }
 
     /// A party's delivery reached this node: its author here hears of it.
