@@ -9,6 +9,7 @@ mod page;
 mod receipts;
 mod reconnect;
 mod screens;
+mod terminal;
 
 use banter_proto::{ClientFrame, ServerFrame, FLAG_ACTION};
 use banter_tests::browser::{exclusive, Browser, Screen, ENTER};

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-const PW: &str = "sesame-open-42";
+pub(super) const PW: &str = "sesame-open-42";
 
 /// A real 2×3 PNG (red pixels).
 const PNG: &[u8] = &[
@@ -58,12 +58,12 @@ const DRAW: &str = r#"return (async () => {
   return true;
 })()"#;
 
-fn sha(data: &[u8]) -> String {
+pub(super) fn sha(data: &[u8]) -> String {
     Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `n` bytes that are not all alike; the pages make the same with [`MAKE_BYTES`].
-fn bytes(n: usize) -> Vec<u8> {
+pub(super) fn bytes(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
 }
 
@@ -71,7 +71,7 @@ fn bytes(n: usize) -> Vec<u8> {
 const MAKE_BYTES: &str =
     "const make = (n) => new Uint8Array(n).map((_, i) => (i * 7 + Math.floor(i / 251)) & 255);";
 
-fn files_server(dir: &TempDir, extra: &[&str]) -> Server {
+pub(super) fn files_server(dir: &TempDir, extra: &[&str]) -> Server {
     let files = dir.0.join("files").display().to_string();
     let mut args = vec!["--files", files.as_str(), "--rate", "0"];
     args.extend_from_slice(extra);
@@ -111,7 +111,7 @@ fn raw_upload(c: &mut Conn, seq: u32, room: &str, name: &str, mime: &str, data: 
 }
 
 /// Drops a file made in the page (`bytes` of it, or `n` made bytes) on the messages.
-fn drop_file(b: &Browser, name: &str, mime: &str, data: Value) {
+pub(super) fn drop_file(b: &Browser, name: &str, mime: &str, data: Value) {
     let script = format!(
         "{MAKE_BYTES} const [name, type, data] = arguments;\
          const dt = new DataTransfer();\
@@ -138,13 +138,13 @@ fn paste_file(b: &Browser, name: &str, mime: &str, data: &[u8]) {
 }
 
 /// Waits until the card of `name` satisfies `cond` (a script on `c`, the card).
-fn wait_card(b: &Browser, name: &str, what: &str, cond: &str) -> Value {
+pub(super) fn wait_card(b: &Browser, name: &str, what: &str, cond: &str) -> Value {
     let script = format!("const c = card(arguments[0]); return !!c && ({cond}) && c");
     b.wait(&format!("{name}: {what}"), &script, &[json!(name)])
 }
 
 /// Waits until our own file `name` is marked sent.
-fn wait_file_sent(b: &Browser, name: &str) -> Value {
+pub(super) fn wait_file_sent(b: &Browser, name: &str) -> Value {
     wait_card(b, name, "sent", "c.cls.includes('sent') && c.upload === ''")
 }
 
@@ -156,7 +156,7 @@ fn wait_preview(b: &Browser, name: &str, width: u64) {
 }
 
 /// Clicks the first button of `name`'s card whose text is `label`.
-fn click_action(b: &Browser, name: &str, label: &str) {
+pub(super) fn click_action(b: &Browser, name: &str, label: &str) {
     let clicked = b.eval(
         "const li = [...document.querySelectorAll('#messages .msg.file')]\
            .find((li) => li.querySelector('.file-name').textContent === arguments[0]);\
