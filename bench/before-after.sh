@@ -19,8 +19,8 @@ after=${2:-$bin/banterd}
 tmp=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-pin() { if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then echo "taskset -c $1"; fi; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+. bench/lib.sh
 
 # run BANTERD BENCH-ARGS... -> prints the harness's JSON
 run() {
@@ -29,25 +29,7 @@ run() {
     if "$server" --help 2>&1 | grep -q -- --max-per-ip; then
         extra=(--max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0)
     fi
-    $(pin 0) "$server" --bind 127.0.0.1 --port 0 --rate 0 --max-clients 6000 \
-        --out-limit 67108864 "${extra[@]}" 2>"$tmp/log" &
-    pid=$!
-    local port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$tmp/log")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$tmp/log" >&2; exit 1; }
-    local json
-    json=$($(pin 1) "$bin/banter-bench" fanout --target "banter://127.0.0.1:$port" \
-        --server-pid "$pid" --json -q "$@") || true
-    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-    case "$json" in
-        "{"*) echo "$json" ;;
-        *) echo "before-after.sh: fanout $* on $server failed; its log:" >&2
-           cat "$tmp/log" >&2; echo '{}' ;;
-    esac
+    fanout_on "$server" --rate 0 --max-clients 6000 --out-limit 67108864 "${extra[@]}" -- "$@"
 }
 
 # median FIELD JSON... (one JSON object per argument; missing: nan)

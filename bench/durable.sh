@@ -11,7 +11,7 @@ bin="${CARGO_TARGET_DIR:-target}/release"
 tmp=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-pin() { if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then echo "taskset -c $1"; fi; }
+. bench/lib.sh
 
 # run MODE(mem|db) BENCH-ARGS... -> prints the harness's JSON
 run() {
@@ -19,26 +19,11 @@ run() {
     local db=()
     rm -f "$tmp"/chat.db*
     [ "$mode" = db ] && db=(--db "$tmp/chat.db")
-    $(pin 0) "$bin/banterd" --bind 127.0.0.1 --port 0 --rate 0 --max-clients 2000 \
-        --out-limit 67108864 --max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0 \
-        "${db[@]}" 2>"$tmp/log" &
-    pid=$!
-    local port=""
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$tmp/log")
-        [ -n "$port" ] && break
-        sleep 0.05
-    done
-    [ -n "$port" ] || { cat "$tmp/log" >&2; exit 1; }
     local json
-    json=$($(pin 1) "$bin/banter-bench" fanout --target "banter://127.0.0.1:$port" \
-        --server-pid "$pid" --json -q "$@") || true
-    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-    case "$json" in
-        "{"*) echo "$json" ;;
-        *) echo "durable.sh: banter-bench fanout $* ($mode) failed; server log:" >&2
-           cat "$tmp/log" >&2; exit 1 ;;
-    esac
+    json=$(fanout_on "$bin/banterd" --rate 0 --max-clients 2000 --out-limit 67108864 \
+        --max-per-ip 0 --conn-rate 0 --join-rate 0 --query-rate 0 "${db[@]}" -- "$@")
+    [ "$json" != "{}" ] || { echo "durable.sh: fanout $* ($mode) failed" >&2; exit 1; }
+    echo "$json"
 }
 
 # median FIELD JSON... (one JSON object per argument)
