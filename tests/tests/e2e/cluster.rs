@@ -184,32 +184,6 @@ fn a_killed_node_s_users_resume_elsewhere_and_the_others_are_lost_once() {
         })
         .collect();
     assert_eq!(acks, (1..=10).collect::<Vec<u64>>(), "stored once each, in order");
-    for _ in 0..8 {
-        let port = c.redis.port.to_string();
-        let q = |args: &[&str]| {
-            let out = std::process::Command::new("redis-cli")
-                .args(["-p", &port])
-                .args(args)
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).replace('\n', " ")
-        };
-        eprintln!(
-            "DBG nodes={} dead={} n0s={} alive0={}",
-            q(&["SMEMBERS", "b:nodes"]),
-            q(&["GET", "b:dead:n0"]),
-            q(&["SMEMBERS", "b:node:n0:s"]),
-            q(&["EXISTS", "b:node:n0"])
-        );
-        std::thread::sleep(Duration::from_millis(1000));
-    }
-    for n in c.nodes.iter().flatten() {
-        for l in n.log() {
-            if l.contains("cluster") || l.contains("ERROR") || l.contains("WARN") {
-                eprintln!("LOG {l}");
-            }
-        }
-    }
     for x in [&mut bob, &mut cy] {
         let got = msgs(x, 10);
         let want: Vec<(u64, String)> = (1..=10).map(|i| (i, format!("m{i}"))).collect();

@@ -210,7 +210,7 @@ impl Core {
         let account = session.account;
         let (name, token) = (session.name.to_string(), session.token);
         let how = if resumed == 1 { " (resumed)" } else { "" };
-        log::info!("#{p} ({}) is {name}{how}", self.peers[p].addr);
+        log::debug!("#{p} ({}) is {name}{how}", self.peers[p].addr);
         self.send_welcome(p, &name, token, resumed);
         if account {
             self.signed_in(s);

@@ -167,7 +167,7 @@ impl Core {
         }
         let name = self.sessions[s as usize].name.to_string();
         let how = if resumed == 1 { " (resumed)" } else { "" };
-        log::info!("#{p} ({}) is {name}{how}", self.peers[p].addr);
+        log::debug!("#{p} ({}) is {name}{how}", self.peers[p].addr);
         self.send_welcome(p, &name, token, resumed);
         if self.sessions[s as usize].account {
             self.send_unread(p, s);
