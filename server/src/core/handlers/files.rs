@@ -6,8 +6,9 @@
 //! unfinished upload ends with its session or ten minutes after its last
 //! CHUNK. Downloads are in `fetch`.
 //!
-//! A peer whose chunks the disk has not caught up with (over 1 MiB) is not
-//! read until it has: flow control, so an upload can never fill memory.
+//! A peer whose chunks the disk has not caught up with (over 4 MiB, or any
+//! once all uploads together hold 32 MiB) is not read until it has: flow
+//! control, so uploads can never fill memory.
 
 use crate::core::budget::Kind;
 use crate::core::{Core, PeerId, Timer};
@@ -20,8 +21,13 @@ use std::collections::HashMap;
 const MAX_UNFINISHED: usize = 4;
 /// An unfinished upload ends this long after its last CHUNK.
 const UPLOAD_IDLE_MS: u64 = 10 * 60 * 1000;
-/// Chunk bytes received but not yet on disk before a peer is not read.
-pub const UPLOAD_INFLIGHT: u64 = 1 << 20;
+/// Chunk bytes received but not yet on disk before a peer is not read:
+/// enough to keep the disk busy between two answers of its worker (1 MiB
+/// held uploads to half the speed of 4 MiB on loopback).
+pub const UPLOAD_INFLIGHT: u64 = 4 << 20;
+/// All sessions' chunk bytes not yet on disk, together: past this, every
+/// uploader waits, however many connections a host opens.
+pub const UPLOAD_INFLIGHT_ALL: u64 = 32 << 20;
 
 /// One upload under way.
 #[derive(Debug)]
@@ -73,6 +79,8 @@ pub struct Files {
     pub(super) next_id: u64,
     /// Chunk bytes not yet on disk, by session uid.
     inflight: HashMap<u64, u64>,
+    /// Chunk bytes not yet on disk, all sessions together.
+    total: u64,
     /// Stored files by hash.
     pub(super) index: HashMap<Box<str>, Posted>,
     /// Bytes of finished uploads by account key.
@@ -95,6 +103,7 @@ impl Files {
             by_id,
             next_id: 0,
             inflight,
+            total: 0,
             index,
             used,
             jobs: Vec::new(),
@@ -220,6 +229,7 @@ impl Core {
                 let (id, done) = (u.id, u.received == u.size);
                 let files = self.files.as_mut().expect("found above");
                 *files.inflight.entry(uid).or_default() += data.len() as u64;
+                files.total += data.len() as u64;
                 files.jobs.push(FileJob::Write { id, offset, data });
                 if done {
                     self.try_finish(uid, seq);
@@ -241,11 +251,13 @@ impl Core {
         }
     }
 
-    /// Whether session `uid` has sent more chunk bytes than the disk took.
+    /// Whether session `uid` has sent more chunk bytes than the disk took,
+    /// or has any on the way while all uploads together are over budget.
     pub(in crate::core) fn upload_backlogged(&self, uid: u64) -> bool {
-        self.files
-            .as_ref()
-            .is_some_and(|f| f.inflight.get(&uid).copied().unwrap_or(0) > UPLOAD_INFLIGHT)
+        self.files.as_ref().is_some_and(|f| {
+            let mine = f.inflight.get(&uid).copied().unwrap_or(0);
+            mine > UPLOAD_INFLIGHT || (mine > 0 && f.total > UPLOAD_INFLIGHT_ALL)
+        })
     }
 
     /// Jobs for the file workers, queued since the last call.
@@ -273,16 +285,35 @@ impl Core {
         let was = files.inflight.get(&uid).copied().unwrap_or(0);
         let now = was.saturating_sub(bytes);
         files.inflight.insert(uid, now);
+        let all_was = files.total;
+        files.total = all_was.saturating_sub(bytes);
         let Some(u) = files.uploads.get_mut(&(uid, seq)) else { return };
         u.written += bytes;
         let s = u.session;
-        if was > UPLOAD_INFLIGHT && now <= UPLOAD_INFLIGHT {
-            let peer = self.sessions.get(s as usize).map(|x| x.peer);
-            if let Some(p) = peer.filter(|&p| p != crate::core::session::NO_PEER) {
-                self.resume.push(p as usize); // input was held back
-            }
+        if all_was > UPLOAD_INFLIGHT_ALL && files.total <= UPLOAD_INFLIGHT_ALL {
+            self.resume_uploaders(); // every uploader may have waited
+        } else if was > UPLOAD_INFLIGHT && now <= UPLOAD_INFLIGHT {
+            self.resume_session(s);
         }
         self.try_finish(uid, seq);
+    }
+
+    /// The reactor reads session `s`'s peer again (its input was held).
+    fn resume_session(&mut self, s: u32) {
+        let peer = self.sessions.get(s as usize).map(|x| x.peer);
+        if let Some(p) = peer.filter(|&p| p != crate::core::session::NO_PEER) {
+            if !self.resume.contains(&(p as usize)) {
+                self.resume.push(p as usize);
+            }
+        }
+    }
+
+    /// Every session with an upload under way is read again.
+    fn resume_uploaders(&mut self) {
+        let Some(files) = self.files.as_ref() else { return };
+        let mut sessions: Vec<u32> = files.uploads.values().map(|u| u.session).collect();
+        sessions.dedup();
+        sessions.into_iter().for_each(|s| self.resume_session(s));
     }
 
     /// Removes upload `id`'s records; returns it with its seq and uid.
@@ -290,6 +321,12 @@ impl Core {
         let files = self.files.as_mut()?;
         let (uid, seq) = files.by_id.remove(&id)?;
         let u = files.uploads.remove(&(uid, seq))?;
+        // Its bytes still with the worker will not be reported any more.
+        let unwritten = u.received - u.written;
+        files.total = files.total.saturating_sub(unwritten);
+        if let Some(x) = files.inflight.get_mut(&uid) {
+            *x = x.saturating_sub(unwritten);
+        }
         if files.uploads.keys().all(|k| k.0 != uid) {
             files.inflight.remove(&uid);
         }

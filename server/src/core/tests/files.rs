@@ -178,18 +178,51 @@ fn an_upload_the_disk_lags_behind_stops_reading_the_peer() {
     let mut k = kit(&["--max-frame", "1048576", "--out-limit", "4194304"]);
     let (ada, _) = pair(&mut k);
     k.core.take_resumed(&mut Vec::new()); // the sign-in's
-    k.send(ada, upload(1, "r", "big", 3 << 20));
+    k.send(ada, upload(1, "r", "big", 8 << 20));
     k.recv(ada);
-    let piece = vec![7u8; 600 * 1024];
-    k.send(ada, chunk(1, 0, &piece));
-    assert!(k.core.wants_input(ada));
-    k.send(ada, chunk(1, piece.len() as u64, &piece));
-    assert!(!k.core.wants_input(ada), "1.2 MiB not on disk yet");
+    let piece = vec![7u8; 1000 * 1024];
+    for i in 0..4 {
+        k.send(ada, chunk(1, i * piece.len() as u64, &piece));
+        assert!(k.core.wants_input(ada), "{} KiB on the way", (i + 1) * 1000);
+    }
+    k.send(ada, chunk(1, 4 * piece.len() as u64, &piece));
+    assert!(!k.core.wants_input(ada), "5000 KiB not on disk yet");
     work(&mut k);
     assert!(k.core.wants_input(ada));
     let mut resumed = Vec::new();
     k.core.take_resumed(&mut resumed);
     assert_eq!(resumed, [ada], "the reactor is told to read it again");
+}
+
+#[test]
+fn all_uploads_together_are_held_to_one_budget() {
+    let mut k = kit(&["--max-frame", "1048576", "--out-limit", "4194304", "--max-per-ip", "0"]);
+    let piece = vec![7u8; 1000 * 1024];
+    let mut uploaders = Vec::new();
+    // Nine accounts, each within its own window (4 000 KiB on the way),
+    // 36 000 KiB together: past the 32 MiB all may hold.
+    for n in 0..9 {
+        let p = k.account(&format!("up{n}"));
+        k.send(p, ClientFrame::Join { room: "r".into(), since: 0, limit: 0 });
+        k.send(p, upload(1, "r", "big", 8 << 20));
+        k.recv(p);
+        for i in 0..4 {
+            k.send(p, chunk(1, i * piece.len() as u64, &piece));
+        }
+        uploaders.push(p);
+    }
+    k.core.take_resumed(&mut Vec::new());
+    for &p in &uploaders {
+        assert!(!k.core.wants_input(p), "every uploader waits for the disk");
+    }
+    let chatter = k.member("cy", "r");
+    assert!(k.core.wants_input(chatter), "no upload, no wait");
+    work(&mut k);
+    let mut resumed = Vec::new();
+    k.core.take_resumed(&mut resumed);
+    resumed.sort_unstable();
+    assert_eq!(resumed, uploaders, "each is read again once the disk caught up");
+    assert!(uploaders.iter().all(|&p| k.core.wants_input(p)));
 }
 
 #[test]
