@@ -137,7 +137,7 @@ fn options() -> Options {
         "",
         "cluster",
         "serve one chat with other nodes through this Redis",
-        "redis://HOST:PORT",
+        "redis://[[USER]:PASSWORD@]HOST[:PORT]",
     );
     o.optopt("", "node-id", "with --cluster: this node's id (default: host name and pid)", "ID");
     limits::options(&mut o);
@@ -245,7 +245,7 @@ fn cluster(url: Option<String>, node: Option<String>) -> Result<Option<ClusterCo
         };
     };
     if !url.starts_with("redis://") {
-        return Err(format!("--cluster: '{url}' is not redis://HOST:PORT"));
+        return Err("--cluster: the URL must be redis://[[USER]:PASSWORD@]HOST[:PORT]".into());
     }
     let node = node.unwrap_or_else(|| {
         let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();

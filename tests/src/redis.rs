@@ -20,16 +20,24 @@ pub struct Redis {
     pub port: u16,
     /// Its data directory (the append-only file lives here).
     dir: TempDir,
+    /// More arguments for every start (e.g. `--requirepass`).
+    extra: Vec<String>,
 }
 
 impl Redis {
     /// Starts Redis on a free port with an append-only file.
     pub fn start() -> Redis {
+        Redis::start_with(&[])
+    }
+
+    /// As [`Redis::start`], with more arguments for `redis-server`.
+    pub fn start_with(extra: &[&str]) -> Redis {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let mut r = Redis { child: None, port, dir: TempDir::new("redis") };
+        let extra = extra.iter().map(|s| s.to_string()).collect();
+        let mut r = Redis { child: None, port, dir: TempDir::new("redis"), extra };
         r.spawn();
         r
     }
@@ -50,6 +58,7 @@ impl Redis {
         let child = Command::new("redis-server")
             .args(["--port", &port, "--bind", "127.0.0.1", "--dir", &dir, "--save", ""])
             .args(["--appendonly", "yes", "--appendfsync", "always", "--protected-mode", "no"])
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -68,7 +77,10 @@ impl Redis {
         let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) else { return false };
         s.set_read_timeout(Some(Duration::from_secs(1))).ok();
         let mut b = [0u8; 7];
-        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut b).is_ok() && &b == b"+PONG\r\n"
+        // A Redis with a password answers too, refusing: it is up.
+        s.write_all(b"PING\r\n").is_ok()
+            && s.read_exact(&mut b).is_ok()
+            && (&b == b"+PONG\r\n" || &b == b"-NOAUTH")
     }
 
     /// How many keys Redis holds.

@@ -20,6 +20,7 @@ pub mod link;
 pub mod ops;
 pub mod resp;
 pub mod scripts;
+pub mod url;
 
 pub use ops::{Input, Op};
 
@@ -27,7 +28,6 @@ use link::Link;
 use mio::{Registry, Token};
 use resp::Value;
 use std::collections::HashSet;
-use std::net::{SocketAddr, ToSocketAddrs};
 
 /// The liveness key lives this long; it is renewed every [`RENEW_MS`].
 pub const ALIVE_MS: u64 = 3000;
@@ -36,11 +36,17 @@ const RENEW_MS: u64 = 1000;
 
 /// Tags of the module's own commands (the core's count up from 1).
 const OWN: u64 = u64::MAX;
+/// Tag of the AUTH each connection starts with when the URL has a password.
+const AUTH: u64 = u64::MAX - 1;
 
 /// The node's connections to Redis.
 pub struct Cluster {
     /// This node's id.
     node: String,
+    /// `AUTH [user] password`, sent first on every connection, if any.
+    auth: Option<Vec<Vec<u8>>>,
+    /// The Redis URL as logs show it (without its password).
+    shown: String,
     /// How long a dead node's sessions linger before they are reaped.
     linger_ms: u64,
     /// Commands and scripts.
@@ -67,7 +73,8 @@ impl Cluster {
         cmd: Token,
         sub: Token,
     ) -> Result<Cluster, String> {
-        let addr = parse_url(url)?;
+        let target = url::parse(url)?;
+        let addr = target.addr;
         let shas = scripts::sources()
             .iter()
             .map(|s| sha1_smol::Sha1::from(s.as_bytes()).digest().to_string())
@@ -76,6 +83,8 @@ impl Cluster {
         channels.insert(format!("b:node:{node}"));
         Ok(Cluster {
             node: node.to_string(),
+            auth: target.auth,
+            shown: target.shown,
             linger_ms,
             cmd: Link::new(addr, cmd, false),
             sub: Link::new(addr, sub, true),
@@ -169,6 +178,11 @@ impl Cluster {
         }
     }
 
+    /// The Redis URL as logs may show it (without its password).
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
     /// Whether `token` is one of the cluster's sockets.
     pub fn owns(&self, token: Token) -> bool {
         token == self.cmd.token() || token == self.sub.token()
@@ -178,6 +192,10 @@ impl Cluster {
         match e {
             link::Event::Up => {
                 log::info!("cluster: connected to Redis (commands)");
+                if let Some(auth) = &self.auth {
+                    let args: Vec<&[u8]> = auth.iter().map(Vec::as_slice).collect();
+                    self.cmd.send(AUTH, &args);
+                }
                 // Scripts first: a restarted Redis has forgotten them, and
                 // Redis runs this connection's commands in order.
                 for src in scripts::sources() {
@@ -186,6 +204,7 @@ impl Cluster {
                 self.renew();
                 out.push(Input::Up);
             }
+            link::Event::Reply(AUTH, v) => refused_auth(&v),
             link::Event::Reply(OWN, Value::Error(e)) => {
                 log::error!("cluster: Redis refused a command of the node: {e}")
             }
@@ -202,6 +221,10 @@ impl Cluster {
         match e {
             link::Event::Up => {
                 log::info!("cluster: connected to Redis (subscriptions)");
+                if let Some(auth) = &self.auth {
+                    let args: Vec<&[u8]> = auth.iter().map(Vec::as_slice).collect();
+                    self.sub.send(AUTH, &args);
+                }
                 for ch in &self.channels {
                     self.sub.send_untagged(&[b"SUBSCRIBE", ch.as_bytes()]);
                 }
@@ -221,31 +244,15 @@ impl Cluster {
                     _ => {}
                 }
             }
+            link::Event::Reply(AUTH, v) => refused_auth(&v),
             link::Event::Reply(..) | link::Event::Down(_) => {}
         }
     }
 }
 
-/// `redis://HOST[:PORT]` as an address.
-fn parse_url(url: &str) -> Result<SocketAddr, String> {
-    let bad = || format!("--cluster: '{url}' is not redis://HOST:PORT");
-    let rest = url.strip_prefix("redis://").ok_or_else(bad)?.trim_end_matches('/');
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    let rest = if rest.contains(':') { rest.to_string() } else { format!("{rest}:6379") };
-    rest.to_socket_addrs().map_err(|e| format!("--cluster {url}: {e}"))?.next().ok_or_else(bad)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls() {
-        assert_eq!(parse_url("redis://127.0.0.1:7000").unwrap().port(), 7000);
-        assert_eq!(parse_url("redis://127.0.0.1").unwrap().port(), 6379);
-        assert!(parse_url("http://x:1").is_err());
-        assert!(parse_url("redis://").is_err());
+/// Logs Redis's refusal of the password, if it refused.
+fn refused_auth(v: &Value) {
+    if let Value::Error(e) = v {
+        log::error!("cluster: Redis refused the password of --cluster: {e}");
     }
 }

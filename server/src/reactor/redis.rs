@@ -26,7 +26,7 @@ impl Redis {
     /// reaped after `linger_ms`).
     pub fn new(url: &str, node: &str, linger_ms: u64) -> Result<Redis, String> {
         let cluster = Cluster::new(url, node, linger_ms, REDIS_CMD, REDIS_SUB)?;
-        log::info!("cluster node {node} on {url}");
+        log::info!("cluster node {node} on {}", cluster.shown());
         Ok(Redis { cluster, ops: Vec::new(), inputs: Vec::new() })
     }
 }

@@ -265,3 +265,31 @@ fn rooms_joined_and_left_leave_no_keys_in_redis() {
     assert_eq!(roster_names(&read_rosters(&mut ada, "kept")), ["bob", "ada"]);
     assert_eq!(c.redis.dbsize(), before, "keys left by rooms joined and left");
 }
+
+/// A password in the URL is sent as AUTH on both of a node's connections,
+/// and never logged; a wrong one is said in the log, and sign-ins get
+/// STORAGE rather than a hang.
+#[test]
+fn a_redis_password_is_sent_and_a_wrong_one_is_said() {
+    let redis = banter_tests::redis::Redis::start_with(&["--requirepass", "s3cret"]);
+    let url = |pw: &str| format!("redis://:{pw}@127.0.0.1:{}", redis.port);
+    let good = Server::spawn_one(0, &["--cluster", &url("s3cret"), "--node-id", "good"], &[]);
+    let mut ada = good.login("ada");
+    join(&mut ada, "lobby", "lobby", 0, 0);
+    say(&mut ada, "lobby", 1, "hello");
+    let mut bob = good.login("bob");
+    let a = join(&mut bob, "lobby", "lobby", 0, 10);
+    assert_eq!(ids(&a.history), [1], "stored in Redis through the password");
+    let bad = Server::spawn_one(0, &["--cluster", &url("wrong"), "--node-id", "bad"], &[]);
+    bad.wait_log("Redis refused the password of --cluster");
+    let mut cy = bad.connect();
+    cy.hello("cy", "", 0);
+    let frames = cy.expect_closed();
+    assert!(
+        matches!(frames.last(), Some(ServerFrame::Error { code, .. }) if *code == ErrorCode::Storage.code()),
+        "{frames:?}"
+    );
+    for (node, pw) in [(&good, "s3cret"), (&bad, "wrong")] {
+        assert!(node.log().iter().all(|l| !l.contains(pw)), "the password in the log");
+    }
+}
