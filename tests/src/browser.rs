@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -315,8 +316,21 @@ fn capabilities(chromium: &Path, profile: &Path, screen: Screen) -> Value {
     }}})
 }
 
-/// Starts chromedriver on a free port and learns the port from its output.
+/// Starts chromedriver on a free port and learns the port from its output;
+/// a start that fails (seen once in a while on a loaded machine, e.g. with
+/// the ephemeral ports taken by a soak) is tried again, twice.
 fn start_driver(bin: &Path) -> (Child, SocketAddr) {
+    let mut why = Vec::new();
+    for _ in 0..3 {
+        match try_start_driver(bin) {
+            Ok(started) => return started,
+            Err(e) => why.push(e),
+        }
+    }
+    panic!("chromedriver did not start, three times:\n{}", why.join("\n"));
+}
+
+fn try_start_driver(bin: &Path) -> Result<(Child, SocketAddr), String> {
     use std::os::unix::process::CommandExt as _;
     let mut cmd = Command::new(bin);
     cmd.arg("--port=0");
@@ -338,20 +352,28 @@ fn start_driver(bin: &Path) -> (Child, SocketAddr) {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             // "ChromeDriver was started successfully on port 34791."
-            if let Some(rest) = line.split("successfully on port ").nth(1) {
-                let _ = tx.send(rest.trim_end_matches('.').trim().to_string());
-            }
+            let port = line.split("successfully on port ").nth(1);
+            let _ = tx.send(port.map(|p| p.trim_end_matches('.').trim().to_string()).ok_or(line));
         }
     });
     // Generous: on a loaded 2-core machine its start has taken over 20 s.
-    match rx.recv_timeout(Duration::from_secs(60)).map(|p| p.parse::<u16>()) {
-        Ok(Ok(port)) => (child, SocketAddr::from(([127, 0, 0, 1], port))),
-        _ => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromedriver did not start within 60 s");
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    let mut said = Vec::new();
+    let why = loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Ok(port)) => match port.parse::<u16>() {
+                Ok(port) => return Ok((child, SocketAddr::from(([127, 0, 0, 1], port)))),
+                Err(_) => break format!("it named port {port:?}"),
+            },
+            Ok(Err(line)) => said.push(line),
+            Err(RecvTimeoutError::Timeout) => break "not started within 60 s".to_string(),
+            Err(RecvTimeoutError::Disconnected) => break "it ended its output".to_string(),
         }
-    }
+    };
+    let _ = child.kill();
+    let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+    Err(format!("{why} ({status}); it said: {}", said.join(" | ")))
 }
 
 #[cfg(test)]
