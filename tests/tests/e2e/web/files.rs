@@ -8,7 +8,6 @@
 
 use super::page::*;
 use super::DESKTOP;
-use crate::server_util::next_app_within;
 use banter_proto::{ClientFrame, FileRef, ServerFrame, FLAG_FILE};
 use banter_tests::browser::{exclusive, Browser};
 use banter_tests::front::{front, Relay};
@@ -104,7 +103,10 @@ fn file_msg(c: &mut Conn) -> (String, String, FileRef) {
 fn raw_upload(c: &mut Conn, seq: u32, room: &str, name: &str, mime: &str, data: &[u8]) {
     let (room, name, mime) = (room.into(), name.into(), mime.into());
     c.send(&ClientFrame::Upload { seq, room, name, size: data.len() as u64, mime });
-    assert_eq!(next_app_within(c, WAIT), ServerFrame::UploadReady { seq, offset: 0 });
+    // READs and presence of the browsers' users may come first.
+    let ready = |f: &ServerFrame| matches!(f, ServerFrame::UploadReady { seq: s, .. } if *s == seq);
+    let f = wait_frame(c, WAIT, "UPLOAD_READY", ready);
+    assert_eq!(f, ServerFrame::UploadReady { seq, offset: 0 });
     c.send(&ClientFrame::Chunk { seq, offset: 0, data: data.to_vec() });
     let ack = |f: &ServerFrame| matches!(f, ServerFrame::Ack { seq: s, .. } if *s == seq);
     wait_frame(c, HASH_WAIT, "the upload's ACK", ack);
