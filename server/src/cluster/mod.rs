@@ -192,10 +192,7 @@ impl Cluster {
         match e {
             link::Event::Up => {
                 log::info!("cluster: connected to Redis (commands)");
-                if let Some(auth) = &self.auth {
-                    let args: Vec<&[u8]> = auth.iter().map(Vec::as_slice).collect();
-                    self.cmd.send(AUTH, &args);
-                }
+                send_auth(&mut self.cmd, self.auth.as_deref());
                 // Scripts first: a restarted Redis has forgotten them, and
                 // Redis runs this connection's commands in order.
                 for src in scripts::sources() {
@@ -221,10 +218,7 @@ impl Cluster {
         match e {
             link::Event::Up => {
                 log::info!("cluster: connected to Redis (subscriptions)");
-                if let Some(auth) = &self.auth {
-                    let args: Vec<&[u8]> = auth.iter().map(Vec::as_slice).collect();
-                    self.sub.send(AUTH, &args);
-                }
+                send_auth(&mut self.sub, self.auth.as_deref());
                 for ch in &self.channels {
                     self.sub.send_untagged(&[b"SUBSCRIBE", ch.as_bytes()]);
                 }
@@ -247,6 +241,15 @@ impl Cluster {
             link::Event::Reply(AUTH, v) => refused_auth(&v),
             link::Event::Reply(..) | link::Event::Down(_) => {}
         }
+    }
+}
+
+/// Queues `AUTH [user] password` first on a fresh connection, if the URL
+/// named a password.
+fn send_auth(link: &mut Link<u64>, auth: Option<&[Vec<u8>]>) {
+    if let Some(auth) = auth {
+        let args: Vec<&[u8]> = auth.iter().map(Vec::as_slice).collect();
+        link.send(AUTH, &args);
     }
 }
 
