@@ -10,6 +10,7 @@ use banter_proto::{ClientFrame, ErrorCode, ServerFrame};
 use banter_tests::wire::{ws_frame, ws_frame_unmasked};
 use banter_tests::*;
 use std::io::Write;
+use std::time::Duration;
 use tungstenite::protocol::frame::coding::{Control, Data, OpCode};
 
 fn ws(s: &Server) -> Conn {
@@ -123,16 +124,22 @@ fn text_unmasked_and_oversized_messages_close_with_their_codes() {
     let mut c = ws(&s);
     raw(&mut c, &ws_frame_unmasked(OpCode::Data(Data::Binary), b"\0\0\0\x01\x0e"));
     assert_eq!(close_code(&mut c), 1002);
-    let mut c = ws(&s);
-    // The payload opens with a Banter header announcing a frame the core
-    // accepts (2 040 bytes), so only the message size can close it, however
-    // the two fragments are split across reads.
-    let mut first = vec![0u8; 2000];
-    first[..4].copy_from_slice(&2040u32.to_be_bytes());
-    first[4] = 0x0e;
-    raw(&mut c, &ws_frame(OpCode::Data(Data::Binary), false, &first));
-    raw(&mut c, &ws_frame(OpCode::Data(Data::Continue), true, &[0; 53]));
-    assert_eq!(close_code(&mut c), 1009, "2 053 bytes is over max_frame + 4");
+    // Signed in first (before WELCOME the core takes only small frames), the
+    // payload opens with a Banter header announcing a frame the core accepts
+    // (2 040 bytes), so only the message size can close it, whether the two
+    // fragments arrive in one read or two.
+    for (name, pause) in [("ada", Duration::ZERO), ("bob", Duration::from_millis(150))] {
+        let mut c = ws(&s);
+        c.hello(name, "", 0);
+        c.expect_welcome();
+        let mut first = vec![0u8; 2000];
+        first[..4].copy_from_slice(&2040u32.to_be_bytes());
+        first[4] = 0x04; // SAY
+        raw(&mut c, &ws_frame(OpCode::Data(Data::Binary), false, &first));
+        std::thread::sleep(pause);
+        raw(&mut c, &ws_frame(OpCode::Data(Data::Continue), true, &[0; 53]));
+        assert_eq!(close_code(&mut c), 1009, "2 053 bytes is over max_frame + 4 ({pause:?})");
+    }
 }
 
 #[test]
