@@ -27,6 +27,8 @@ pub const GOING_AWAY: u16 = 1001;
 const PROTOCOL_ERROR: u16 = 1002;
 const UNSUPPORTED: u16 = 1003;
 const TOO_BIG: u16 = 1009;
+/// Longest header of a frame the server sends: 2 + 8 length bytes, no mask.
+const MAX_HEAD: usize = 10;
 
 /// Why the WebSocket ended from the client's side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,13 +55,17 @@ pub struct Ws {
     msg_len: u64,
     /// Largest message accepted: `max_frame + 4`.
     max_msg: u64,
-    /// The 101 answer, written before anything else.
+    /// The 101 answer, written before anything else (freed once written).
     preamble: Vec<u8>,
-    /// Header of the outgoing data frame, and how much of it is written.
-    head: (Vec<u8>, usize),
+    /// Header of the outgoing data frame (at most 10 bytes: server frames
+    /// are not masked), inline so an idle connection allocates nothing.
+    head: [u8; MAX_HEAD],
+    /// Bytes of `head` in use, and how many of them are written.
+    head_at: (u8, u8),
     /// Payload bytes left of the outgoing data frame.
     out_left: usize,
-    /// Whole control frames to send between data frames (PONG, CLOSE).
+    /// Whole control frames to send between data frames (PONG, CLOSE);
+    /// freed once written.
     ctrl: Vec<u8>,
     /// A CLOSE was queued: no more data frames.
     closing: bool,
@@ -78,7 +84,8 @@ impl Ws {
             msg_len: 0,
             max_msg: u64::from(max_frame) + 4,
             preamble,
-            head: (Vec::new(), 0),
+            head: [0; MAX_HEAD],
+            head_at: (0, 0),
             out_left: 0,
             ctrl: Vec::new(),
             closing: false,
@@ -238,7 +245,7 @@ impl Ws {
 
     /// Bytes this layer holds that the core no longer counts.
     pub fn held(&self) -> usize {
-        self.preamble.len() + (self.head.0.len() - self.head.1) + self.ctrl.len()
+        self.preamble.len() + usize::from(self.head_at.0 - self.head_at.1) + self.ctrl.len()
     }
 
     /// Writes what it can: the 101, the rest of the data frame under way,
@@ -254,7 +261,7 @@ impl Ws {
             return Ok(());
         }
         loop {
-            if self.out_left > 0 || self.head.1 < self.head.0.len() {
+            if self.out_left > 0 || self.head_at.1 < self.head_at.0 {
                 if !self.write_data(stream, sock, out)? {
                     return Ok(());
                 }
@@ -264,15 +271,19 @@ impl Ws {
                 }
             } else if !out.is_empty() && !self.closing {
                 self.out_left = out.pending().min(MAX_OUT_FRAME);
-                let h =
-                    FrameHeader { opcode: OpCode::Data(Data::Binary), ..FrameHeader::default() };
-                self.head.0.clear();
-                let _ = h.format(self.out_left as u64, &mut self.head.0);
-                self.head.1 = 0;
+                self.start_frame();
             } else {
                 return Ok(());
             }
         }
+    }
+
+    /// Formats the header of the next data frame, of `out_left` bytes.
+    fn start_frame(&mut self) {
+        let h = FrameHeader { opcode: OpCode::Data(Data::Binary), ..FrameHeader::default() };
+        let mut cur = Cursor::new(&mut self.head[..]);
+        let _ = h.format(self.out_left as u64, &mut cur); // 10 bytes always fit
+        self.head_at = (cur.position() as u8, 0);
     }
 
     /// The frame under way: header rest and payload from `out` in one write.
@@ -283,13 +294,13 @@ impl Ws {
         out: &mut OutQueue,
     ) -> io::Result<bool> {
         let mut slices = [IoSlice::new(&[]); 33];
-        let head = &self.head.0[self.head.1..];
+        let head = &self.head[usize::from(self.head_at.1)..usize::from(self.head_at.0)];
         slices[0] = IoSlice::new(head);
         let n = 1 + out.slices_upto(&mut slices[1..], self.out_left);
         let offered: usize = slices[..n].iter().map(|s| s.len()).sum();
         let took = stream.write(sock, &slices[..n])?;
         let from_head = took.min(head.len());
-        self.head.1 += from_head;
+        self.head_at.1 += from_head as u8;
         out.consume(took - from_head);
         self.out_left -= took - from_head;
         Ok(took == offered)
@@ -307,6 +318,9 @@ impl Ws {
         };
         let took = stream.write(sock, &[IoSlice::new(buf)])?;
         buf.drain(..took);
+        if buf.is_empty() {
+            *buf = Vec::new(); // an idle connection keeps no buffer
+        }
         Ok(buf.is_empty())
     }
 
