@@ -122,7 +122,7 @@ impl Core {
         }
         q.push_back(Queued { ticket, job, due });
         self.addrs.entry(ip).auth_waiting += 1;
-        self.peers[p].auth_ticket = Some(ticket);
+        self.peers[p].rare_mut().auth_ticket = Some(ticket);
         self.auth.checks.insert(ticket, Check { pending, ip, verify });
     }
 
@@ -165,8 +165,9 @@ impl Core {
             self.auth.addrs.finish(&check.ip, ok, self.now);
         }
         if let Some(peer) = self.peers.get_mut(check.pending.peer) {
-            if peer.auth_ticket == Some(ticket) {
-                peer.auth_ticket = None;
+            if peer.auth_ticket() == Some(ticket) {
+                peer.rare_mut().auth_ticket = None;
+                peer.tidy();
             }
         }
         Some(check.pending)

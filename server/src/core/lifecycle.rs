@@ -21,21 +21,21 @@ impl Core {
         if let Some(session) = peer.session() {
             self.detached.push((session, p));
         }
-        if let Some(ticket) = peer.auth_ticket.take() {
+        if let Some(ticket) = peer.rare.as_mut().and_then(|r| r.auth_ticket.take()) {
             self.cancel_auth(ticket);
         }
         let Some(peer) = self.peers.get_mut(p) else { return };
         if let Some((code, about)) = reason.error {
             let f = ServerFrame::error(code, about, 0, reason.why.as_ref());
             peer.out.push_with(|b| f.encode(b));
-            peer.close_code = Some(code);
+            peer.rare_mut().close_code = Some(code);
             self.counters.error(code.code());
             self.counters.frames_out += 1;
         }
         let deadline = self.now + CLOSE_GRACE_MS;
         peer.state = State::Closing { deadline };
         peer.inbuf = Vec::new();
-        peer.close_why = Some(reason.why);
+        peer.rare_mut().close_why = Some(reason.why);
         let gen = peer.gen;
         self.open -= 1;
         self.uncount(p);
@@ -125,17 +125,10 @@ impl Core {
     }
 
     /// PING after one heartbeat of silence, drop after two. Looked at only
-    /// when the timer fires: hearing from a peer never touches the wheel. An
-    /// idle peer's output buffers are given back here too.
+    /// when the timer fires: hearing from a peer never touches the wheel.
     fn heartbeat(&mut self, p: PeerId, gen: u32) {
         let hb = self.cfg.heartbeat_ms;
-        let peer = &mut self.peers[p];
-        let heard = peer.last_heard;
-        if peer.out.is_empty() {
-            let before = peer.out.capacity();
-            peer.out.release();
-            self.released += before;
-        }
+        let heard = self.peers[p].last_heard;
         let idle = self.now.saturating_sub(heard);
         if let Some(why) = self.trickling(p) {
             return self.close(p, Reason::fatal(ErrorCode::Timeout, 0, why));

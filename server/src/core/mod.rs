@@ -20,6 +20,7 @@ mod handlers;
 #[cfg(any(test, feature = "harness"))]
 pub mod harness;
 mod lifecycle;
+mod outpool;
 mod output;
 mod outq;
 mod peer;
@@ -345,8 +346,8 @@ impl Core {
     pub fn flushed(&mut self, p: PeerId, held: usize) {
         let Some(peer) = self.peers.get_mut(p) else { return };
         peer.held = held;
-        let downloading = peer.download.is_some();
-        if !peer.delivery.is_empty() {
+        let downloading = peer.downloading();
+        if peer.rare.as_ref().is_some_and(|r| !r.delivery.is_empty()) {
             self.check_delivery(p);
             self.settle();
         }

@@ -15,7 +15,12 @@
 //! discarded except the rest of the one frame partway written, and the
 //! stream stays whole. The queue does no I/O: a transport takes
 //! [`OutQueue::slices`] and reports what it wrote with [`OutQueue::consume`].
+//!
+//! A queue that empties gives its buffers to the thread's pool (`outpool`),
+//! so a peer owed nothing holds no heap, and takes warm ones from it when
+//! frames come.
 
+use super::outpool;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -25,7 +30,7 @@ pub const SEG_MAX: usize = 64 * 1024;
 
 /// One run of whole frames.
 #[derive(Debug)]
-enum Seg {
+pub enum Seg {
     /// Bytes only this peer will send.
     Own(Vec<u8>),
     /// Bytes shared with other peers' queues.
@@ -50,9 +55,6 @@ pub struct OutQueue {
     pos: usize,
     /// Bytes not yet taken, across all segments.
     pending: usize,
-    /// An emptied owned buffer kept for the next frames, so a busy peer
-    /// does not allocate per turn; released by [`OutQueue::release`].
-    spare: Vec<u8>,
     /// Bytes ever queued: positions in the stream for delivery marks.
     pushed: u64,
     /// Bytes ever taken by the transport.
@@ -73,7 +75,7 @@ impl OutQueue {
     /// Heap bytes this queue holds on its own (shared buffers not counted).
     pub fn capacity(&self) -> usize {
         let own = |s: &Seg| if let Seg::Own(v) = s { v.capacity() } else { 0 };
-        self.spare.capacity() + self.segs.iter().map(own).sum::<usize>()
+        self.segs.iter().map(own).sum::<usize>()
     }
 
     /// Heap bytes this queue keeps alive: its own buffers' capacity and the
@@ -83,7 +85,7 @@ impl OutQueue {
             Seg::Own(v) => v.capacity(),
             Seg::Shared(b) => b.len(),
         };
-        self.spare.capacity() + self.segs.iter().map(seg).sum::<usize>()
+        self.segs.iter().map(seg).sum::<usize>()
     }
 
     /// Appends frames encoded by `encode` into this peer's own bytes
@@ -115,9 +117,7 @@ impl OutQueue {
         }
         let fits = |v: &Vec<u8>| v.len() + n <= SEG_MAX.max(v.capacity());
         if !matches!(self.segs.back(), Some(Seg::Own(v)) if fits(v)) {
-            let mut buf = std::mem::take(&mut self.spare);
-            buf.clear();
-            self.segs.push_back(Seg::Own(buf));
+            self.push_seg(Seg::Own(outpool::take_buf()));
         }
         let Some(Seg::Own(v)) = self.segs.back_mut() else { unreachable!("pushed above") };
         let need = v.len() + n;
@@ -143,7 +143,15 @@ impl OutQueue {
         }
         self.pending += frames.len();
         self.pushed += frames.len() as u64;
-        self.segs.push_back(Seg::Shared(frames));
+        self.push_seg(Seg::Shared(frames));
+    }
+
+    /// Appends a segment, taking a list from the pool if this queue has none.
+    fn push_seg(&mut self, seg: Seg) {
+        if self.segs.capacity() == 0 {
+            self.segs = outpool::take_list();
+        }
+        self.segs.push_back(seg);
     }
 
     /// Bytes ever queued (the stream position of the end of the queue).
@@ -200,11 +208,11 @@ impl OutQueue {
 
     fn pop_front(&mut self) {
         self.pos = 0;
-        if let Some(Seg::Own(mut v)) = self.segs.pop_front() {
-            if self.spare.capacity() < v.capacity() && v.capacity() <= 2 * SEG_MAX {
-                v.clear();
-                self.spare = v;
-            }
+        if let Some(Seg::Own(v)) = self.segs.pop_front() {
+            outpool::give_buf(v);
+        }
+        if self.segs.is_empty() {
+            outpool::give_list(std::mem::take(&mut self.segs));
         }
     }
 
@@ -224,18 +232,13 @@ impl OutQueue {
         }
         self.pending = keep.saturating_sub(self.pos);
         if self.pending == 0 {
-            self.segs.clear();
+            while !self.segs.is_empty() {
+                self.pop_front();
+            }
+            outpool::give_list(std::mem::take(&mut self.segs));
             self.pos = 0;
         }
         before - self.pending
-    }
-
-    /// Gives memory back once the peer has gone idle (nothing owed).
-    pub fn release(&mut self) {
-        if self.is_empty() {
-            self.segs = VecDeque::new();
-            self.spare = Vec::new();
-        }
     }
 }
 
@@ -311,8 +314,7 @@ mod tests {
             .collect();
         assert_eq!(nonces, [1, 2, 3, 4, 5]);
         assert_eq!(shared.len(), 26, "the shared buffer itself is untouched");
-        q.release();
-        assert_eq!(q.capacity(), 0);
+        assert_eq!(q.capacity(), 0, "an empty queue holds nothing");
     }
 
     #[test]
@@ -344,8 +346,7 @@ mod tests {
         q.consume(13);
         assert_eq!(q.discard_unsent(), 13);
         assert!(q.is_empty());
-        q.release();
-        assert_eq!(q.capacity(), 0);
+        assert_eq!(q.capacity(), 0, "an empty queue holds nothing");
     }
 
     #[test]
@@ -362,13 +363,16 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_queue_reuses_its_buffer() {
+    fn an_emptied_queue_gives_its_buffer_to_the_next_one() {
         let mut q = OutQueue::default();
         q.push_bytes(&[7; 4000]);
-        q.consume(4000);
         let cap = q.capacity();
         assert!(cap >= 4000);
-        q.push_bytes(&[7; 100]);
-        assert_eq!(q.capacity(), cap, "no new allocation");
+        q.consume(4000);
+        assert_eq!((q.capacity(), q.segs.capacity()), (0, 0), "an idle queue holds no heap");
+        let mut other = OutQueue::default();
+        other.push_bytes(&[7; 100]);
+        assert_eq!(other.capacity(), cap, "the warm buffer, not a new allocation");
+        assert!(other.segs.capacity() > 0);
     }
 }

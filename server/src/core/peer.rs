@@ -85,11 +85,10 @@ pub struct Peer {
     pub inbuf: Vec<u8>,
     /// Encoded frames owed to the peer.
     pub out: OutQueue,
-    /// Direct messages queued and not yet taken by the transport: (end of
-    /// them in the output stream, conversation, highest id), oldest first.
-    pub delivery: Vec<(u64, u32, u64)>,
-    /// The file being downloaded, if any.
-    pub download: Option<Box<super::handlers::Download>>,
+    /// What a peer needs only now and then (a password check, a download,
+    /// direct messages on their way, closing), boxed on first use and freed
+    /// when done, so an idle peer pays one pointer for it.
+    pub rare: Option<Box<Rare>>,
     /// Bytes the transport took from `out` but has not yet handed to the
     /// operating system (TLS records, WebSocket framing): they count toward
     /// the output limit too.
@@ -99,23 +98,45 @@ pub struct Peer {
     /// Loop time (ms) the frame now partly in `inbuf` started arriving: a
     /// frame must keep up `--min-rate` from then on.
     pub frame_started: Option<u64>,
-    /// The password check this connection waits for (at most one).
-    pub auth_ticket: Option<u64>,
     /// In a cluster: a frame's answer waits for Redis, so its input is held.
     pub waiting: bool,
-    /// In a cluster: the lookups for the frame at the front of its input.
-    pub fetched: super::cluster::Fetched,
     /// Already on the core's list of peers to flush this turn.
     pub dirty: bool,
     /// On the core's list of peers owed only a large room's fan-out.
     pub bulk: bool,
     /// Closing and past its deadline: the reactor removes it without waiting.
     pub expired: bool,
+}
+
+/// A peer's occasional state (see [`Peer::rare`]).
+#[derive(Debug, Default)]
+pub struct Rare {
+    /// Direct messages queued and not yet taken by the transport: (end of
+    /// them in the output stream, conversation, highest id), oldest first.
+    pub delivery: Vec<(u64, u32, u64)>,
+    /// The file being downloaded, if any.
+    pub download: Option<Box<super::handlers::Download>>,
+    /// The password check this connection waits for (at most one).
+    pub auth_ticket: Option<u64>,
+    /// In a cluster: the lookups for the frame at the front of its input.
+    pub fetched: super::cluster::Fetched,
     /// Why it is closing, for the log line at removal.
     pub close_why: Option<Cow<'static, str>>,
     /// The fatal ERROR it was closed with, if any (a WebSocket close code
     /// depends on it).
     pub close_code: Option<ErrorCode>,
+}
+
+impl Rare {
+    /// Whether it holds nothing (and can be freed).
+    fn is_empty(&self) -> bool {
+        self.delivery.is_empty()
+            && self.download.is_none()
+            && self.auth_ticket.is_none()
+            && self.fetched == super::cluster::Fetched::None
+            && self.close_why.is_none()
+            && self.close_code.is_none()
+    }
 }
 
 impl Peer {
@@ -130,20 +151,47 @@ impl Peer {
             state: State::Handshake,
             inbuf: Vec::new(),
             out: OutQueue::default(),
-            delivery: Vec::new(),
-            download: None,
+            rare: None,
             held: 0,
             last_heard: now,
             frame_started: None,
-            auth_ticket: None,
             waiting: false,
-            fetched: Default::default(),
             dirty: false,
             bulk: false,
             expired: false,
-            close_why: None,
-            close_code: None,
         }
+    }
+
+    /// Its occasional state, allocated if it had none.
+    pub fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
+    }
+
+    /// Frees the occasional state once nothing is left in it.
+    pub fn tidy(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_empty()) {
+            self.rare = None;
+        }
+    }
+
+    /// The password check it waits for.
+    pub fn auth_ticket(&self) -> Option<u64> {
+        self.rare.as_ref().and_then(|r| r.auth_ticket)
+    }
+
+    /// Whether a download is under way.
+    pub fn downloading(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.download.is_some())
+    }
+
+    /// Why it is closing, for the log line.
+    pub fn close_why(&self) -> Option<&str> {
+        self.rare.as_ref().and_then(|r| r.close_why.as_deref())
+    }
+
+    /// The fatal ERROR it was closed with.
+    pub fn close_code(&self) -> Option<ErrorCode> {
+        self.rare.as_ref().and_then(|r| r.close_code)
     }
 
     /// The session this peer is logged in as.

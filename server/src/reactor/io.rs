@@ -160,7 +160,7 @@ impl Reactor {
             return self.mark_closing(key);
         }
         let closing = peer.is_closing();
-        let code = peer.close_code;
+        let code = peer.close_code();
         let out = self.core.output(p).expect("peer checked above");
         let before = out.pending();
         let mut result = link.transport.write(&mut link.sock, out);
@@ -223,7 +223,7 @@ impl Reactor {
             // no deregister call (one syscall fewer per connection).
             let link = self.links.remove(key);
             if let Some(peer) = self.core.remove(link.peer) {
-                let why = peer.close_why.as_deref().unwrap_or("closed");
+                let why = peer.close_why().unwrap_or("closed");
                 let (addr, real, p) = (link.addr, peer.addr, link.peer);
                 let via = if real == addr { String::new() } else { format!(" (for {real})") };
                 let line = || format!("close {addr}{via} #{p}: {why}");

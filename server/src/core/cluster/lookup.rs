@@ -59,7 +59,10 @@ enum What {
 impl Core {
     /// Whether frame `f` of session `s` on `p` can be handled now.
     pub(in crate::core) fn c_prefetch(&mut self, p: PeerId, s: u32, f: &ClientFrame) -> Prefetch {
-        match std::mem::take(&mut self.peers[p].fetched) {
+        let peer = &mut self.peers[p];
+        let fetched = peer.rare.as_mut().map(|r| std::mem::take(&mut r.fetched));
+        peer.tidy();
+        match fetched.unwrap_or_default() {
             Fetched::Ready => return Prefetch::Go,
             Fetched::Failed(why) => {
                 let detail = format!("could not be looked up: {why}");
@@ -121,10 +124,11 @@ impl Core {
 
     fn fetch_done(&mut self, f: &Fetching, result: Fetched) {
         let Some(peer) = self.peers.get_mut(f.peer).filter(|x| x.gen == f.gen) else { return };
-        if matches!(peer.fetched, Fetched::Failed(_)) {
+        let rare = peer.rare_mut();
+        if matches!(rare.fetched, Fetched::Failed(_)) {
             return; // an earlier lookup of the frame failed: that is its answer
         }
-        peer.fetched = result;
+        rare.fetched = result;
         if f.last {
             self.unhold(f.peer);
         }

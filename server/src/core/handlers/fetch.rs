@@ -56,7 +56,7 @@ impl Core {
         let id = files.next_id;
         files.downloads.insert(id, p);
         let d = Download { id, hash: file.into(), size, next: offset, reading: 0 };
-        self.peers[p].download = Some(Box::new(d));
+        self.peers[p].rare_mut().download = Some(Box::new(d));
         self.pump(p);
     }
 
@@ -77,7 +77,9 @@ impl Core {
 
     /// Drops the download of `p`, if any (its late pieces are ignored).
     pub(in crate::core) fn cancel_download(&mut self, p: PeerId) {
-        let Some(d) = self.peers.get_mut(p).and_then(|x| x.download.take()) else { return };
+        let Some(peer) = self.peers.get_mut(p) else { return };
+        let Some(d) = peer.rare.as_mut().and_then(|r| r.download.take()) else { return };
+        peer.tidy();
         if let Some(f) = self.files.as_mut() {
             f.downloads.remove(&d.id);
         }
@@ -88,7 +90,7 @@ impl Core {
         let chunk = u64::from(self.cfg.max_frame.saturating_sub(128).max(1024));
         let Some(peer) = self.peers.get_mut(p) else { return };
         let backlog = peer.backlog();
-        let Some(d) = peer.download.as_mut() else { return };
+        let Some(d) = peer.rare.as_mut().and_then(|r| r.download.as_mut()) else { return };
         let Some(files) = self.files.as_mut() else { return };
         let ahead = |d: &Download| backlog + d.reading as usize * chunk as usize;
         while d.reading < READS_AHEAD && d.next < d.size && ahead(d) < LOW_WATER {
@@ -108,7 +110,10 @@ impl Core {
     pub(super) fn on_file_data(&mut self, id: u64, offset: u64, data: Vec<u8>) {
         let Some(&p) = self.files.as_ref().and_then(|f| f.downloads.get(&id)) else { return };
         let Some(peer) = self.peers.get_mut(p).filter(|x| !x.is_closing()) else { return };
-        let Some(d) = peer.download.as_mut().filter(|d| d.id == id) else { return };
+        let Some(d) = peer.rare.as_mut().and_then(|r| r.download.as_mut()).filter(|d| d.id == id)
+        else {
+            return;
+        };
         d.reading -= 1;
         if data.is_empty() {
             return self.on_unreadable(id, "the file is shorter than it was");

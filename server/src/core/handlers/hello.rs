@@ -311,7 +311,7 @@ impl Core {
         if !self.spend_or_refuse(p, s, crate::core::budget::Kind::Register, about, 0) {
             return;
         }
-        if self.peers[p].auth_ticket.is_some() {
+        if self.peers[p].auth_ticket().is_some() {
             let detail = "a password check of this connection is already under way";
             return self.send_error(p, ErrorCode::RateLimited, about, 0, detail);
         }

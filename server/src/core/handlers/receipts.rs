@@ -150,10 +150,10 @@ impl Core {
     pub(in crate::core) fn check_delivery(&mut self, p: PeerId) {
         let Some(peer) = self.peers.get_mut(p) else { return };
         let taken = peer.out.taken();
-        let mut done = Vec::new();
-        while peer.delivery.first().is_some_and(|m| m.0 <= taken) {
-            done.push(peer.delivery.remove(0));
-        }
+        let Some(rare) = peer.rare.as_mut() else { return };
+        let n = rare.delivery.iter().take_while(|m| m.0 <= taken).count();
+        let done: Vec<_> = rare.delivery.drain(..n).collect();
+        peer.tidy();
         let Some(s) = peer.session() else { return };
         for (_, r, id) in done {
             self.delivered(s, r, id);
@@ -179,7 +179,7 @@ impl Core {
     pub(in crate::core) fn expect_delivery(&mut self, p: PeerId, r: u32, id: u64) {
         let Some(peer) = self.peers.get_mut(p) else { return };
         let end = peer.out.pushed();
-        peer.delivery.push((end, r, id));
+        peer.rare_mut().delivery.push((end, r, id));
     }
 
     /// After a JOIN of conversation `r` by `s`: the other party's read
