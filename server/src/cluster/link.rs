@@ -6,6 +6,13 @@
 //! back untagged. A lost connection is reported with the tags it was still
 //! owed, and reconnects with backoff.
 //!
+//! A subscribed connection reads at most [`SUB_TURN_BYTES`] a turn and says
+//! when it stopped short ([`Link::has_unread`]): what a burst from Redis
+//! fans out to a node's members then goes to their sockets a turn's worth
+//! at a time, as a sender's burst does on one server, instead of all at
+//! once into their output queues (where a member reading promptly could
+//! pass `--out-limit` only because its node had fallen behind).
+//!
 //! It knows RESP, not what the commands mean: see the cluster module.
 
 use super::resp::{self, Value};
@@ -19,6 +26,8 @@ use std::net::SocketAddr;
 const FIRST_BACKOFF_MS: u64 = 100;
 /// Longest wait between attempts.
 const MAX_BACKOFF_MS: u64 = 2000;
+/// Most bytes a subscribed connection reads in one turn.
+pub const SUB_TURN_BYTES: usize = 32 * 1024;
 
 /// What the link has for its owner after a read.
 #[derive(Debug, PartialEq, Eq)]
@@ -53,6 +62,9 @@ pub struct Link<T> {
     subscriber: bool,
     /// When to try again after a loss (loop ms), and the backoff.
     retry: Option<(u64, u64)>,
+    /// The last read stopped at [`SUB_TURN_BYTES`], not at WouldBlock: the
+    /// socket may hold more, and an edge-triggered poll will not say so.
+    unread: bool,
 }
 
 impl<T> Link<T> {
@@ -68,12 +80,18 @@ impl<T> Link<T> {
             owed: VecDeque::new(),
             subscriber,
             retry: Some((0, FIRST_BACKOFF_MS)),
+            unread: false,
         }
     }
 
     /// Whether the connection is up.
     pub fn is_up(&self) -> bool {
         self.up
+    }
+
+    /// Whether a read stopped at its turn's budget: read again next turn.
+    pub fn has_unread(&self) -> bool {
+        self.unread && self.up
     }
 
     /// The poll token of its socket.
@@ -159,10 +177,21 @@ impl<T> Link<T> {
     fn read(&mut self, events: &mut Vec<Event<T>>) -> bool {
         let Some(sock) = self.sock.as_mut().filter(|_| self.up) else { return true };
         let mut buf = [0u8; 64 * 1024];
+        let budget = if self.subscriber { SUB_TURN_BYTES } else { usize::MAX };
+        let mut took = 0;
+        self.unread = false;
         loop {
-            match sock.read(&mut buf) {
+            let room = buf.len().min(budget - took);
+            if room == 0 {
+                self.unread = true;
+                break;
+            }
+            match sock.read(&mut buf[..room]) {
                 Ok(0) => return false,
-                Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
+                Ok(n) => {
+                    took += n;
+                    self.inbuf.extend_from_slice(&buf[..n]);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return false,
@@ -205,6 +234,7 @@ impl<T> Link<T> {
         let was_up = self.up;
         self.sock = None;
         self.up = false;
+        self.unread = false;
         self.out.clear();
         self.inbuf.clear();
         let backoff = FIRST_BACKOFF_MS;
@@ -223,4 +253,43 @@ fn is_push(v: &Value) -> bool {
         v.items().first().and_then(|k| k.as_str()),
         Some("message" | "subscribe" | "unsubscribe" | "pmessage")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    #[test]
+    fn a_subscription_reads_one_turns_budget_at_a_time() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let poll = mio::Poll::new().expect("poll");
+        let mut link: Link<u64> = Link::new(listener.local_addr().expect("addr"), Token(1), true);
+        link.connect_if_due(poll.registry(), 0);
+        let (mut redis, _) = listener.accept().expect("accept");
+        let mut events = Vec::new();
+        link.on_event(true, 0, &mut events);
+        assert_eq!(events.pop(), Some(Event::Up));
+        let mut bytes = Vec::new();
+        for _ in 0..100 {
+            resp::command(&mut bytes, &[b"message", b"room", &[b'x'; 1024]]);
+        }
+        redis.write_all(&bytes).expect("write");
+        std::thread::sleep(Duration::from_millis(100)); // all of it in the socket
+        let (mut pushes, mut turns) = (0, 0);
+        while pushes < 100 && turns < 20 {
+            link.on_event(false, 0, &mut events);
+            let n = events.drain(..).filter(|e| matches!(e, Event::Push(_))).count();
+            assert!(n <= SUB_TURN_BYTES / 1024, "{n} pushes in one turn");
+            if turns == 0 {
+                assert!(link.has_unread(), "the first turn stopped at its budget");
+            }
+            pushes += n;
+            turns += 1;
+        }
+        assert_eq!(pushes, 100, "every push, in {turns} turns");
+        assert!(turns >= 4, "100 KiB in turns of at most 32 KiB: {turns}");
+        assert!(!link.has_unread(), "nothing left");
+    }
 }

@@ -183,6 +183,17 @@ impl Cluster {
         &self.shown
     }
 
+    /// The token of a socket to read again this turn (its last read stopped
+    /// at the turn's budget), if any.
+    pub fn unread(&self) -> Option<Token> {
+        self.sub.has_unread().then(|| self.sub.token())
+    }
+
+    /// Whether `token` is the subscription's socket.
+    pub fn is_sub(&self, token: Token) -> bool {
+        token == self.sub.token()
+    }
+
     /// Whether `token` is one of the cluster's sockets.
     pub fn owns(&self, token: Token) -> bool {
         token == self.cmd.token() || token == self.sub.token()

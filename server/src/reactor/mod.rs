@@ -183,6 +183,7 @@ impl Reactor {
             self.tick();
             self.redis_tick();
             self.read_hot();
+            self.read_redis_unread();
             for ev in events.iter() {
                 match ev.token() {
                     LISTENER => self.accept_all(),
@@ -225,7 +226,7 @@ impl Reactor {
 
     /// Until the next timer, or no sleep at all while reads are pending.
     fn poll_timeout(&mut self) -> Option<Duration> {
-        if !self.hot.is_empty() || self.core.owes_flush() {
+        if !self.hot.is_empty() || self.core.owes_flush() || self.redis_unread() {
             return Some(Duration::ZERO);
         }
         let next = [self.core.next_deadline(), self.redis_due()].into_iter().flatten().min()?;

@@ -19,6 +19,10 @@ pub struct Redis {
     ops: Vec<Op>,
     /// Inputs for the core.
     inputs: Vec<Input>,
+    /// The subscription was read this turn already (carrying on from the
+    /// last turn's budget): its poll event is skipped, so a turn reads at
+    /// most one budget's worth.
+    sub_read: bool,
 }
 
 impl Redis {
@@ -27,7 +31,7 @@ impl Redis {
     pub fn new(url: &str, node: &str, linger_ms: u64) -> Result<Redis, String> {
         let cluster = Cluster::new(url, node, linger_ms, REDIS_CMD, REDIS_SUB)?;
         log::info!("cluster node {node} on {}", cluster.shown());
-        Ok(Redis { cluster, ops: Vec::new(), inputs: Vec::new() })
+        Ok(Redis { cluster, ops: Vec::new(), inputs: Vec::new(), sub_read: false })
     }
 }
 
@@ -47,9 +51,28 @@ impl Reactor {
     /// Whether `token` is a Redis socket; if so, its event is handled.
     pub(super) fn on_redis_event(&mut self, token: Token, ev: &mio::event::Event) -> bool {
         let Some(r) = self.redis.as_mut().filter(|r| r.cluster.owns(token)) else { return false };
+        if r.sub_read && r.cluster.is_sub(token) {
+            return true; // read to WouldBlock or to the budget already
+        }
         r.cluster.on_event(token, ev.is_writable(), self.now, &mut r.inputs);
         self.feed_core();
         true
+    }
+
+    /// Reads on from where the subscription's last read stopped at its
+    /// turn's budget.
+    pub(super) fn read_redis_unread(&mut self) {
+        let Some(r) = self.redis.as_mut() else { return };
+        r.sub_read = false;
+        let Some(token) = r.cluster.unread() else { return };
+        r.sub_read = true;
+        r.cluster.on_event(token, false, self.now, &mut r.inputs);
+        self.feed_core();
+    }
+
+    /// Whether the subscription has more to read at once.
+    pub(super) fn redis_unread(&self) -> bool {
+        self.redis.as_ref().is_some_and(|r| r.cluster.unread().is_some())
     }
 
     /// The core's ops to Redis (and what fails at once back to the core)
