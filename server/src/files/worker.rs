@@ -1,8 +1,13 @@
-//! The file workers: one thread for uploads (append and hash chunks; on
-//! completion sync, rename under the hash, sync the directory) and one for
-//! downloads (read a piece at an offset), so a slow `fsync` never holds a
-//! download up, and neither holds the loop. Jobs go in over channels;
-//! results come back in a shared queue, with a wake-up of the loop.
+//! The file workers: one thread for uploads (append and hash chunks,
+//! starting the writeback of every few MiB so the final sync has little
+//! left to wait for; on completion sync, rename under the hash, sync the
+//! directory), one for downloads (read a piece at an offset), so a slow
+//! `fsync` never holds a download up, and neither holds the loop, and one
+//! that closes finished uploads' files (slow for a removed duplicate). Jobs go
+//! in over channels; results come back in a shared queue, with a wake-up
+//! of the loop only when that queue was empty (the loop drains it whole
+//! on each wake-up), and the upload thread answers the chunks it took
+//! together, up to `ANSWER_EVERY` bytes at a time.
 
 use super::FileDir;
 use sha2::{Digest, Sha256};
@@ -52,9 +57,26 @@ struct Outbox {
 
 impl Outbox {
     fn put(&self, d: FileDone) {
-        self.done.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-        if let Err(e) = self.waker.wake() {
-            log::error!("cannot wake the event loop: {e}");
+        self.put_all(&mut vec![d]);
+    }
+
+    /// Moves `ds` into the queue. Wakes the loop only if the queue was
+    /// empty: otherwise a wake-up is already owed for what it holds, and
+    /// the loop drains everything on it.
+    fn put_all(&self, ds: &mut Vec<FileDone>) {
+        if ds.is_empty() {
+            return;
+        }
+        let was_empty = {
+            let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            let was_empty = done.is_empty();
+            done.append(ds);
+            was_empty
+        };
+        if was_empty {
+            if let Err(e) = self.waker.wake() {
+                log::error!("cannot wake the event loop: {e}");
+            }
         }
     }
 }
@@ -76,9 +98,13 @@ impl FileWorker {
         let (up_tx, up_rx) = channel();
         let (down_tx, down_rx) = channel();
         let (d, o) = (dir.clone(), out.clone());
+        let (close_tx, close_rx) = channel::<File>();
+        std::thread::Builder::new()
+            .name("files-close".into())
+            .spawn(move || close_rx.iter().for_each(drop))?;
         std::thread::Builder::new()
             .name("files-up".into())
-            .spawn(move || uploads(&d, &up_rx, &o))?;
+            .spawn(move || uploads(&d, &up_rx, &o, close_tx))?;
         let o = out.clone();
         std::thread::Builder::new()
             .name("files-down".into())
@@ -100,60 +126,145 @@ impl FileWorker {
     }
 }
 
+/// Chunk bytes the upload thread writes before it answers for them, if
+/// more jobs are waiting: one answer and one wake-up per MiB instead of
+/// per 64 KiB chunk, yet a quarter of the loop's window (4 MiB,
+/// `UPLOAD_INFLIGHT`), so reading never waits for a whole window to be
+/// answered.
+const ANSWER_EVERY: u64 = 1 << 20;
+/// Bytes of an upload written before their writeback is started
+/// (`sync_file_range`), so the sync at the end waits for the tail only:
+/// on this project's test machine, 64 MiB uploads of new files went from
+/// about 380 to 480 MB/s (2, 4 and 8 MiB alike; 16 MiB gained nothing).
+const WRITEBACK_EVERY: u64 = 8 << 20;
+
 /// An upload being written.
 struct Part {
     /// The temporary file, appended to.
     file: File,
     /// SHA-256 of what was written so far.
     hash: Sha256,
+    /// Bytes written.
+    written: u64,
+    /// Bytes whose writeback was started.
+    started: u64,
 }
 
-fn uploads(dir: &FileDir, jobs: &Receiver<FileJob>, out: &Outbox) {
-    let mut parts: HashMap<u64, Part> = HashMap::new();
-    while let Ok(job) = jobs.recv() {
-        let done = match job {
-            FileJob::Write { id, offset, data } => write(dir, &mut parts, id, offset, &data),
-            FileJob::Finish { id } => finish(dir, &mut parts, id),
-            FileJob::Abort { id } => {
-                parts.remove(&id);
-                let _ = std::fs::remove_file(dir.temp_of(id));
-                continue;
+/// The upload thread's state between jobs.
+struct Uploads {
+    /// Uploads being written, by id.
+    parts: HashMap<u64, Part>,
+    /// Answers not yet given.
+    done: Vec<FileDone>,
+    /// Chunk bytes written since the last answer.
+    unanswered: u64,
+    /// An answer other than `Written` waits: it goes out now.
+    urgent: bool,
+    /// Where finished uploads' files go to be closed: closing a removed
+    /// duplicate frees all its pages and blocks (tens of ms for 64 MiB),
+    /// which must hold up neither its answer nor the next upload's chunks.
+    closer: Sender<File>,
+}
+
+fn uploads(dir: &FileDir, jobs: &Receiver<FileJob>, out: &Outbox, closer: Sender<File>) {
+    let mut up =
+        Uploads { parts: HashMap::new(), done: Vec::new(), unanswered: 0, urgent: false, closer };
+    while let Ok(first) = jobs.recv() {
+        let mut job = Some(first);
+        while let Some(j) = job.take() {
+            up.run(dir, j);
+            job = jobs.try_recv().ok();
+            if job.is_none() || up.unanswered >= ANSWER_EVERY || up.urgent {
+                (up.unanswered, up.urgent) = (0, false);
+                out.put_all(&mut up.done);
             }
-            FileJob::Read { .. } => continue,
-        };
-        if let FileDone::Failed { id, .. } = &done {
-            parts.remove(id);
-            let _ = std::fs::remove_file(dir.temp_of(*id));
         }
-        out.put(done);
     }
 }
 
-fn write(
+impl Uploads {
+    fn run(&mut self, dir: &FileDir, job: FileJob) {
+        let done = match job {
+            FileJob::Write { id, offset, data } => self.write(dir, id, offset, &data),
+            FileJob::Finish { id } => finish(dir, &mut self.parts, id, &self.closer),
+            FileJob::Abort { id } => {
+                self.parts.remove(&id);
+                let _ = std::fs::remove_file(dir.temp_of(id));
+                return;
+            }
+            FileJob::Read { .. } => return,
+        };
+        if let FileDone::Failed { id, .. } = &done {
+            self.parts.remove(id);
+            let _ = std::fs::remove_file(dir.temp_of(*id));
+        }
+        match (self.done.last_mut(), done) {
+            (Some(FileDone::Written { id, bytes }), FileDone::Written { id: i, bytes: b })
+                if *id == i =>
+            {
+                *bytes += b; // one answer for the chunks of one upload in a row
+            }
+            (_, d) => {
+                self.urgent |= !matches!(d, FileDone::Written { .. });
+                self.done.push(d);
+            }
+        }
+    }
+
+    fn write(&mut self, dir: &FileDir, id: u64, offset: u64, data: &[u8]) -> FileDone {
+        let failed = |why: String| FileDone::Failed { id, why };
+        if offset == 0 && !self.parts.contains_key(&id) {
+            let opened =
+                OpenOptions::new().write(true).create(true).truncate(true).open(dir.temp_of(id));
+            match opened {
+                Ok(file) => {
+                    let part = Part { file, hash: Sha256::new(), written: 0, started: 0 };
+                    self.parts.insert(id, part)
+                }
+                Err(e) => return failed(format!("cannot create the upload's file: {e}")),
+            };
+        }
+        let Some(part) = self.parts.get_mut(&id) else {
+            return failed("upload not started".into());
+        };
+        if let Err(e) = part.file.write_all(data) {
+            return failed(format!("cannot write: {e}"));
+        }
+        part.hash.update(data);
+        part.written += data.len() as u64;
+        if part.written - part.started >= WRITEBACK_EVERY {
+            start_writeback(&part.file, part.started, part.written - part.started);
+            part.started = part.written;
+        }
+        self.unanswered += data.len() as u64;
+        FileDone::Written { id, bytes: data.len() as u64 }
+    }
+}
+
+/// Asks the kernel to start writing `len` bytes at `from` to disk, without
+/// waiting: only a head start for the final `fsync`, which alone makes
+/// the file durable, so a failure here is not an error.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File, from: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (from, len) = (from.min(i64::MAX as u64) as i64, len.min(i64::MAX as u64) as i64);
+    // SAFETY: sync_file_range takes a descriptor we own and integers.
+    let r =
+        unsafe { libc::sync_file_range(file.as_raw_fd(), from, len, libc::SYNC_FILE_RANGE_WRITE) };
+    if r != 0 {
+        log::debug!("sync_file_range: {}", std::io::Error::last_os_error());
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _from: u64, _len: u64) {}
+
+fn finish(
     dir: &FileDir,
     parts: &mut HashMap<u64, Part>,
     id: u64,
-    offset: u64,
-    data: &[u8],
+    closer: &Sender<File>,
 ) -> FileDone {
-    let failed = |why: String| FileDone::Failed { id, why };
-    if offset == 0 && !parts.contains_key(&id) {
-        let opened =
-            OpenOptions::new().write(true).create(true).truncate(true).open(dir.temp_of(id));
-        match opened {
-            Ok(file) => parts.insert(id, Part { file, hash: Sha256::new() }),
-            Err(e) => return failed(format!("cannot create the upload's file: {e}")),
-        };
-    }
-    let Some(part) = parts.get_mut(&id) else { return failed("upload not started".into()) };
-    if let Err(e) = part.file.write_all(data) {
-        return failed(format!("cannot write: {e}"));
-    }
-    part.hash.update(data);
-    FileDone::Written { id, bytes: data.len() as u64 }
-}
-
-fn finish(dir: &FileDir, parts: &mut HashMap<u64, Part>, id: u64) -> FileDone {
     let Some(part) = parts.remove(&id) else {
         return FileDone::Failed { id, why: "upload not started".into() };
     };
@@ -168,6 +279,7 @@ fn finish(dir: &FileDir, parts: &mut HashMap<u64, Part>, id: u64) -> FileDone {
             false => std::fs::rename(dir.temp_of(id), &target),
         })
         .and_then(|()| File::open(target.parent().expect("fan-out dir"))?.sync_all());
+    let _ = closer.send(part.file); // if that thread is gone, the file is closed here
     match placed {
         Ok(()) => FileDone::Finished { id, hash },
         Err(e) => FileDone::Failed { id, why: format!("cannot store the file: {e}") },
@@ -216,26 +328,42 @@ mod tests {
         got
     }
 
-    #[test]
-    fn an_upload_is_hashed_stored_under_its_hash_and_read_back() {
-        let root = std::env::temp_dir().join(format!("banterd-files-{}", std::process::id()));
+    /// Answers until upload `id` is stored: the bytes answered for as
+    /// written (in one answer or several) and the stored file's hash.
+    fn until_stored(poll: &mut Poll, w: &FileWorker, id: u64) -> (u64, String) {
+        let mut written = 0;
+        loop {
+            for d in collect(poll, w, 1) {
+                match d {
+                    FileDone::Written { id: i, bytes } if i == id => written += bytes,
+                    FileDone::Finished { id: i, hash } if i == id => return (written, hash),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+    }
+
+    fn start(name: &str) -> (std::path::PathBuf, FileDir, Poll, FileWorker) {
+        let root = std::env::temp_dir().join(format!("banterd-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(root.join("tmp")).unwrap();
         std::fs::write(root.join("tmp").join("99.part"), b"left by a crash").unwrap();
         let dir = FileDir::open(&root, None).unwrap();
         assert!(!root.join("tmp").join("99.part").exists(), "leftovers removed at start");
-        let mut poll = Poll::new().unwrap();
-        let w = FileWorker::start(
-            dir.clone(),
-            Arc::new(Waker::new(poll.registry(), Token(1)).unwrap()),
-        )
-        .unwrap();
+        let poll = Poll::new().unwrap();
+        let waker = Arc::new(Waker::new(poll.registry(), Token(1)).unwrap());
+        let w = FileWorker::start(dir.clone(), waker).unwrap();
+        (root, dir, poll, w)
+    }
+
+    #[test]
+    fn an_upload_is_hashed_stored_under_its_hash_and_read_back() {
+        let (root, dir, mut poll, w) = start("files");
         w.submit(FileJob::Write { id: 1, offset: 0, data: b"hello ".to_vec() });
         w.submit(FileJob::Write { id: 1, offset: 6, data: b"world".to_vec() });
         w.submit(FileJob::Finish { id: 1 });
-        let got = collect(&mut poll, &w, 3);
         let want = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"; // sha256("hello world")
-        assert_eq!(got[2], FileDone::Finished { id: 1, hash: want.into() });
+        assert_eq!(until_stored(&mut poll, &w, 1), (11, want.to_string()));
         assert_eq!(std::fs::read(dir.path_of(want)).unwrap(), b"hello world");
         assert!(!dir.temp_of(1).exists(), "no temporary file left");
         w.submit(FileJob::Read { id: 7, hash: want.into(), offset: 6, len: 100 });
@@ -245,6 +373,24 @@ mod tests {
         );
         w.submit(FileJob::Read { id: 8, hash: "00".repeat(32), offset: 0, len: 1 });
         assert!(matches!(collect(&mut poll, &w, 1)[0], FileDone::Unreadable { id: 8, .. }));
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_large_upload_and_its_duplicate_are_stored_once_whole() {
+        let (root, dir, mut poll, w) = start("large");
+        let data: Vec<u8> = (0..WRITEBACK_EVERY * 2 + 12_345).map(|i| (i % 253) as u8).collect();
+        let want: String = Sha256::digest(&data).iter().map(|b| format!("{b:02x}")).collect();
+        for id in [1, 2] {
+            for (k, piece) in data.chunks(65_408).enumerate() {
+                let offset = (k * 65_408) as u64;
+                w.submit(FileJob::Write { id, offset, data: piece.to_vec() });
+            }
+            w.submit(FileJob::Finish { id });
+            assert_eq!(until_stored(&mut poll, &w, id), (data.len() as u64, want.clone()));
+            assert!(!dir.temp_of(id).exists(), "no temporary file left by upload {id}");
+        }
+        assert!(std::fs::read(dir.path_of(&want)).unwrap() == data, "the stored bytes");
         let _ = std::fs::remove_dir_all(&root);
     }
 }
