@@ -34,19 +34,44 @@ use super::{Core, PeerId};
 use banter_proto::{check, decode_client, types, ClientFrame, DecodeError, ErrorCode, ServerFrame};
 
 impl Core {
-    /// Takes newly arrived plaintext of peer `p`.
+    /// Takes newly arrived plaintext of peer `p`. Frames are handled in
+    /// place where they lie whole in `data`; only a frame split across
+    /// reads is put together in the peer's buffer, from exactly the bytes
+    /// it lacks (a 64 KiB CHUNK is split by nearly every read).
     pub(super) fn ingest(&mut self, p: PeerId, data: &[u8]) {
         let peer = &mut self.peers[p];
         if peer.inbuf.is_empty() {
-            let used = self.process(p, data);
-            let peer = &mut self.peers[p];
-            if !peer.is_closing() && used < data.len() {
-                peer.inbuf.extend_from_slice(&data[used..]);
-            }
-        } else {
-            let mut buf = std::mem::take(&mut peer.inbuf);
-            buf.extend_from_slice(data);
-            self.keep_rest(p, buf);
+            return self.ingest_in_place(p, data);
+        }
+        let mut buf = std::mem::take(&mut peer.inbuf);
+        let joins = match banter_proto::frame_size(&buf) {
+            Some(total) if total > buf.len() => (total - buf.len()).min(data.len()),
+            _ => data.len(), // a header not whole yet, or input held while waiting
+        };
+        buf.extend_from_slice(&data[..joins]);
+        self.keep_rest(p, buf);
+        let rest = &data[joins..];
+        let peer = &mut self.peers[p];
+        if rest.is_empty() || peer.is_closing() {
+            return;
+        }
+        match peer.inbuf.is_empty() {
+            true => self.ingest_in_place(p, rest),
+            false => peer.inbuf.extend_from_slice(rest), // still waiting: keep it all, in order
+        }
+    }
+
+    /// Handles the frames at the front of `data` and keeps the rest, with
+    /// room for the whole frame it starts when its header says how long.
+    fn ingest_in_place(&mut self, p: PeerId, data: &[u8]) {
+        let used = self.process(p, data);
+        let peer = &mut self.peers[p];
+        if !peer.is_closing() && used < data.len() {
+            let rest = &data[used..];
+            let cap = self.cfg.max_frame as usize + banter_proto::HEADER_LEN;
+            let whole = banter_proto::frame_size(rest).filter(|&n| n <= cap).unwrap_or(0);
+            peer.inbuf.reserve_exact(whole.max(rest.len()));
+            peer.inbuf.extend_from_slice(rest);
         }
     }
 

@@ -272,3 +272,38 @@ fn fetch_is_for_members_and_paced_by_the_output() {
         matches!(&k.recv(bob)[..], [ServerFrame::FileData { last: 1, data, .. }] if data.is_empty())
     );
 }
+
+/// One upload of two large CHUNKs with a SAY between them, as one stream
+/// cut into reads of `size` bytes: the chunks' bytes and the answers.
+fn cut_into_reads(size: usize) -> (Vec<u8>, Vec<ServerFrame>) {
+    let mut k = kit(&[]);
+    let (ada, _bob) = pair(&mut k);
+    let a: Vec<u8> = (0..65_000u32).map(|i| (i % 251) as u8).collect();
+    let b: Vec<u8> = (0..40_000u32).map(|i| (i % 241) as u8).collect();
+    let mut stream = upload(5, "r", "big.bin", (a.len() + b.len()) as u64).to_bytes();
+    stream.extend(chunk(5, 0, &a).to_bytes());
+    stream.extend(say("r", 6, "between the chunks").to_bytes());
+    stream.extend(chunk(5, a.len() as u64, &b).to_bytes());
+    for piece in stream.chunks(size) {
+        k.send_raw(ada, piece);
+    }
+    let mut written = Vec::new();
+    for j in jobs(&mut k) {
+        let FileJob::Write { id, data, .. } = j else { panic!("{j:?}") };
+        k.core.file_done(FileDone::Written { id, bytes: data.len() as u64 });
+        written.extend(data);
+    }
+    k.turn();
+    (written, k.recv(ada))
+}
+
+#[test]
+fn chunks_cut_anywhere_across_reads_arrive_whole_and_in_order() {
+    let (want, answers) = cut_into_reads(1 << 20);
+    assert_eq!(want.len(), 105_000);
+    assert!(matches!(answers[0], ServerFrame::UploadReady { seq: 5, offset: 0 }), "{answers:?}");
+    assert!(answers.iter().any(|f| matches!(f, ServerFrame::Ack { seq: 6, .. })), "{answers:?}");
+    for size in [1, 3, 4, 5, 1000, 4096, 65_536, 65_541, 70_000] {
+        assert_eq!(cut_into_reads(size), (want.clone(), answers.clone()), "reads of {size}");
+    }
+}
