@@ -13,6 +13,7 @@ fanout_on() {
     local server=()
     while [ "$1" != "--" ]; do server+=("$1"); shift; done
     shift
+    : >"$tmp/log" # now, not in the background job: the last run's port must not be read
     $(pin 0) "${server[@]}" --bind 127.0.0.1 --port 0 2>"$tmp/log" &
     pid=$!
     local port="" json=""
