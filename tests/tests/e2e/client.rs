@@ -304,3 +304,85 @@ fn wait_child(child: &mut Child, limit: Duration) -> i32 {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// `banter` in line mode kept running: fed a line at a time, its output
+/// read a line at a time with the times taken out (see [`untimed`]).
+pub(crate) struct LiveLine {
+    child: Child,
+    /// Its input, until [`LiveLine::end_input`].
+    stdin: Option<std::process::ChildStdin>,
+    /// Its output lines, as they come.
+    lines: std::sync::mpsc::Receiver<String>,
+    /// How long to wait for one line.
+    wait: Duration,
+    /// Every line read so far, for checks and failure messages.
+    seen: Vec<String>,
+}
+
+impl LiveLine {
+    /// Starts `banter --port PORT` plus `args` in `cwd`; `wait` bounds
+    /// each wait for a line.
+    pub(crate) fn start(cwd: &std::path::Path, port: u16, args: &[&str], wait: Duration) -> Self {
+        let mut child = Command::new(bin("banter"))
+            .current_dir(cwd)
+            .args(["--port", &port.to_string()])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn banter");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(untimed(&line)).is_err() {
+                    return;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        LiveLine { child, stdin, lines, wait, seen: Vec::new() }
+    }
+
+    /// Writes `line` and a newline to its input.
+    pub(crate) fn send(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("input still open");
+        writeln!(stdin, "{line}").expect("write to banter");
+    }
+
+    /// Waits for a line starting with `prefix`; every line read so far.
+    pub(crate) fn wait_line(&mut self, prefix: &str) -> &[String] {
+        self.wait_for(&format!("starting {prefix:?}"), |l| l.starts_with(prefix))
+    }
+
+    /// Waits for a line containing `text`; every line read so far.
+    pub(crate) fn wait_containing(&mut self, text: &str) -> &[String] {
+        self.wait_for(&format!("containing {text:?}"), |l| l.contains(text))
+    }
+
+    fn wait_for(&mut self, what: &str, found: impl Fn(&str) -> bool) -> &[String] {
+        loop {
+            match self.lines.recv_timeout(self.wait) {
+                Ok(l) => {
+                    let done = found(&l);
+                    self.seen.push(l);
+                    if done {
+                        return &self.seen;
+                    }
+                }
+                Err(_) => panic!("no line {what} within {:?}; got {:#?}", self.wait, self.seen),
+            }
+        }
+    }
+
+    /// Ends its input (as a script's end of file would).
+    pub(crate) fn end_input(&mut self) {
+        drop(self.stdin.take());
+    }
+
+    /// Its exit code, once it has exited (within `limit`).
+    pub(crate) fn exit_code(&mut self, limit: Duration) -> i32 {
+        wait_child(&mut self.child, limit)
+    }
+}

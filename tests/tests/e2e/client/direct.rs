@@ -5,7 +5,6 @@
 //! `/me`, guests and strangers refused, and line mode's plain lines.
 
 use super::*;
-use std::sync::mpsc::Receiver;
 
 /// Registers `name` with the password `pw-NAME-123`.
 pub(super) fn register(s: &Server, name: &str) {
@@ -91,39 +90,6 @@ fn guests_and_strangers_are_told_what_to_do() {
     assert!(out.contains("! that is you"), "{out}");
 }
 
-/// Line mode as `name` (signing in with its password) with stdin kept
-/// open: its stdin, its lines (times taken out) and the child.
-fn live_line_mode(s: &Server, name: &str) -> (std::process::ChildStdin, Receiver<String>, Child) {
-    let mut child = Command::new(bin("banter"))
-        .args(["--port", &s.port().to_string(), "--name", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn banter");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(untimed(&line));
-        }
-    });
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(format!("{}\n", pw(name)).as_bytes()).expect("password");
-    (stdin, rx, child)
-}
-
-/// Waits for a line starting with `prefix`; every line so far.
-fn wait_line(rx: &Receiver<String>, seen: &mut Vec<String>, prefix: &str) {
-    loop {
-        match rx.recv_timeout(WAIT * 2) {
-            Ok(l) if l.starts_with(prefix) => return seen.push(l),
-            Ok(l) => seen.push(l),
-            Err(_) => panic!("no line starting {prefix:?}; got {seen:#?}"),
-        }
-    }
-}
-
 #[test]
 fn line_mode_unread_across_a_restart_and_receipts_as_plain_lines() {
     let dir = TempDir::new("client-dm-db");
@@ -152,14 +118,15 @@ fn line_mode_unread_across_a_restart_and_receipts_as_plain_lines() {
     assert!(!out.contains("= unread"), "printed is read:\n{out}");
 
     // Receipts of this run's messages, one plain line per message and state.
-    let (mut stdin, rx, mut child) = live_line_mode(&s, "ada");
-    let mut seen = Vec::new();
-    stdin.write_all(b"/msg bob ping\n").expect("write");
-    wait_line(&rx, &mut seen, "[@bob] <ada> ping");
+    let here = std::path::Path::new(".");
+    let mut ada = LiveLine::start(here, s.port(), &["--name", "ada"], WAIT * 2);
+    ada.send(&pw("ada"));
+    ada.send("/msg bob ping");
+    ada.wait_line("[@bob] <ada> ping");
     let (code, out) = line_mode(s.port(), &["--name", "bob"], &format!("{}\n", pw("bob")));
     assert!(code == 0 && untimed(&out).contains("[@ada] ~ <ada> ping"), "{out}");
-    wait_line(&rx, &mut seen, "= delivered [@bob] #3 ping");
-    wait_line(&rx, &mut seen, "= read [@bob] #3 ping");
-    drop(stdin);
-    assert_eq!(wait_child(&mut child, Duration::from_secs(10)), 0, "{seen:#?}");
+    ada.wait_line("= delivered [@bob] #3 ping");
+    let seen = ada.wait_line("= read [@bob] #3 ping").to_vec();
+    ada.end_input();
+    assert_eq!(ada.exit_code(Duration::from_secs(10)), 0, "{seen:#?}");
 }

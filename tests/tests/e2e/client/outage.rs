@@ -98,48 +98,23 @@ fn line_mode_reconnects_and_resumes() {
 /// Line mode (with `extra` flags) through a relay that is cut and
 /// restored: it resumes, resends once, and exits 0 at end of input.
 pub(super) fn line_mode_resumes_through_a_cut(s: &Server, extra: &[&str]) {
-    let banter = bin("banter"); // built (if it must be) before bea waits
+    let _ = bin("banter"); // built (if it must be) before bea waits
     let mut bea = member(s.addr, "bea", "lobby");
     let proxy = Proxy::start(s.addr);
-    let mut child = Command::new(banter)
-        .args(["--port", &proxy.port.to_string(), "--name", "carl"])
-        .args(["--reconnect-attempts", "0"])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn banter");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(untimed(&line));
-        }
-    });
-    let mut seen = Vec::new();
-    let mut wait_line = |prefix: &str| loop {
-        match rx.recv_timeout(WAIT) {
-            Ok(l) if l.starts_with(prefix) => {
-                seen.push(l);
-                return seen.clone();
-            }
-            Ok(l) => seen.push(l),
-            Err(_) => panic!("no line starting {prefix:?}; got {seen:#?}"),
-        }
-    };
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(b"one\n").expect("write");
+    let mut args = vec!["--name", "carl", "--reconnect-attempts", "0"];
+    args.extend(extra);
+    let mut carl = LiveLine::start(std::path::Path::new("."), proxy.port, &args, WAIT);
+    carl.send("one");
     assert_eq!(next_msg(&mut bea), ("carl".into(), "one".into()));
     proxy.cut();
-    wait_line("= connection lost");
-    stdin.write_all(b"two\n").expect("write");
+    carl.wait_line("= connection lost");
+    carl.send("two");
     proxy.restore();
-    wait_line("= resumed as carl");
+    carl.wait_line("= resumed as carl");
     assert_eq!(next_msg(&mut bea), ("carl".into(), "two".into()));
-    drop(stdin);
-    assert_eq!(wait_child(&mut child, Duration::from_secs(10)), 0);
-    let all = wait_line("[lobby] <carl> two");
+    carl.end_input();
+    assert_eq!(carl.exit_code(Duration::from_secs(10)), 0);
+    let all = carl.wait_line("[lobby] <carl> two");
     assert_eq!(all.iter().filter(|l| l.as_str() == "[lobby] <carl> one").count(), 1, "{all:#?}");
     no_msg_within(&mut bea, Duration::from_millis(300));
 }
