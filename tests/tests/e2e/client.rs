@@ -259,7 +259,18 @@ fn line_mode(port: u16, args: &[&str], input: &str) -> (i32, String) {
 
 /// As [`line_mode`], in the working directory `cwd`.
 fn line_mode_in(cwd: &std::path::Path, port: u16, args: &[&str], input: &str) -> (i32, String) {
-    let mut child = Command::new(bin("banter"))
+    let mut child = spawn_line_mode(cwd, port, args);
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    let code = wait_child(&mut child, Duration::from_secs(15));
+    let mut out = String::new();
+    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
+    (code, out)
+}
+
+/// Starts `banter --port PORT` plus `args` in `cwd` with stdin and stdout
+/// piped (line mode), stderr dropped.
+fn spawn_line_mode(cwd: &std::path::Path, port: u16, args: &[&str]) -> Child {
+    Command::new(bin("banter"))
         .current_dir(cwd)
         .args(["--port", &port.to_string()])
         .args(args)
@@ -267,12 +278,7 @@ fn line_mode_in(cwd: &std::path::Path, port: u16, args: &[&str], input: &str) ->
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("spawn banter");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    let code = wait_child(&mut child, Duration::from_secs(15));
-    let mut out = String::new();
-    child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read stdout");
-    (code, out)
+        .expect("spawn banter")
 }
 
 /// Line-mode output with the "HH:MM " of message lines taken out, for
@@ -323,15 +329,7 @@ impl LiveLine {
     /// Starts `banter --port PORT` plus `args` in `cwd`; `wait` bounds
     /// each wait for a line.
     pub(crate) fn start(cwd: &std::path::Path, port: u16, args: &[&str], wait: Duration) -> Self {
-        let mut child = Command::new(bin("banter"))
-            .current_dir(cwd)
-            .args(["--port", &port.to_string()])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn banter");
+        let mut child = spawn_line_mode(cwd, port, args);
         let stdout = child.stdout.take().expect("stdout");
         let (tx, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
